@@ -1,0 +1,30 @@
+"""What handlers reach through `request.app.state`: built once in `create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from backend.api.cache import ReadCache
+from backend.domain.service import CommentService
+from backend.domain.tokens import Signer
+from backend.settings import Settings
+from backend.store.base import Store
+
+__all__ = ["Context", "context", "run_in_threadpool"]
+
+
+@dataclass
+class Context:
+    settings: Settings
+    store: Store
+    signer: Signer
+    comments: CommentService
+    cache: ReadCache = field(default_factory=ReadCache)
+
+
+def context(request: Request) -> Context:
+    return cast(Context, request.app.state.parley)

@@ -1,0 +1,74 @@
+"""CORS as pure ASGI middleware: only a site's configured origins may read its answers.
+
+The site is named in the query string of reads; for writes (site in the JSON body) any
+configured origin passes CORS here and the handler then checks the Origin against that one site.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.api.errors import error_response
+from backend.settings import Settings
+
+ALLOW_METHODS = "GET, POST, PATCH, DELETE"
+ALLOW_HEADERS = "Content-Type, Authorization"
+EXPOSE_HEADERS = "ETag, Retry-After"
+
+
+class CORSMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.sites = settings.sites
+
+    def allowed(self, origin: str, query: bytes) -> bool:
+        names = parse_qs(query.decode("latin-1")).get("site")
+        if names:
+            site = self.sites.get(names[0])
+            return site is not None and site.allows_origin(origin)
+        return any(site.allows_origin(origin) for site in self.sites.values())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        allowed = self.allowed(origin, scope.get("query_string", b""))
+
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            response: Response
+            if not allowed:
+                response = error_response(403, "forbidden", "This origin is not allowed.")
+            else:
+                response = Response(
+                    status_code=204,
+                    headers={
+                        "Access-Control-Allow-Origin": origin,
+                        "Access-Control-Allow-Methods": ALLOW_METHODS,
+                        "Access-Control-Allow-Headers": ALLOW_HEADERS,
+                        "Access-Control-Max-Age": "600",
+                    },
+                )
+            response.headers["Vary"] = "Origin"
+            await response(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                raw = list(message.get("headers", []))
+                raw.append((b"vary", b"Origin"))
+                if allowed:
+                    raw.append((b"access-control-allow-origin", origin.encode("latin-1")))
+                    raw.append((b"access-control-expose-headers", EXPOSE_HEADERS.encode()))
+                message["headers"] = raw
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)

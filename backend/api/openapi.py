@@ -1,0 +1,163 @@
+"""openapi.json, generated from the same pydantic models the handlers validate and serialize
+with, so the document cannot drift from the code."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from backend.api import schemas as s
+
+REF = "#/components/schemas/{model}"
+
+# Status codes each kind of endpoint can answer with besides success.
+READ_ERRORS = (400, 404, 503)
+WRITE_ERRORS = (400, 403, 404, 413, 415, 422, 429, 503)
+TOKEN_ERRORS = (*WRITE_ERRORS, 401)
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(codes: tuple[int, ...]) -> dict[str, Any]:
+    return {str(code): _json(s.ErrorOut, "Error") for code in codes}
+
+
+def _query(model: type[BaseModel], lists: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    schema = model.model_json_schema()
+    params = []
+    for name, prop in schema["properties"].items():
+        if name in lists:
+            prop = {"type": "array", "items": prop.get("items", {"type": "string"})}
+        params.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": name in schema.get("required", []),
+                "schema": prop,
+                **({"style": "form", "explode": True} if name in lists else {}),
+            }
+        )
+    return params
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+ID_PARAM = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"},
+}
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    models: list[type[BaseModel]] = [
+        s.PostIn, s.EditIn, s.ThreadRef, s.ThreadPageOut, s.PostOut, s.CommentEnvelope,
+        s.LikesOut, s.CountsOut, s.HealthOut, s.ErrorOut,
+    ]  # fmt: skip
+    _, defs = models_json_schema(
+        [(m, "validation" if m.__name__.endswith(("In", "Ref")) else "serialization")
+         for m in models],
+        ref_template=REF,
+    )  # fmt: skip
+    paths: dict[str, Any] = {
+        "/api/v1/comments": {
+            "get": {
+                "summary": "Read a thread, oldest first",
+                "operationId": "readThread",
+                "parameters": _query(s.ReadParams),
+                "responses": {
+                    "200": _json(s.ThreadPageOut, "One page of the thread"),
+                    "304": {"description": "Not modified (If-None-Match)"},
+                    **_errors(READ_ERRORS),
+                },
+            },
+            "post": {
+                "summary": "Post a comment",
+                "operationId": "postComment",
+                "requestBody": _body(s.PostIn),
+                "responses": {
+                    "201": _json(s.PostOut, "Published"),
+                    "202": _json(s.PostOut, "Held for moderation"),
+                    **_errors((*WRITE_ERRORS, 409)),
+                },
+            },
+        },
+        "/api/v1/comments/{id}": {
+            "patch": {
+                "summary": "Edit one's own comment within the edit window",
+                "operationId": "editComment",
+                "security": BEARER,
+                "parameters": [ID_PARAM],
+                "requestBody": _body(s.EditIn),
+                "responses": {"200": _json(s.CommentEnvelope, "Edited"), **_errors(TOKEN_ERRORS)},
+            },
+            "delete": {
+                "summary": "Delete one's own comment within the edit window",
+                "operationId": "deleteComment",
+                "security": BEARER,
+                "parameters": [ID_PARAM, *_query(s.ThreadRef)],
+                "responses": {"204": {"description": "Deleted"}, **_errors(TOKEN_ERRORS)},
+            },
+        },
+        "/api/v1/comments/{id}/likes": {
+            "post": {
+                "summary": "Like a comment (once per reader)",
+                "operationId": "likeComment",
+                "parameters": [ID_PARAM],
+                "requestBody": _body(s.ThreadRef),
+                "responses": {"200": _json(s.LikesOut, "The like count"), **_errors(WRITE_ERRORS)},
+            }
+        },
+        "/api/v1/counts": {
+            "get": {
+                "summary": "Approved comment counts for up to 100 pages",
+                "operationId": "counts",
+                "parameters": _query(s.CountsParams, lists=("uri",)),
+                "responses": {"200": _json(s.CountsOut, "Counts by uri"), **_errors(READ_ERRORS)},
+            }
+        },
+        "/api/v1/feed.atom": {
+            "get": {
+                "summary": "Atom feed of the newest approved comments",
+                "operationId": "feed",
+                "parameters": _query(s.FeedParams),
+                "responses": {
+                    "200": {
+                        "description": "Atom feed",
+                        "content": {"application/atom+xml": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(READ_ERRORS),
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "summary": "Liveness",
+                "operationId": "healthz",
+                "responses": {"200": _json(s.HealthOut, "Alive")},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Parley", "version": "1", "description": "Comments for static sites."},
+        "paths": paths,
+        "components": {
+            "schemas": defs["$defs"],
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

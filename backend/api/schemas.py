@@ -1,0 +1,242 @@
+"""The public HTTP shapes, as pydantic models: they validate input, serialize output and
+generate openapi.json, so the three never drift apart.
+
+Stored records live in `backend.domain.models`; the public comment here never carries an email,
+an IP hash or the Markdown source.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from backend.domain.models import Comment, Status, Thread
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be a single line")
+    return _no_control(value)
+
+
+def _uri(value: str) -> str:
+    if not value.startswith("/") or any(c.isspace() for c in value):
+        raise ValueError("must be a page path starting with / and without spaces")
+    return _no_control(value)
+
+
+def _email(value: str) -> str:
+    if value and not _EMAIL.match(value):
+        raise ValueError("must be a valid email address")
+    return value
+
+
+def _website(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError("must be an http:// or https:// address")
+    return value
+
+
+def _blank_to_none(value: object) -> object:
+    return None if value == "" else value
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+Site = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Uri = Annotated[str, StringConstraints(min_length=1, max_length=512), AfterValidator(_uri)]
+CommentId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
+Author = Annotated[
+    str,
+    BeforeValidator(_strip),
+    StringConstraints(min_length=1, max_length=80),
+    AfterValidator(_one_line),
+]
+Email = Annotated[
+    str, BeforeValidator(_strip), StringConstraints(max_length=254), AfterValidator(_email)
+]
+Website = Annotated[
+    str | None,
+    BeforeValidator(_strip),
+    BeforeValidator(_blank_to_none),
+    Field(default=None, max_length=200),
+    AfterValidator(_website),
+]
+Text = Annotated[
+    str,
+    BeforeValidator(_strip),
+    StringConstraints(min_length=1, max_length=10_000),
+    AfterValidator(_no_control),
+]
+Title = Annotated[
+    str, BeforeValidator(_strip), StringConstraints(max_length=200), AfterValidator(_one_line)
+]
+Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+# -- request bodies and query parameters ----------------------------------------------------------
+
+
+class PostIn(_In):
+    site: Site
+    uri: Uri
+    title: Title = ""
+    parent: Annotated[CommentId | None, BeforeValidator(_blank_to_none)] = None
+    author: Author
+    email: Email = ""
+    website: Website = None
+    text: Text
+    key: Key
+    hp: Annotated[str, Field(max_length=200)] = ""
+
+
+class EditIn(_In):
+    site: Site
+    uri: Uri
+    text: Text
+
+
+class ThreadRef(_In):
+    site: Site
+    uri: Uri
+
+
+class ReadParams(_In):
+    site: Site
+    uri: Uri
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    after: Annotated[str | None, Field(max_length=512)] = None
+
+
+class CountsParams(_In):
+    site: Site
+    uri: Annotated[list[Uri], Field(min_length=1, max_length=100)]
+
+
+class FeedParams(_In):
+    site: Site
+    uri: Uri | None = None
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+class CommentOut(BaseModel):
+    id: str
+    parent: str | None
+    number: int | None = Field(description="Position among the thread's visible comments")
+    author: str
+    website: str | None
+    avatar: str = Field(description="A short keyed hash to draw an identicon from")
+    html: str = Field(description="Sanitized HTML rendered from the Markdown text")
+    created: datetime
+    edited: datetime | None
+    likes: int
+    replies: int = Field(description="Direct approved replies")
+    status: Literal["approved", "pending"]
+    deleted: bool
+
+    @classmethod
+    def of(cls, comment: Comment, number: int | None = None) -> CommentOut:
+        if comment.status is Status.DELETED:  # a tombstone keeps the thread's shape, nothing else
+            return cls(
+                id=comment.id, parent=comment.parent, number=number, author="", website=None,
+                avatar="", html="", created=comment.created, edited=None, likes=comment.likes,
+                replies=comment.replies, status="approved", deleted=True,
+            )  # fmt: skip
+        return cls(
+            id=comment.id,
+            parent=comment.parent,
+            number=number,
+            author=comment.author,
+            website=comment.website,
+            avatar=comment.avatar,
+            html=comment.html,
+            created=comment.created,
+            edited=comment.edited,
+            likes=comment.likes,
+            replies=comment.replies,
+            # Readers only ever learn "held"; a spam verdict is not shared with the sender.
+            status="approved" if comment.status is Status.APPROVED else "pending",
+            deleted=False,
+        )
+
+
+class ThreadOut(BaseModel):
+    uri: str
+    title: str
+    count: int
+    locked: bool
+
+    @classmethod
+    def of(cls, uri: str, thread: Thread | None) -> ThreadOut:
+        if thread is None:
+            return cls(uri=uri, title="", count=0, locked=False)
+        return cls(uri=uri, title=thread.title, count=thread.count, locked=thread.locked)
+
+
+class ThreadPageOut(BaseModel):
+    thread: ThreadOut
+    comments: list[CommentOut]
+    next: str | None = Field(description="Cursor for the next page, or null")
+
+
+class PostOut(BaseModel):
+    comment: CommentOut
+    token: str = Field(description="Bearer token to edit or delete this comment")
+    editable_until: datetime
+
+
+class CommentEnvelope(BaseModel):
+    comment: CommentOut
+
+
+class LikesOut(BaseModel):
+    likes: int
+
+
+class CountsOut(BaseModel):
+    counts: dict[str, int]
+
+
+class HealthOut(BaseModel):
+    ok: bool
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] = {}
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,97 @@
+"""The application factory: routes, middleware and the error table, built once per process."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.api import comments, counts, feed, meta
+from backend.api.context import Context
+from backend.api.cors import CORSMiddleware
+from backend.api.errors import http_error, parley_error, server_error
+from backend.domain.errors import ParleyError
+from backend.domain.service import CommentService
+from backend.domain.tokens import Signer
+from backend.settings import Settings
+from backend.store.base import Store
+
+log = logging.getLogger("parley")
+
+
+class SecurityHeaders:
+    """Headers every answer carries: no MIME sniffing, no framing of our pages, no referrer leak."""
+
+    HEADERS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/v1/comments", comments.read_thread, methods=["GET"]),
+        Route("/api/v1/comments", comments.post_comment, methods=["POST"]),
+        Route("/api/v1/comments/{comment_id}", comments.edit_comment, methods=["PATCH"]),
+        Route("/api/v1/comments/{comment_id}", comments.delete_comment, methods=["DELETE"]),
+        Route("/api/v1/comments/{comment_id}/likes", comments.like_comment, methods=["POST"]),
+        Route("/api/v1/counts", counts.counts, methods=["GET"]),
+        Route("/api/v1/feed.atom", feed.feed, methods=["GET"]),
+        Route("/api/v1/openapi.json", meta.openapi, methods=["GET"]),
+        Route("/healthz", meta.healthz, methods=["GET"]),
+        Route("/embed.js", meta.embed_js, methods=["GET"]),  # type: ignore[arg-type]
+        Route("/admin", meta.admin_page, methods=["GET"]),  # type: ignore[arg-type]
+        Mount("/widget", StaticFiles(directory=meta.STATIC / "widget", check_dir=False)),
+        Mount("/demo", StaticFiles(directory=meta.STATIC / "demo", html=True, check_dir=False)),
+    ]
+
+
+def create_app(
+    settings: Settings, store: Store, *, clock: Callable[[], float] = time.time
+) -> Starlette:
+    """Build Parley for one process. Everything a request needs hangs off `app.state.parley`;
+    nothing lives in module globals, which on Lambda would outlive the request."""
+    signer = Signer(settings.secret_keys)
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(CORSMiddleware, settings=settings),
+        ],
+        exception_handlers={
+            ParleyError: parley_error,
+            HTTPException: http_error,
+            ValidationError: server_error,
+            Exception: server_error,
+        },
+    )
+    app.state.parley = Context(
+        settings=settings,
+        store=store,
+        signer=signer,
+        comments=CommentService(settings, store, signer, clock=clock),
+    )
+    return app

@@ -1,0 +1,74 @@
+"""The `parley` command: serve, init-table, admin-token."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from backend.settings import ConfigError, Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.store import open_store
+
+    settings = Settings.from_env()
+    store = open_store(settings)
+    store.setup()
+    app = create_app(settings, store)
+    # Parley reads X-Forwarded-For itself, and only as far as PARLEY_TRUSTED_PROXIES allows.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        proxy_headers=False,
+        server_header=False,
+        access_log=not args.no_access_log,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+def _init_table(args: argparse.Namespace) -> int:
+    from backend.store import open_store
+
+    settings = Settings.from_env()
+    if settings.store.scheme != "dynamodb":
+        print("init-table: PARLEY_STORE is not a dynamodb:// store", file=sys.stderr)
+        return 2
+    open_store(settings).setup()
+    print(f"table {settings.store.table} is ready")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="Comments for static sites.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API, the widget and the demo page")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--no-access-log", action="store_true")
+    serve.set_defaults(run=_serve)
+
+    init = commands.add_parser("init-table", help="create the DynamoDB table of PARLEY_STORE")
+    init.set_defaults(run=_init_table)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except ConfigError as exc:
+        print(f"parley: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Domain records: what the service layer and the stores exchange.
+
+These are the stored shapes, not the API's: the public comment shape lives in
+`backend.api.schemas` and never carries an email or an IP hash.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    SPAM = "spam"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    site: str
+    uri: str
+    title: str
+    count: int  # approved comments
+    locked: bool
+    created: datetime
+    stamp: str = ""  # changes on every write that touches the thread (cache key)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    site: str
+    uri: str
+    id: str
+    parent: str | None
+    author: str
+    email: str
+    website: str | None
+    text: str  # the Markdown source, kept for edits and exports
+    html: str  # rendered and sanitized once, at write time
+    status: Status
+    created: datetime
+    edited: datetime | None = None
+    likes: int = 0
+    replies: int = 0  # direct approved replies
+    ip_hash: str = ""
+    avatar: str = ""
+
+    @property
+    def visible(self) -> bool:
+        """Shown to readers: approved, or a deleted comment kept as a tombstone for its replies."""
+        return self.status is Status.APPROVED or (
+            self.status is Status.DELETED and self.replies > 0
+        )
+
+    def evolve(self, **changes: object) -> Comment:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a thread, oldest first. `next_after` is the last id when more may follow."""
+
+    thread: Thread | None
+    comments: list[Comment] = field(default_factory=list)
+    next_after: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of a site's comments in one status, newest first."""
+
+    comments: list[Comment]
+    next_after: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    """Everything the store needs to write a post atomically."""
+
+    comment: Comment
+    title: str
+    idempotency_key: str
+    key_expires: int  # epoch seconds

@@ -1,0 +1,204 @@
+"""The rules of Parley's reader side, in one place.
+
+Handlers parse and serialize; stores persist; everything in between (moderation decisions,
+rate limits, idempotency, edit windows, rendering) happens here. Methods are synchronous: the
+API runs them in a worker thread, since both stores block on I/O.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from backend.domain import errors
+from backend.domain.identity import avatar_hash, client_hash
+from backend.domain.ids import new_ulid
+from backend.domain.models import Comment, NewComment, Status, Thread
+from backend.domain.render import render
+from backend.domain.spam import looks_like_spam
+from backend.domain.tokens import Signer
+from backend.settings import Moderation, Settings, SiteConfig
+from backend.store.base import Store
+
+IDEMPOTENCY_TTL_S = 86400
+RATE_WINDOW_S = 60
+LIKES_PER_WRITE = 6  # a reader may like six times as often as they may write
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A validated post, as the API hands it over."""
+
+    uri: str
+    title: str
+    parent: str | None
+    author: str
+    email: str
+    website: str | None
+    text: str
+    key: str
+    honeypot: str
+
+
+@dataclass(frozen=True)
+class Posted:
+    comment: Comment
+    token: str
+    editable_until: datetime
+
+
+@dataclass(frozen=True)
+class NumberedPage:
+    thread: Thread | None
+    comments: list[tuple[int, Comment]]
+    next_cursor: str | None
+
+
+class CommentService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        signer: Signer,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.signer = signer
+        self.clock = clock
+
+    def site(self, name: str) -> SiteConfig:
+        try:
+            return self.settings.sites[name]
+        except KeyError:
+            raise errors.UnknownSite(f"No site named {name!r} is configured.") from None
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def read(self, site: str, uri: str, cursor: str | None, limit: int) -> NumberedPage:
+        self.site(site)
+        after, offset = (None, 0) if cursor is None else self.signer.read_cursor(cursor, site, uri)
+        page = self.store.read_page(site, uri, after=after, limit=limit)
+        numbered = [(offset + i + 1, c) for i, c in enumerate(page.comments)]
+        next_cursor = None
+        if page.next_after is not None:
+            next_cursor = self.signer.cursor(site, uri, page.next_after, offset + len(numbered))
+        return NumberedPage(page.thread, numbered, next_cursor)
+
+    def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
+        self.site(site)
+        return self.store.counts(site, list(dict.fromkeys(uris)))
+
+    def recent(self, site: str, uri: str | None, limit: int = 50) -> list[Comment]:
+        self.site(site)
+        return self.store.recent(site, uri, limit)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def post(self, site_name: str, draft: Draft, client_ip: str) -> tuple[Posted, bool]:
+        """Publish or hold a comment. Returns the result and whether it was newly stored."""
+        site = self.site(site_name)
+        if site.require_email and not draft.email:
+            raise errors.ValidationFailed(fields={"email": "An email address is required."})
+        now = int(self.clock() * 1000) / 1000  # stores keep milliseconds
+
+        first_id = self.store.find_key(site_name, draft.key, int(now))
+        if first_id is not None:
+            return self._replay(site_name, draft, first_id), False
+
+        client = client_hash(self.signer, site_name, client_ip)
+        self._limit(site_name, client, site.rate_limit_per_minute, now)
+
+        thread = self.store.get_thread(site_name, draft.uri)
+        if thread is not None and thread.locked:
+            raise errors.ThreadLocked()
+
+        comment = Comment(
+            site=site_name,
+            uri=draft.uri,
+            id=new_ulid(now),
+            parent=draft.parent,
+            author=draft.author,
+            email=draft.email,
+            website=draft.website,
+            text=draft.text,
+            html=render(draft.text),
+            status=self._status_for(site_name, site, draft),
+            created=datetime.fromtimestamp(now, UTC),
+            ip_hash=client,
+            avatar=avatar_hash(self.signer, draft.email, draft.author),
+        )
+        new = NewComment(comment, draft.title, draft.key, int(now) + IDEMPOTENCY_TTL_S)
+        try:
+            stored = self.store.create_comment(new)
+        except errors.DuplicateKey as dup:  # a concurrent retry of the same draft won the race
+            return self._replay(site_name, draft, dup.comment_id), False
+        return self._posted(site, stored), True
+
+    def edit(self, site_name: str, uri: str, comment_id: str, token: str, text: str) -> Comment:
+        site = self.site(site_name)
+        comment = self._own_comment(site_name, site, uri, comment_id, token)
+        self._limit(site_name, comment.ip_hash, site.rate_limit_per_minute, self.clock())
+        return self.store.edit_comment(
+            site_name, uri, comment_id, text=text, html=render(text), edited=self.now()
+        )
+
+    def delete(self, site_name: str, uri: str, comment_id: str, token: str) -> None:
+        site = self.site(site_name)
+        self._own_comment(site_name, site, uri, comment_id, token)
+        self.store.set_status(site_name, uri, comment_id, Status.DELETED, scrub=True)
+
+    def like(self, site_name: str, uri: str, comment_id: str, client_ip: str) -> int:
+        site = self.site(site_name)
+        voter = client_hash(self.signer, site_name, client_ip)
+        limit = site.rate_limit_per_minute * LIKES_PER_WRITE
+        self._limit(site_name, voter + ":like", limit, self.clock())
+        return self.store.add_like(site_name, uri, comment_id, voter)
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def _status_for(self, site_name: str, site: SiteConfig, draft: Draft) -> Status:
+        if draft.honeypot:
+            return Status.SPAM  # a bot filled the hidden field; answer as if held, publish nothing
+        if site.moderation is Moderation.ALL or looks_like_spam(draft.text):
+            return Status.PENDING
+        if site.moderation is Moderation.FIRST_TIME:
+            known = bool(draft.email) and self.store.author_approved(site_name, draft.email)
+            return Status.APPROVED if known else Status.PENDING
+        return Status.APPROVED
+
+    def _limit(self, site: str, client: str, per_minute: int, now: float) -> None:
+        window = int(now) // RATE_WINDOW_S
+        expires = (window + 2) * RATE_WINDOW_S
+        if self.store.hit_rate(site, client, window, expires) > per_minute:
+            raise errors.RateLimited(retry_after=max(1, (window + 1) * RATE_WINDOW_S - int(now)))
+
+    def _own_comment(
+        self, site_name: str, site: SiteConfig, uri: str, comment_id: str, token: str
+    ) -> Comment:
+        self.signer.check_edit_token(token, site_name, uri, comment_id)
+        comment = self.store.get_comment(site_name, uri, comment_id)
+        if comment is None or comment.status in (Status.DELETED, Status.SPAM):
+            raise errors.CommentNotFound()
+        if (self.now() - comment.created).total_seconds() > site.edit_window_s:
+            raise errors.EditWindowClosed()
+        return comment
+
+    def _replay(self, site_name: str, draft: Draft, comment_id: str) -> Posted:
+        comment = self.store.get_comment(site_name, draft.uri, comment_id)
+        if comment is None:  # the key was used on another thread, or the comment is gone
+            raise errors.ValidationFailed(
+                "This draft was already posted elsewhere.", fields={"key": "already used"}
+            )
+        return self._posted(self.site(site_name), comment)
+
+    def _posted(self, site: SiteConfig, comment: Comment) -> Posted:
+        token = self.signer.edit_token(comment.site, comment.uri, comment.id)
+        until = datetime.fromtimestamp(comment.created.timestamp() + site.edit_window_s, UTC)
+        return Posted(comment, token, until)

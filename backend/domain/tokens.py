@@ -1,0 +1,80 @@
+"""Signed values: edit tokens, read cursors and one-click moderation links.
+
+Each kind has its own salt, so a value signed for one purpose never verifies as another. Keys
+rotate through PARLEY_SECRET_KEYS: the first signs, all verify.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+from backend.domain.errors import InvalidCursor, Unauthorized
+
+
+class Signer:
+    def __init__(self, keys: Sequence[str]) -> None:
+        # itsdangerous signs with the *last* key of the list and verifies with all of them.
+        ordered = list(reversed(keys))
+        self._edit = URLSafeSerializer(ordered, salt="parley.edit")
+        self._cursor = URLSafeSerializer(ordered, salt="parley.cursor")
+        self._moderate = URLSafeTimedSerializer(ordered, salt="parley.moderate")
+        self._hash_key = hashlib.sha256(b"parley.hash\0" + keys[0].encode()).digest()
+
+    # -- edit tokens: bound to site, thread and comment ------------------------------------------
+
+    def edit_token(self, site: str, uri: str, comment_id: str) -> str:
+        return self._edit.dumps([site, uri, comment_id])
+
+    def check_edit_token(self, token: str, site: str, uri: str, comment_id: str) -> None:
+        try:
+            value = self._edit.loads(token)
+        except BadSignature:
+            raise Unauthorized("The edit token is invalid.") from None
+        if value != [site, uri, comment_id]:
+            raise Unauthorized("The edit token is for another comment.")
+
+    # -- cursors: the last id read and how many visible comments came before ---------------------
+
+    def cursor(self, site: str, uri: str, after: str, offset: int) -> str:
+        return self._cursor.dumps([site, uri, after, offset])
+
+    def read_cursor(self, cursor: str, site: str, uri: str) -> tuple[str, int]:
+        try:
+            value: Any = self._cursor.loads(cursor)
+        except BadSignature:
+            raise InvalidCursor() from None
+        if (
+            not isinstance(value, list)
+            or len(value) != 4
+            or value[:2] != [site, uri]
+            or not isinstance(value[2], str)
+            or not isinstance(value[3], int)
+        ):
+            raise InvalidCursor()
+        return value[2], value[3]
+
+    # -- moderation links: bound to one comment and one action, expiring ------------------------
+
+    def moderation_link(self, site: str, uri: str, comment_id: str, action: str) -> str:
+        return self._moderate.dumps([site, uri, comment_id, action])
+
+    def read_moderation_link(self, signed: str, max_age: int) -> tuple[str, str, str, str]:
+        try:
+            value: Any = self._moderate.loads(signed, max_age=max_age)
+        except SignatureExpired:
+            raise Unauthorized("This moderation link has expired.") from None
+        except BadSignature:
+            raise Unauthorized("This moderation link is invalid.") from None
+        site, uri, comment_id, action = value
+        return str(site), str(uri), str(comment_id), str(action)
+
+    # -- keyed hashes: never store or show the raw value -----------------------------------------
+
+    def keyed_hash(self, purpose: str, value: str, size: int = 16) -> str:
+        mac = hmac.new(self._hash_key, f"{purpose}\0{value}".encode(), hashlib.blake2b)
+        return mac.hexdigest()[: size * 2]

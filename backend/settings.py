@@ -1,0 +1,220 @@
+"""Typed configuration, read once from the PARLEY_* environment at start (cold start).
+
+Bad configuration fails here, with a message that names the variable, rather than on the
+first request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """Configuration that Parley refuses to start with."""
+
+
+class Moderation(StrEnum):
+    NONE = "none"
+    FIRST_TIME = "first-time"
+    ALL = "all"
+
+
+_ORIGIN = re.compile(r"^https?://[^/\s:]+(:(\d{1,5}|\*))?$")
+_SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class SiteConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origins: tuple[str, ...] = ()
+    moderation: Moderation = Moderation.NONE
+    require_email: bool = True
+    edit_window_s: Annotated[int, Field(ge=0, le=7 * 86400)] = 900
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 10
+    admin_token_hashes: tuple[str, ...] = ()
+    webhook: str | None = None
+    notify: Annotated[str, Field(pattern="^(all|pending|none)$")] = "pending"
+    purge_pending_after_s: Annotated[int, Field(ge=0)] = 30 * 86400
+
+    @field_validator("origins")
+    @classmethod
+    def _check_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"origin {origin!r} must look like https://example.com or http://host:*"
+                )
+        return tuple(o.lower() for o in origins)
+
+    @field_validator("admin_token_hashes")
+    @classmethod
+    def _check_hashes(cls, hashes: tuple[str, ...]) -> tuple[str, ...]:
+        for value in hashes:
+            if not re.fullmatch(r"sha256:[0-9a-f]{64}", value):
+                raise ValueError("admin token hashes look like sha256:<64 hex digits>")
+        return hashes
+
+    @field_validator("webhook")
+    @classmethod
+    def _check_webhook(cls, url: str | None) -> str | None:
+        if url is not None and urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError("webhook must be an http(s) URL")
+        return url
+
+    def allows_origin(self, origin: str) -> bool:
+        origin = origin.lower()
+        for allowed in self.origins:
+            if allowed.endswith(":*"):
+                prefix = allowed[:-1]
+                if origin.startswith(prefix) and origin[len(prefix) :].isdigit():
+                    return True
+            elif origin == allowed:
+                return True
+        return False
+
+
+DEMO_SITE = SiteConfig(origins=("http://127.0.0.1:*", "http://localhost:*"))
+
+
+@dataclass(frozen=True)
+class StoreURL:
+    scheme: str  # "sqlite" or "dynamodb"
+    path: str = ""  # sqlite: the database file
+    table: str = ""
+    region: str = ""
+    endpoint: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> StoreURL:
+        parts = urlsplit(url)
+        if parts.scheme == "sqlite":
+            # sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy spells them.
+            path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+            if not path:
+                raise ConfigError(f"PARLEY_STORE={url!r}: write sqlite:///path/to/parley.db")
+            return cls("sqlite", path=path)
+        if parts.scheme == "dynamodb":
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            table = parts.netloc or parts.path.lstrip("/")
+            region = query.get("region") or os.environ.get("AWS_REGION", "")
+            if not table or not region:
+                raise ConfigError(
+                    f"PARLEY_STORE={url!r}: write dynamodb://TABLE?region=REGION[&endpoint=URL]"
+                )
+            return cls("dynamodb", table=table, region=region, endpoint=query.get("endpoint"))
+        raise ConfigError(
+            f"PARLEY_STORE={url!r}: unknown store; use sqlite:///path or dynamodb://TABLE?region=.."
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: StoreURL
+    secret_keys: tuple[str, ...]
+    sites: Mapping[str, SiteConfig]
+    public_url: str = "http://127.0.0.1:8000"
+    trusted_proxies: int = 0
+    max_body_bytes: int = 32 * 1024
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        store = StoreURL.parse(env.get("PARLEY_STORE", "sqlite:///./parley.db"))
+        on_lambda = "AWS_LAMBDA_FUNCTION_NAME" in env
+        production = store.scheme == "dynamodb" or on_lambda
+
+        keys = tuple(k.strip() for k in env.get("PARLEY_SECRET_KEYS", "").split(",") if k.strip())
+        if not keys:
+            if production:
+                raise ConfigError("PARLEY_SECRET_KEYS is required outside local SQLite runs")
+            keys = (_local_key(Path(store.path)),)
+        if any(len(k) < 16 for k in keys):
+            raise ConfigError("PARLEY_SECRET_KEYS: each key needs at least 16 characters")
+
+        raw_sites = env.get("PARLEY_SITES", "").strip()
+        if raw_sites:
+            sites = _parse_sites(raw_sites)
+        elif production:
+            raise ConfigError("PARLEY_SITES is required outside local SQLite runs")
+        else:
+            sites = {"demo": DEMO_SITE}
+
+        try:
+            proxies = int(env.get("PARLEY_TRUSTED_PROXIES", "0"))
+        except ValueError:
+            raise ConfigError("PARLEY_TRUSTED_PROXIES must be a whole number") from None
+        if not 0 <= proxies <= 10:
+            raise ConfigError("PARLEY_TRUSTED_PROXIES must be between 0 and 10")
+
+        public_url = env.get("PARLEY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+        if urlsplit(public_url).scheme not in ("http", "https"):
+            raise ConfigError("PARLEY_PUBLIC_URL must be an http(s) URL")
+        return cls(
+            store=store,
+            secret_keys=keys,
+            sites=sites,
+            public_url=public_url,
+            trusted_proxies=proxies,
+        )
+
+
+def _parse_sites(raw: str) -> dict[str, SiteConfig]:
+    if raw.startswith("{"):
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"PARLEY_SITES is not valid JSON: {exc}") from None
+    else:
+        path = Path(raw)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"PARLEY_SITES: cannot read {raw!r}: {exc.strerror}") from None
+        try:
+            data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"PARLEY_SITES: {raw!r} is malformed: {exc}") from None
+    if not isinstance(data, dict) or not data:
+        raise ConfigError("PARLEY_SITES must map site names to their settings")
+    sites: dict[str, SiteConfig] = {}
+    for name, value in data.items():
+        if not _SITE_NAME.match(name):
+            raise ConfigError(f"PARLEY_SITES: {name!r} is not a valid site name")
+        try:
+            sites[name] = SiteConfig.model_validate(value)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"PARLEY_SITES: site {name!r}: {problems}") from None
+    return sites
+
+
+def _local_key(db_path: Path) -> str:
+    """A secret kept beside the local SQLite file, made on first start (mode 0600)."""
+    key_path = db_path.with_name(db_path.name + ".key")
+    try:
+        return key_path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(32)
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return key_path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,89 @@
+"""The storage contract the service layer depends on.
+
+Both stores (SQLite for one machine, DynamoDB for Lambda) implement `Store` and pass the same
+contract tests in `tests/store_contract.py`. Stores speak in domain records; row and item
+shapes stay private to each implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, Thread
+
+
+class Store(Protocol):
+    #: True when `thread_stamp` is a cheap local lookup, so a read can be served from the
+    #: app's response cache after checking it; False where it would cost a billed request.
+    cheap_stamps: bool
+
+    def setup(self) -> None:
+        """Create or migrate the schema. Idempotent."""
+
+    def close(self) -> None: ...
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def get_thread(self, site: str, uri: str) -> Thread | None: ...
+
+    def thread_stamp(self, site: str, uri: str) -> str | None:
+        """The thread's current stamp, or None when it has no thread yet."""
+
+    def read_page(self, site: str, uri: str, *, after: str | None, limit: int) -> Page:
+        """Visible comments (approved, or deleted tombstones with replies), oldest first.
+
+        Returns at most `limit` comments after the id `after`; `next_after` is set when more
+        may follow. The page carries the thread (None when the thread does not exist).
+        """
+
+    def get_comment(self, site: str, uri: str, comment_id: str) -> Comment | None: ...
+
+    def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
+        """Approved comment counts; uris without a thread are 0."""
+
+    def recent(self, site: str, uri: str | None, limit: int) -> list[Comment]:
+        """The newest approved comments of one thread, or of the whole site when uri is None."""
+
+    def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
+        """A site's comments in one status, newest first (moderation queue)."""
+
+    def author_approved(self, site: str, email: str) -> bool:
+        """Whether this email has at least one approved comment on the site."""
+
+    def find_key(self, site: str, key: str, now: int) -> str | None:
+        """The comment id an unexpired idempotency key was used for, if any."""
+
+    # -- writes (each one atomic) -------------------------------------------------------------
+
+    def create_comment(self, new: NewComment) -> Comment:
+        """Write the comment, create or update its thread, bump the parent's replies when the
+        comment is approved, and record the idempotency key: all or nothing.
+
+        Raises DuplicateKey (with the first comment's id) when the key was used, ParentNotFound
+        when the parent is not an approved comment of the thread, ThreadLocked.
+        """
+
+    def edit_comment(
+        self, site: str, uri: str, comment_id: str, *, text: str, html: str, edited: datetime
+    ) -> Comment:
+        """Replace the text of a comment. Raises CommentNotFound."""
+
+    def set_status(
+        self, site: str, uri: str, comment_id: str, status: Status, *, scrub: bool = False
+    ) -> Comment:
+        """Move a comment to `status`, moving the thread's count and the parent's replies in the
+        same atomic write. `scrub` empties the text (a reader deleting their own comment).
+        Raises CommentNotFound.
+        """
+
+    def add_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        """Count one like per voter; returns the like count. Raises CommentNotFound unless the
+        comment is approved."""
+
+    def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
+        """Lock or unlock a thread (creating it when needed)."""
+
+    def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
+        """Count one write from `client` in the rate window `window`; returns the hits so far."""

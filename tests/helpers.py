@@ -1,0 +1,48 @@
+"""Small helpers for talking to the API in tests."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from starlette.testclient import TestClient
+
+_keys = itertools.count()
+
+
+def new_key() -> str:
+    return f"draft-{next(_keys):06d}"
+
+
+def post(
+    client: TestClient,
+    *,
+    site: str = "blog",
+    uri: str = "/post/",
+    expect: int | None = 201,
+    **fields: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "site": site, "uri": uri, "author": "JKB", "email": "jkb@example.com",
+        "text": "The fall of Assad is a heavy blow.", "key": new_key(), "hp": "",
+    }  # fmt: skip
+    body.update(fields)
+    response = client.post("/api/v1/comments", json=body)
+    if expect is not None:
+        assert response.status_code == expect, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def read(client: TestClient, uri: str = "/post/", site: str = "blog", **params: Any) -> Any:
+    response = client.get("/api/v1/comments", params={"site": site, "uri": uri, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def error_of(response: Any) -> dict[str, Any]:
+    data = response.json()
+    assert set(data) == {"error"}, data
+    assert set(data["error"]) == {"code", "message", "fields"}, data
+    error: dict[str, Any] = data["error"]
+    return error
