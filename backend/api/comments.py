@@ -31,6 +31,7 @@ from backend.api.schemas import (
     ThreadRef,
 )
 from backend.domain.errors import BadRequest
+from backend.domain.ids import is_ulid
 from backend.domain.models import Status
 from backend.domain.service import Draft
 
@@ -51,7 +52,7 @@ def cached_response(request: Request, entry: Cached) -> Response:
 
 def _comment_id(request: Request) -> str:
     comment_id: str = request.path_params["comment_id"]
-    if len(comment_id) != 26 or not comment_id.isalnum():
+    if not is_ulid(comment_id):
         raise BadRequest("The comment id is malformed.", fields={"id": "not a comment id"})
     return comment_id
 
