@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from html.parser import HTMLParser
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -46,3 +47,15 @@ def error_of(response: Any) -> dict[str, Any]:
     assert set(data["error"]) == {"code", "message", "fields"}, data
     error: dict[str, Any] = data["error"]
     return error
+
+
+def parse_tags(html: str) -> list[tuple[str, dict[str, str]]]:
+    """Every real element in an HTML fragment, with its attributes (escaped text is not one)."""
+    tags: list[tuple[str, dict[str, str]]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append((tag, {k: v or "" for k, v in attrs}))
+
+    Collector().feed(html)
+    return tags

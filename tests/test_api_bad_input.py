@@ -3,28 +3,15 @@ never a 500, never a stack trace."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.helpers import error_of, new_key, post
+from tests.helpers import error_of, new_key, parse_tags, post
 
 GOOD = {"site": "blog", "uri": "/p/", "author": "A", "email": "a@b.co", "text": "hi"}
 CID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
-
-
-def parse_tags(html: str) -> list[tuple[str, dict[str, str]]]:
-    """Every real element in an HTML fragment, with its attributes (escaped text is not one)."""
-    tags: list[tuple[str, dict[str, str]]] = []
-
-    class Collector(HTMLParser):
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            tags.append((tag, {k: v or "" for k, v in attrs}))
-
-    Collector().feed(html)
-    return tags
 
 
 def expect_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:

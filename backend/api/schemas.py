@@ -81,10 +81,9 @@ Email = Annotated[
     str, BeforeValidator(_strip), StringConstraints(max_length=254), AfterValidator(_email)
 ]
 Website = Annotated[
-    str | None,
-    BeforeValidator(_strip),
+    Annotated[str, StringConstraints(max_length=200)] | None,
     BeforeValidator(_blank_to_none),
-    Field(default=None, max_length=200),
+    BeforeValidator(_strip),
     AfterValidator(_website),
 ]
 Text = Annotated[
