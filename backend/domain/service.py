@@ -115,10 +115,6 @@ class CommentService:
         client = client_hash(self.signer, site_name, client_ip)
         self._limit(site_name, client, site.rate_limit_per_minute, now)
 
-        thread = self.store.get_thread(site_name, draft.uri)
-        if thread is not None and thread.locked:
-            raise errors.ThreadLocked()
-
         comment = Comment(
             site=site_name,
             uri=draft.uri,
