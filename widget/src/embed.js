@@ -123,10 +123,8 @@ function thread(first) {
   const permalink = (id, cls, ...kids) =>
     h('a', { href: '#comment-' + id, class: cls, onclick: () => jump(id, 1) }, ...kids)
 
-  function setLike(b, n) {
-    b.textContent = '♥ ' + n
-    b.setAttribute('aria-label', t.like + ' (' + n + ')')
-  }
+  // Visible text and accessible name agree: "♥ Like 3" reads as "Like 3".
+  const setLike = (b, n) => b.replaceChildren(h('span', { 'aria-hidden': 'true', text: '♥' }), ` ${t.like} ${n}`)
 
   function body(r) {
     const c = r.c
