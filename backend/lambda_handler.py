@@ -1,0 +1,68 @@
+"""AWS Lambda entry point: `backend.lambda_handler.handler`.
+
+Everything is built once, at import, which Lambda runs in its init phase (billed and timed as
+cold start, then reused by every request this sandbox serves): the settings, the store (and so
+its DynamoDB client) and the app. Nothing per request lives at module level; a module global
+that outlived one request would leak it into the next (STYLE.md, "hidden globals").
+
+Mangum answers API Gateway HTTP API (payload 2.0) and Lambda Function URL events, which share
+one shape. It puts `requestContext.http.sourceIp` into the ASGI scope's `client`, which is the
+address the app trusts; X-Forwarded-For is only read when PARLEY_TRUSTED_PROXIES says so, since
+anyone can send that header.
+
+The secret keys stay out of the CloudFormation template and the function's configuration:
+serverless.yml sets PARLEY_SECRET_KEYS_PARAM to the name of an SSM SecureString, read here once
+per cold start. PARLEY_SECRET_KEYS, when set, wins (local runs, tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from mangum import Mangum
+
+from backend.app import create_app
+from backend.settings import ConfigError, Settings
+from backend.store import open_store
+
+SECRET_PARAM_VAR = "PARLEY_SECRET_KEYS_PARAM"  # noqa: S105 (a variable name, not a secret)
+
+# Answers API Gateway hands back as text rather than base64 (everything else is binary to it).
+TEXT_MIME_TYPES = [
+    "application/json",
+    "application/javascript",
+    "application/atom+xml",
+    "application/xml",
+    "application/vnd.oai.openapi",
+    "image/svg+xml",
+]
+
+
+def resolve_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The PARLEY_* environment with the secret keys fetched from SSM when only named there."""
+    env = dict(environ)
+    name = env.get(SECRET_PARAM_VAR, "").strip()
+    if env.get("PARLEY_SECRET_KEYS", "").strip() or not name:
+        return env
+    import boto3  # only on this path: local runs and the benchmark never pay for it
+
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    ssm = boto3.client("ssm", region_name=region)
+    try:
+        answer = ssm.get_parameter(Name=name, WithDecryption=True)
+    except Exception as exc:  # any failure here means the function cannot start
+        raise ConfigError(f"{SECRET_PARAM_VAR}={name!r}: cannot read the parameter: {exc}") from exc
+    env["PARLEY_SECRET_KEYS"] = str(answer["Parameter"]["Value"])
+    return env
+
+
+def build_handler(environ: Mapping[str, str]) -> Mangum:
+    """Settings, store and app for one Lambda sandbox, wrapped for Lambda events."""
+    settings = Settings.from_env(resolve_environment(environ))
+    app = create_app(settings, open_store(settings))
+    # No lifespan: there is nothing to start or stop, and it would cost every cold start.
+    return Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
+
+
+handler = build_handler(os.environ)

@@ -1,0 +1,153 @@
+"""Build the Lambda artifact: a zip of Parley's runtime files and its dependencies, built for
+Lambda's platform and Python version, that serverless.yml deploys as `package.artifact`.
+
+    .venv/bin/python scripts/build_lambda.py                 # arm64, CPython 3.12 (deployed)
+    .venv/bin/python scripts/build_lambda.py --arch x86_64 --python 3.11 --out build/x.zip
+
+Dependencies come from requirements.lock (hash-pinned) as binary wheels only, for
+manylinux2014 on the chosen architecture; uvicorn and click, needed only by `parley serve`,
+are left out. The installed dependencies are cached under build/lambda/deps-<key>/, keyed by
+the lock, the platform and the Python version, so rebuilding after a code change takes a
+second. The zip is reproducible: fixed timestamps and sorted entries, so an unchanged build
+makes an identical file and `serverless deploy` has nothing to upload.
+
+The widget (backend/static/embed.js) is built by `node widget/build.mjs`; this script builds
+it when it is missing and fails with a clear message if it cannot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCK = ROOT / "requirements.lock"
+# Needed by `parley serve` only; Lambda speaks to the app through Mangum.
+SERVER_ONLY = {"uvicorn", "click", "colorama"}
+# Never shipped: bytecode for the wrong interpreter, console scripts, type-stub markers.
+SKIP_DIRS = {"__pycache__", "bin", "tests", "test"}
+SKIP_SUFFIXES = {".pyc", ".pyo", ".pyi"}
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+
+
+def runtime_requirements(lock_text: str) -> str:
+    """The lock without the server-only packages (their hash lines go with them)."""
+    out: list[str] = []
+    keep = True
+    for line in lock_text.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            name = line.split("==")[0].split(" ")[0].strip().lower()
+            keep = name not in SERVER_ONLY
+        if keep:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def install_dependencies(arch: str, python: str, cache: Path) -> Path:
+    requirements = runtime_requirements(LOCK.read_text(encoding="utf-8"))
+    key = hashlib.sha256(f"{arch}|{python}|{requirements}".encode()).hexdigest()[:16]
+    target = cache / f"deps-{arch}-py{python}-{key}"
+    if (target / ".complete").exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    req_file = target.with_suffix(".txt")
+    req_file.write_text(requirements, encoding="utf-8")
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-warn-script-location",
+        "--require-hashes",
+        "--no-deps",
+        "--no-compile",
+        "--only-binary=:all:",
+        "--platform",
+        PLATFORMS[arch],
+        "--implementation",
+        "cp",
+        "--python-version",
+        python,
+        "--target",
+        str(target),
+        "-r",
+        str(req_file),
+    ]
+    # Fixed argv, no shell: the interpreter running this script, pip, and our own lock.
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        noise = "is ignored: it is neither a file nor a directory"
+        errors = "\n".join(line for line in result.stderr.splitlines() if noise not in line)
+        sys.exit(f"build_lambda: pip could not install the dependencies:\n{errors}")
+    (target / ".complete").touch()
+    return target
+
+
+def ensure_widget() -> None:
+    embed = ROOT / "backend" / "static" / "embed.js"
+    if embed.is_file():
+        return
+    builder = ROOT / "widget" / "build.mjs"
+    node = shutil.which("node")
+    if not builder.is_file() or node is None:
+        sys.exit("build_lambda: backend/static/embed.js is missing; run `node widget/build.mjs`")
+    subprocess.run([node, str(builder)], cwd=ROOT, check=True)  # noqa: S603 (our own build)
+    if not embed.is_file():
+        sys.exit("build_lambda: `node widget/build.mjs` did not produce backend/static/embed.js")
+
+
+def files_under(base: Path) -> Iterator[Path]:
+    for path in sorted(base.rglob("*")):
+        rel = path.relative_to(base)
+        if any(part in SKIP_DIRS for part in rel.parts[:-1]) or not path.is_file():
+            continue
+        if path.suffix in SKIP_SUFFIXES or path.name == ".complete":
+            continue
+        yield path
+
+
+def write_zip(out: Path, trees: list[tuple[Path, str]]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    entries: dict[str, Path] = {}
+    for base, prefix in trees:
+        for path in files_under(base):
+            entries[prefix + path.relative_to(base).as_posix()] = path
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16  # readable by the Lambda runtime's user
+            zf.writestr(info, entries[name].read_bytes())
+    tmp.replace(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--arch", choices=sorted(PLATFORMS), default="arm64")
+    parser.add_argument("--python", default="3.12", help="Lambda runtime's Python, e.g. 3.12")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "lambda" / "parley.zip")
+    parser.add_argument("--cache", type=Path, default=ROOT / "build" / "lambda")
+    args = parser.parse_args(argv)
+
+    ensure_widget()
+    deps = install_dependencies(args.arch, args.python, args.cache.resolve())
+    write_zip(args.out, [(deps, ""), (ROOT / "backend", "backend/")])
+    size = args.out.stat().st_size
+    print(f"build_lambda: {args.out} ({size / 1e6:.1f} MB, {args.arch}, CPython {args.python})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
