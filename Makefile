@@ -18,8 +18,8 @@ test: setup widget chromium check
 check: lint typecheck pytest
 
 lint:
-	$(BIN)/ruff check backend tests bench
-	$(BIN)/ruff format --check backend tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck:
 	$(BIN)/mypy
