@@ -13,14 +13,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.browser.harness import Console, Quiet, Servers
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -34,14 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PAGE = """<!doctype html>
-<html lang="{lang}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><link rel="icon" href="data:,"></head>
-<body><main><h1>{title}</h1><p>A static blog post.</p>{extra}
-<script src="{api}/embed.js" data-site="{site}" {attrs} async></script>
-</main></body></html>
-"""
 
 
 def _free_port() -> int:
@@ -50,81 +42,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@dataclass
-class Servers:
-    api: str
-    origin: str
-    docroot: Path
-    keys: int = 0
-    pages: set[str] = field(default_factory=set)
-
-    def page(
-        self,
-        uri: str,
-        *,
-        attrs: str = "",
-        extra: str = "",
-        lang: str = "en",
-        site: str = "demo",
-        title: str = "Test post",
-    ) -> str:
-        """Write a blog page at `uri` with the embed pasted in; return its URL."""
-        target = self.docroot / uri.strip("/") / "index.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        html = PAGE.format(
-            lang=lang, title=title, extra=extra, api=self.api, site=site, attrs=attrs
-        )
-        target.write_text(html, encoding="utf-8")
-        return self.origin + uri
-
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Origin": self.origin, "Content-Type": "application/json"}
-        req = urllib.request.Request(self.api + path, data, headers, method=method)
-        with urllib.request.urlopen(req) as resp:
-            raw = resp.read()
-        return json.loads(raw) if raw else None
-
-    def post(
-        self,
-        uri: str,
-        author: str,
-        text: str,
-        *,
-        parent: str | None = None,
-        website: str | None = None,
-        site: str = "demo",
-    ) -> dict[str, Any]:
-        """Post a comment straight to the API, as another reader would; return the comment."""
-        self.keys += 1
-        body: dict[str, Any] = {
-            "site": site,
-            "uri": uri,
-            "author": author,
-            "email": f"{author.split()[0].lower()}@example.com",
-            "text": text,
-            "key": f"seed-key-{self.keys:04d}",
-            "hp": "",
-        }
-        if parent:
-            body["parent"] = parent
-        if website:
-            body["website"] = website
-        return dict(self.request("POST", "/api/v1/comments", body)["comment"])
-
-
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     subprocess.run(["node", str(ROOT / "widget" / "build.mjs")], check=True, cwd=ROOT)
     tmp = tmp_path_factory.mktemp("browser")
     docroot = tmp / "site"
     docroot.mkdir()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(docroot)))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(docroot)))
     origin = f"http://127.0.0.1:{httpd.server_address[1]}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
@@ -191,11 +115,6 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     ctx = browser.new_context(viewport={"width": 1000, "height": 800})
     yield ctx
     ctx.close()
-
-
-@dataclass
-class Console:
-    errors: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
