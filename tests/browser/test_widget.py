@@ -540,3 +540,63 @@ def test_no_console_errors_through_a_whole_visit(
     expect(page.locator("#parley article", has_text="Lou says:")).to_be_visible()
     expect(page.locator("main > a[data-parley-count]")).to_have_text("2 Comments")
     assert console.errors == []
+
+
+def _rewrite_reads(page: Page, servers: Servers, change: Any) -> None:
+    """Serve the thread read through `change(body)`: a stale cache, a locked thread."""
+
+    def handle(route: Route) -> None:
+        if route.request.method != "GET":
+            route.fallback()
+            return
+        response = route.fetch()
+        body = response.json()
+        change(body)
+        route.fulfill(response=response, body=json.dumps(body))
+
+    page.route(re.compile(re.escape(servers.api) + r"/api/v1/comments\?"), handle)
+
+
+def test_own_comment_survives_a_stale_cached_read(page: Page, servers: Servers) -> None:
+    uri = "/t/stale/"
+    page.goto(servers.page(uri))
+    fill_form(page, "Max", "Fresh off the press")
+    page.get_by_role("button", name="Post Comment").click()
+    expect(page.locator("#parley article", has_text="Max says:")).to_be_visible()
+
+    def stale(body: dict[str, Any]) -> None:
+        body["comments"] = []
+        body["thread"]["count"] = 0
+
+    _rewrite_reads(page, servers, stale)
+    page.reload()
+    mine = page.locator("#parley article", has_text="Max says:")
+    expect(mine).to_contain_text("Fresh off the press")
+    expect(mine.get_by_role("button", name="Edit")).to_be_visible()
+
+
+def test_locked_thread_offers_no_form(page: Page, servers: Servers) -> None:
+    uri = "/t/locked/"
+    a = servers.post(uri, "Ann", "Last word")
+
+    def lock(body: dict[str, Any]) -> None:
+        body["thread"]["locked"] = True
+
+    _rewrite_reads(page, servers, lock)
+    page.goto(servers.page(uri))
+    expect(page.locator("#parley form")).to_contain_text("Comments are closed.")
+    expect(page.get_by_role("button", name="Post Comment")).to_have_count(0)
+    expect(article(page, a["id"]).get_by_role("button", name="Reply")).to_have_count(0)
+    expect(article(page, a["id"]).get_by_role("button", name=re.compile("^Like"))).to_be_visible()
+
+
+def test_demo_blog_post_embeds_the_widget(page: Page, servers: Servers, console: Console) -> None:
+    page.goto(servers.api + "/demo/")
+    expect(page.locator("h1")).to_have_text("Feel-Good News Out of Ukraine")
+    expect(page.locator("main")).to_contain_text("FILED UNDER")
+    expect(page.locator("main")).to_contain_text("About James Joyner")
+    expect(heading(page)).to_have_text("No comments yet")
+    expect(page.locator("[data-parley-count]")).to_have_text("No comments yet")
+    expect(page.locator("#parley h3")).to_have_text("Speak Your Mind")
+    assert _axe(page) == []
+    assert console.errors == []
