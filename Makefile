@@ -11,7 +11,7 @@ PORT   ?= 8000
 .PHONY: dev test check lint typecheck pytest setup widget chromium bench lock clean
 
 dev: setup widget
-	PARLEY_STORE=$${PARLEY_STORE:-sqlite:///./parley.db} $(BIN)/parley serve --host $(HOST) --port $(PORT)
+	PARLEY_STORE=$${PARLEY_STORE:-sqlite:///./parley.db} $(BIN)/parley serve --demo --host $(HOST) --port $(PORT)
 
 test: setup widget chromium check
 

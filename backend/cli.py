@@ -18,6 +18,10 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     store = open_store(settings)
     store.setup()
+    if args.demo:
+        from backend.demo import seed_demo
+
+        seed_demo(settings, store)
     app = create_app(settings, store)
     # Parley reads X-Forwarded-For itself, and only as far as PARLEY_TRUSTED_PROXIES allows.
     uvicorn.run(
@@ -53,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--no-access-log", action="store_true")
+    serve.add_argument(
+        "--demo", action="store_true", help="seed the demo page's thread when it is empty"
+    )
     serve.set_defaults(run=_serve)
 
     init = commands.add_parser("init-table", help="create the DynamoDB table of PARLEY_STORE")

@@ -1,19 +1,30 @@
 """ULIDs: 48 bits of milliseconds and 80 random bits, Crockford base32, 26 characters.
 
-Sorting ids sorts comments by creation time, which is what thread order and `number` rely on.
+Sorting ids sorts comments by creation time, which thread order and `number` rely on. Within
+one millisecond a process increments the random part instead of drawing a new one (the ULID
+spec's monotonic mode), so two comments posted in the same millisecond keep their order.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_lock = threading.Lock()
+_last = 0  # the last value handed out
 
 
 def new_ulid(now: float | None = None) -> str:
+    global _last
     millis = int((time.time() if now is None else now) * 1000)
-    value = (millis << 80) | secrets.randbits(80)
+    with _lock:
+        if millis == _last >> 80:
+            value = _last + 1
+        else:
+            value = (millis << 80) | secrets.randbits(80)
+        _last = value
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])

@@ -1,0 +1,55 @@
+"""The demo thread `make dev` starts with: the comment section of the post that started
+Parley (shared/seed-blog-post.txt), so a first look shows numbering, replies and likes."""
+
+from __future__ import annotations
+
+from backend.domain.service import CommentService, Draft
+from backend.settings import Settings
+from backend.store.base import Store
+
+DEMO_URI = "/demo/"
+DEMO_TITLE = "Feel-Good News Out of Ukraine"
+
+# (author, index of the parent in this list or None, text)
+SEED: tuple[tuple[str, int | None, str], ...] = (
+    ("JKB", None, "The fall of Assad in Syria is a heavy blow to Russia. Thousands of Russian "
+     "troops and mercenaries are trying to find a way out of the interior.\n\nFurthermore, the "
+     "operation in Syria was the logistics line and jump off for Russian operations in Africa."),
+    ("DK", None, "Ukraine should be allowed to join NATO.\n\nNATO should ask to join Ukraine."),
+    ("Rob1", 0, "Syrian rebels give Russian troops a proper send-off\n\n"
+     "https://x.com/UKikaski/status/1869030748394786865"),
+    ("Jay L Gischer", 0, "Agreed on all points. I am concerned though, that Russia may be able "
+     "to make a deal with, uh, somebody in Syria to maintain their presence there."),
+    ("JohnSF", 0, "Indeed, and even heavier to Iran, which has seen the collapse of three main "
+     "pillars of its Middle East *front of resistance*."),
+    ("Rob1", 3, "I expect Russia to cut a deal. The rebels will need a lot of resource support."),
+    ("JohnSF", 5, "They may well try; but they have little concrete to offer, and are widely "
+     "loathed in Syria.\n\nBut as a secure base complex: game over."),
+)  # fmt: skip
+
+
+def seed_demo(settings: Settings, store: Store, site: str = "demo") -> int:
+    """Post the seed comments once, into an empty demo thread. Returns how many were posted."""
+    if site not in settings.sites or store.read_page(site, DEMO_URI, after=None, limit=1).comments:
+        return 0
+    from backend.domain.tokens import Signer
+
+    service = CommentService(settings, store, Signer(settings.secret_keys))
+    ids: list[str] = []
+    for number, (author, parent, text) in enumerate(SEED):
+        draft = Draft(
+            uri=DEMO_URI,
+            title=DEMO_TITLE,
+            parent=None if parent is None else ids[parent],
+            author=author,
+            email=f"{author.lower().replace(' ', '.')}@example.com",
+            website=None,
+            text=text,
+            key=f"demo-seed-{number:02d}",
+            honeypot="",
+        )
+        posted, _ = service.post(site, draft, client_ip=f"192.0.2.{number + 1}")
+        ids.append(posted.comment.id)
+    for voter, liked in enumerate((1, 1, 1, 1, 1, 4)):  # the seed's "5" and "1" like counts
+        store.add_like(site, DEMO_URI, ids[liked], f"demo-voter-{voter}")
+    return len(ids)
