@@ -1,0 +1,455 @@
+"""The deployment, proven offline: `serverless package` with fake credentials and no network,
+cfn-lint over the template it makes, assertions on that template, and the artifact's contents.
+
+Packaging runs once per session (two variants: the defaults, and every option switched on);
+the artifact's dependencies are cached under build/lambda/, so a rerun takes seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVERLESS = ROOT / "node_modules" / ".bin" / "serverless"
+ARTIFACT = ROOT / "build" / "lambda" / "parley.zip"
+
+
+def build_artifact(out: Path = ARTIFACT, arch: str = "arm64", python: str = "3.12") -> Path:
+    """Run scripts/build_lambda.py (dependencies cached under build/lambda/)."""
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "build_lambda.py"),
+            "--arch",
+            arch,
+            "--python",
+            python,
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out
+
+
+def offline_prefix() -> list[str]:
+    """`unshare -n`: a new network namespace with only a loopback that is down, so packaging
+    provably reaches nothing. Empty where namespaces can't be made (then only the fake
+    credentials and the disabled telemetry keep it local)."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return []
+    probe = subprocess.run([unshare, "-n", "true"], capture_output=True, check=False)
+    return [unshare, "-n"] if probe.returncode == 0 else []
+
+
+def serverless_package(out_dir: Path, home: Path, params: dict[str, str]) -> dict[str, Any]:
+    """`serverless package` with fake credentials and no network; returns the update template."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),  # no ~/.aws, no ~/.serverless of the developer's
+        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "fake-secret-for-offline-packaging",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "SLS_TELEMETRY_DISABLED": "1",
+        "SLS_NOTIFICATIONS_MODE": "off",
+        "SLS_INTERACTIVE_SETUP_DISABLE": "1",
+        "CI": "true",
+    }
+    command = [
+        *offline_prefix(),
+        str(SERVERLESS),
+        "package",
+        "--stage",
+        "test",
+        "--region",
+        "eu-west-1",
+        "--package",
+        str(out_dir),
+        *(f"--param={key}={value}" for key, value in params.items()),
+    ]
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=240
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"serverless package failed:\n{result.stdout}\n{result.stderr}")
+    template: dict[str, Any] = json.loads(
+        (out_dir / "cloudformation-template-update-stack.json").read_text(encoding="utf-8")
+    )
+    return template
+
+
+def cfn_lint(*templates: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--format",
+            "parseable",
+            *(str(t) for t in templates),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+SITES = {"blog": {"origins": ["https://blog.example.com"], "moderation": "first-time"}}
+FULL = {
+    "cdn": "true",
+    "alarmEmail": "ops@example.com",
+    "publicUrl": "https://comments.example.com",
+    "trustedProxies": "2",
+    "secretKeysParam": "/parley/test/keys",
+}
+TABLE_JSON = ROOT / "backend" / "store" / "table.json"
+
+
+@dataclass(frozen=True)
+class Packaged:
+    directory: Path
+    template: dict[str, Any]
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        resources: dict[str, Any] = self.template["Resources"]
+        return resources
+
+    def of_type(self, kind: str) -> dict[str, Any]:
+        return {k: v for k, v in self.resources.items() if v["Type"] == kind}
+
+
+@pytest.fixture(scope="session")
+def artifact() -> Path:
+    return build_artifact()
+
+
+@pytest.fixture(scope="session")
+def package_root(tmp_path_factory: pytest.TempPathFactory, artifact: Path) -> Path:
+    root = tmp_path_factory.mktemp("sls")
+    (root / "sites.json").write_text(json.dumps(SITES), encoding="utf-8")
+    return root
+
+
+def _package(root: Path, name: str, params: dict[str, str]) -> Packaged:
+    out = root / name
+    params = {"sitesFile": str(root / "sites.json"), **params}
+    return Packaged(out, serverless_package(out, root / f"home-{name}", params))
+
+
+@pytest.fixture(scope="session")
+def default_stack(package_root: Path) -> Packaged:
+    return _package(package_root, "default", {})
+
+
+@pytest.fixture(scope="session")
+def full_stack(package_root: Path) -> Packaged:
+    return _package(package_root, "full", FULL)
+
+
+@pytest.fixture(scope="session")
+def function(default_stack: Packaged) -> dict[str, Any]:
+    functions = default_stack.of_type("AWS::Lambda::Function")
+    assert list(functions) == ["ApiLambdaFunction"], "one function"
+    props: dict[str, Any] = functions["ApiLambdaFunction"]["Properties"]
+    return props
+
+
+def _statements(stack: Packaged) -> list[dict[str, Any]]:
+    role = stack.resources["IamRoleLambdaExecution"]["Properties"]
+    return [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
+# -- packaging and lint ----------------------------------------------------------------------------
+
+
+def test_packaging_runs_without_network() -> None:
+    # The packaging fixture wraps serverless in `unshare -n`; without it "offline" is unproven.
+    assert offline_prefix(), "unshare -n is needed to prove packaging makes no network call"
+
+
+def test_templates_pass_cfn_lint(default_stack: Packaged, full_stack: Packaged) -> None:
+    # One cfn-lint run over both variants (its start-up is most of its time).
+    result = cfn_lint(
+        *(
+            s.directory / "cloudformation-template-update-stack.json"
+            for s in (default_stack, full_stack)
+        )
+    )
+    errors = [line for line in result.stdout.splitlines() if ":E" in line]
+    assert not errors, "\n".join(errors)
+    assert result.returncode & 2 == 0, result.stdout + result.stderr  # bit 2: errors
+
+
+def test_packaging_uses_the_built_artifact(default_stack: Packaged, artifact: Path) -> None:
+    state = json.loads((default_stack.directory / "serverless-state.json").read_text("utf-8"))
+    assert state["package"]["artifact"] == "parley.zip"  # package.artifact, uploaded as is
+    code = default_stack.resources["ApiLambdaFunction"]["Properties"]["Code"]
+    assert code["S3Key"].endswith("/parley.zip")
+    assert artifact == ROOT / "build" / "lambda" / "parley.zip"
+
+
+# -- the function ----------------------------------------------------------------------------------
+
+
+def test_function_runtime_architecture_and_handler(function: dict[str, Any]) -> None:
+    assert function["Runtime"] == "python3.12"
+    assert function["Architectures"] == ["arm64"]
+    assert function["Handler"] == "backend.lambda_handler.handler"
+    assert function["MemorySize"] == 1024
+    assert function["Timeout"] == 10
+
+
+def test_environment_comes_from_parameters_and_holds_no_secret(
+    function: dict[str, Any], full_stack: Packaged
+) -> None:
+    env = function["Environment"]["Variables"]
+    assert set(env) == {
+        "PARLEY_STORE",
+        "PARLEY_SECRET_KEYS_PARAM",
+        "PARLEY_SITES",
+        "PARLEY_TRUSTED_PROXIES",
+        "PARLEY_PUBLIC_URL",
+    }
+    assert env["PARLEY_STORE"] == {"Fn::Sub": "dynamodb://${ParleyTable}?region=${AWS::Region}"}
+    assert env["PARLEY_SECRET_KEYS_PARAM"] == "/parley/test/secret-keys"
+    assert json.loads(env["PARLEY_SITES"]) == SITES
+    assert env["PARLEY_TRUSTED_PROXIES"] == "0"
+    full_env = full_stack.resources["ApiLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    assert full_env["PARLEY_SECRET_KEYS_PARAM"] == "/parley/test/keys"
+    assert full_env["PARLEY_TRUSTED_PROXIES"] == "2"
+    assert full_env["PARLEY_PUBLIC_URL"]["Fn::If"][1] == "https://comments.example.com"
+    assert full_stack.template["Conditions"]["HasPublicUrl"] == {
+        "Fn::Not": [{"Fn::Equals": ["https://comments.example.com", ""]}]
+    }
+
+
+def test_http_api_payload_v2_catch_all(default_stack: Packaged) -> None:
+    (integration,) = default_stack.of_type("AWS::ApiGatewayV2::Integration").values()
+    assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
+    assert integration["Properties"]["IntegrationType"] == "AWS_PROXY"
+    routes = default_stack.of_type("AWS::ApiGatewayV2::Route").values()
+    assert [r["Properties"]["RouteKey"] for r in routes] == ["$default"]
+    (api,) = default_stack.of_type("AWS::ApiGatewayV2::Api").values()
+    assert "CorsConfiguration" not in api["Properties"], "the app answers CORS per site"
+
+
+def test_log_retention(default_stack: Packaged) -> None:
+    groups = default_stack.of_type("AWS::Logs::LogGroup")
+    assert [g["Properties"]["RetentionInDays"] for g in groups.values()] == [30]
+
+
+# -- IAM: exactly what the store calls -------------------------------------------------------------
+
+# boto3 client method -> the IAM action it needs. Table setup (`parley init-table`) is not the
+# function's business: CloudFormation makes the table.
+_METHOD_ACTIONS = {
+    "get_item": "GetItem",
+    "batch_get_item": "BatchGetItem",
+    "query": "Query",
+    "scan": "Scan",
+    "put_item": "PutItem",
+    "update_item": "UpdateItem",
+    "delete_item": "DeleteItem",
+    "batch_write_item": "BatchWriteItem",
+    "transact_get_items": "GetItem",
+}
+_SETUP_ONLY = {"create_table", "update_time_to_live", "describe_table", "get_waiter"}
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def store_actions() -> set[str]:
+    """The DynamoDB actions backend/store/dynamo*.py uses, read from its source."""
+    sources = sorted((ROOT / "backend" / "store").glob("dynamo*.py"))
+    assert sources, "the DynamoDB store is missing"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sources)
+    actions: set[str] = set()
+    for method in set(re.findall(r"\.([a-z_]+)\(", text)):
+        if method in _METHOD_ACTIONS:
+            actions.add(_METHOD_ACTIONS[method])
+        elif method == "transact_write_items":
+            for kind in re.findall(r"[\"'](Put|Update|Delete|ConditionCheck)[\"']\s*:", text):
+                actions.add(_TRANSACT_ACTIONS[kind])
+    assert not actions & {"Scan"}, "DESIGN: never a Scan"
+    return {f"dynamodb:{a}" for a in actions}
+
+
+def test_iam_grants_exactly_the_store_calls_on_the_table_and_its_index(
+    default_stack: Packaged,
+) -> None:
+    statements = _statements(default_stack)
+    dynamo = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
+    by_sid = {s["Sid"]: s for s in dynamo}
+    assert set(by_sid) == {"ParleyTableItems", "ParleyTableIndex"}
+    for statement in dynamo:
+        assert statement["Effect"] == "Allow"
+        assert not any("*" in action for action in statement["Action"])
+    table = by_sid["ParleyTableItems"]
+    assert table["Resource"] == [{"Fn::GetAtt": ["ParleyTable", "Arn"]}]
+    assert set(table["Action"]) == store_actions()
+    index_names = [
+        i["IndexName"] for i in json.loads(TABLE_JSON.read_text())["GlobalSecondaryIndexes"]
+    ]
+    index = by_sid["ParleyTableIndex"]
+    assert index["Action"] == ["dynamodb:Query"]
+    assert index["Resource"] == [
+        {"Fn::Sub": f"${{ParleyTable.Arn}}/index/{n}"} for n in index_names
+    ]
+
+
+def test_iam_reads_only_the_secret_parameter(default_stack: Packaged) -> None:
+    (ssm,) = [s for s in _statements(default_stack) if s.get("Sid") == "ParleySecretKeys"]
+    assert ssm["Action"] == ["ssm:GetParameter"]
+    assert ssm["Resource"] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+            ":parameter/parley/test/secret-keys"
+        }
+    ]
+    others = {a for s in _statements(default_stack) for a in s["Action"]}
+    assert others <= store_actions() | {
+        "ssm:GetParameter",
+        "logs:CreateLogStream",
+        "logs:CreateLogGroup",
+        "logs:TagResource",
+        "logs:PutLogEvents",
+    }
+
+
+# -- the table -------------------------------------------------------------------------------------
+
+
+def test_table_is_table_json_kept_on_delete(default_stack: Packaged) -> None:
+    table = default_stack.resources["ParleyTable"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert table["Properties"] == json.loads(TABLE_JSON.read_text(encoding="utf-8"))
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+# -- alarms and CloudFront -------------------------------------------------------------------------
+
+
+def _metrics(alarm: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"])
+        for m in alarm["Properties"]["Metrics"]
+        if "MetricStat" in m
+    }
+
+
+def test_alarms_on_5xx_and_throttles(default_stack: Packaged, full_stack: Packaged) -> None:
+    alarms = default_stack.of_type("AWS::CloudWatch::Alarm")
+    assert _metrics(alarms["ErrorsAlarm"]) == {("AWS/ApiGateway", "5xx"), ("AWS/Lambda", "Errors")}
+    assert _metrics(alarms["ThrottlesAlarm"]) == {
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("AWS/DynamoDB", "WriteThrottleEvents"),
+    }
+    for alarm in alarms.values():
+        assert [m["Id"] for m in alarm["Properties"]["Metrics"] if m["ReturnData"]] == ["total"]
+    # The SNS topic exists only with alarmEmail set.
+    assert default_stack.template["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": ["", ""]}]
+    }
+    topic = full_stack.resources["AlarmTopic"]["Properties"]
+    assert topic["Subscription"] == [{"Protocol": "email", "Endpoint": "ops@example.com"}]
+
+
+def test_cloudfront_is_optional_and_caches_only_reads(
+    default_stack: Packaged, full_stack: Packaged
+) -> None:
+    assert default_stack.template["Conditions"]["UseCdn"] == {"Fn::Equals": ["false", "true"]}
+    assert full_stack.template["Conditions"]["UseCdn"] == {"Fn::Equals": ["true", "true"]}
+    for stack in (default_stack, full_stack):
+        for name in ("Cdn", "CdnReadsCachePolicy", "CdnAdminCachePolicy"):
+            assert stack.resources[name]["Condition"] == "UseCdn"
+    config = full_stack.resources["Cdn"]["Properties"]["DistributionConfig"]
+    caching_disabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    assert config["DefaultCacheBehavior"]["CachePolicyId"] == caching_disabled
+    cached = {
+        b["PathPattern"]
+        for b in config["CacheBehaviors"]
+        if b["CachePolicyId"] == {"Ref": "CdnReadsCachePolicy"}
+    }
+    assert cached == {
+        "/embed.js",
+        "/widget/*",
+        "/api/v1/comments",
+        "/api/v1/counts",
+        "/api/v1/feed.atom",
+    }
+    policy = full_stack.resources["CdnReadsCachePolicy"]["Properties"]["CachePolicyConfig"]
+    key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["HeadersConfig"]["Headers"] == ["Origin"]  # CORS answers differ by Origin
+    assert key["QueryStringsConfig"]["QueryStringBehavior"] == "all"
+    assert key["CookiesConfig"]["CookieBehavior"] == "none"
+    assert policy["DefaultTTL"] == 0  # only what the app's s-maxage allows
+    env = full_stack.resources["ApiLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["PARLEY_PUBLIC_URL"]["Fn::If"][2]["Fn::If"][0] == "UseCdn"
+
+
+# -- the artifact ----------------------------------------------------------------------------------
+
+
+def _wheel_tags(names: list[str], archive: zipfile.ZipFile, package: str) -> list[str]:
+    (wheel,) = [n for n in names if re.fullmatch(rf"{package}-[^/]+\.dist-info/WHEEL", n)]
+    text = archive.read(wheel).decode()
+    return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")]
+
+
+def test_artifact_holds_only_runtime_files(artifact: Path) -> None:
+    with zipfile.ZipFile(artifact) as archive:
+        names = archive.namelist()
+        unzipped = sum(i.file_size for i in archive.infolist())
+    assert "backend/lambda_handler.py" in names
+    assert "backend/static/embed.js" in names
+    assert "backend/store/table.json" in names
+    assert "mangum/__init__.py" in names
+    assert "boto3/__init__.py" in names
+    tops = {n.split("/")[0] for n in names}
+    assert not tops & {"tests", "node_modules", "widget", "bench", "scripts", "infra", "bin"}
+    assert not tops & {"uvicorn", "click"}, "server-only dependencies stay out"
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".db"))]
+    assert artifact.stat().st_size < 30 * 1024 * 1024, "well under Lambda's 50 MB zip limit"
+    assert unzipped < 100 * 1024 * 1024, "well under Lambda's 250 MB unzipped limit"
+
+
+def test_artifact_binary_wheels_are_for_lambda_arm64_python312(artifact: Path) -> None:
+    with zipfile.ZipFile(artifact) as archive:
+        names = archive.namelist()
+        for package in ("pydantic_core", "nh3"):
+            tags = _wheel_tags(names, archive, package)
+            assert tags, package
+            for tag in tags:
+                python, abi, platform = tag.split("-")
+                assert python in ("cp312", "cp37", "cp38", "cp39", "cp310", "cp311"), tag
+                assert abi in ("cp312", "abi3"), tag
+                assert "aarch64" in platform and "manylinux" in platform, tag
+        shared = [n for n in names if n.endswith(".so")]
+        assert shared
+        assert not [n for n in shared if "x86_64" in n or "cpython-311" in n], shared
