@@ -28,14 +28,16 @@ from backend.store import open_store
 
 SECRET_PARAM_VAR = "PARLEY_SECRET_KEYS_PARAM"  # noqa: S105 (a variable name, not a secret)
 
-# Answers API Gateway hands back as text rather than base64 (everything else is binary to it).
+# Answers API Gateway hands back as text rather than base64. Mangum matches these as substrings
+# of Content-Type ("+xml" covers the Atom feed, "text/" the widget and the HTML pages).
 TEXT_MIME_TYPES = [
+    "text/",
     "application/json",
     "application/javascript",
-    "application/atom+xml",
     "application/xml",
     "application/vnd.oai.openapi",
-    "image/svg+xml",
+    "+json",
+    "+xml",
 ]
 
 
