@@ -181,6 +181,7 @@ def test_reply_form_moves_under_the_comment(page: Page, servers: Servers) -> Non
 def test_like_counts_once(page: Page, servers: Servers) -> None:
     uri = "/t/like/"
     a = servers.post(uri, "Ann", "Like me")
+    b = servers.post(uri, "Bob", "Me too")
     page.goto(servers.page(uri))
     like = article(page, a["id"]).get_by_role("button", name=re.compile(r"^Like"))
     expect(like).to_have_accessible_name("Like 0")
@@ -189,9 +190,14 @@ def test_like_counts_once(page: Page, servers: Servers) -> None:
     expect(like).to_have_attribute("aria-pressed", "true")
     like.click()
     expect(like).to_have_accessible_name("Like 1")
+    other = article(page, b["id"]).get_by_role("button", name=re.compile(r"^Like"))
+    expect(other).to_have_attribute("aria-pressed", "false")
+    other.click()
+    expect(other).to_have_accessible_name("Like 1")
     page.reload()
-    expect(like).to_have_accessible_name("Like 1")
-    expect(like).to_have_attribute("aria-pressed", "true")
+    for button in (like, other):
+        expect(button).to_have_accessible_name("Like 1")
+        expect(button).to_have_attribute("aria-pressed", "true")
 
 
 def test_counts_fill_every_link_in_one_request(page: Page, servers: Servers) -> None:
@@ -318,6 +324,12 @@ def test_awaiting_moderation_is_shown_to_the_author(page: Page, servers: Servers
     page.reload()
     expect(pending).to_contain_text("Please approve me")
     expect(pending).to_contain_text("Your comment is awaiting moderation.")
+    # The author may still withdraw it while the edit window lasts.
+    page.once("dialog", lambda d: d.accept())
+    pending.get_by_role("button", name="Delete").click()
+    expect(pending).to_have_count(0)
+    page.reload()
+    expect(page.locator("#parley article")).to_have_count(0)
 
 
 def test_load_more_pages_through_long_threads(page: Page, servers: Servers) -> None:

@@ -174,8 +174,8 @@ function thread(first) {
       (r.body = h('div', { class: 'b' })),
     )
     body(r)
+    const foot = h('footer')
     if (!c.deleted && c.status == 'approved') {
-      const foot = h('footer')
       if (!locked)
         foot.append((r.rb = h('button', { type: 'button', text: t.reply, onclick: () => place(c.id) })))
       const lb = h('button', {
@@ -185,14 +185,15 @@ function thread(first) {
           api('comments/' + c.id + '/likes', { method: 'POST', body: {} }).then((j) => {
             setLike(lb, j.likes)
             lb.setAttribute('aria-pressed', 'true')
-            if (!liked.includes(c.id)) store('liked', liked.concat(c.id).slice(-500))
+            if (!liked.includes(c.id)) liked.push(c.id), store('liked', liked.slice(-500))
           }, (e) => say(e.message)),
       })
       setLike(lb, c.likes)
       foot.append(lb, (r.rc = h('span', { class: 'm' })))
-      r.art.append(foot)
-      if (own && own.u > Date.now()) tools(r, own, foot)
     }
+    // Pending comments too: their author may still fix or withdraw them.
+    if (!c.deleted && own && own.u > Date.now()) tools(r, own, foot)
+    if (foot.firstChild) r.art.append(foot)
     r.li = h('li', { id: 'comment-' + c.id }, r.art)
     replies(r)
     if (!p) list.append(r.li)
@@ -272,7 +273,7 @@ function thread(first) {
       if (r.kids || r.c.replies) {
         r.c = { ...r.c, deleted: true }
         body(r)
-        r.art.querySelector('footer').remove()
+        r.art.querySelector('footer')?.remove()
       } else {
         r.li.remove()
         delete byId[r.c.id]
