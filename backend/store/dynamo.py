@@ -1,0 +1,516 @@
+"""The DynamoDB store: one table, single-table design, for Lambda (see docs/dynamodb.md).
+
+Every method is a fixed, small number of requests, written next to it; none is ever a Scan.
+Each write that must move several items together (a post and its thread's count, a like and
+the like count, a status and the counts it moves) is one TransactWriteItems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from backend.domain import errors
+from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, Thread
+from backend.settings import StoreURL
+from backend.store import dynamo_items as it
+from backend.store.dynamo_client import (
+    Cancelled,
+    ConditionFailed,
+    backoff,
+    create_table,
+    load_definition,
+    make_client,
+    table_spec,
+    translate,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TRANSACTION_ATTEMPTS = 4  # our own retries of a transaction that lost a race (TransactionConflict)
+BATCH_ATTEMPTS = 6  # BatchGetItem rounds for UnprocessedKeys before answering 503
+STATUS_ATTEMPTS = 3  # re-reads when a comment's status changed under a moderation action
+
+_VISIBLE = "#sk = :thread OR #status = :approved OR (#status = :deleted AND #replies > :zero)"
+_NAMES = {"#status": "status"}
+
+
+def _names(*attributes: str) -> dict[str, str]:
+    """ExpressionAttributeNames for attributes (aliased: many plain words are reserved)."""
+    return {f"#{name}": name for name in attributes}
+
+
+class DynamoStore:
+    # A stamp lookup would be a billed request per read, so the app skips its response cache.
+    cheap_stamps = False
+
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
+        self.table = table
+        self._client = client
+
+    @classmethod
+    def from_url(cls, url: StoreURL) -> DynamoStore:
+        return cls(url.table, make_client(url.region, url.endpoint))
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The botocore client, for instrumentation (request counting, fault injection)."""
+        return self._client
+
+    def setup(self) -> None:
+        create_table(self._client, table_spec(load_definition(), self.table))
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- request helpers -------------------------------------------------------------------------
+
+    def _get(self, key: it.Item, *, consistent: bool = False) -> it.Item | None:
+        with translate("GetItem"):
+            out = self._client.get_item(TableName=self.table, Key=key, ConsistentRead=consistent)
+        item: it.Item | None = out.get("Item")
+        return item
+
+    def _query(self, params: dict[str, Any], want: int | None) -> list[it.Item]:
+        """Run a Query until `want` items passed its filter or the key range is exhausted.
+
+        `Limit` counts items read before the FilterExpression, so a page among hidden (pending,
+        spam) comments takes another request; a page without any takes exactly one.
+        """
+        params = {"TableName": self.table, **params}
+        items: list[it.Item] = []
+        while True:
+            if want is not None:
+                params["Limit"] = want - len(items)
+            with translate("Query"):
+                out = self._client.query(**params)
+            items += out.get("Items", [])
+            last = out.get("LastEvaluatedKey")
+            if last is None or (want is not None and len(items) >= want):
+                return items
+            params["ExclusiveStartKey"] = last
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        """One TransactWriteItems, run again (with jitter) only when it lost a race."""
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                with translate("TransactWriteItems"):
+                    self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return
+            except Cancelled as cancelled:
+                if not cancelled.conflict:
+                    raise
+                backoff(attempt)
+        raise errors.StoreUnavailable(retry_after=1)
+
+    def _thread_range(self, site: str, uri: str, lo: str) -> dict[str, Any]:
+        return {
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {
+                ":pk": it.s(it.thread_pk(site, uri)),
+                ":lo": it.s(lo),
+                ":hi": it.s(it.COMMENTS_END),
+            },
+        }
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    # 1 GetItem (eventually consistent).
+    def get_thread(self, site: str, uri: str) -> Thread | None:
+        item = self._get(it.thread_key(site, uri))
+        return None if item is None else it.to_thread(item)
+
+    # Query(s) over the whole thread partition, strongly consistent. Never on a reader's path:
+    # the app only asks for stamps when `cheap_stamps` is True.
+    def thread_stamp(self, site: str, uri: str) -> str | None:
+        params = self._thread_range(site, uri, it.THREAD_SK)
+        items = self._query({**params, "ConsistentRead": True}, None)
+        if not items or not it.is_thread(items[0]):
+            return None
+        # The digest of everything a read shows: any write to the thread changes it.
+        body = json.dumps(items, sort_keys=True).encode()
+        return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+    # First page: 1 Query returning the thread item and the comments together. Later pages:
+    # 1 Query (from the cursor's ExclusiveStartKey) + 1 GetItem for the thread.
+    def read_page(self, site: str, uri: str, *, after: str | None, limit: int) -> Page:
+        params = self._thread_range(site, uri, it.THREAD_SK)
+        params["FilterExpression"] = _VISIBLE
+        params["ExpressionAttributeNames"] = {**_NAMES, "#sk": "sk", "#replies": "replies"}
+        params["ExpressionAttributeValues"].update(
+            {
+                ":thread": it.s(it.THREAD_SK),
+                ":approved": it.s(Status.APPROVED.value),
+                ":deleted": it.s(Status.DELETED.value),
+                ":zero": it.n(0),
+            }
+        )
+        # One comment more than asked tells whether another page follows; the first page also
+        # carries the thread item.
+        want = limit + 1
+        if after is not None:
+            params["ExclusiveStartKey"] = it.comment_key(site, uri, after)
+        else:
+            want += 1
+        items = self._query(params, want)
+        thread_item = items[0] if items and it.is_thread(items[0]) else None
+        comments = [it.to_comment(i) for i in items if not it.is_thread(i)]
+        thread = (
+            self.get_thread(site, uri)
+            if after is not None
+            else (None if thread_item is None else it.to_thread(thread_item))
+        )
+        next_after = comments[limit - 1].id if len(comments) > limit else None
+        return Page(thread, comments[:limit], next_after)
+
+    # 1 GetItem, strongly consistent (an edit or a replay reads what was just written).
+    def get_comment(self, site: str, uri: str, comment_id: str) -> Comment | None:
+        item = self._get(it.comment_key(site, uri, comment_id), consistent=True)
+        return None if item is None else it.to_comment(item)
+
+    # 1 BatchGetItem per 100 uris (+ rounds for UnprocessedKeys), projecting only the count.
+    def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
+        result = dict.fromkeys(uris, 0)
+        unique = list(result)  # BatchGetItem refuses a key asked twice
+        for start in range(0, len(unique), 100):
+            keys = [it.thread_key(site, uri) for uri in unique[start : start + 100]]
+            for item in self._batch_get(keys):
+                result[item["uri"]["S"]] = it.num(item, "count")
+        return result
+
+    def _batch_get(self, keys: list[it.Item]) -> list[it.Item]:
+        found: list[it.Item] = []
+        for attempt in range(BATCH_ATTEMPTS):
+            request = {
+                self.table: {
+                    "Keys": keys,
+                    "ProjectionExpression": "#uri, #count",
+                    "ExpressionAttributeNames": {"#uri": "uri", "#count": "count"},
+                }
+            }
+            with translate("BatchGetItem"):
+                out = self._client.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
+            found += out.get("Responses", {}).get(self.table, [])
+            unprocessed = out.get("UnprocessedKeys", {})
+            keys = list(unprocessed[self.table]["Keys"]) if self.table in unprocessed else []
+            if not keys:
+                return found
+            backoff(attempt, base=0.05)  # DynamoDB throttled part of the batch: slow down
+        raise errors.StoreUnavailable(retry_after=1)
+
+    # 1 Query (more only when the newest comments are mostly hidden).
+    def recent(self, site: str, uri: str | None, limit: int) -> list[Comment]:
+        if uri is None:
+            params: dict[str, Any] = {
+                "IndexName": "gsi1",
+                "KeyConditionExpression": "gsi1pk = :g",
+                "ExpressionAttributeValues": {":g": it.s(it.status_pk(site, Status.APPROVED))},
+            }
+        else:
+            params = self._thread_range(site, uri, it.comment_sk(""))
+            params["FilterExpression"] = "#status = :approved"
+            params["ExpressionAttributeNames"] = _NAMES
+            params["ExpressionAttributeValues"][":approved"] = it.s(Status.APPROVED.value)
+        params["ScanIndexForward"] = False
+        return [it.to_comment(i) for i in self._query(params, limit)[:limit]]
+
+    # 1 Query on gsi1, newest first.
+    def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
+        params: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :g",
+            "ExpressionAttributeValues": {":g": it.s(it.status_pk(site, status))},
+            "ScanIndexForward": False,
+        }
+        if after is not None:
+            params["KeyConditionExpression"] += " AND gsi1sk < :after"
+            params["ExpressionAttributeValues"][":after"] = it.s(after)
+        comments = [it.to_comment(i) for i in self._query(params, limit + 1)]
+        next_after = comments[limit - 1].id if len(comments) > limit else None
+        return QueuePage(comments[:limit], next_after)
+
+    # 1 GetItem of the author's counter of approved comments.
+    def author_approved(self, site: str, email: str) -> bool:
+        item = self._get(it.author_key(site, email))
+        return item is not None and it.num(item, "n") > 0
+
+    # 1 GetItem. TTL deletes late, so an expired key still found here is ignored.
+    def find_key(self, site: str, key: str, now: int) -> str | None:
+        item = self._get(it.idempotency_key(site, key))
+        if item is None or it.num(item, "expires") <= now:
+            return None
+        return str(item["comment_id"]["S"])
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    # 1 TransactWriteItems (+1 GetItem when the idempotency key was taken).
+    def create_comment(self, new: NewComment) -> Comment:
+        c = new.comment
+        approved = c.status is Status.APPROVED
+        now = int(c.created.timestamp())
+        set_thread = "SET #site = :site, #uri = :uri, #created = if_not_exists(#created, :created)"
+        thread_values: dict[str, Any] = {
+            ":site": it.s(c.site),
+            ":uri": it.s(c.uri),
+            ":created": it.n(it.ms(c.created)),
+            ":approved": it.n(int(approved)),
+            ":false": it.b(False),
+        }
+        if new.title:  # a thread made by a lock has no title yet: the first titled post names it
+            set_thread += ", #title = if_not_exists(#title, :title)"
+            thread_values[":title"] = it.s(new.title)
+        items: list[dict[str, Any]] = [
+            # 0: the idempotency key, free or expired (TTL deletes late).
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        **it.idempotency_key(c.site, new.idempotency_key),
+                        "comment_id": it.s(c.id),
+                        "expires": it.n(new.key_expires),
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk) OR #expires <= :now",
+                    "ExpressionAttributeNames": {"#expires": "expires"},
+                    "ExpressionAttributeValues": {":now": it.n(now)},
+                }
+            },
+            # 1: the comment itself.
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": it.comment_item(c),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            # 2: the thread, created on its first comment, refusing posts while locked.
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": it.thread_key(c.site, c.uri),
+                    "UpdateExpression": set_thread + " ADD #count :approved",
+                    "ConditionExpression": "attribute_not_exists(#locked) OR #locked = :false",
+                    "ExpressionAttributeNames": _names(
+                        "site", "uri", "created", "count", "locked", *["title"] * bool(new.title)
+                    ),
+                    "ExpressionAttributeValues": thread_values,
+                }
+            },
+        ]
+        if c.parent is not None:
+            # 3: the parent must be an approved comment of this thread; an approved reply
+            # counts towards its replies, a held one only checks.
+            parent = {
+                "TableName": self.table,
+                "Key": it.comment_key(c.site, c.uri, c.parent),
+                "ConditionExpression": "attribute_exists(pk) AND #status = :approved",
+                "ExpressionAttributeNames": _NAMES,
+                "ExpressionAttributeValues": {":approved": it.s(Status.APPROVED.value)},
+            }
+            if approved:
+                parent["UpdateExpression"] = "ADD #replies :one"
+                parent["ExpressionAttributeNames"] = {**_NAMES, "#replies": "replies"}
+                parent["ExpressionAttributeValues"] = {
+                    ":approved": it.s(Status.APPROVED.value),
+                    ":one": it.n(1),
+                }
+                items.append({"Update": parent})
+            else:
+                items.append({"ConditionCheck": parent})
+        if approved and c.email:
+            items.append(self._author_update(c.site, c.email, 1))
+        try:
+            self._transact(items)
+        except Cancelled as cancelled:
+            raise self._post_refused(cancelled, new) from None
+        return c
+
+    def _post_refused(self, cancelled: Cancelled, new: NewComment) -> errors.ParleyError:
+        """The domain error a cancelled post means, most telling reason first."""
+        c = new.comment
+        if cancelled.failed(0):
+            # A retry of a post that landed: answer with the first comment.
+            item = self._get(it.idempotency_key(c.site, new.idempotency_key), consistent=True)
+            if item is not None:
+                return errors.DuplicateKey(item["comment_id"]["S"])
+        if cancelled.failed(2):
+            return errors.ThreadLocked()
+        if c.parent is not None and cancelled.failed(3):
+            return errors.ParentNotFound()
+        return errors.StoreUnavailable(retry_after=1)  # e.g. an id collision: try again
+
+    def _author_update(self, site: str, email: str, delta: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": it.author_key(site, email),
+                "UpdateExpression": "ADD #n :delta",
+                "ExpressionAttributeNames": {"#n": "n"},
+                "ExpressionAttributeValues": {":delta": it.n(delta)},
+            }
+        }
+
+    # 1 UpdateItem (returns the new comment).
+    def edit_comment(
+        self, site: str, uri: str, comment_id: str, *, text: str, html: str, edited: datetime
+    ) -> Comment:
+        try:
+            with translate("UpdateItem"):
+                out = self._client.update_item(
+                    TableName=self.table,
+                    Key=it.comment_key(site, uri, comment_id),
+                    UpdateExpression="SET #text = :text, #html = :html, #edited = :edited",
+                    ConditionExpression=(
+                        "attribute_exists(pk) AND NOT (#status IN (:deleted, :spam))"
+                    ),
+                    ExpressionAttributeNames=_names("status", "text", "html", "edited"),
+                    ExpressionAttributeValues={
+                        ":text": it.s(text),
+                        ":html": it.s(html),
+                        ":edited": it.n(it.ms(edited)),
+                        ":deleted": it.s(Status.DELETED.value),
+                        ":spam": it.s(Status.SPAM.value),
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+        except ConditionFailed:
+            raise errors.CommentNotFound() from None
+        return it.to_comment(out["Attributes"])
+
+    # 1 GetItem + 1 UpdateItem when no count moves, else 1 GetItem + 1 TransactWriteItems
+    # (the comment, the thread's count, the parent's replies, the author's counter).
+    def set_status(
+        self, site: str, uri: str, comment_id: str, status: Status, *, scrub: bool = False
+    ) -> Comment:
+        for _ in range(STATUS_ATTEMPTS):
+            old = self.get_comment(site, uri, comment_id)
+            if old is None:
+                raise errors.CommentNotFound()
+            try:
+                return self._move_status(old, status, scrub)
+            except (ConditionFailed, Cancelled):
+                continue  # moderated concurrently: read the new state and move from there
+        raise errors.StoreUnavailable(retry_after=1)
+
+    def _move_status(self, old: Comment, status: Status, scrub: bool) -> Comment:
+        delta = int(status is Status.APPROVED) - int(old.status is Status.APPROVED)
+        update = "SET #status = :new, gsi1pk = :g"
+        names = dict(_NAMES)
+        if scrub:  # a reader deleting their comment: keep the tombstone, drop the words
+            update += ", #text = :empty, #html = :empty"
+            names.update({"#text": "text", "#html": "html"})
+        comment: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": it.comment_key(old.site, old.uri, old.id),
+            "UpdateExpression": update,
+            # Conditioned on the status we read, so a concurrent change cannot drift counters.
+            "ConditionExpression": "#status = :old",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {
+                ":new": it.s(status.value),
+                ":old": it.s(old.status.value),
+                ":g": it.s(it.status_pk(old.site, status)),
+                **({":empty": it.s("")} if scrub else {}),
+            },
+        }
+        if not delta:
+            with translate("UpdateItem"):
+                out = self._client.update_item(**comment, ReturnValues="ALL_NEW")
+            return it.to_comment(out["Attributes"])
+        items: list[dict[str, Any]] = [{"Update": comment}, self._count_update(
+            it.thread_key(old.site, old.uri), "#count", delta
+        )]  # fmt: skip
+        if old.parent is not None:
+            key = it.comment_key(old.site, old.uri, old.parent)
+            items.append(self._count_update(key, "#replies", delta))
+        if old.email:
+            items.append(self._author_update(old.site, old.email, delta))
+        self._transact(items)
+        return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
+
+    def _count_update(self, key: it.Item, name: str, delta: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key,
+                "UpdateExpression": f"ADD {name} :delta",
+                "ConditionExpression": "attribute_exists(pk)",  # never create a stray item
+                "ExpressionAttributeNames": {name: name.lstrip("#")},
+                "ExpressionAttributeValues": {":delta": it.n(delta)},
+            }
+        }
+
+    # 1 TransactWriteItems (the like item + likes + 1) + 1 GetItem for the count.
+    def add_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": it.comment_key(site, uri, comment_id),
+                    "UpdateExpression": "ADD #likes :one",
+                    "ConditionExpression": "#status = :approved",
+                    "ExpressionAttributeNames": {**_NAMES, "#likes": "likes"},
+                    "ExpressionAttributeValues": {
+                        ":one": it.n(1),
+                        ":approved": it.s(Status.APPROVED.value),
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": it.like_key(site, uri, comment_id, voter),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        try:
+            self._transact(items)
+        except Cancelled as cancelled:
+            if cancelled.failed(0) or not cancelled.failed(1):
+                raise errors.CommentNotFound() from None
+            # This voter liked it before: nothing changes, answer with the count.
+        comment = self.get_comment(site, uri, comment_id)
+        if comment is None or comment.status is not Status.APPROVED:
+            raise errors.CommentNotFound()
+        return comment.likes
+
+    # 1 UpdateItem (creates the thread when needed, returns it).
+    def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
+        with translate("UpdateItem"):
+            out = self._client.update_item(
+                TableName=self.table,
+                Key=it.thread_key(site, uri),
+                UpdateExpression=(
+                    "SET #locked = :locked, #site = :site, #uri = :uri, "
+                    "#created = if_not_exists(#created, :now), "
+                    "#count = if_not_exists(#count, :zero)"
+                ),
+                ExpressionAttributeNames=_names("locked", "site", "uri", "created", "count"),
+                ExpressionAttributeValues={
+                    ":locked": it.b(locked),
+                    ":site": it.s(site),
+                    ":uri": it.s(uri),
+                    ":now": it.n(it.ms(now)),
+                    ":zero": it.n(0),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        return it.to_thread(out["Attributes"])
+
+    # 1 UpdateItem. The window is part of the key, so a bucket is only ever counted in its own
+    # window: one that TTL has not deleted yet is simply never read again.
+    def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
+        with translate("UpdateItem"):
+            out = self._client.update_item(
+                TableName=self.table,
+                Key=it.rate_key(site, client, window),
+                UpdateExpression="ADD #hits :one SET #expires = :expires",
+                ExpressionAttributeNames={"#hits": "hits", "#expires": "expires"},
+                ExpressionAttributeValues={":one": it.n(1), ":expires": it.n(expires)},
+                ReturnValues="UPDATED_NEW",
+            )
+        return it.num(out["Attributes"], "hits")

@@ -1,0 +1,168 @@
+"""DynamoDB item shapes of the single-table design (see docs/dynamodb.md), private to the store.
+
+Keys, attribute encoding and item <-> record conversion live here so `dynamo.py` reads as
+requests. Every key is built by one function; nothing else spells a `pk` or `sk`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from backend.domain.models import Comment, Status, Thread
+
+Item = dict[str, Any]  # a low-level item: {"name": {"S": "..."}}
+
+THREAD_SK = "#"
+# Thread partitions sort as: "#" (thread), "C#{id}" (comments), "L#{id}#{voter}" (likes).
+# `sk BETWEEN "#" AND "C$"` therefore takes the thread and its comments and never a like.
+COMMENTS_END = "C$"
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+
+def thread_pk(site: str, uri: str) -> str:
+    return f"T#{site}#{uri}"
+
+
+def thread_key(site: str, uri: str) -> Item:
+    return {"pk": s(thread_pk(site, uri)), "sk": s(THREAD_SK)}
+
+
+def comment_sk(comment_id: str) -> str:
+    return f"C#{comment_id}"
+
+
+def comment_key(site: str, uri: str, comment_id: str) -> Item:
+    return {"pk": s(thread_pk(site, uri)), "sk": s(comment_sk(comment_id))}
+
+
+def like_key(site: str, uri: str, comment_id: str, voter: str) -> Item:
+    return {"pk": s(thread_pk(site, uri)), "sk": s(f"L#{comment_id}#{voter}")}
+
+
+def status_pk(site: str, status: Status) -> str:
+    return f"S#{site}#{status.value}"
+
+
+def idempotency_key(site: str, key: str) -> Item:
+    return {"pk": s(f"K#{site}#{key}"), "sk": s(THREAD_SK)}
+
+
+def rate_key(site: str, client: str, window: int) -> Item:
+    return {"pk": s(f"R#{site}#{client}#{window}"), "sk": s(THREAD_SK)}
+
+
+def author_key(site: str, email: str) -> Item:
+    """The per-author counter of approved comments (for first-time moderation).
+
+    Keyed by a hash so the key, which shows up in logs and metrics, never carries an email.
+    """
+    digest = hashlib.sha256(email.encode()).hexdigest()
+    return {"pk": s(f"A#{site}#{digest}"), "sk": s(THREAD_SK)}
+
+
+# -- attribute values -----------------------------------------------------------------------
+
+
+def s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def b(value: bool) -> dict[str, bool]:
+    return {"BOOL": value}
+
+
+def ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def _dt(attr: dict[str, str]) -> datetime:
+    return datetime.fromtimestamp(int(attr["N"]) / 1000, UTC)
+
+
+def _str(item: Item, name: str) -> str | None:
+    attr = item.get(name)
+    return None if attr is None else str(attr["S"])
+
+
+def num(item: Item, name: str) -> int:
+    attr = item.get(name)
+    return 0 if attr is None else int(attr["N"])
+
+
+# -- records ---------------------------------------------------------------------------------
+
+
+def comment_item(c: Comment) -> Item:
+    item: Item = {
+        **comment_key(c.site, c.uri, c.id),
+        "gsi1pk": s(status_pk(c.site, c.status)),
+        "gsi1sk": s(c.id),
+        "site": s(c.site),
+        "uri": s(c.uri),
+        "id": s(c.id),
+        "author": s(c.author),
+        "email": s(c.email),
+        "text": s(c.text),
+        "html": s(c.html),
+        "status": s(c.status.value),
+        "created": n(ms(c.created)),
+        "likes": n(c.likes),
+        "replies": n(c.replies),
+        "ip_hash": s(c.ip_hash),
+        "avatar": s(c.avatar),
+    }
+    # Optional fields are left out rather than stored as NULL: absent reads back as None.
+    if c.parent is not None:
+        item["parent"] = s(c.parent)
+    if c.website is not None:
+        item["website"] = s(c.website)
+    if c.edited is not None:
+        item["edited"] = n(ms(c.edited))
+    return item
+
+
+def to_comment(item: Item) -> Comment:
+    edited = item.get("edited")
+    return Comment(
+        site=item["site"]["S"],
+        uri=item["uri"]["S"],
+        id=item["id"]["S"],
+        parent=_str(item, "parent"),
+        author=item["author"]["S"],
+        email=item["email"]["S"],
+        website=_str(item, "website"),
+        text=item["text"]["S"],
+        html=item["html"]["S"],
+        status=Status(item["status"]["S"]),
+        created=_dt(item["created"]),
+        edited=None if edited is None else _dt(edited),
+        likes=num(item, "likes"),
+        replies=num(item, "replies"),
+        ip_hash=_str(item, "ip_hash") or "",
+        avatar=_str(item, "avatar") or "",
+    )
+
+
+def to_thread(item: Item) -> Thread:
+    # `stamp` stays "": this store's stamp is computed by `thread_stamp` (cheap_stamps=False,
+    # so nothing compares it with a read's thread).
+    return Thread(
+        site=item["site"]["S"],
+        uri=item["uri"]["S"],
+        title=_str(item, "title") or "",
+        count=num(item, "count"),
+        locked=bool(item.get("locked", {}).get("BOOL", False)),
+        created=_dt(item["created"]),
+    )
+
+
+def is_thread(item: Item) -> bool:
+    return bool(item["sk"]["S"] == THREAD_SK)
