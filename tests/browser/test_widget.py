@@ -342,6 +342,7 @@ def test_load_more_pages_through_long_threads(page: Page, servers: Servers) -> N
     more = page.get_by_role("button", name="Load more comments")
     more.click()
     expect(page.locator("#parley article")).to_have_count(53)
+    expect(page.locator("#parley article").nth(50)).to_be_focused()
     expect(page.locator("#parley article").last).to_contain_text("53.")
     expect(more).to_be_hidden()
 

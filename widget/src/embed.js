@@ -414,6 +414,8 @@ function thread(first) {
         if (locked) form.replaceChildren(status, t.closed)
       }
       j.comments.forEach(render)
+      // Keyboard users land on the first comment that "Load more" brought in.
+      if (after && j.comments[0]) byId[j.comments[0].id].art.focus()
       next = j.next
       more.hidden = !next
       // Own comments a cached or moderated read does not show yet.
