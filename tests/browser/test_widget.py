@@ -613,3 +613,23 @@ def test_demo_blog_post_embeds_the_widget(page: Page, servers: Servers, console:
     expect(page.locator("#parley h3")).to_have_text("Speak Your Mind")
     assert _axe(page) == []
     assert console.errors == []
+
+
+def test_inherits_the_font_and_takes_the_page_theme(page: Page, servers: Servers) -> None:
+    style = (
+        "<style>body { font-family: Georgia, serif }"
+        " #parley { --parley-accent: rgb(1, 2, 3); --parley-bg: rgb(250, 250, 240) }</style>"
+    )
+    page.goto(servers.page("/t/themed/", extra=style))
+    expect(heading(page)).to_have_text("No comments yet")
+    post = page.get_by_role("button", name="Post Comment")
+    fonts = post.evaluate(
+        """el => [el, el.getRootNode().querySelector('h2'), document.body]
+             .map(e => getComputedStyle(e).fontFamily)"""
+    )
+    assert fonts == ["Georgia, serif"] * 3
+    assert post.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(1, 2, 3)"
+    assert _colors(page)[0] == "rgb(250, 250, 240)"
+    # The page's own styles stay out of the shadow root.
+    page.add_style_tag(content="h2, button { color: rgb(255, 0, 0) !important }")
+    assert heading(page).evaluate("el => getComputedStyle(el).color") != "rgb(255, 0, 0)"
