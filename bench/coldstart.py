@@ -1,0 +1,98 @@
+"""Cold start: importing the Lambda handler against creating a bare DynamoDB client.
+
+    .venv/bin/python bench/coldstart.py [--runs 21] [--json]
+
+Alternates whole-process runs of
+
+    A: python -c "import backend.lambda_handler"      (settings, DynamoDB store, app, Mangum)
+    B: python -c "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
+
+and reports the median of the per-pair ratios A/B (budget: 1.25, DESIGN.md). A runs with the
+environment a deployed function has, but PARLEY_SECRET_KEYS given directly (the deployed
+function reads it from SSM, a network call this benchmark must not make) and fake
+credentials: neither side makes any network call. Both use this interpreter and its
+site-packages, with bytecode already compiled, so it is the import work that is compared.
+
+The last line is `coldstart_ratio=<median>`; the exit status is 0 whether or not the budget is
+met (bench/run.sh reads the figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUDGET = 1.25
+HANDLER = "import backend.lambda_handler"
+BASELINE = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
+
+
+def environment() -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(ROOT),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "bench-fake-secret",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_LAMBDA_FUNCTION_NAME": "parley-bench-api",
+        "PARLEY_STORE": "dynamodb://parley-bench?region=us-east-1",
+        "PARLEY_SECRET_KEYS": "bench-secret-key-0123456789abcdef",
+        "PARLEY_SITES": json.dumps({"blog": {"origins": ["https://blog.example.com"]}}),
+        "PARLEY_PUBLIC_URL": "https://api.example.com",
+    }
+    return env
+
+
+def run_once(code: str, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Lambda cold-start import ratio")
+    parser.add_argument("--runs", type=int, default=21, help="pairs of runs (default 21)")
+    parser.add_argument("--json", action="store_true", help="also print the samples as JSON")
+    args = parser.parse_args(argv)
+
+    env = environment()
+    # Warm-up: the first runs fill __pycache__ and the OS's file cache for both sides.
+    for _ in range(2):
+        run_once(HANDLER, env)
+        run_once(BASELINE, env)
+
+    handler: list[float] = []
+    baseline: list[float] = []
+    for i in range(args.runs):
+        # Alternate which goes first, so drift in machine load hits both sides alike.
+        if i % 2:
+            baseline.append(run_once(BASELINE, env))
+            handler.append(run_once(HANDLER, env))
+        else:
+            handler.append(run_once(HANDLER, env))
+            baseline.append(run_once(BASELINE, env))
+
+    ratio = statistics.median(h / b for h, b in zip(handler, baseline, strict=True))
+    verdict = "within" if ratio <= BUDGET else "OVER"
+    print(f"runs: {args.runs} pairs, alternating")
+    print(f"import backend.lambda_handler: median {statistics.median(handler) * 1000:.0f} ms")
+    print(f"boto3 + dynamodb client alone: median {statistics.median(baseline) * 1000:.0f} ms")
+    print(f"median ratio {ratio:.3f} ({verdict} the {BUDGET}x budget)")
+    if args.json:
+        print(json.dumps({"handler_s": handler, "baseline_s": baseline, "ratio": ratio}))
+    print(f"coldstart_ratio={ratio:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
