@@ -33,7 +33,12 @@ ISSO_VENV = WORK / "isso-venv"
 
 HOST = "127.0.0.1"
 BASE_PORT = int(os.environ.get("BENCH_BASE_PORT", "18080"))
-PORTS = {"parley": BASE_PORT + 1, "floor": BASE_PORT + 2, "isso": BASE_PORT + 3, "pages": BASE_PORT + 4}
+PORTS = {
+    "parley": BASE_PORT + 1,
+    "floor": BASE_PORT + 2,
+    "isso": BASE_PORT + 3,
+    "pages": BASE_PORT + 4,
+}
 PAGE_ORIGIN = f"http://{HOST}:{PORTS['pages']}"
 ORIGIN = "http://127.0.0.1:9"
 SITE = "bench"
