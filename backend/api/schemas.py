@@ -152,7 +152,10 @@ class FeedParams(_In):
 class CommentOut(BaseModel):
     id: str
     parent: str | None
-    number: int | None = Field(description="Position among the thread's visible comments")
+    number: int | None = Field(
+        description="Position among the thread's visible comments, oldest first; computed "
+        "when reading, so null in the answer to a post or an edit"
+    )
     author: str
     website: str | None
     avatar: str = Field(description="A short keyed hash to draw an identicon from")
@@ -239,3 +242,76 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+# -- admin (moderation) ----------------------------------------------------------------------------
+
+StatusName = Literal["pending", "approved", "spam", "deleted"]
+
+
+class QueueParams(_In):
+    site: Site
+    status: StatusName = "pending"
+    after: CommentId | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class LockIn(_In):
+    site: Site
+    uri: Uri
+    locked: bool
+
+
+class EmailIn(_In):
+    site: Site
+    email: Annotated[str, BeforeValidator(_strip), StringConstraints(min_length=3, max_length=254)]
+
+
+class AdminCommentOut(BaseModel):
+    """A comment as its site's admin sees it: with the email and the Markdown source.
+    `author`, `website`, `text` and `email` are the commenter's words: never render them as
+    HTML; `html` is the sanitized rendering."""
+
+    id: str
+    uri: str
+    parent: str | None
+    author: str
+    email: str
+    website: str | None
+    text: str
+    html: str
+    status: StatusName
+    created: datetime
+    edited: datetime | None
+    likes: int
+    replies: int
+
+    @classmethod
+    def of(cls, c: Comment) -> AdminCommentOut:
+        return cls(
+            id=c.id, uri=c.uri, parent=c.parent, author=c.author, email=c.email,
+            website=c.website, text=c.text, html=c.html, status=c.status.value,
+            created=c.created, edited=c.edited, likes=c.likes, replies=c.replies,
+        )  # fmt: skip
+
+
+class QueueOut(BaseModel):
+    comments: list[AdminCommentOut]
+    next: str | None = Field(description="`after` for the next page, or null")
+
+
+class AdminCommentEnvelope(BaseModel):
+    comment: AdminCommentOut
+
+
+class ThreadEnvelope(BaseModel):
+    thread: ThreadOut
+
+
+class ExportOut(BaseModel):
+    email: str
+    comments: list[AdminCommentOut]
+
+
+class ErasedOut(BaseModel):
+    erased: int
