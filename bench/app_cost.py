@@ -1,0 +1,133 @@
+"""Per-request app cost without sockets: Parley's ASGI app against the floor app, in process.
+
+    .venv/bin/python bench/app_cost.py
+
+Calls each app directly with an HTTP scope for the 100-comment thread read (fake receive/send,
+no server, no network), many times, and reports microseconds per call: what Parley's own code
+(middleware, routing, parameter parsing, the cache's stamp lookup, headers) adds on top of the
+floor, separated from what uvicorn and h11 cost both of them. Also times the pieces of the read
+path one by one. Writes results/app_cost.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import lib
+
+N = 3000
+Scope = dict[str, Any]
+App = Callable[[Scope, Any, Any], Awaitable[None]]
+
+
+def scope_for(query: str) -> Scope:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/api/v1/comments",
+        "raw_path": b"/api/v1/comments",
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": [(b"host", b"127.0.0.1"), (b"accept", b"*/*")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def per_call_us(app: App, scope: Scope, n: int) -> float:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    sent: list[int] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            sent.append(message["status"])
+
+    for _ in range(50):
+        await app(dict(scope), receive, send)
+    samples = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(n // 5):
+            await app(dict(scope), receive, send)
+        samples.append((time.perf_counter() - t0) / (n // 5) * 1e6)
+    assert set(sent) == {200}, set(sent)
+    return statistics.median(samples)
+
+
+def timed_us(fn: Callable[[], object], n: int = N) -> float:
+    for _ in range(20):
+        fn()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t0) / n * 1e6
+
+
+def main() -> None:
+    work = lib.WORK / "app_cost"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    db = work / "parley.db"
+    with lib.parley_server(db):
+        lib.post_parley(lib.PORTS["parley"], lib.THREAD_URI, 100)
+    os.environ.update(lib.parley_env(db))
+
+    from backend.api.http import read_params
+    from backend.api.schemas import ReadParams
+    from backend.app import create_app
+    from backend.settings import Settings
+    from backend.store import open_store
+    from starlette.requests import Request
+
+    import floor_app
+
+    settings = Settings.from_env()
+    store = open_store(settings)
+    app = create_app(settings, store)
+    query = f"site={lib.SITE}&uri={lib.THREAD_URI}&limit=100"
+    scope = scope_for(query)
+    body = (lib.WORK / "throughput" / "thread-100.json").read_bytes()
+    floor = floor_app.build(body)
+
+    async def both() -> dict[str, float]:
+        out = {}
+        # alternate, three times each
+        p, f = [], []
+        for _ in range(3):
+            p.append(await per_call_us(app, scope, N))
+            f.append(await per_call_us(floor, scope, N))
+        out["parley_app_us"] = statistics.median(p)
+        out["floor_app_us"] = statistics.median(f)
+        return out
+
+    result: dict[str, Any] = asyncio.run(both())
+    sqlite_store: Any = store
+    result["pieces_us"] = {
+        "thread_stamp (SQLite PK lookup)": timed_us(
+            lambda: sqlite_store.thread_stamp(lib.SITE, lib.THREAD_URI)
+        ),
+        "read_params (query -> pydantic ReadParams)": timed_us(
+            lambda: read_params(Request(scope_for(query)), ReadParams)
+        ),
+        "uncached: service.read limit=100 (store query + rows)": timed_us(
+            lambda: app.state.parley.comments.read(lib.SITE, lib.THREAD_URI, None, 100), 200
+        ),
+    }
+    result["parley_minus_floor_us"] = result["parley_app_us"] - result["floor_app_us"]
+    lib.save("app_cost", result)
+    print(result)
+
+
+if __name__ == "__main__":
+    main()
