@@ -83,14 +83,14 @@ def main() -> None:
         lib.post_parley(lib.PORTS["parley"], lib.THREAD_URI, 100)
     os.environ.update(lib.parley_env(db))
 
+    import floor_app
+    from starlette.requests import Request
+
     from backend.api.http import read_params
     from backend.api.schemas import ReadParams
     from backend.app import create_app
     from backend.settings import Settings
     from backend.store import open_store
-    from starlette.requests import Request
-
-    import floor_app
 
     settings = Settings.from_env()
     store = open_store(settings)

@@ -61,7 +61,9 @@ def main() -> None:
     top = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:25]
     result = {
         "wrk_under_profiler": run.__dict__,
-        "own_time_share_by_package": {k: v / total for k, v in sorted(own.items(), key=lambda x: -x[1])},
+        "own_time_share_by_package": {
+            k: v / total for k, v in sorted(own.items(), key=lambda x: -x[1])
+        },
         "top_own_time": [
             {"function": f"{fn}:{line}({name})", "own_s": tt, "calls": nc, "cum_s": ct}
             for (fn, line, name), (_, nc, tt, ct, _) in top
