@@ -8,10 +8,11 @@ Alternates whole-process runs of
     B: python -c "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
 
 and reports the median of the per-pair ratios A/B (budget: 1.25, DESIGN.md). A runs with the
-environment a deployed function has, but PARLEY_SECRET_KEYS given directly (the deployed
-function reads it from SSM, a network call this benchmark must not make) and fake
-credentials: neither side makes any network call. Both use this interpreter and its
-site-packages, with bytecode already compiled, so it is the import work that is compared.
+environment a deployed function has (PYDANTIC_DISABLE_PLUGINS included), but with
+PARLEY_SECRET_KEYS given directly (the deployed function reads it from SSM, a network call this
+benchmark must not make) and fake credentials: neither side makes any network call. Both use
+this interpreter and its site-packages, with bytecode already compiled, so it is the import work
+that is compared.
 
 The last line is `coldstart_ratio=<median>`; the exit status is 0 whether or not the budget is
 met (bench/run.sh reads the figure).
@@ -49,6 +50,8 @@ def environment() -> dict[str, str]:
         "PARLEY_SECRET_KEYS": "bench-secret-key-0123456789abcdef",
         "PARLEY_SITES": json.dumps({"blog": {"origins": ["https://blog.example.com"]}}),
         "PARLEY_PUBLIC_URL": "https://api.example.com",
+        # As serverless.yml sets it for the deployed function (no plugin scan at first model).
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
     return env
 

@@ -6,6 +6,7 @@ the artifact's dependencies are cached under build/lambda/, so a rerun takes sec
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -43,6 +45,17 @@ def build_artifact(out: Path = ARTIFACT, arch: str = "arm64", python: str = "3.1
         text=True,
     )
     return out
+
+
+def build_script() -> ModuleType:
+    """scripts/build_lambda.py as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location(
+        "build_lambda", ROOT / "scripts" / "build_lambda.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def offline_prefix() -> list[str]:
@@ -224,7 +237,9 @@ def test_environment_comes_from_parameters_and_holds_no_secret(
         "PARLEY_SITES",
         "PARLEY_TRUSTED_PROXIES",
         "PARLEY_PUBLIC_URL",
+        "PYDANTIC_DISABLE_PLUGINS",
     }
+    assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # cold start: no entry-point scan
     assert env["PARLEY_STORE"] == {"Fn::Sub": "dynamodb://${ParleyTable}?region=${AWS::Region}"}
     assert env["PARLEY_SECRET_KEYS_PARAM"] == "/parley/test/secret-keys"
     assert json.loads(env["PARLEY_SITES"]) == SITES
@@ -434,7 +449,7 @@ def test_artifact_holds_only_runtime_files(artifact: Path) -> None:
     tops = {n.split("/")[0] for n in names}
     assert not tops & {"tests", "node_modules", "widget", "bench", "scripts", "infra", "bin"}
     assert not tops & {"uvicorn", "click"}, "server-only dependencies stay out"
-    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".db"))]
+    assert not [n for n in names if n.endswith((".db", ".pyi", ".cpython-311.pyc"))]
     assert artifact.stat().st_size < 30 * 1024 * 1024, "well under Lambda's 50 MB zip limit"
     assert unzipped < 100 * 1024 * 1024, "well under Lambda's 250 MB unzipped limit"
 
@@ -453,3 +468,20 @@ def test_artifact_binary_wheels_are_for_lambda_arm64_python312(artifact: Path) -
         shared = [n for n in names if n.endswith(".so")]
         assert shared
         assert not [n for n in shared if "x86_64" in n or "cpython-311" in n], shared
+
+
+def test_artifact_carries_bytecode_for_python312(artifact: Path) -> None:
+    # /var/task is read-only on Lambda: without .pyc every cold start compiles every module.
+    assert build_script().target_interpreter("3.12"), "a Python 3.12 is needed to compile .pyc"
+    with zipfile.ZipFile(artifact) as archive:
+        names = set(archive.namelist())
+        pyc = archive.read("backend/__pycache__/lambda_handler.cpython-312.pyc")
+    for module in (
+        "backend/lambda_handler",
+        "botocore/client",
+        "starlette/routing",
+        "mangum/adapter",
+    ):
+        head, _, tail = module.rpartition("/")
+        assert f"{head}/__pycache__/{tail}.cpython-312.pyc" in names, module
+    assert int.from_bytes(pyc[4:8], "little") == 0b01, "unchecked-hash pyc (flags word)"

@@ -30,7 +30,7 @@ from moto.server import ThreadedMotoServer
 from backend.settings import StoreURL
 from backend.store.dynamo import DynamoStore
 from tests.servers import free_port
-from tests.test_infra import ROOT, build_artifact
+from tests.test_infra import ROOT, build_artifact, build_script
 
 EVENTS = Path(__file__).parent / "events"
 REGION = "eu-west-1"
@@ -243,13 +243,27 @@ for path in sys.argv[2:]:
     if answer["isBase64Encoded"]:
         body = base64.b64decode(body).decode()
     out.append([answer["statusCode"], body[:2000]])
-print(json.dumps(out))
+print(json.dumps({"python": sys.version.split()[0], "answers": out}))
 """
 
 
+# Lambda's Python when this machine has it (it does: pyenv's 3.12), else the one running.
+LAMBDA_PYTHON = "3.12"
+
+
 @pytest.fixture(scope="module")
-def unzipped_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+def artifact_python() -> tuple[str, str]:
+    interpreter = build_script().target_interpreter(LAMBDA_PYTHON)
+    if interpreter is None:
+        return sys.executable, f"{sys.version_info.major}.{sys.version_info.minor}"
+    return interpreter, LAMBDA_PYTHON
+
+
+@pytest.fixture(scope="module")
+def unzipped_artifact(
+    tmp_path_factory: pytest.TempPathFactory, artifact_python: tuple[str, str]
+) -> Path:
+    python = artifact_python[1]
     out = ROOT / "build" / "lambda" / f"parley-x86_64-py{python}.zip"
     build_artifact(out, arch="x86_64", python=python)
     target = tmp_path_factory.mktemp("artifact")
@@ -269,7 +283,9 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
-def test_unzipped_artifact_answers_events(unzipped_artifact: Path, moto_server: str) -> None:
+def test_unzipped_artifact_answers_events(
+    unzipped_artifact: Path, artifact_python: tuple[str, str], moto_server: str
+) -> None:
     table = "parley-artifact"
     url = StoreURL("dynamodb", table=table, region=REGION, endpoint=moto_server)
     DynamoStore.from_url(url).setup()
@@ -296,7 +312,7 @@ def test_unzipped_artifact_answers_events(unzipped_artifact: Path, moto_server: 
     ]
     # -S: no site-packages, so only the artifact's own dependencies can be imported.
     result = subprocess.run(
-        [sys.executable, "-S", "-c", RUN_EVENTS, str(unzipped_artifact)]
+        [artifact_python[0], "-S", "-c", RUN_EVENTS, str(unzipped_artifact)]
         + [str(EVENTS / n) for n in names],
         env=env,
         cwd=unzipped_artifact,
@@ -306,7 +322,9 @@ def test_unzipped_artifact_answers_events(unzipped_artifact: Path, moto_server: 
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    answers = json.loads(result.stdout)
+    ran = json.loads(result.stdout)
+    assert ran["python"].startswith(artifact_python[1] + ".")
+    answers = ran["answers"]
     assert [status for status, _ in answers] == [201, 200, 400, 201, 200]
     assert json.loads(answers[1][1])["thread"]["count"] == 1
     assert "JKB" in answers[1][1]
