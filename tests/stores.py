@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from moto import mock_aws
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 from backend.settings import StoreURL
 from backend.store.base import Store
@@ -66,19 +72,43 @@ def _one_request_at_a_time(store: DynamoStore) -> None:
     client._make_api_call = serialized  # type: ignore[method-assign]
 
 
+class SerialMotoServer(ThreadedMotoServer):  # type: ignore[misc]
+    """moto's server, answering one request at a time.
+
+    Clients stay concurrent (many connections, transactions racing on one thread item), but
+    moto's backend has no isolation of its own: two concurrent `ADD count :1` can lose one, and a
+    cancelled transaction restores a table snapshot over other requests' writes. DynamoDB
+    serializes writes to an item; this lock gives moto the same guarantee.
+    """
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def one_at_a_time(environ: Any, start_response: Any) -> list[bytes]:
+            with lock:
+                return list(app(environ, start_response))
+
+        self._server = make_server(
+            self._ip_address, self._port, one_at_a_time, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
 class MotoServer:
     """One moto server over real HTTP on 127.0.0.1 for the whole test session, started on
     first use and stopped at exit. Each store gets its own table, so tests stay isolated."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._server: ThreadedMotoServer | None = None
+        self._server: SerialMotoServer | None = None
         self._endpoint = ""
 
     def endpoint(self) -> str:
         with self._lock:
             if self._server is None:
-                server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+                server = SerialMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
                 server.start()
                 host, port = server.get_host_and_port()
                 self._endpoint = f"http://{host}:{port}"

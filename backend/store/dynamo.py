@@ -17,6 +17,7 @@ from backend.domain import errors
 from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, Thread
 from backend.settings import StoreURL
 from backend.store import dynamo_items as it
+from backend.store import dynamo_writes as w
 from backend.store.dynamo_client import (
     Cancelled,
     ConditionFailed,
@@ -36,12 +37,8 @@ BATCH_ATTEMPTS = 6  # BatchGetItem rounds for UnprocessedKeys before answering 5
 STATUS_ATTEMPTS = 3  # re-reads when a comment's status changed under a moderation action
 
 _VISIBLE = "#sk = :thread OR #status = :approved OR (#status = :deleted AND #replies > :zero)"
-_NAMES = {"#status": "status"}
-
-
-def _names(*attributes: str) -> dict[str, str]:
-    """ExpressionAttributeNames for attributes (aliased: many plain words are reserved)."""
-    return {f"#{name}": name for name in attributes}
+_NAMES = w.NAMES
+_names = w.names
 
 
 class DynamoStore:
@@ -79,13 +76,17 @@ class DynamoStore:
         """Run a Query until `want` items passed its filter or the key range is exhausted.
 
         `Limit` counts items read before the FilterExpression, so a page among hidden (pending,
-        spam) comments takes another request; a page without any takes exactly one.
+        spam) comments takes another request; a page without any takes exactly one. Each
+        further request reads twice as far, so a long run of hidden comments costs few requests.
+        May return more than `want` items.
         """
         params = {"TableName": self.table, **params}
         items: list[it.Item] = []
+        limit = 0
         while True:
             if want is not None:
-                params["Limit"] = want - len(items)
+                limit = max(want - len(items), 2 * limit)
+                params["Limit"] = limit
             with translate("Query"):
                 out = self._client.query(**params)
             items += out.get("Items", [])
@@ -249,109 +250,26 @@ class DynamoStore:
 
     # 1 TransactWriteItems (+1 GetItem when the idempotency key was taken).
     def create_comment(self, new: NewComment) -> Comment:
-        c = new.comment
-        approved = c.status is Status.APPROVED
-        now = int(c.created.timestamp())
-        set_thread = "SET #site = :site, #uri = :uri, #created = if_not_exists(#created, :created)"
-        thread_values: dict[str, Any] = {
-            ":site": it.s(c.site),
-            ":uri": it.s(c.uri),
-            ":created": it.n(it.ms(c.created)),
-            ":approved": it.n(int(approved)),
-            ":false": it.b(False),
-        }
-        if new.title:  # a thread made by a lock has no title yet: the first titled post names it
-            set_thread += ", #title = if_not_exists(#title, :title)"
-            thread_values[":title"] = it.s(new.title)
-        items: list[dict[str, Any]] = [
-            # 0: the idempotency key, free or expired (TTL deletes late).
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": {
-                        **it.idempotency_key(c.site, new.idempotency_key),
-                        "comment_id": it.s(c.id),
-                        "expires": it.n(new.key_expires),
-                    },
-                    "ConditionExpression": "attribute_not_exists(pk) OR #expires <= :now",
-                    "ExpressionAttributeNames": {"#expires": "expires"},
-                    "ExpressionAttributeValues": {":now": it.n(now)},
-                }
-            },
-            # 1: the comment itself.
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": it.comment_item(c),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            # 2: the thread, created on its first comment, refusing posts while locked.
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": it.thread_key(c.site, c.uri),
-                    "UpdateExpression": set_thread + " ADD #count :approved",
-                    "ConditionExpression": "attribute_not_exists(#locked) OR #locked = :false",
-                    "ExpressionAttributeNames": _names(
-                        "site", "uri", "created", "count", "locked", *["title"] * bool(new.title)
-                    ),
-                    "ExpressionAttributeValues": thread_values,
-                }
-            },
-        ]
-        if c.parent is not None:
-            # 3: the parent must be an approved comment of this thread; an approved reply
-            # counts towards its replies, a held one only checks.
-            parent = {
-                "TableName": self.table,
-                "Key": it.comment_key(c.site, c.uri, c.parent),
-                "ConditionExpression": "attribute_exists(pk) AND #status = :approved",
-                "ExpressionAttributeNames": _NAMES,
-                "ExpressionAttributeValues": {":approved": it.s(Status.APPROVED.value)},
-            }
-            if approved:
-                parent["UpdateExpression"] = "ADD #replies :one"
-                parent["ExpressionAttributeNames"] = {**_NAMES, "#replies": "replies"}
-                parent["ExpressionAttributeValues"] = {
-                    ":approved": it.s(Status.APPROVED.value),
-                    ":one": it.n(1),
-                }
-                items.append({"Update": parent})
-            else:
-                items.append({"ConditionCheck": parent})
-        if approved and c.email:
-            items.append(self._author_update(c.site, c.email, 1))
+        items = w.post_items(self.table, new)
         try:
             self._transact(items)
         except Cancelled as cancelled:
             raise self._post_refused(cancelled, new) from None
-        return c
+        return new.comment
 
     def _post_refused(self, cancelled: Cancelled, new: NewComment) -> errors.ParleyError:
         """The domain error a cancelled post means, most telling reason first."""
         c = new.comment
-        if cancelled.failed(0):
+        if cancelled.failed(w.POST_KEY):
             # A retry of a post that landed: answer with the first comment.
             item = self._get(it.idempotency_key(c.site, new.idempotency_key), consistent=True)
             if item is not None:
                 return errors.DuplicateKey(item["comment_id"]["S"])
-        if cancelled.failed(2):
+        if cancelled.failed(w.POST_THREAD):
             return errors.ThreadLocked()
-        if c.parent is not None and cancelled.failed(3):
+        if c.parent is not None and cancelled.failed(w.POST_PARENT):
             return errors.ParentNotFound()
         return errors.StoreUnavailable(retry_after=1)  # e.g. an id collision: try again
-
-    def _author_update(self, site: str, email: str, delta: int) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": it.author_key(site, email),
-                "UpdateExpression": "ADD #n :delta",
-                "ExpressionAttributeNames": {"#n": "n"},
-                "ExpressionAttributeValues": {":delta": it.n(delta)},
-            }
-        }
 
     # 1 UpdateItem (returns the new comment).
     def edit_comment(
@@ -420,28 +338,59 @@ class DynamoStore:
             with translate("UpdateItem"):
                 out = self._client.update_item(**comment, ReturnValues="ALL_NEW")
             return it.to_comment(out["Attributes"])
-        items: list[dict[str, Any]] = [{"Update": comment}, self._count_update(
+        items: list[dict[str, Any]] = [{"Update": comment}, w.count_update(self.table,
             it.thread_key(old.site, old.uri), "#count", delta
         )]  # fmt: skip
         if old.parent is not None:
             key = it.comment_key(old.site, old.uri, old.parent)
-            items.append(self._count_update(key, "#replies", delta))
+            items.append(w.count_update(self.table, key, "#replies", delta))
         if old.email:
-            items.append(self._author_update(old.site, old.email, delta))
+            items.append(w.author_update(self.table, old.site, old.email, delta))
         self._transact(items)
         return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
 
-    def _count_update(self, key: it.Item, name: str, delta: int) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": key,
-                "UpdateExpression": f"ADD {name} :delta",
-                "ConditionExpression": "attribute_exists(pk)",  # never create a stray item
-                "ExpressionAttributeNames": {name: name.lstrip("#")},
-                "ExpressionAttributeValues": {":delta": it.n(delta)},
-            }
-        }
+    # 1 GetItem + 1 Query (the comment's likes) + 1 TransactWriteItems: the comment deleted
+    # (or emptied into a tombstone when it has replies), its likes, and the counts it held.
+    def erase(self, site: str, uri: str, comment_id: str) -> None:
+        for _ in range(STATUS_ATTEMPTS):
+            old = self.get_comment(site, uri, comment_id)
+            if old is None:
+                raise errors.CommentNotFound()
+            try:
+                self._erase(old)
+                return
+            except (ConditionFailed, Cancelled):
+                continue  # changed under us (a reply, a moderation): read again
+        raise errors.StoreUnavailable(retry_after=1)
+
+    def _erase(self, old: Comment) -> None:
+        items = [w.erase_comment(self.table, old)]
+        if old.status is Status.APPROVED:  # it counted: un-count it as set_status would
+            items.append(w.count_update(self.table, it.thread_key(old.site, old.uri), "#count", -1))
+            if old.parent is not None:
+                key = it.comment_key(old.site, old.uri, old.parent)
+                items.append(w.count_update(self.table, key, "#replies", -1))
+            if old.email:
+                items.append(w.author_update(self.table, old.site, old.email, -1))
+        likes: list[it.Item] = []
+        if not old.replies:  # removed for good, so are its likes (voter hashes)
+            likes = self._query(
+                {
+                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :likes)",
+                    "ExpressionAttributeValues": {
+                        ":pk": it.s(it.thread_pk(old.site, old.uri)),
+                        ":likes": it.s(it.like_prefix(old.id)),
+                    },
+                    "ProjectionExpression": "pk, sk",
+                },
+                None,
+            )
+        deletes = [{"Delete": {"TableName": self.table, "Key": key}} for key in likes]
+        # A transaction holds 100 items: likes beyond that go first, in their own.
+        while len(deletes) > w.MAX_TRANSACTION - len(items):
+            self._transact(deletes[: w.MAX_TRANSACTION])
+            deletes = deletes[w.MAX_TRANSACTION :]
+        self._transact(items + deletes)
 
     # 1 TransactWriteItems (the like item + likes + 1) + 1 GetItem for the count.
     def add_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:

@@ -39,8 +39,12 @@ def comment_key(site: str, uri: str, comment_id: str) -> Item:
     return {"pk": s(thread_pk(site, uri)), "sk": s(comment_sk(comment_id))}
 
 
+def like_prefix(comment_id: str) -> str:
+    return f"L#{comment_id}#"
+
+
 def like_key(site: str, uri: str, comment_id: str, voter: str) -> Item:
-    return {"pk": s(thread_pk(site, uri)), "sk": s(f"L#{comment_id}#{voter}")}
+    return {"pk": s(thread_pk(site, uri)), "sk": s(like_prefix(comment_id) + voter)}
 
 
 def status_pk(site: str, status: Status) -> str:

@@ -1,0 +1,330 @@
+"""What each API call costs in DynamoDB requests, and what a failing DynamoDB does to it.
+
+Requests are counted with botocore's `before-call` event (once per API call, whatever the
+retries); faults are injected through the same event, which short-circuits the request with a
+made-up answer, so every operation of every endpoint can be made to fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from starlette.testclient import TestClient
+
+from backend.app import create_app
+from backend.domain.models import Comment, NewComment, Status
+from backend.store.dynamo import DynamoStore
+from tests.conftest import ORIGIN, Clock, make_settings
+from tests.helpers import error_of, new_key, post
+from tests.stores import moto_store
+
+SITE = "blog"
+
+
+class Requests:
+    """The DynamoDB operations a store's client sent, in order."""
+
+    def __init__(self, store: DynamoStore) -> None:
+        self.ops: list[str] = []
+        store.client.meta.events.register("before-call.dynamodb", self._record)
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.ops.append(model.name)
+
+    def take(self) -> list[str]:
+        ops, self.ops = self.ops, []
+        return ops
+
+
+@pytest.fixture
+def dynamo(tmp_path: Path) -> Iterator[DynamoStore]:
+    with moto_store(tmp_path) as (store, _):
+        assert isinstance(store, DynamoStore)
+        yield store
+
+
+@pytest.fixture
+def api(dynamo: DynamoStore, clock: Clock) -> Iterator[TestClient]:
+    settings = make_settings("dynamodb://parley?region=us-east-1")
+    app = create_app(settings, dynamo, clock=clock)
+    with TestClient(app, base_url="http://api.test", headers={"Origin": ORIGIN}) as client:
+        yield client
+
+
+@pytest.fixture
+def requests(dynamo: DynamoStore) -> Requests:
+    return Requests(dynamo)
+
+
+def seed(store: DynamoStore, uri: str, count: int, start: float = 1_767_225_000.0) -> list[str]:
+    """Comments written straight to the store (cheaper than posting them)."""
+    ids = []
+    for i in range(count):
+        at = start + i
+        comment = Comment(
+            site=SITE, uri=uri, id=f"01KD{i:022d}", parent=None, author="A",
+            email="a@example.com", website=None, text="t", html="<p>t</p>",
+            status=Status.APPROVED, created=datetime.fromtimestamp(at, UTC),
+        )  # fmt: skip
+        store.create_comment(NewComment(comment, "T", f"seed-{uri}-{i}", int(at) + 86400))
+        ids.append(comment.id)
+    return ids
+
+
+# -- request counts per API call ------------------------------------------------------------------
+
+
+def test_page_view_of_100_comments_is_one_query(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    seed(dynamo, "/big/", 100)
+    requests.take()
+    page = api.get("/api/v1/comments", params={"site": SITE, "uri": "/big/", "limit": 100})
+    assert page.status_code == 200 and len(page.json()["comments"]) == 100
+    assert page.json()["thread"]["count"] == 100 and page.json()["next"] is None
+    assert requests.take() == ["Query"]
+
+    first = api.get("/api/v1/comments", params={"site": SITE, "uri": "/big/", "limit": 60})
+    assert requests.take() == ["Query"]
+    cursor = first.json()["next"]
+    rest = api.get(
+        "/api/v1/comments", params={"site": SITE, "uri": "/big/", "limit": 60, "after": cursor}
+    )
+    assert [c["number"] for c in rest.json()["comments"]] == list(range(61, 101))
+    assert rest.json()["thread"]["count"] == 100
+    # A later page starts past the thread item, so the thread is one GetItem more.
+    assert requests.take() == ["Query", "GetItem"]
+
+
+def test_a_page_among_hidden_comments_stays_complete(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    ids = seed(dynamo, "/mixed/", 6)
+    for comment_id in ids[1:5]:
+        dynamo.set_status(SITE, "/mixed/", comment_id, Status.SPAM)
+    requests.take()
+    data = api.get("/api/v1/comments", params={"site": SITE, "uri": "/mixed/", "limit": 2}).json()
+    assert [c["id"] for c in data["comments"]] == [ids[0], ids[5]] and data["next"] is None
+    # Limit counts items before the filter: the spam in between costs one more Query.
+    assert requests.take() == ["Query", "Query"]
+
+
+def test_counts_for_100_uris_is_one_batch_get(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    seed(dynamo, "/p/3/", 3)
+    requests.take()
+    uris = [f"/p/{i}/" for i in range(100)]
+    response = api.get("/api/v1/counts", params={"site": SITE, "uri": uris})
+    assert response.status_code == 200
+    counts = response.json()["counts"]
+    assert counts["/p/3/"] == 3 and sum(counts.values()) == 3 and len(counts) == 100
+    assert requests.take() == ["BatchGetItem"]
+
+
+def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests) -> None:
+    post(api, uri="/warm-up/")
+    # The first post of a process also sweeps stale pending comments (Query on gsi1, after
+    # the answer; hourly per site and process).
+    assert set(requests.take()) == {"GetItem", "UpdateItem", "TransactWriteItems", "Query"}
+
+    posted = post(api)
+    # find_key, the rate bucket, then the one transaction.
+    assert requests.take() == ["GetItem", "UpdateItem", "TransactWriteItems"]
+    comment_id, token = posted["comment"]["id"], posted["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+
+    post(api, parent=comment_id)
+    assert requests.take() == ["GetItem", "UpdateItem", "TransactWriteItems"]
+
+    liked = api.post(f"/api/v1/comments/{comment_id}/likes", json={"site": SITE, "uri": "/post/"})
+    assert liked.json() == {"likes": 1}
+    assert requests.take() == ["UpdateItem", "TransactWriteItems", "GetItem"]
+
+    edited = api.patch(
+        f"/api/v1/comments/{comment_id}",
+        json={"site": SITE, "uri": "/post/", "text": "changed"},
+        headers=auth,
+    )
+    assert edited.status_code == 200, edited.text
+    assert requests.take() == ["GetItem", "UpdateItem", "UpdateItem"]
+
+    deleted = api.delete(
+        f"/api/v1/comments/{comment_id}", params={"site": SITE, "uri": "/post/"}, headers=auth
+    )
+    assert deleted.status_code == 204
+    # The token's comment, then the status move: read state, one transaction of the counts.
+    assert requests.take() == ["GetItem", "GetItem", "TransactWriteItems"]
+
+
+def test_no_request_is_ever_a_scan(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    comment = post(api)["comment"]
+    api.get("/api/v1/comments", params={"site": SITE, "uri": "/post/"})
+    api.get("/api/v1/counts", params={"site": SITE, "uri": "/post/"})
+    api.get("/api/v1/feed.atom", params={"site": SITE})
+    api.get("/api/v1/feed.atom", params={"site": SITE, "uri": "/post/"})
+    dynamo.queue(SITE, Status.APPROVED, after=None, limit=5)
+    dynamo.author_approved(SITE, "jkb@example.com")
+    dynamo.thread_stamp(SITE, "/post/")
+    dynamo.erase(SITE, "/post/", comment["id"])
+    ops = requests.take()
+    assert "Query" in ops and "BatchGetItem" in ops
+    assert not [op for op in ops if "Scan" in op]
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+FAULTS = {
+    "throttled": (400, "ThrottlingException"),
+    "over capacity": (400, "ProvisionedThroughputExceededException"),
+    "server error": (500, "InternalServerError"),
+}
+
+
+@contextmanager
+def failing(store: DynamoStore, operation: str, status: int, code: str) -> Iterator[None]:
+    """While the block runs, every `operation` request answers `status`/`code` without
+    reaching DynamoDB."""
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        response = AWSResponse("http://dynamodb.test", status, {}, None)  # type: ignore[arg-type]
+        return response, {
+            "Error": {"Code": code, "Message": "injected"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+
+    event = f"before-call.dynamodb.{operation}"
+    store.client.meta.events.register(event, answer)
+    try:
+        yield
+    finally:
+        store.client.meta.events.unregister(event, answer)
+
+
+def assert_unavailable(response: Any) -> None:
+    assert response.status_code == 503, response.text
+    assert error_of(response)["code"] == "unavailable"
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("operation", ["GetItem", "UpdateItem", "TransactWriteItems"])
+def test_failing_post_is_503_and_writes_nothing(
+    api: TestClient, dynamo: DynamoStore, operation: str, fault: str
+) -> None:
+    key = new_key()
+    with failing(dynamo, operation, *FAULTS[fault]):
+        assert_unavailable(api.post("/api/v1/comments", json={**_draft(), "key": key}))
+    assert dynamo.find_key(SITE, key, 0) is None
+    assert dynamo.counts(SITE, ["/post/"]) == {"/post/": 0}
+    assert dynamo.read_page(SITE, "/post/", after=None, limit=5).thread is None
+
+
+@pytest.mark.parametrize("fault", ["throttled", "server error"])
+@pytest.mark.parametrize("operation", ["Query", "GetItem", "BatchGetItem", "UpdateItem"])
+def test_failing_reads_and_likes_are_503(
+    api: TestClient, dynamo: DynamoStore, operation: str, fault: str
+) -> None:
+    comment_id = seed(dynamo, "/post/", 2)[0]
+    thread = {"site": SITE, "uri": "/post/"}
+    calls = {
+        "Query": lambda: api.get("/api/v1/comments", params=thread),
+        "GetItem": lambda: api.post(f"/api/v1/comments/{comment_id}/likes", json=thread),
+        "BatchGetItem": lambda: api.get("/api/v1/counts", params=thread),
+        "UpdateItem": lambda: api.post(f"/api/v1/comments/{comment_id}/likes", json=thread),
+    }
+    with failing(dynamo, operation, *FAULTS[fault]):
+        assert_unavailable(calls[operation]())
+
+
+def test_failing_like_transaction_counts_nothing(api: TestClient, dynamo: DynamoStore) -> None:
+    comment_id = seed(dynamo, "/post/", 1)[0]
+    with failing(dynamo, "TransactWriteItems", *FAULTS["throttled"]):
+        thread = {"site": SITE, "uri": "/post/"}
+        assert_unavailable(api.post(f"/api/v1/comments/{comment_id}/likes", json=thread))
+    got = dynamo.get_comment(SITE, "/post/", comment_id)
+    assert got is not None and got.likes == 0
+
+
+def test_throttled_transaction_item_is_503(api: TestClient, dynamo: DynamoStore) -> None:
+    """DynamoDB may cancel a transaction because one item was throttled: not a client error."""
+
+    def cancelled(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        response = AWSResponse("http://dynamodb.test", 400, {}, None)  # type: ignore[arg-type]
+        return response, {
+            "Error": {"Code": "TransactionCanceledException", "Message": "injected"},
+            "CancellationReasons": [{"Code": "None"}, {"Code": "ThrottlingError"}],
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    comment_id = seed(dynamo, "/liked/", 1)[0]
+    event = "before-call.dynamodb.TransactWriteItems"
+    dynamo.client.meta.events.register(event, cancelled)
+    assert_unavailable(api.post("/api/v1/comments", json={**_draft(), "key": new_key()}))
+    thread = {"site": SITE, "uri": "/liked/"}  # a like must not read it as "no such comment"
+    assert_unavailable(api.post(f"/api/v1/comments/{comment_id}/likes", json=thread))
+    dynamo.client.meta.events.unregister(event, cancelled)
+    assert dynamo.counts(SITE, ["/post/"]) == {"/post/": 0}
+
+
+def test_transaction_conflicts_are_retried_then_503(api: TestClient, dynamo: DynamoStore) -> None:
+    conflicts = {"left": 2, "calls": 0}
+
+    def conflict(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        conflicts["calls"] += 1
+        if conflicts["left"] == 0:
+            return None  # let it through to DynamoDB
+        conflicts["left"] -= 1
+        response = AWSResponse("http://dynamodb.test", 400, {}, None)  # type: ignore[arg-type]
+        return response, {
+            "Error": {"Code": "TransactionCanceledException", "Message": "injected"},
+            "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    dynamo.client.meta.events.register("before-call.dynamodb.TransactWriteItems", conflict)
+    post(api)  # lost two races to other writers of the thread, then landed
+    assert conflicts["calls"] == 3
+    assert dynamo.counts(SITE, ["/post/"]) == {"/post/": 1}
+
+    conflicts["left"] = 100  # never wins: a 503, not a hang
+    assert_unavailable(api.post("/api/v1/comments", json={**_draft(), "key": new_key()}))
+    assert dynamo.counts(SITE, ["/post/"]) == {"/post/": 1}
+
+
+def test_post_whose_answer_was_lost_is_retried_without_duplicate(
+    api: TestClient, dynamo: DynamoStore
+) -> None:
+    """The transaction lands but its answer never arrives (a timeout after the write): the
+    reader gets a 503, retries with the same key, and gets the one comment that was stored."""
+    from botocore.exceptions import ReadTimeoutError
+
+    def lost(**_: Any) -> None:
+        raise ReadTimeoutError(endpoint_url="http://dynamodb.test")
+
+    dynamo.client.meta.events.register("after-call.dynamodb.TransactWriteItems", lost)
+    body = {**_draft(), "key": new_key()}
+    assert_unavailable(api.post("/api/v1/comments", json=body))
+    dynamo.client.meta.events.unregister("after-call.dynamodb.TransactWriteItems", lost)
+
+    again = api.post("/api/v1/comments", json=body)
+    assert again.status_code == 201, again.text
+    again_twice = api.post("/api/v1/comments", json=body)
+    assert again_twice.json()["comment"]["id"] == again.json()["comment"]["id"]
+    assert dynamo.counts(SITE, ["/post/"]) == {"/post/": 1}
+    assert len(dynamo.read_page(SITE, "/post/", after=None, limit=10).comments) == 1
+
+
+def _draft() -> dict[str, Any]:
+    return {
+        "site": SITE, "uri": "/post/", "author": "JKB", "email": "jkb@example.com",
+        "text": "hello", "hp": "",
+    }  # fmt: skip
