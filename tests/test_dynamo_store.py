@@ -1,0 +1,106 @@
+"""DynamoDB-only behaviour: the table built from table.json, erase, TTL-late items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from backend.domain.models import Comment, NewComment, Status
+from backend.store import dynamo_items as it
+from backend.store.dynamo import DynamoStore
+from backend.store.dynamo_client import load_definition, table_spec
+from tests.stores import moto_store
+
+SITE, URI, T0 = "blog", "/post/", 1_767_225_600
+
+
+@pytest.fixture
+def dynamo(tmp_path: Path) -> Iterator[DynamoStore]:
+    with moto_store(tmp_path) as (store, _):
+        assert isinstance(store, DynamoStore)
+        yield store
+
+
+def add(store: DynamoStore, n: int, **changes: object) -> Comment:
+    comment = Comment(
+        site=SITE, uri=URI, id=f"01KD{n:022d}", parent=None, author="Ann", email="a@x.test",
+        website="https://a.test/", text="t", html="<p>t</p>", status=Status.APPROVED,
+        created=datetime.fromtimestamp(T0 + n, UTC),
+    ).evolve(**changes)  # fmt: skip
+    return store.create_comment(NewComment(comment, "T", f"k{n}", T0 + 86400))
+
+
+def test_setup_builds_the_table_of_table_json_and_is_idempotent(dynamo: DynamoStore) -> None:
+    dynamo.setup()  # again: no error
+    client, name = dynamo.client, dynamo.table
+    table = client.describe_table(TableName=name)["Table"]
+    definition = load_definition()
+    assert table["KeySchema"] == definition["KeySchema"]
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["gsi1"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["DeletionProtectionEnabled"] is True
+    ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires")
+    backups = client.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_an_unknown_table_json_property_is_refused() -> None:
+    with pytest.raises(ValueError, match="StreamSpecification"):
+        table_spec({**load_definition(), "StreamSpecification": {}}, "t")
+
+
+def test_an_expired_key_still_present_is_ignored(dynamo: DynamoStore) -> None:
+    # TTL has not deleted it yet: the item is there, its time is up.
+    dynamo.client.put_item(
+        TableName=dynamo.table,
+        Item={**it.idempotency_key(SITE, "late"), "comment_id": it.s("X"), "expires": it.n(T0)},
+    )
+    assert dynamo.find_key(SITE, "late", T0) is None
+    comment = add(dynamo, 1).evolve(id="01KD" + "9" * 22)
+    dynamo.create_comment(NewComment(comment, "T", "late", T0 + 86400))
+    assert dynamo.find_key(SITE, "late", T0) == comment.id
+
+
+def test_erase_removes_the_comment_its_likes_and_its_counts(dynamo: DynamoStore) -> None:
+    parent = add(dynamo, 1)
+    reply = add(dynamo, 2, parent=parent.id)
+    dynamo.add_like(SITE, URI, reply.id, "v1")
+    dynamo.add_like(SITE, URI, reply.id, "v2")
+    assert dynamo.author_approved(SITE, "a@x.test")
+
+    dynamo.erase(SITE, URI, reply.id)
+    assert dynamo.get_comment(SITE, URI, reply.id) is None
+    items = dynamo.client.query(
+        TableName=dynamo.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": it.s(it.thread_pk(SITE, URI))},
+    )["Items"]
+    assert [i["sk"]["S"] for i in items] == ["#", f"C#{parent.id}"]  # no like left behind
+    got = dynamo.get_comment(SITE, URI, parent.id)
+    assert got is not None and got.replies == 0
+    assert dynamo.counts(SITE, [URI]) == {URI: 1}
+
+
+def test_erase_keeps_an_empty_tombstone_for_replies(dynamo: DynamoStore) -> None:
+    parent = add(dynamo, 1, email="p@x.test")
+    add(dynamo, 2, parent=parent.id)
+    dynamo.erase(SITE, URI, parent.id)
+    tomb = dynamo.get_comment(SITE, URI, parent.id)
+    assert tomb is not None and tomb.status is Status.DELETED
+    assert (tomb.author, tomb.email, tomb.website, tomb.text, tomb.ip_hash) == (
+        "",
+        "",
+        None,
+        "",
+        "",
+    )
+    assert [c.id for c in dynamo.queue(SITE, Status.DELETED, after=None, limit=5).comments] == [
+        parent.id
+    ]
+    assert parent.id not in [c.id for c in dynamo.recent(SITE, None, 5)]
+    assert not dynamo.author_approved(SITE, "p@x.test")
+    assert dynamo.counts(SITE, [URI]) == {URI: 1}
