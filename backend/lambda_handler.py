@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from mangum import Mangum
 
@@ -47,10 +48,11 @@ def resolve_environment(environ: Mapping[str, str]) -> dict[str, str]:
     name = env.get(SECRET_PARAM_VAR, "").strip()
     if env.get("PARLEY_SECRET_KEYS", "").strip() or not name:
         return env
-    import boto3  # only on this path: local runs and the benchmark never pay for it
+    # Only on this path, and botocore rather than boto3 (whose import pulls in s3transfer).
+    import botocore.session
 
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    ssm = boto3.client("ssm", region_name=region)
+    ssm: Any = botocore.session.get_session().create_client("ssm", region_name=region)
     try:
         answer = ssm.get_parameter(Name=name, WithDecryption=True)
     except Exception as exc:  # any failure here means the function cannot start

@@ -62,7 +62,7 @@ def install_dependencies(arch: str, python: str, cache: Path) -> Path:
         return target
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    req_file = target.with_suffix(".txt")
+    req_file = target.parent / f"{target.name}.txt"
     req_file.write_text(requirements, encoding="utf-8")
     command = [
         sys.executable,
