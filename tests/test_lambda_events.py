@@ -30,7 +30,7 @@ from moto.server import ThreadedMotoServer
 from backend.settings import StoreURL
 from backend.store.dynamo import DynamoStore
 from tests.servers import free_port
-from tests.test_infra import ROOT, build_artifact, build_script
+from tests.test_infra import ROOT, build_artifact, build_script, offline_prefix
 
 EVENTS = Path(__file__).parent / "events"
 REGION = "eu-west-1"
@@ -328,3 +328,28 @@ def test_unzipped_artifact_answers_events(
     assert [status for status, _ in answers] == [201, 200, 400, 201, 200]
     assert json.loads(answers[1][1])["thread"]["count"] == 1
     assert "JKB" in answers[1][1]
+
+
+def test_import_makes_no_network_call() -> None:
+    # Init phase with the keys given directly: settings, DynamoDB client and app are built
+    # without a single request (no DescribeTable, no credential lookup over the network).
+    prefix = offline_prefix()
+    assert prefix, "unshare -n is needed to prove it"
+    env = {
+        **lambda_environment(),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "PARLEY_SECRET_KEYS": "offline-key-0123456789abcdef",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    code = "import backend.lambda_handler as h; print(type(h.handler).__name__)"
+    result = subprocess.run(
+        [*prefix, sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Mangum"
