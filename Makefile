@@ -54,4 +54,4 @@ lock:
 	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) node_modules backend/static/embed.js .serverless .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules build backend/static/embed.js backend/static/widget .serverless .pytest_cache .mypy_cache .ruff_cache

@@ -20,10 +20,8 @@ def new_ulid(now: float | None = None) -> str:
     global _last
     millis = int((time.time() if now is None else now) * 1000)
     with _lock:
-        if millis == _last >> 80:
-            value = _last + 1
-        else:
-            value = (millis << 80) | secrets.randbits(80)
+        same_millisecond = millis == _last >> 80
+        value = _last + 1 if same_millisecond else (millis << 80) | secrets.randbits(80)
         _last = value
     chars = []
     for _ in range(26):
