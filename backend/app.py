@@ -14,13 +14,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import comments, counts, feed, meta
+from backend.api import admin, comments, counts, feed, meta, moderate
 from backend.api.context import Context
 from backend.api.cors import CORSMiddleware
 from backend.api.errors import http_error, parley_error, server_error
 from backend.domain.errors import ParleyError
+from backend.domain.moderation import ModerationService
 from backend.domain.service import CommentService
 from backend.domain.tokens import Signer
+from backend.notify import Notifier
 from backend.settings import Settings
 from backend.store.base import Store
 
@@ -64,6 +66,14 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", meta.healthz, methods=["GET"]),
         Route("/embed.js", meta.embed_js, methods=["GET"]),  # type: ignore[arg-type]
         Route("/admin", meta.admin_page, methods=["GET"]),  # type: ignore[arg-type]
+        Route("/api/v1/admin/comments", admin.queue, methods=["GET"]),
+        Route("/api/v1/admin/comments/{comment_id}/{action}", admin.act, methods=["POST"]),
+        Route("/api/v1/admin/threads/lock", admin.lock, methods=["POST"]),
+        Route("/api/v1/admin/export", admin.export, methods=["POST"]),
+        Route("/api/v1/admin/erase", admin.erase, methods=["POST"]),
+        Route("/moderate/{signed}", moderate.confirm, methods=["GET"]),
+        Route("/moderate/{signed}", moderate.act, methods=["POST"]),
+        Mount("/admin", StaticFiles(directory=meta.STATIC / "admin", check_dir=False)),
         Mount("/widget", StaticFiles(directory=meta.STATIC / "widget", check_dir=False)),
         Mount("/demo", StaticFiles(directory=meta.STATIC / "demo", html=True, check_dir=False)),
     ]
@@ -88,10 +98,13 @@ def create_app(
             Exception: server_error,
         },
     )
+    moderation = ModerationService(settings, store, signer, clock=clock)
     app.state.parley = Context(
         settings=settings,
         store=store,
         signer=signer,
         comments=CommentService(settings, store, signer, clock=clock),
+        moderation=moderation,
+        notifier=Notifier(settings, links=moderation.links),
     )
     return app

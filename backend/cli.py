@@ -48,6 +48,22 @@ def _init_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _admin_token(args: argparse.Namespace) -> int:
+    import secrets
+
+    from backend.domain.moderation import token_hash
+
+    token = secrets.token_urlsafe(32)
+    print(f"token: {token}")
+    print(f'hash:  "{token_hash(token)}"')
+    print(
+        f"Keep the token secret (it is shown once); add the hash to admin_token_hashes of site "
+        f"{args.site!r} in PARLEY_SITES. Remove the hash to revoke the token.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Comments for static sites.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init-table", help="create the DynamoDB table of PARLEY_STORE")
     init.set_defaults(run=_init_table)
+
+    token = commands.add_parser("admin-token", help="make an admin token for a site")
+    token.add_argument("site")
+    token.set_defaults(run=_admin_token)
     return parser
 
 

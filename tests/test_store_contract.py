@@ -229,3 +229,35 @@ def test_parallel_posts_all_land(store: Store) -> None:
     assert store.counts(SITE, [URI]) == {URI: 30}
     page = store.read_page(SITE, URI, after=None, limit=100)
     assert len(page.comments) == 30
+
+
+def test_erase_forgets_the_comment_and_moves_counts(store: Store) -> None:
+    parent = add(store, make(email="gone@example.com", text="parent"))
+    reply = add(store, make(parent=parent.id, at=T0 + 1, email="gone@example.com"))
+    other = add(store, make(parent=parent.id, at=T0 + 2, email="stays@example.com"))
+    held = add(store, make(at=T0 + 3, status=Status.PENDING, email="gone@example.com"))
+    assert store.counts(SITE, [URI])[URI] == 3
+
+    store.erase(SITE, URI, reply.id)  # approved, no replies: removed, counts move
+    assert store.get_comment(SITE, URI, reply.id) is None
+    p = store.get_comment(SITE, URI, parent.id)
+    assert p is not None and p.replies == 1 and store.counts(SITE, [URI])[URI] == 2
+
+    store.erase(SITE, URI, parent.id)  # has a reply: a tombstone with nothing personal left
+    tomb = store.get_comment(SITE, URI, parent.id)
+    assert tomb is not None and tomb.status is Status.DELETED and tomb.replies == 1
+    assert (tomb.author, tomb.email, tomb.website, tomb.text, tomb.html) == ("", "", None, "", "")
+    assert (tomb.ip_hash, tomb.avatar) == ("", "")
+    assert store.counts(SITE, [URI])[URI] == 1
+    assert not store.author_approved(SITE, "gone@example.com")
+    page = store.read_page(SITE, URI, after=None, limit=10)
+    assert [c.id for c in page.comments] == [parent.id, other.id]
+    deleted = store.queue(SITE, Status.DELETED, after=None, limit=10).comments
+    assert [c.id for c in deleted] == [parent.id]
+
+    store.erase(SITE, URI, held.id)  # pending: no counts move
+    assert store.get_comment(SITE, URI, held.id) is None
+    assert store.queue(SITE, Status.PENDING, after=None, limit=10).comments == []
+    assert store.counts(SITE, [URI])[URI] == 1
+    with pytest.raises(errors.CommentNotFound):
+        store.erase(SITE, URI, held.id)

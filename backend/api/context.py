@@ -9,8 +9,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from backend.api.cache import ReadCache
+from backend.domain.moderation import ModerationService
 from backend.domain.service import CommentService
 from backend.domain.tokens import Signer
+from backend.notify import Notifier
 from backend.settings import Settings
 from backend.store.base import Store
 
@@ -23,6 +25,8 @@ class Context:
     store: Store
     signer: Signer
     comments: CommentService
+    moderation: ModerationService
+    notifier: Notifier
     cache: ReadCache = field(default_factory=ReadCache)
 
 

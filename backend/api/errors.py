@@ -24,6 +24,7 @@ STATUS_TABLE: tuple[tuple[type[errors.ParleyError], int, str], ...] = (
     (errors.UnknownSite, 404, "unknown_site"),
     (errors.CommentNotFound, 404, "not_found"),
     (errors.ThreadLocked, 409, "thread_locked"),
+    (errors.InvalidAction, 409, "invalid_action"),
     (errors.BodyTooLarge, 413, "body_too_large"),
     (errors.UnsupportedMediaType, 415, "unsupported_media_type"),
     (errors.ValidationFailed, 422, "validation_error"),

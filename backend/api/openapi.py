@@ -67,6 +67,8 @@ def openapi_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
         s.PostIn, s.EditIn, s.ThreadRef, s.ThreadPageOut, s.PostOut, s.CommentEnvelope,
         s.LikesOut, s.CountsOut, s.HealthOut, s.ErrorOut,
+        s.LockIn, s.EmailIn, s.QueueOut, s.AdminCommentEnvelope, s.ThreadEnvelope, s.ExportOut,
+        s.ErasedOut,
     ]  # fmt: skip
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith(("In", "Ref")) else "serialization")
@@ -152,6 +154,7 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     }
+    paths.update(_admin_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley", "version": "1", "description": "Comments for static sites."},
@@ -160,4 +163,59 @@ def openapi_document() -> dict[str, Any]:
             "schemas": defs["$defs"],
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
+    }
+
+
+ADMIN_ERRORS = (400, 401, 403, 404, 415, 422, 503)
+
+
+def _admin_post(
+    summary: str, op: str, body: type[BaseModel], out: type[BaseModel], extra: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "operationId": op,
+            "security": BEARER,
+            "requestBody": _body(body),
+            "responses": {"200": _json(out, "Done"), **_errors((*ADMIN_ERRORS, *extra))},
+        }
+    }
+
+
+def _admin_paths() -> dict[str, Any]:
+    """The admin endpoints (Authorization: Bearer <the site's admin token>)."""
+    action = {"name": "action", "in": "path", "required": True,
+              "schema": {"type": "string", "enum": ["approve", "reject", "spam", "delete",
+                                                    "restore"]}}  # fmt: skip
+    act = _admin_post(
+        "Moderate a comment", "moderateComment", s.ThreadRef, s.AdminCommentEnvelope, (409,)
+    )
+    act["post"]["parameters"] = [ID_PARAM, action]
+    return {
+        "/api/v1/admin/comments": {
+            "get": {
+                "summary": "The moderation queue of one status, newest first, with emails",
+                "operationId": "adminQueue",
+                "security": BEARER,
+                "parameters": _query(s.QueueParams),
+                "responses": {"200": _json(s.QueueOut, "One page"), **_errors(ADMIN_ERRORS)},
+            }
+        },
+        "/api/v1/admin/comments/{id}/{action}": act,
+        "/api/v1/admin/threads/lock": _admin_post(
+            "Lock or unlock a thread", "lockThread", s.LockIn, s.ThreadEnvelope
+        ),
+        "/api/v1/admin/export": _admin_post(
+            "Every comment of an email address on the site",
+            "exportEmail",
+            s.EmailIn,
+            s.ExportOut,
+        ),
+        "/api/v1/admin/erase": _admin_post(
+            "Erase every comment of an email address on the site",
+            "eraseEmail",
+            s.EmailIn,
+            s.ErasedOut,
+        ),
     }

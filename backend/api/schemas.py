@@ -285,13 +285,15 @@ class AdminCommentOut(BaseModel):
     edited: datetime | None
     likes: int
     replies: int
+    page_url: str | None = Field(None, description="The page, on the site's first origin")
 
     @classmethod
-    def of(cls, c: Comment) -> AdminCommentOut:
+    def of(cls, c: Comment, origin: str | None = None) -> AdminCommentOut:
         return cls(
             id=c.id, uri=c.uri, parent=c.parent, author=c.author, email=c.email,
             website=c.website, text=c.text, html=c.html, status=c.status.value,
             created=c.created, edited=c.edited, likes=c.likes, replies=c.replies,
+            page_url=None if origin is None else origin + c.uri,
         )  # fmt: skip
 
 

@@ -46,6 +46,10 @@ class EditWindowClosed(Forbidden):
     message = "The time to edit or delete this comment has passed."
 
 
+class TokenForOtherSite(Forbidden):
+    message = "This admin token belongs to another site."
+
+
 class UnknownSite(ParleyError):
     message = "No such site."
 
@@ -59,6 +63,12 @@ class ParentNotFound(ValidationFailed):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message, fields={"parent": "no such comment in this thread"})
+
+
+class InvalidAction(ParleyError):
+    """A moderation action that does not apply to the comment's current state."""
+
+    message = "This action does not apply to the comment as it is now."
 
 
 class ThreadLocked(ParleyError):

@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Sequence
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from backend.domain.errors import InvalidCursor, Unauthorized
 
@@ -22,7 +22,7 @@ class Signer:
         ordered = list(reversed(keys))
         self._edit = URLSafeSerializer(ordered, salt="parley.edit")
         self._cursor = URLSafeSerializer(ordered, salt="parley.cursor")
-        self._moderate = URLSafeTimedSerializer(ordered, salt="parley.moderate")
+        self._moderate = URLSafeSerializer(ordered, salt="parley.moderate")
         self._hash_key = hashlib.sha256(b"parley.hash\0" + keys[0].encode()).digest()
 
     # -- edit tokens: bound to site, thread and comment ------------------------------------------
@@ -60,18 +60,29 @@ class Signer:
 
     # -- moderation links: bound to one comment and one action, expiring ------------------------
 
-    def moderation_link(self, site: str, uri: str, comment_id: str, action: str) -> str:
-        return self._moderate.dumps([site, uri, comment_id, action])
+    def moderation_link(
+        self, site: str, uri: str, comment_id: str, action: str, *, expires: int
+    ) -> str:
+        """`expires` (epoch seconds) travels inside the signed value, so the service's clock
+        decides expiry rather than the wall clock of whoever verifies."""
+        return self._moderate.dumps([site, uri, comment_id, action, expires])
 
-    def read_moderation_link(self, signed: str, max_age: int) -> tuple[str, str, str, str]:
+    def read_moderation_link(self, signed: str, now: float) -> tuple[str, str, str, str]:
         try:
-            value: Any = self._moderate.loads(signed, max_age=max_age)
-        except SignatureExpired:
-            raise Unauthorized("This moderation link has expired.") from None
+            value: Any = self._moderate.loads(signed)
         except BadSignature:
             raise Unauthorized("This moderation link is invalid.") from None
-        site, uri, comment_id, action = value
-        return str(site), str(uri), str(comment_id), str(action)
+        if (
+            not isinstance(value, list)
+            or len(value) != 5
+            or not all(isinstance(v, str) for v in value[:4])
+            or not isinstance(value[4], int)
+        ):
+            raise Unauthorized("This moderation link is invalid.")
+        if now >= value[4]:
+            raise Unauthorized("This moderation link has expired.")
+        site, uri, comment_id, action, _ = value
+        return site, uri, comment_id, action
 
     # -- keyed hashes: never store or show the raw value -----------------------------------------
 

@@ -78,6 +78,15 @@ class Store(Protocol):
         Raises CommentNotFound.
         """
 
+    def erase(self, site: str, uri: str, comment_id: str) -> None:
+        """Forget a comment for good (a privacy request, or a pending comment past its age).
+
+        One atomic write: a comment with replies stays as a deleted tombstone with author,
+        email, website, text, html, ip_hash and avatar emptied; any other comment is removed.
+        The thread's count, the parent's replies (and any per-author tally) move as
+        `set_status(DELETED)` would. Raises CommentNotFound.
+        """
+
     def add_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
         """Count one like per voter; returns the like count. Raises CommentNotFound unless the
         comment is approved."""

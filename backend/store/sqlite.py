@@ -360,6 +360,40 @@ class SQLiteStore:
         assert comment is not None
         return comment
 
+    def erase(self, site: str, uri: str, comment_id: str) -> None:
+        key = (site, uri, comment_id)
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT status, parent, replies FROM comments "
+                "WHERE site = ? AND uri = ? AND id = ?",
+                key,
+            ).fetchone()
+            if row is None:
+                raise errors.CommentNotFound()
+            if row["replies"] > 0:
+                conn.execute(
+                    "UPDATE comments SET status = 'deleted', author = '', email = '', "
+                    "website = NULL, text = '', html = '', ip_hash = '', avatar = '' "
+                    "WHERE site = ? AND uri = ? AND id = ?",
+                    key,
+                )
+            else:
+                where = "WHERE site = ? AND uri = ? AND comment_id = ?"
+                conn.execute(f"DELETE FROM likes {where}", key)
+                conn.execute("DELETE FROM comments WHERE site = ? AND uri = ? AND id = ?", key)
+            delta = -int(row["status"] == Status.APPROVED)
+            if delta and row["parent"] is not None:
+                conn.execute(
+                    "UPDATE comments SET replies = replies + ? "
+                    "WHERE site = ? AND uri = ? AND id = ?",
+                    (delta, site, uri, row["parent"]),
+                )
+            conn.execute(
+                "UPDATE threads SET count = count + ?, stamp = stamp + 1 "
+                "WHERE site = ? AND uri = ?",
+                (delta, site, uri),
+            )
+
     def add_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
         with self._write() as conn:
             row = conn.execute(

@@ -1,0 +1,203 @@
+// Parley's moderation page: vanilla JS over the admin endpoints. The DOM is built with
+// createElement/textContent; the only HTML inserted is `comment.html`, which the server
+// rendered and sanitized. The admin token lives in sessionStorage (this tab only).
+"use strict";
+(() => {
+  const KEY = "parley.admin";
+  const API = "api/v1/admin/";
+  const ACTIONS = {
+    pending: ["approve", "spam", "delete"],
+    approved: ["spam", "delete"],
+    spam: ["restore", "delete"],
+    deleted: ["restore", "spam"],
+  };
+  const LABELS = { approve: "Approve", spam: "Spam", delete: "Delete", restore: "Restore" };
+  const DONE = { approve: "approved", spam: "marked as spam", delete: "deleted", restore: "restored" };
+  const TITLES = { pending: "Pending", approved: "Approved", spam: "Spam", deleted: "Deleted" };
+
+  const $ = (id) => document.getElementById(id);
+  const state = { site: "", token: "", status: "pending", next: null };
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    Object.assign(node, props || {});
+    for (const child of children) {
+      if (child != null) node.append(child);
+    }
+    return node;
+  }
+
+  function say(text) { $("status").textContent = text; }
+  function fail(text) { $("error").textContent = text; }
+
+  async function call(method, path, body) {
+    const init = { method, headers: { Authorization: "Bearer " + state.token } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(API + path, init);
+    const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const message = (data.error && data.error.message) || "Request failed (" + response.status + ").";
+      if (response.status === 401 || response.status === 403) signOut(message);
+      throw new Error(message);
+    }
+    return data;
+  }
+
+  function signIn(site, token) {
+    state.site = site;
+    state.token = token;
+    sessionStorage.setItem(KEY, JSON.stringify({ site, token }));
+    $("login").hidden = true;
+    $("queue").hidden = false;
+    $("who").hidden = false;
+    $("who").textContent = "Site: " + site;
+    show("pending", true);
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(KEY);
+    state.token = "";
+    $("queue").hidden = true;
+    $("who").hidden = true;
+    $("login").hidden = false;
+    $("comments").replaceChildren();
+    fail(message || "");
+    $("login-token").value = "";
+    $("login-token").focus();
+  }
+
+  function when(iso) {
+    const date = new Date(iso);
+    return isNaN(date) ? iso : date.toLocaleString();
+  }
+
+  function item(comment) {
+    const li = el("li", { id: "c-" + comment.id });
+    li.dataset.id = comment.id;
+    li.dataset.uri = comment.uri;
+    const author = el("strong", { textContent: comment.author || "(erased)" });
+    const heading = el("h3", {}, author, " on ");
+    if (comment.page_url) {
+      heading.append(el("a", { href: comment.page_url + "#comments", textContent: comment.uri, rel: "noreferrer" }));
+    } else {
+      heading.append(el("code", { textContent: comment.uri }));
+    }
+    li.append(heading);
+    const meta = el("p", { className: "meta" });
+    if (comment.email) {
+      meta.append(el("a", { href: "mailto:" + comment.email, textContent: comment.email }), " · ");
+    }
+    if (comment.website) meta.append(el("span", { textContent: comment.website }), " · ");
+    meta.append(el("time", { dateTime: comment.created, textContent: when(comment.created) }));
+    if (comment.parent) meta.append(" · reply to " + comment.parent);
+    li.append(meta);
+    const body = el("div", { className: "body" });
+    body.innerHTML = comment.html; // sanitized on the server: the page's only innerHTML
+    li.append(body);
+    const actions = el("div", { className: "actions", role: "group" });
+    actions.setAttribute("aria-label", "Moderate the comment by " + (comment.author || "an erased author"));
+    for (const action of ACTIONS[state.status]) {
+      const button = el("button", { type: "button", textContent: LABELS[action] });
+      button.dataset.action = action;
+      button.setAttribute("aria-label", LABELS[action] + " comment by " + (comment.author || "an erased author"));
+      button.addEventListener("click", () => act(li, action));
+      actions.append(button);
+    }
+    li.append(actions);
+    return li;
+  }
+
+  async function act(li, action) {
+    fail("");
+    const buttons = li.querySelectorAll("button");
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      await call("POST", "comments/" + encodeURIComponent(li.dataset.id) + "/" + action,
+        { site: state.site, uri: li.dataset.uri });
+    } catch (error) {
+      buttons.forEach((b) => { b.disabled = false; });
+      fail(error.message);
+      return;
+    }
+    // Keep keyboard users in place: focus moves to the next comment's first button.
+    const next = li.nextElementSibling || li.previousElementSibling;
+    li.remove();
+    say("Comment " + DONE[action] + ".");
+    if (next) {
+      next.querySelector("button").focus();
+    } else {
+      $("empty").hidden = false;
+      $("queue-title").focus();
+    }
+  }
+
+  async function show(status, focusTitle) {
+    state.status = status;
+    state.next = null;
+    for (const tab of document.querySelectorAll("#tabs [data-status]")) {
+      tab.setAttribute("aria-pressed", String(tab.dataset.status === status));
+    }
+    $("queue-title").textContent = TITLES[status] + " comments";
+    $("comments").replaceChildren();
+    await load();
+    if (focusTitle) $("queue-title").focus();
+  }
+
+  async function load() {
+    fail("");
+    const params = new URLSearchParams({ site: state.site, status: state.status });
+    if (state.next) params.set("after", state.next);
+    let data;
+    try {
+      data = await call("GET", "comments?" + params);
+    } catch (error) {
+      fail(error.message);
+      return;
+    }
+    for (const comment of data.comments) $("comments").append(item(comment));
+    state.next = data.next;
+    $("more").hidden = !data.next;
+    $("empty").hidden = $("comments").children.length > 0;
+    say(data.comments.length + " " + state.status + " comment(s) shown.");
+  }
+
+  async function lock(event) {
+    event.preventDefault();
+    fail("");
+    const locked = event.submitter ? event.submitter.value === "true" : true;
+    const uri = $("lock-uri").value.trim();
+    try {
+      const data = await call("POST", "threads/lock", { site: state.site, uri, locked });
+      say("Thread " + data.thread.uri + (data.thread.locked ? " is locked." : " is open."));
+    } catch (error) {
+      fail(error.message);
+    }
+  }
+
+  function start() {
+    $("login").addEventListener("submit", (event) => {
+      event.preventDefault();
+      fail("");
+      signIn($("login-site").value.trim(), $("login-token").value.trim());
+    });
+    for (const tab of document.querySelectorAll("#tabs [data-status]")) {
+      tab.addEventListener("click", () => show(tab.dataset.status, false));
+    }
+    $("refresh").addEventListener("click", () => show(state.status, false));
+    $("logout").addEventListener("click", () => signOut("Signed out."));
+    $("more").addEventListener("click", load);
+    $("lock").addEventListener("submit", lock);
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(KEY) || "null"); } catch (_) { saved = null; }
+    if (saved && saved.site && saved.token) {
+      signIn(saved.site, saved.token);
+    } else {
+      $("login-site").focus();
+    }
+  }
+
+  start();
+})();

@@ -1,0 +1,163 @@
+"""The /admin moderation page in Debian's Chromium: sign in with a token, see the pending
+comment, approve it with the keyboard, and it leaves the queue and reaches the public read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from backend.app import create_app
+from backend.domain.moderation import token_hash
+from backend.settings import Settings
+from backend.store.sqlite import SQLiteStore
+from tests.browser.harness import Console
+from tests.servers import free_port, serve
+
+TOKEN = "admin-page-token-0123456789abcdef"
+HOSTILE = '<img src=x onerror="window.__pwned=1">Eve'
+ORIGIN = "http://127.0.0.1:9"
+
+
+@dataclass
+class Admin:
+    base: str
+
+    def post(self, text: str, author: str = "JKB", uri: str = "/post/") -> dict[str, Any]:
+        body = {
+            "site": "blog", "uri": uri, "author": author, "email": "jkb@example.com",
+            "text": text, "key": f"k-{abs(hash((text, author))):x}", "hp": "",
+        }  # fmt: skip
+        response = httpx.post(f"{self.base}/api/v1/comments", json=body, headers={"Origin": ORIGIN})
+        assert response.status_code == 202, response.text
+        comment: dict[str, Any] = response.json()["comment"]
+        return comment
+
+    def read(self, uri: str = "/post/") -> Any:
+        response = httpx.get(f"{self.base}/api/v1/comments", params={"site": "blog", "uri": uri})
+        return response.json()
+
+
+@pytest.fixture
+def admin(tmp_path: Path) -> Iterator[Admin]:
+    store = SQLiteStore(tmp_path / "parley.db")
+    store.setup()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    sites = {
+        "blog": {
+            "origins": ["https://blog.test", ORIGIN], "moderation": "all",
+            "rate_limit_per_minute": 1000, "admin_token_hashes": [token_hash(TOKEN)],
+        }
+    }  # fmt: skip
+    settings = Settings.from_env(
+        {
+            "PARLEY_STORE": f"sqlite:///{tmp_path / 'parley.db'}",
+            "PARLEY_SECRET_KEYS": "admin-page-secret-key-0123456789",
+            "PARLEY_SITES": json.dumps(sites),
+            "PARLEY_PUBLIC_URL": base,
+        }
+    )
+    with serve(create_app(settings, store), port) as url:
+        yield Admin(url)
+    store.close()
+
+
+def sign_in(page: Page, admin: Admin, token: str = TOKEN) -> None:
+    page.goto(f"{admin.base}/admin")
+    expect(page.get_by_label("Site")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("blog")
+    page.keyboard.press("Tab")
+    page.keyboard.type(token)
+    page.keyboard.press("Enter")
+
+
+def tab_to(page: Page, selector: str, limit: int = 40) -> None:
+    """Press Tab until the element matching `selector` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_approve_a_pending_comment_with_the_keyboard(
+    page: Page, admin: Admin, console: Console
+) -> None:
+    older = admin.post("An older comment, still pending.")
+    held = admin.post("Hello from a *pending* comment.", author=HOSTILE)
+    assert admin.read()["comments"] == []
+
+    sign_in(page, admin)
+    item = page.locator(f"#c-{held['id']}")
+    expect(item).to_contain_text("Hello from a pending comment.")
+    expect(item.locator("em")).to_have_text("pending")  # the sanitized html, rendered
+    expect(item.locator("h3 strong")).to_have_text(HOSTILE)  # the author as text, not markup
+    expect(item).to_contain_text("jkb@example.com")
+    expect(item.get_by_role("link", name="/post/")).to_have_attribute(
+        "href", "https://blog.test/post/#comments"
+    )
+    assert page.evaluate("window.__pwned") is None
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('parley.admin')).token") == TOKEN
+
+    tab_to(page, f"#c-{held['id']} button[data-action=approve]")
+    page.keyboard.press("Enter")
+    expect(item).to_have_count(0)
+    expect(page.get_by_role("status")).to_have_text("Comment approved.")
+    # focus moved on to the next comment, so the next Enter can moderate it
+    expect(page.locator(f"#c-{older['id']} button[data-action=approve]")).to_be_focused()
+    assert [c["id"] for c in admin.read()["comments"]] == [held["id"]]
+    assert admin.read()["thread"]["count"] == 1
+
+    page.get_by_role("button", name="Approved", exact=True).click()
+    expect(page.locator(f"#c-{held['id']}")).to_be_visible()
+    expect(page.locator(f"#c-{older['id']}")).to_have_count(0)
+    assert console.errors == []
+
+
+def test_spam_delete_restore_and_lock(page: Page, admin: Admin, console: Console) -> None:
+    a = admin.post("Buy cheap things")
+    sign_in(page, admin)
+    page.locator(f"#c-{a['id']}").get_by_role("button", name="Spam comment by JKB").click()
+    expect(page.locator(f"#c-{a['id']}")).to_have_count(0)
+
+    page.get_by_role("button", name="Spam", exact=True).click()
+    spam = page.locator(f"#c-{a['id']}")
+    spam.get_by_role("button", name="Restore comment by JKB").click()
+    expect(spam).to_have_count(0)
+    assert [c["id"] for c in admin.read()["comments"]] == [a["id"]]
+
+    page.get_by_role("button", name="Approved", exact=True).click()
+    page.locator(f"#c-{a['id']}").get_by_role("button", name="Delete comment by JKB").click()
+    expect(page.locator(f"#c-{a['id']}")).to_have_count(0)
+    assert admin.read()["comments"] == []
+
+    page.get_by_label("Page path").fill("/post/")
+    page.get_by_role("button", name="Lock", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Thread /post/ is locked.")
+    assert admin.read()["thread"]["locked"] is True
+    page.get_by_role("button", name="Unlock", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Thread /post/ is open.")
+    assert admin.read()["thread"]["locked"] is False
+
+    page.reload()  # the token stays for the tab
+    expect(page.get_by_role("heading", name="Pending comments")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Admin token")).to_be_focused()
+    assert page.evaluate("sessionStorage.getItem('parley.admin')") is None
+    assert console.errors == []
+
+
+def test_a_wrong_token_is_refused(page: Page, admin: Admin) -> None:
+    admin.post("Pending")
+    sign_in(page, admin, token="wrong-token")
+    expect(page.get_by_role("alert")).to_contain_text("not valid")
+    expect(page.get_by_label("Admin token")).to_be_visible()
+    expect(page.locator("#comments li")).to_have_count(0)
