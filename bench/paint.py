@@ -18,6 +18,7 @@ import shutil
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 import lib
 
@@ -60,6 +61,31 @@ COUNT_MARKERS = """(marker) => {
   return n;
 }"""
 
+# When the page's own HTML was parsed: the part of the figure that is the browser and the page.
+DCL = "performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"
+
+# Each subresource of the last load: when it was requested and when its answer was complete.
+RESOURCES = """() => performance.getEntriesByType('resource').map((e) => ({
+  url: e.name, start_ms: Math.round(e.startTime), response_end_ms: Math.round(e.responseEnd)
+}))"""
+
+# Installed before any page script: notes when the marker first enters the DOM (document or a
+# shadow root), to split "in the DOM" from "laid out and painted".
+OBSERVE = """(() => {
+  window.__benchInserted = null;
+  const watch = (root) => new MutationObserver(() => {
+    if (window.__benchInserted === null && (root.textContent || '').includes(MARKER))
+      window.__benchInserted = performance.now();
+  }).observe(root, { childList: true, subtree: true, characterData: true });
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attach.call(this, init);
+    watch(root);
+    return root;
+  };
+  document.addEventListener('DOMContentLoaded', () => watch(document.body));
+})();"""
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Bench thread</title></head>
 <body><article><h1>Bench thread</h1><p>A blog post with 100 comments.</p></article>
@@ -101,6 +127,9 @@ def main() -> None:
     pages_argv += ["--directory", str(work / "pages"), str(lib.PORTS["pages"])]
     first_text = lib.comment_text(0).split(":")[0] + ":"  # "Comment 0 parleybenchmarker:"
     times: dict[str, list[float]] = {"parley": [], "isso": []}
+    loaded: dict[str, list[float]] = {"parley": [], "isso": []}
+    resources: dict[str, Any] = {}
+    in_dom: dict[str, list[float]] = {"parley": [], "isso": []}
     with (
         lib.parley_server(work / "parley.db"),
         lib.isso_server(),
@@ -116,20 +145,33 @@ def main() -> None:
                     for name in order:
                         ctx = browser.new_context()
                         page = ctx.new_page()
+                        page.add_init_script(OBSERVE.replace("MARKER", repr(lib.MARKER)))
                         page.goto(f"{lib.PAGE_ORIGIN}/{name}/", wait_until="commit")
                         handle = page.wait_for_function(
                             FIND_FIRST, arg=first_text, polling="raf", timeout=30000
                         )
                         ms = float(handle.json_value())
                         count = page.evaluate(COUNT_MARKERS, lib.MARKER)
+                        dcl = float(page.evaluate(DCL))
+                        inserted = page.evaluate("window.__benchInserted")
+                        resources[name] = page.evaluate(RESOURCES)
                         ctx.close()
                         if i:
                             times[name].append(ms)
+                            loaded[name].append(dcl)
+                            in_dom[name].append(float(inserted or "nan"))
                         lib.log(f"{name}: first comment at {ms:.0f} ms ({count} markers in DOM)")
             finally:
                 browser.close()
     result = {
-        name: {"median_ms": statistics.median(ts), "runs_ms": ts} for name, ts in times.items()
+        name: {
+            "median_ms": statistics.median(ts),
+            "runs_ms": ts,
+            "dom_content_loaded_median_ms": statistics.median(loaded[name]),
+            "last_run_resources": resources[name],
+            "marker_in_dom_median_ms": statistics.median(in_dom[name]),
+        }
+        for name, ts in times.items()
     }
     result["isso_over_parley"] = result["isso"]["median_ms"] / result["parley"]["median_ms"]  # type: ignore[assignment]
     lib.save("paint", result)
