@@ -10,7 +10,6 @@ import json
 import os
 import re
 import secrets
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -177,6 +176,8 @@ def _parse_sites(raw: str) -> dict[str, SiteConfig]:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"PARLEY_SITES is not valid JSON: {exc}") from None
     else:
+        import tomllib  # only a file of sites needs it; kept off the cold-start path
+
         path = Path(raw)
         try:
             text = path.read_text(encoding="utf-8")
