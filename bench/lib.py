@@ -105,6 +105,19 @@ def server(
         log.close()
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU time of every process in a process group (a server and its workers)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after "(comm)": state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def parley_server(db: Path) -> Any:
     argv = [str(PARLEY), "serve", "--host", HOST, "--port", str(PORTS["parley"])]
     argv += ["--no-access-log", "--log-level", "warning"]

@@ -45,7 +45,7 @@ def main() -> None:
     work.mkdir(parents=True)
     body_file = work / "thread-100.json"
 
-    with lib.parley_server(work / "parley.db"):
+    with lib.parley_server(work / "parley.db") as parley:
         lib.log("seeding Parley: 100 comments through POST /api/v1/comments")
         parley_posts = lib.post_parley(lib.PORTS["parley"], lib.THREAD_URI, 100)
         status, body, headers = lib.request("GET", PARLEY_URL)
@@ -53,14 +53,14 @@ def main() -> None:
         body_file.write_bytes(body)
         assert body.count(lib.MARKER.encode()) == 100, "Parley's read lacks comments"
 
-        with lib.isso_server():
+        with lib.isso_server() as isso:
             lib.log("seeding Isso: 100 comments through POST /new")
             isso_posts = lib.post_isso(lib.PORTS["isso"], lib.THREAD_URI, 100)
             status, isso_body, _ = lib.request("GET", ISSO_URL)
             assert status == 200, status
             assert isso_body.count(lib.MARKER.encode()) == 100, "Isso's read lacks comments"
 
-            with lib.floor_server(body_file):
+            with lib.floor_server(body_file) as floor:
                 status, floor_body, _ = lib.request("GET", FLOOR_URL)
                 assert floor_body == body
 
@@ -70,13 +70,18 @@ def main() -> None:
                     drain(url)
                 runs: dict[str, list[lib.WrkRun]] = {label: [] for label, _ in targets}
                 pair_ratios = []
+                pids = {"parley": parley.pid, "floor": floor.pid, "isso": isso.pid}
+                cpu: dict[str, list[float]] = {label: [] for label, _ in targets}
                 for r in range(ROUNDS):
                     # Parley and the floor back to back (their order swapped each round), so
                     # load from elsewhere on the shared machine hits both alike; Isso last.
                     order = [targets[0], targets[1]] if r % 2 == 0 else [targets[1], targets[0]]
                     for label, url in [*order, targets[2]]:
+                        before = lib.group_cpu_seconds(pids[label])
                         run = lib.wrk(label, url)
                         drain(url)
+                        spent = lib.group_cpu_seconds(pids[label]) - before
+                        cpu[label].append(spent / (run.requests + 1) * 1e6)
                         lib.log(f"round {r + 1} {label}: {run.rps:.0f} req/s p50 {run.p50_ms}ms")
                         runs[label].append(run)
                     pair_ratios.append(runs["parley"][-1].rps / runs["floor"][-1].rps)
@@ -88,6 +93,12 @@ def main() -> None:
     result["ratio_floor"] = statistics.median(pair_ratios)
     result["pair_ratios"] = pair_ratios
     result["ratio_isso"] = p / i
+    # Server CPU per request (process group's utime + stime over the run and the drain): a
+    # measure of work that other load on the machine disturbs much less than req/s.
+    result["cpu_us_per_request"] = {k: statistics.median(v) for k, v in cpu.items()}
+    result["cpu_ratio_floor_over_parley"] = (
+        result["cpu_us_per_request"]["floor"] / result["cpu_us_per_request"]["parley"]
+    )
     result["body_bytes"] = {"parley_floor": len(body), "isso": len(isso_body)}
     result["parley_headers"] = headers
     result["post_ms"] = {
