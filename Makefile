@@ -45,7 +45,8 @@ widget: node_modules/.installed
 chromium:
 	sh scripts/ensure-chromium.sh
 
-bench: setup widget
+bench: setup widget chromium
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	sh bench/run.sh
 
 # Re-pin Python dependencies after editing pyproject.toml (needs uv: `pip install uv`).
