@@ -49,7 +49,7 @@ MARKER = "parleybenchmarker"
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "1"))
 WRK_CONNS = int(os.environ.get("BENCH_WRK_CONNS", "16"))
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "5"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 
 
 def parley_env(db: Path) -> dict[str, str]:

@@ -69,7 +69,8 @@ def section_machine(m: dict[str, str]) -> list[str]:
         "`httptools` nor `uvloop`, so both use h11 + asyncio. Isso 0.14.0 runs under gunicorn "
         "with one sync worker. Every load is bounded: "
         f"`wrk -t{lib.WRK_THREADS} -c{lib.WRK_CONNS} -d{lib.WRK_SECONDS}s --latency`, "
-        f"{lib.ROUNDS} rounds, the order rotated each round, medians reported.",
+        f"{lib.ROUNDS} rounds (Parley and the floor back to back, their order swapped each "
+        "round, then Isso), medians reported; latency runs use `-c1`.",
         "- Reproduce: `make bench` (= `sh bench/run.sh` after `make setup widget`); each script "
         "below also runs alone from `bench/` with `../.venv/bin/python SCRIPT`.",
         "",
@@ -212,8 +213,8 @@ def section_scaling(s: Any) -> list[str]:
     p = s["post_ms"]
     lines += [
         "",
-        "Counts grow with the number of uris (one primary-key lookup and one JSON entry each; "
-        "no cache on this path): linear, not flat, as expected.",
+        "Counts grow with the number of uris asked (no read cache on this path), as expected: "
+        "the cost is per uri, not per comment.",
         "",
         f"Posts: {p['count']} sequential `POST /api/v1/comments` over HTTP (urllib, a new "
         f"connection each; moderation none): p50 **{p['p50']:.2f} ms**, p99 {p['p99']:.2f} ms, "

@@ -11,7 +11,6 @@ Writes results/throughput.json.
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import time
@@ -24,7 +23,7 @@ PARLEY_URL = (
 )
 FLOOR_URL = PARLEY_URL.replace(str(lib.PORTS["parley"]), str(lib.PORTS["floor"]))
 ISSO_URL = f"http://{lib.HOST}:{lib.PORTS['isso']}/?uri={lib.THREAD_URI}"
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+ROUNDS = lib.ROUNDS
 
 
 def drain(url: str) -> None:
