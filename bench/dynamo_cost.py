@@ -43,7 +43,7 @@ LATENCY_MS = {"read": 5.0, "write": 8.0}
 # AWS list prices, us-east-1, as published on the AWS pricing pages (DynamoDB on-demand after
 # the 2024-11-01 price cut); from the engineer's knowledge of those pages in 2025, not fetched
 # in this session (no network beyond package registries): check before relying on them.
-PRICES = {
+PRICES: dict[str, Any] = {
     "as_of": "2025 list prices (DynamoDB on-demand since 2024-11-01), us-east-1, no free tier",
     "dynamodb_per_million_rru": 0.125,
     "dynamodb_per_million_wru": 0.625,

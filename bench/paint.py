@@ -163,7 +163,7 @@ def main() -> None:
                         lib.log(f"{name}: first comment at {ms:.0f} ms ({count} markers in DOM)")
             finally:
                 browser.close()
-    result = {
+    result: dict[str, Any] = {
         name: {
             "median_ms": statistics.median(ts),
             "runs_ms": ts,
@@ -173,7 +173,7 @@ def main() -> None:
         }
         for name, ts in times.items()
     }
-    result["isso_over_parley"] = result["isso"]["median_ms"] / result["parley"]["median_ms"]  # type: ignore[assignment]
+    result["isso_over_parley"] = result["isso"]["median_ms"] / result["parley"]["median_ms"]
     lib.save("paint", result)
 
 

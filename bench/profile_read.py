@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 from collections import defaultdict
+from typing import Any
 
 import lib
 
@@ -59,7 +60,7 @@ def main() -> None:
     for (filename, _, _), (_, _, tt, _, _) in raw.items():
         own[bucket(filename)] += tt
     top = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:25]
-    result = {
+    result: dict[str, Any] = {
         "wrk_under_profiler": run.__dict__,
         "own_time_share_by_package": {
             k: v / total for k, v in sorted(own.items(), key=lambda x: -x[1])

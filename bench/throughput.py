@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import statistics
 import time
+from typing import Any
 
 import lib
 
@@ -85,7 +86,7 @@ def main() -> None:
                         runs[label].append(run)
                     pair_ratios.append(runs["parley"][-1].rps / runs["floor"][-1].rps)
 
-    result = {label: lib.median_run(rs) for label, rs in runs.items()}
+    result: dict[str, Any] = {label: lib.median_run(rs) for label, rs in runs.items()}
     p, f, i = (result[k]["rps_median"] for k in ("parley", "floor", "isso"))
     result["ratio_floor_of_medians"] = p / f
     # The headline: the median of each round's back-to-back Parley/floor ratio.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import lib
 
@@ -48,7 +49,7 @@ def main() -> None:
         ),
         "Twikoo": (version("twikoo"), [NODE / "twikoo/dist/twikoo.all.min.js"]),
     }
-    result = {}
+    result: dict[str, dict[str, Any]] = {}
     for name, (ver, files) in widgets.items():
         raw = b"".join(f.read_bytes() for f in files)
         gz = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
