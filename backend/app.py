@@ -35,6 +35,9 @@ class SecurityHeaders:
     HEADERS = (
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        # Nothing Parley serves is meant to be framed (the widget renders into the host page
+        # itself); this stops clickjacking of /admin and the one-click confirm pages.
+        (b"x-frame-options", b"DENY"),
     )
 
     def __init__(self, app: ASGIApp) -> None:

@@ -64,7 +64,8 @@ class Notifier:
     def payload(self, comment: Comment) -> dict[str, Any]:
         pending = comment.status is Status.PENDING
         links = self.links(comment) if pending else {}
-        headline = "New comment awaiting moderation" if pending else "New comment"
+        noun = "Edited comment" if comment.edited else "New comment"
+        headline = f"{noun} awaiting moderation" if pending else noun
         where = f"{comment.site} {comment.uri}"
         excerpt = _excerpt(comment.text)
 
@@ -96,6 +97,7 @@ class Notifier:
                     "text": comment.text,
                     "status": comment.status.value,
                     "created": comment.created.isoformat(),
+                    "edited": comment.edited.isoformat() if comment.edited else None,
                 },
                 "links": links,
             },

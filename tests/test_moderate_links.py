@@ -121,7 +121,7 @@ def test_a_tampered_or_foreign_link_is_refused(mod: TestClient, store: Store) ->
     body, _, sig = signed.rpartition(".")
     flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
     foreign = Signer(["another-secret-key-0123456789"]).moderation_link(
-        "blog", "/post/", other.id, "approve", expires=2_000_000_000
+        "blog", "/post/", other.id, "approve", state="pending.0", expires=2_000_000_000
     )
     # a valid signature over another comment's payload, glued to this one's: still invalid
     spliced = links(mod, other)["approve"].removeprefix("/moderate/").rpartition(".")[0]

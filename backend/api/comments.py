@@ -14,6 +14,7 @@ from backend.api.http import (
     NO_STORE,
     bearer,
     client_ip,
+    etag_matches,
     model_response,
     read_json,
     read_params,
@@ -46,7 +47,7 @@ def etag_of(body: bytes) -> str:
 
 def cached_response(request: Request, entry: Cached) -> Response:
     headers = {"ETag": entry.etag, "Cache-Control": READ_CACHE_CONTROL}
-    if entry.etag in request.headers.get("if-none-match", ""):
+    if etag_matches(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
     return Response(entry.body, 200, headers, "application/json")
 
@@ -111,6 +112,10 @@ async def post_comment(request: Request) -> Response:
 
 def after_post(ctx: Context, site: str, comment: Comment) -> None:
     ctx.moderation.maybe_purge(site)
+    notify(ctx, site, comment)
+
+
+def notify(ctx: Context, site: str, comment: Comment) -> None:
     site_config = ctx.comments.site(site)
     if ctx.notifier.wants(site_config, comment):
         ctx.notifier.send(site_config, comment)
@@ -125,7 +130,13 @@ async def edit_comment(request: Request) -> Response:
     comment = await run_in_threadpool(
         ctx.comments.edit, body.site, body.uri, comment_id, bearer(request), body.text
     )
-    return model_response(CommentEnvelope(comment=CommentOut.of(comment)))
+    response = model_response(
+        CommentEnvelope(comment=CommentOut.of(comment)), headers={"Cache-Control": NO_STORE}
+    )
+    # An edit is told to the site's owner as a new comment is (with fresh moderation links
+    # when it is held), after the answer is sent.
+    response.background = BackgroundTask(notify, ctx, body.site, comment)
+    return response
 
 
 # DELETE /api/v1/comments/{id}?site=&uri=

@@ -7,6 +7,7 @@ API runs them in a worker thread, since both stores block on I/O.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from backend.domain import errors
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import new_ulid
 from backend.domain.models import Comment, NewComment, Status, Thread
-from backend.domain.render import render
+from backend.domain.render import render_visible
 from backend.domain.spam import looks_like_spam
 from backend.domain.tokens import Signer
 from backend.settings import Moderation, Settings, SiteConfig
@@ -108,11 +109,12 @@ class CommentService:
             raise errors.ValidationFailed(fields={"email": "An email address is required."})
         now = int(self.clock() * 1000) / 1000  # stores keep milliseconds
 
+        client = client_hash(self.signer, site_name, client_ip)
         first_id = self.store.find_key(site_name, draft.key, int(now))
         if first_id is not None:
-            return self._replay(site_name, draft, first_id), False
+            return self._replay(site_name, draft, first_id, client), False
 
-        client = client_hash(self.signer, site_name, client_ip)
+        html = render_visible(draft.text)  # before the rate limit: a refused post costs no hit
         self._limit(site_name, client, site.rate_limit_per_minute, now)
 
         comment = Comment(
@@ -124,7 +126,7 @@ class CommentService:
             email=draft.email,
             website=draft.website,
             text=draft.text,
-            html=render(draft.text),
+            html=html,
             status=self._status_for(site_name, site, draft),
             created=datetime.fromtimestamp(now, UTC),
             ip_hash=client,
@@ -134,15 +136,23 @@ class CommentService:
         try:
             stored = self.store.create_comment(new)
         except errors.DuplicateKey as dup:  # a concurrent retry of the same draft won the race
-            return self._replay(site_name, draft, dup.comment_id), False
+            return self._replay(site_name, draft, dup.comment_id, client), False
         return self._posted(site, stored), True
 
     def edit(self, site_name: str, uri: str, comment_id: str, token: str, text: str) -> Comment:
+        """Replace a comment's text, re-moderated under the site's rule as a new post would be:
+        an approved comment edited into what would be held goes back to pending (and off the
+        page) before the new words are written, so no crash in between can publish them. An
+        edit never publishes a held comment."""
         site = self.site(site_name)
         comment = self._own_comment(site_name, site, uri, comment_id, token)
+        html = render_visible(text)
         self._limit(site_name, comment.ip_hash, site.rate_limit_per_minute, self.clock())
+        held = self._hold_edit(site_name, site, comment, text)
+        if held and comment.status is Status.APPROVED:
+            self.store.set_status(site_name, uri, comment_id, Status.PENDING)
         return self.store.edit_comment(
-            site_name, uri, comment_id, text=text, html=render(text), edited=self.now()
+            site_name, uri, comment_id, text=text, html=html, edited=self.now()
         )
 
     def delete(self, site_name: str, uri: str, comment_id: str, token: str) -> None:
@@ -169,6 +179,15 @@ class CommentService:
             return Status.APPROVED if known else Status.PENDING
         return Status.APPROVED
 
+    def _hold_edit(self, site_name: str, site: SiteConfig, comment: Comment, text: str) -> bool:
+        """Whether an edit to `text` must wait for a moderator, by the rule a new post with
+        these words from this author would meet."""
+        if site.moderation is Moderation.ALL or looks_like_spam(text):
+            return True
+        if site.moderation is Moderation.FIRST_TIME:
+            return not (comment.email and self.store.author_approved(site_name, comment.email))
+        return False
+
     def _limit(self, site: str, client: str, per_minute: int, now: float) -> None:
         window = int(now) // RATE_WINDOW_S
         expires = (window + 2) * RATE_WINDOW_S
@@ -186,11 +205,15 @@ class CommentService:
             raise errors.EditWindowClosed()
         return comment
 
-    def _replay(self, site_name: str, draft: Draft, comment_id: str) -> Posted:
+    def _replay(self, site_name: str, draft: Draft, comment_id: str, client: str) -> Posted:
+        """The answer to a retried post (the widget keeps one key per draft): the first comment
+        and a fresh edit token, but only for a retry from the same network. Anyone elsewhere
+        who learns or guesses a key gets a 422 and no token, so a key is never a way to take
+        over someone's comment."""
         comment = self.store.get_comment(site_name, draft.uri, comment_id)
-        if comment is None:  # the key was used on another thread, or the comment is gone
+        if comment is None or not hmac.compare_digest(comment.ip_hash.encode(), client.encode()):
             raise errors.ValidationFailed(
-                "This draft was already posted elsewhere.", fields={"key": "already used"}
+                "This draft was already posted.", fields={"key": "already used"}
             )
         return self._posted(self.site(site_name), comment)
 

@@ -96,3 +96,9 @@ class Store(Protocol):
 
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         """Count one write from `client` in the rate window `window`; returns the hits so far."""
+
+    def use_once(self, site: str, key: str, expires: int) -> bool:
+        """Record `key` as used: True the first time, False every later time, for at least
+        as long as `expires` (epoch seconds; DynamoDB's TTL removes the record some time after).
+        Single-use values (one-click moderation links) are spent here; give an `expires` no
+        earlier than the value's own expiry, so it cannot be replayed in between."""

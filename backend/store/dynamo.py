@@ -463,3 +463,15 @@ class DynamoStore:
                 ReturnValues="UPDATED_NEW",
             )
         return it.num(out["Attributes"], "hits")
+
+    def use_once(self, site: str, key: str, expires: int) -> bool:
+        try:
+            with translate("PutItem"):
+                self._client.put_item(
+                    TableName=self.table,
+                    Item={**it.used_key(site, key), "expires": it.n(expires)},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+        except ConditionFailed:
+            return False
+        return True
