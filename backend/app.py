@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import admin, comments, counts, feed, meta, moderate
+from backend.api.cdn import CdnGuard
 from backend.api.context import Context
 from backend.api.cors import CORSMiddleware
 from backend.api.errors import http_error, parley_error, server_error
@@ -92,6 +93,7 @@ def create_app(
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(CdnGuard, secrets=settings.cdn_secrets),
             Middleware(CORSMiddleware, settings=settings),
         ],
         exception_handlers={

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from backend.domain import errors
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import new_ulid
-from backend.domain.models import Comment, NewComment, Status, Thread
+from backend.domain.models import PAGE_CHARS, Comment, NewComment, Status, Thread
 from backend.domain.render import render_visible
 from backend.domain.spam import looks_like_spam
 from backend.domain.tokens import Signer
@@ -57,6 +57,18 @@ class NumberedPage:
     next_cursor: str | None
 
 
+def _within_page_chars(
+    comments: list[Comment], next_after: str | None
+) -> tuple[list[Comment], str | None]:
+    """Cut a page at PAGE_CHARS of text (at least one comment): the rest follows the cursor."""
+    total = 0
+    for index, comment in enumerate(comments):
+        total += len(comment.text) + len(comment.html)
+        if total > PAGE_CHARS and index > 0:
+            return comments[:index], comments[index - 1].id
+    return comments, next_after
+
+
 class CommentService:
     def __init__(
         self,
@@ -86,10 +98,11 @@ class CommentService:
         self.site(site)
         after, offset = (None, 0) if cursor is None else self.signer.read_cursor(cursor, site, uri)
         page = self.store.read_page(site, uri, after=after, limit=limit)
-        numbered = [(offset + i + 1, c) for i, c in enumerate(page.comments)]
+        comments, next_after = _within_page_chars(page.comments, page.next_after)
+        numbered = [(offset + i + 1, c) for i, c in enumerate(comments)]
         next_cursor = None
-        if page.next_after is not None:
-            next_cursor = self.signer.cursor(site, uri, page.next_after, offset + len(numbered))
+        if next_after is not None:
+            next_cursor = self.signer.cursor(site, uri, next_after, offset + len(numbered))
         return NumberedPage(page.thread, numbered, next_cursor)
 
     def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:

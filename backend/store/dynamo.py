@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from backend.domain import errors
-from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, Thread
+from backend.domain.models import PAGE_CHARS, Comment, NewComment, Page, QueuePage, Status, Thread
 from backend.settings import StoreURL
 from backend.store import dynamo_items as it
 from backend.store import dynamo_writes as w
@@ -73,26 +73,42 @@ class DynamoStore:
         return item
 
     def _query(self, params: dict[str, Any], want: int | None) -> list[it.Item]:
-        """Run a Query until `want` items passed its filter or the key range is exhausted.
+        return self._query_bounded(params, want, None)[0]
+
+    def _query_bounded(
+        self, params: dict[str, Any], want: int | None, max_chars: int | None
+    ) -> tuple[list[it.Item], bool]:
+        """Run a Query until `want` items passed its filter or the key range is exhausted, or
+        (with `max_chars`) until the items read hold that many characters of text. Returns the
+        items and whether the range may hold more.
 
         `Limit` counts items read before the FilterExpression, so a page among hidden (pending,
         spam) comments takes another request; a page without any takes exactly one. Each
         further request reads twice as far, so a long run of hidden comments costs few requests.
-        May return more than `want` items.
+        May return more than `want` items. The character bound keeps a page of very long
+        comments from costing several 1 MB Queries: one request reads at most 1 MB anyway.
         """
         params = {"TableName": self.table, **params}
         items: list[it.Item] = []
         limit = 0
+        chars = 0
         while True:
             if want is not None:
                 limit = max(want - len(items), 2 * limit)
                 params["Limit"] = limit
             with translate("Query"):
                 out = self._client.query(**params)
-            items += out.get("Items", [])
+            found = out.get("Items", [])
+            items += found
             last = out.get("LastEvaluatedKey")
-            if last is None or (want is not None and len(items) >= want):
-                return items
+            if last is None:
+                return items, False
+            if want is not None and len(items) >= want:
+                return items, True
+            if max_chars is not None:
+                chars += sum(len(v.get("S", "")) for i in found for v in i.values())
+                if chars >= max_chars:
+                    return items, True
             params["ExclusiveStartKey"] = last
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
@@ -157,7 +173,7 @@ class DynamoStore:
             params["ExclusiveStartKey"] = it.comment_key(site, uri, after)
         else:
             want += 1
-        items = self._query(params, want)
+        items, more = self._query_bounded(params, want, PAGE_CHARS)
         thread_item = items[0] if items and it.is_thread(items[0]) else None
         comments = [it.to_comment(i) for i in items if not it.is_thread(i)]
         thread = (
@@ -165,7 +181,10 @@ class DynamoStore:
             if after is not None
             else (None if thread_item is None else it.to_thread(thread_item))
         )
-        next_after = comments[limit - 1].id if len(comments) > limit else None
+        if len(comments) > limit:
+            next_after: str | None = comments[limit - 1].id
+        else:  # stopped short by PAGE_CHARS, with more to read
+            next_after = comments[-1].id if more and comments else None
         return Page(thread, comments[:limit], next_after)
 
     # 1 GetItem, strongly consistent (an edit or a replay reads what was just written).
