@@ -479,7 +479,7 @@ def test_table_has_an_on_demand_ceiling(default_stack: Packaged) -> None:
     props = default_stack.resources["ParleyTable"]["Properties"]
     for scope in (props, *props["GlobalSecondaryIndexes"]):
         ceiling = scope["OnDemandThroughput"]
-        assert 0 < ceiling["MaxReadRequestUnits"] and 0 < ceiling["MaxWriteRequestUnits"]
+        assert ceiling["MaxReadRequestUnits"] > 0 and ceiling["MaxWriteRequestUnits"] > 0
 
 
 def test_a_budget_mails_the_alarm_address(default_stack: Packaged, full_stack: Packaged) -> None:

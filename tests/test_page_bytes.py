@@ -38,5 +38,5 @@ def test_one_huge_comment_still_gets_its_own_page(client: TestClient) -> None:
     post(client, text=LONG)
     post(client, text="short")
     page = read(client, limit=100)
-    assert [len(c["html"]) > 9000 for c in page["comments"]][0]
+    assert len(page["comments"][0]["html"]) > 9000
     assert len(page["comments"]) == 2 and page["next"] is None
