@@ -175,3 +175,21 @@ def test_cli_import_and_export(
     assert "no site named 'nope'" in capsys.readouterr().err
     assert main(["import", "disqus", fixture, "--site", "blog", "--map", "blog"]) == 2
     assert "--map 'blog'" in capsys.readouterr().err
+
+
+def test_the_app_never_loads_the_import_machinery() -> None:
+    """Cold start counts: the app, the handler's modules and both stores load no reader,
+    no tqdm, no defusedxml and no bulk module until an import or export asks for them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, backend.app, backend.lambda_handler, backend.store.dynamo, "
+        "backend.store.sqlite\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tqdm', 'defusedxml') "
+        "or m.startswith(('backend.migrate', 'backend.store.dynamo_bulk'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]", result.stdout
