@@ -1,6 +1,9 @@
 # Parley's two commands: `make dev` serves it locally, `make test` runs every check.
-# Both install what they need first (a venv from the hash-pinned lock, npm tools from
-# package-lock.json, Debian's chromium for the browser tests).
+# Each installs what it needs first, and only that:
+#   make dev      the runtime lock (requirements.lock) and esbuild: seconds on a fresh machine
+#   make test     adds the test toolchain (requirements-dev.lock, every npm package including
+#                 serverless, which the packaging tests run) and Debian's chromium
+#   make package  / make deploy STAGE=... SITES=...: the Lambda artifact and serverless
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,9 +11,10 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: dev test check lint typecheck pytest setup widget chromium bench lock clean
+.PHONY: dev runtime test check lint typecheck pytest setup widget chromium bench lock clean
 
-dev: setup widget
+dev: runtime
+	node widget/build.mjs
 	PARLEY_STORE=$${PARLEY_STORE:-sqlite:///./parley.db} $(BIN)/parley serve --demo --host $(HOST) --port $(PORT)
 
 test: setup widget chromium check
@@ -27,19 +31,38 @@ typecheck:
 pytest:
 	$(BIN)/pytest
 
+# What running needs, the venv and node_modules installed side by side.
+runtime:
+	$(MAKE) --no-print-directory -j2 $(VENV)/.runtime node_modules/.runtime
+
+# Everything `make test` needs.
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements-dev.lock pyproject.toml
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile
+
+$(VENV)/.runtime: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PIP_INSTALL) --require-hashes -r requirements.lock
+	$(PIP_INSTALL) --no-deps -e .
+	touch $@
+
+$(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) --require-hashes -r requirements-dev.lock
+	$(PIP_INSTALL) --no-deps -e .
+	touch $@ $(VENV)/.runtime
+
+# esbuild only (package.json's `dependencies`), unless the whole toolchain is already there.
+node_modules/.runtime: package.json package-lock.json
+	if [ -f node_modules/.installed ] && [ ! package-lock.json -nt node_modules/.installed ]; \
+	then :; else npm ci --omit=dev --no-audit --no-fund --loglevel=error; fi
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	touch $@ node_modules/.runtime
 
-widget: node_modules/.installed
+widget: node_modules/.runtime
 	node widget/build.mjs
 
 chromium:
