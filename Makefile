@@ -38,18 +38,29 @@ runtime:
 # Everything `make test` needs.
 setup: $(VENV)/.installed node_modules/.installed
 
-PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile
+# uv (hash-pinned in requirements-uv.lock) makes the venv and installs the locks: a fresh
+# `python3 -m venv` alone spends most of a minute compiling pip on a busy machine.
+TOOLS      := .tools
+UV         := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python --require-hashes
 
-$(VENV)/.runtime: requirements.lock pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) --require-hashes -r requirements.lock
-	$(PIP_INSTALL) --no-deps -e .
+$(UV): requirements-uv.lock
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+	  --require-hashes --upgrade --target $(TOOLS) -r requirements-uv.lock
 	touch $@
 
-$(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) --require-hashes -r requirements-dev.lock
-	$(PIP_INSTALL) --no-deps -e .
+$(BIN)/python: | $(UV)
+	$(UV) venv --quiet --python $(PYTHON) $(VENV)
+
+$(VENV)/.runtime: requirements.lock pyproject.toml | $(UV) $(BIN)/python
+	$(UV_INSTALL) -r requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+$(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml | $(UV) $(BIN)/python
+	$(UV_INSTALL) -r requirements-dev.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@ $(VENV)/.runtime
 
 # esbuild only (package.json's `dependencies`), unless the whole toolchain is already there.
@@ -72,10 +83,11 @@ bench: setup widget chromium
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	sh bench/run.sh
 
-# Re-pin Python dependencies after editing pyproject.toml (needs uv: `pip install uv`).
-lock:
-	uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -q -o requirements.lock
-	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
+# Re-pin Python dependencies after editing pyproject.toml.
+lock: $(UV)
+	echo "uv==$(UV_VERSION)" | $(UV) pip compile - --universal --python-version 3.11 --generate-hashes -q -o requirements-uv.lock
+	$(UV) pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -q -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) node_modules build backend/static/embed.js backend/static/widget .serverless .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) node_modules build backend/static/embed.js backend/static/widget .serverless .pytest_cache .mypy_cache .ruff_cache
