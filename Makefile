@@ -11,7 +11,13 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: dev runtime test check lint typecheck pytest setup widget chromium bench lock clean
+STAGE  ?= dev
+REGION ?= us-east-1
+SITES  ?= sites.$(STAGE).json
+PARAMS ?=
+DEPLOY_ARGS = --stage $(STAGE) --region $(REGION) --sites $(SITES) $(foreach p,$(PARAMS),--param $(p))
+
+.PHONY: dev runtime test check lint typecheck pytest setup widget chromium bench lock clean artifact package deploy
 
 dev: runtime
 	node widget/build.mjs
@@ -75,6 +81,18 @@ node_modules/.installed: package.json package-lock.json
 
 widget: node_modules/.runtime
 	node widget/build.mjs
+
+# AWS (docs/deploy.md). `make package` is offline; `make deploy STAGE=prod SITES=sites.prod.json`
+# also creates the SSM signing secret when it is missing, then deploys. PARAMS="cdn=true ..."
+# passes serverless parameters (docs/deploy.md).
+artifact: setup widget
+	$(BIN)/python scripts/build_lambda.py
+
+package: setup widget
+	$(BIN)/python scripts/deploy.py package $(DEPLOY_ARGS)
+
+deploy: setup widget
+	$(BIN)/python scripts/deploy.py deploy $(DEPLOY_ARGS)
 
 chromium:
 	sh scripts/ensure-chromium.sh
