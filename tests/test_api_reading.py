@@ -69,7 +69,7 @@ def test_comments_html_is_the_thread_without_script(client: TestClient, clock: C
     tags = parse_tags(html)
     assert not [t for t, _ in tags if t in ("script", "style", "iframe")]
     assert "<h2>3 Comments</h2>" in html
-    assert "<span class=\"n\">1.</span>" in html and "<span class=\"n\">3.</span>" in html
+    assert '<span class="n">1.</span>' in html and '<span class="n">3.</span>' in html
     assert "says:" in html and "@Ann:" in html
     assert "Cy &lt;b&gt;" in html and "<em>one</em>" in html
     items = [attrs for tag, attrs in tags if attrs.get("itemtype") == "https://schema.org/Comment"]

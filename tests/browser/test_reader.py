@@ -135,9 +135,7 @@ def test_takes_over_the_server_rendered_thread(page: Page, servers: Servers) -> 
     uri = "/t/static/"
     a = servers.post(uri, "Ann", "Rendered *at build time*")
     b = servers.post(uri, "Bob", "And me", parent=a["id"])
-    with urllib.request.urlopen(
-        f"{servers.api}/api/v1/comments.html?site=demo&uri={uri}"
-    ) as resp:
+    with urllib.request.urlopen(f"{servers.api}/api/v1/comments.html?site=demo&uri={uri}") as resp:
         fragment = resp.read().decode()
     extra = f'<div id="parley">{fragment}</div>'
     # Without JavaScript the fragment is the thread, in the widget's words.
