@@ -17,7 +17,7 @@ from backend.store.base import Store
 from tests.conftest import Clock
 from tests.helpers import post, read
 from tests.moderation_support import act, app_client, sites
-from tests.test_notify import Hook, hook  # noqa: F401  (the webhook receiver fixture)
+from tests.webhooks import Received
 
 SPAM = "Buy now https://a.test https://b.test https://c.test https://d.test"
 
@@ -26,7 +26,7 @@ SPAM = "Buy now https://a.test https://b.test https://c.test https://d.test"
 def mod(
     store_and_url: tuple[Store, StoreURL],
     clock: Clock,
-    hook: Hook,  # noqa: F811
+    hook: Received,
 ) -> Iterator[TestClient]:
     webhook = {"webhook": hook.url, "notify": "all"}
     site_map = sites(blog=webhook, open=webhook, first=webhook)
@@ -53,15 +53,15 @@ def approved_post(client: TestClient, site: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("site", ["blog", "first", "open"])
-def test_an_edit_into_spam_is_held(mod: TestClient, hook: Hook, site: str) -> None:  # noqa: F811
+def test_an_edit_into_spam_is_held(mod: TestClient, hook: Received, site: str) -> None:
     posted = approved_post(mod, site)
-    before = len(hook.received)
+    before = len(hook.payloads)
     edited = edit(mod, site, posted, SPAM)
     assert edited["status"] == "pending"
     page = read(mod, site=site)
     assert page["comments"] == [] and page["thread"]["count"] == 0
     # The owner hears of it as of a new held comment, with links bound to the edited words.
-    told = hook.received[before:]
+    told = hook.payloads[before:]
     assert len(told) == 1 and told[0]["parley"]["event"] == "comment.pending"
     assert told[0]["parley"]["comment"]["text"] == SPAM
     assert told[0]["parley"]["comment"]["edited"] is not None
@@ -76,13 +76,13 @@ def test_every_edit_is_held_where_every_comment_is(mod: TestClient) -> None:
     assert read(mod, site="blog")["comments"] == []
 
 
-def test_a_harmless_edit_stays_up_where_the_rule_allows(mod: TestClient, hook: Hook) -> None:  # noqa: F811
+def test_a_harmless_edit_stays_up_where_the_rule_allows(mod: TestClient, hook: Received) -> None:
     for site in ("open", "first"):
         posted = approved_post(mod, site)
-        before = len(hook.received)
+        before = len(hook.payloads)
         assert edit(mod, site, posted, "Reworded, still harmless.")["status"] == "approved"
         assert read(mod, site=site)["comments"][0]["html"] == "<p>Reworded, still harmless.</p>"
-        told = hook.received[before:]  # notify=all: told as a new comment is
+        told = hook.payloads[before:]  # notify=all: told as a new comment is
         assert len(told) == 1 and told[0]["parley"]["event"] == "comment.new"
         assert told[0]["text"].startswith("*Edited comment*")
 
