@@ -17,9 +17,15 @@ from backend.store.base import Store
 from tests.conftest import Clock
 from tests.helpers import post, read
 from tests.moderation_support import act, app_client, sites
-from tests.webhooks import Received
+from tests.webhooks import Received, webhook_receiver
 
 SPAM = "Buy now https://a.test https://b.test https://c.test https://d.test"
+
+
+@pytest.fixture
+def hook() -> Iterator[Received]:
+    with webhook_receiver() as received:
+        yield received
 
 
 @pytest.fixture
