@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import admin, comments, counts, feed, meta, moderate
+from backend.api.compress import GzipResponses
 from backend.api.context import Context
 from backend.api.cors import CORSMiddleware
 from backend.api.errors import http_error, parley_error, server_error
@@ -88,6 +89,7 @@ def create_app(
     app = Starlette(
         routes=routes(),
         middleware=[
+            Middleware(GzipResponses),
             Middleware(SecurityHeaders),
             Middleware(CORSMiddleware, settings=settings),
         ],
