@@ -22,7 +22,7 @@ OUT = Path(__file__).resolve().parent / "corpus.jsonl"
 SEED = 20261130
 COUNT = 300
 
-WORDS = """
+_WORDS = """
 the of and to a in is it that for you this was with on are as have be at not but
 they what so can one all we if about there my more your just like do an or would
 when which some out think time had me their been how has no very them get also really
@@ -46,10 +46,12 @@ simple complex fast slow cheap expensive small large old recent early late easy 
 honest fair strange odd lovely beautiful ugly quiet loud careful lucky happy sad
 exactly perhaps probably certainly usually sometimes rarely often almost nearly quite
 however although unless whether therefore otherwise instead meanwhile indeed anyway
-""".split()
-NAMES = """Ada Ben Chloé Dmytro Elena Farid Grace Hiro Ines Jonas Kateryna Liam Mei Nikos
+"""
+_NAMES = """Ada Ben Chloé Dmytro Elena Farid Grace Hiro Ines Jonas Kateryna Liam Mei Nikos
 Olga Pedro Quinn Rosa Sven Tariq Uma Viktor Wen Ximena Yusuf Zoe JKB anna_k bobthebuilder
-deltaforce mkw pete88 rosie.p the_gardener""".split()
+deltaforce mkw pete88 rosie.p the_gardener"""
+WORDS = _WORDS.split()
+NAMES = _NAMES.split()
 CODE = [
     "`make test`",
     "`git bisect`",
