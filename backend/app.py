@@ -61,6 +61,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/comments/{comment_id}", comments.edit_comment, methods=["PATCH"]),
         Route("/api/v1/comments/{comment_id}", comments.delete_comment, methods=["DELETE"]),
         Route("/api/v1/comments/{comment_id}/likes", comments.like_comment, methods=["POST"]),
+        Route("/api/v1/comments/{comment_id}/likes", comments.unlike_comment, methods=["DELETE"]),
         Route("/api/v1/comments.html", html.thread_html, methods=["GET"]),
         Route("/", meta.landing, methods=["GET"]),
         Route("/api/v1/counts", counts.counts, methods=["GET"]),
