@@ -72,7 +72,7 @@ def run_import(
             check.progress = tick
             summary = check.run(source.records())
         if not dry_run:
-            summary = _write(settings, store, importer, source.records, summary.comments, err)
+            summary = _write(settings, store, importer, source.records, check.seen, err)
     except SourceError as exc:
         print(f"parley import: {path.name}: {exc}", file=err)
         return 1

@@ -71,7 +71,9 @@ def _post(element: Element) -> Record:
         key=key,
         thread="" if thread is None else attr(thread, "dsq:id"),
         parent=(parent is not None and attr(parent, "dsq:id")) or None,
-        author="" if author is None else child_text(author, "name"),
+        author=""
+        if author is None
+        else child_text(author, "name") or child_text(author, "username"),
         email="" if author is None else child_text(author, "email"),
         website=None,
         body=child_text(element, "message", strip=False),

@@ -21,6 +21,7 @@ import re
 import xml.parsers.expat as expat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError
@@ -46,6 +47,7 @@ _PREFIXES = {
 _WXR = re.compile(r"^http://wordpress\.org/export/1\.[0-9]+/$")
 
 
+@cache  # a file has a few dozen distinct tags, read hundreds of thousands of times
 def name(tag: str) -> str:
     """`{namespace}local` as `prefix:local` (or `local` for default and unknown namespaces)."""
     if not tag.startswith("{"):
@@ -53,6 +55,14 @@ def name(tag: str) -> str:
     uri, _, local = tag[1:].partition("}")
     prefix = "wp" if _WXR.match(uri) else _PREFIXES.get(uri, "")
     return f"{prefix}:{local}" if prefix else local
+
+
+def texts(element: Element) -> dict[str, str]:
+    """The text of each child by name (the first child of each name), unstripped."""
+    found: dict[str, str] = {}
+    for sub in element:
+        found.setdefault(name(sub.tag), sub.text or "")
+    return found
 
 
 def child_text(element: Element, tag: str, *, strip: bool = True) -> str:
