@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 
 from backend.domain.models import Status
 from backend.migrate.fields import plain, utc
-from backend.migrate.records import Markup, Record, Skipped, SourceComment, SourceThread
+from backend.migrate.records import Checked, Markup, Record, Skipped, SourceComment, SourceThread
 from backend.migrate.xmlfile import XmlFile, attr, child, child_text, name
 
 
@@ -23,9 +23,9 @@ class Reader:
     def __init__(self, path: Path) -> None:
         self.xml = XmlFile(path)
 
-    def check(self) -> list[str]:
-        self.xml.scan()
-        return self.xml.repairs
+    def check(self) -> Checked:
+        comments = self.xml.scan(count="post")
+        return Checked(self.xml.repairs, comments)
 
     def records(self) -> Iterator[Record]:
         for element in self.xml.elements({"thread", "post"}, depth=1):

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from backend.domain.identity import avatar_hash, client_hash
-from backend.domain.ids import encode, is_ulid
+from backend.domain.ids import encode
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.render import sanitize
 from backend.domain.tokens import Signer
 from backend.migrate.fields import UriMap, to_html, uri_of, website
-from backend.migrate.records import Record, Skipped, SourceComment, SourceError, SourceThread
+from backend.migrate.records import Record, Skipped, SourceComment, SourceThread
 from backend.store.base import Store
 
 BATCH = 500  # comments per bulk write
@@ -214,9 +214,7 @@ class Importer:
 
     def _build(self, source: SourceComment, parent: str | None) -> Comment:
         thread = self._threads[source.thread]
-        if source.id is not None:  # Parley's own export: the record as it was
-            if not is_ulid(source.id):
-                raise SourceError(f"comment id {source.id!r} is not a Parley id")
+        if source.id is not None:  # Parley's own export: the record as it was (a checked ULID)
             comment_id = source.id
         else:
             comment_id = derive_id(self.fmt, source.key, source.created)
