@@ -1,6 +1,6 @@
 # Parley's two commands: `make dev` serves it locally, `make test` runs every check.
 # Both install what they need first (a venv from the hash-pinned lock, npm tools from
-# package-lock.json, Debian's chromium for the browser tests).
+# package-lock.json, Debian's chromium for the browser tests, Debian's Java for DynamoDB Local).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,12 +8,21 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: dev test check lint typecheck pytest setup widget chromium bench lock clean
+.PHONY: dev dev-dynamo test check lint typecheck pytest setup widget chromium java bench lock clean
 
 dev: setup widget
 	PARLEY_STORE=$${PARLEY_STORE:-sqlite:///./parley.db} $(BIN)/parley serve --demo --host $(HOST) --port $(PORT)
 
-test: setup widget chromium check
+# `parley serve` on AWS's DynamoDB Local (in memory, a free port, gone when the server stops):
+# the production store on a laptop. The table is made by `parley init-table`.
+dev-dynamo: setup widget java
+	PARLEY_SECRET_KEYS=$${PARLEY_SECRET_KEYS:-dev-only-secret-key-0123456789} \
+	PARLEY_SITES=$${PARLEY_SITES:-'{"demo": {"origins": ["http://127.0.0.1:*", "http://localhost:*"]}}'} \
+	PARLEY_PUBLIC_URL=http://$(HOST):$(PORT) \
+	$(BIN)/python scripts/dynamodb_local.py -- sh -c \
+	  '$(BIN)/parley init-table && exec $(BIN)/parley serve --demo --host $(HOST) --port $(PORT)'
+
+test: setup widget chromium java check
 
 check: lint typecheck pytest
 
@@ -44,6 +53,9 @@ widget: node_modules/.installed
 
 chromium:
 	sh scripts/ensure-chromium.sh
+
+java:
+	sh scripts/ensure-java.sh
 
 bench: setup widget chromium
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
