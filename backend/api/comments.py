@@ -63,7 +63,7 @@ async def read_thread(request: Request) -> Response:
     ctx = context(request)
     params = read_params(request, ReadParams)
     ctx.comments.site(params.site)
-    key = (params.site, params.uri, params.after or "", str(params.limit))
+    key = (params.site, params.uri, params.after or "", str(params.limit), params.sort)
     if ctx.store.cheap_stamps:
         # A primary-key lookup on a local file; in WAL mode it never waits for a writer, so it
         # runs on the event loop rather than paying for a hop to a worker thread.
@@ -71,7 +71,7 @@ async def read_thread(request: Request) -> Response:
         if entry is not None:
             return cached_response(request, entry)
     page = await run_in_threadpool(
-        ctx.comments.read, params.site, params.uri, params.after, params.limit
+        ctx.comments.read, params.site, params.uri, params.after, params.limit, params.sort
     )
     out = ThreadPageOut(
         thread=ThreadOut.of(params.uri, page.thread),

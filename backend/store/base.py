@@ -7,11 +7,20 @@ shapes stay private to each implementation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, Thread
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a bulk write added: the rest was stored already."""
+
+    threads: int = 0
+    comments: int = 0
 
 
 class Store(Protocol):
@@ -96,3 +105,20 @@ class Store(Protocol):
 
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         """Count one write from `client` in the rate window `window`; returns the hits so far."""
+
+    # -- bulk (import and export; never on a reader's path) ----------------------------------------
+
+    def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
+        """Write threads and comments that are not stored yet, leaving stored ones untouched
+        (so a rerun of an import adds nothing). Counts are not maintained here: call `recount`
+        for each thread afterwards. Returns how many of each were new.
+        """
+
+    def recount(self, site: str, uri: str) -> Thread | None:
+        """Recompute the thread's count and every comment's replies from the stored comments."""
+
+    def threads(self, site: str) -> Iterator[Thread]:
+        """Every thread of a site (an export's walk; on DynamoDB a paginated Scan)."""
+
+    def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        """Every comment of a thread, in any status, oldest first, emails included."""

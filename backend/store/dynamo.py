@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, 
 from backend.settings import StoreURL
 from backend.store import dynamo_items as it
 from backend.store import dynamo_writes as w
+from backend.store.base import Written
 from backend.store.dynamo_client import (
     Cancelled,
     ConditionFailed,
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from botocore.config import Config
     from botocore.session import Session
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from backend.store.dynamo_bulk import Bulk
 
 TRANSACTION_ATTEMPTS = 4  # our own retries of a transaction that lost a race (TransactionConflict)
 BATCH_ATTEMPTS = 6  # BatchGetItem rounds for UnprocessedKeys before answering 503
@@ -475,3 +478,25 @@ class DynamoStore:
                 ReturnValues="UPDATED_NEW",
             )
         return it.num(out["Attributes"], "hits")
+
+    # -- bulk (import and export): see dynamo_bulk.py --------------------------------------------
+
+    @property
+    def _bulk(self) -> Bulk:
+        # Imported on first use: the Lambda handler never needs it (cold start).
+        from backend.store.dynamo_bulk import Bulk
+
+        return Bulk(self._client, self.table)
+
+    def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
+        return self._bulk.put_many(threads, comments)
+
+    def recount(self, site: str, uri: str) -> Thread | None:
+        self._bulk.recount(site, uri)
+        return self.get_thread(site, uri)
+
+    def threads(self, site: str) -> Iterator[Thread]:
+        return self._bulk.threads(site)
+
+    def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        return self._bulk.thread_comments(site, uri)

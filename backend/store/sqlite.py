@@ -17,6 +17,8 @@ from typing import Any
 
 from backend.domain import errors
 from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, Thread
+from backend.store import sqlite_bulk as bulk
+from backend.store.base import Written
 
 # Each entry moves the schema one version up; PRAGMA user_version records how far we are.
 MIGRATIONS: tuple[str, ...] = (
@@ -442,3 +444,23 @@ class SQLiteStore:
     @staticmethod
     def _touch(conn: sqlite3.Connection, site: str, uri: str) -> None:
         conn.execute("UPDATE threads SET stamp = stamp + 1 WHERE site = ? AND uri = ?", (site, uri))
+
+    # -- bulk (import and export) -----------------------------------------------------------------
+
+    def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
+        with self._write() as conn:
+            return bulk.put_many(conn, threads, comments)
+
+    def recount(self, site: str, uri: str) -> Thread | None:
+        with self._write() as conn:
+            bulk.recount(conn, site, uri)
+        return self.get_thread(site, uri)
+
+    def threads(self, site: str) -> Iterator[Thread]:
+        for uri in list(bulk.thread_uris(self._conn(), site)):
+            thread = self.get_thread(site, uri)
+            if thread is not None:
+                yield thread
+
+    def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        yield from map(_comment, bulk.comment_rows(self._conn(), site, uri))
