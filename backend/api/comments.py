@@ -150,3 +150,15 @@ async def like_comment(request: Request) -> Response:
         ctx.comments.like, body.site, body.uri, comment_id, client_ip(request, ctx.settings)
     )
     return model_response(LikesOut(likes=likes), headers={"Cache-Control": NO_STORE})
+
+
+# DELETE /api/v1/comments/{id}/likes
+async def unlike_comment(request: Request) -> Response:
+    ctx = context(request)
+    comment_id = _comment_id(request)
+    body = await read_json(request, ThreadRef, ctx.settings.max_body_bytes)
+    require_origin(request, ctx.comments.site(body.site))
+    likes = await run_in_threadpool(
+        ctx.comments.unlike, body.site, body.uri, comment_id, client_ip(request, ctx.settings)
+    )
+    return model_response(LikesOut(likes=likes), headers={"Cache-Control": NO_STORE})

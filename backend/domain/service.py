@@ -205,6 +205,14 @@ class CommentService:
         self._limit(site_name, voter + ":like", limit, self.clock())
         return self.store.add_like(site_name, uri, comment_id, voter)
 
+    def unlike(self, site_name: str, uri: str, comment_id: str, client_ip: str) -> int:
+        """Take this reader's like back; a second time changes nothing."""
+        site = self.site(site_name)
+        voter = client_hash(self.signer, site_name, client_ip)
+        limit = site.rate_limit_per_minute * LIKES_PER_WRITE
+        self._limit(site_name, voter + ":like", limit, self.clock())
+        return self.store.remove_like(site_name, uri, comment_id, voter)
+
     # -- rules -------------------------------------------------------------------------------
 
     def _status_for(self, site_name: str, site: SiteConfig, draft: Draft) -> Status:

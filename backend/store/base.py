@@ -100,6 +100,10 @@ class Store(Protocol):
         """Count one like per voter; returns the like count. Raises CommentNotFound unless the
         comment is approved."""
 
+    def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        """Take this voter's like back; returns the like count. A voter who has no like changes
+        nothing. Raises CommentNotFound unless the comment is approved."""
+
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         """Lock or unlock a thread (creating it when needed)."""
 

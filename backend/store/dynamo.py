@@ -442,6 +442,41 @@ class DynamoStore:
             raise errors.CommentNotFound()
         return comment.likes
 
+    # 1 TransactWriteItems (delete the like item + likes - 1) + 1 GetItem for the count.
+    def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": it.comment_key(site, uri, comment_id),
+                    "UpdateExpression": "ADD #likes :minus",
+                    "ConditionExpression": "#status = :approved",
+                    "ExpressionAttributeNames": {**_NAMES, "#likes": "likes"},
+                    "ExpressionAttributeValues": {
+                        ":minus": it.n(-1),
+                        ":approved": it.s(Status.APPROVED.value),
+                    },
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": it.like_key(site, uri, comment_id, voter),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        ]
+        try:
+            self._transact(items)
+        except Cancelled as cancelled:
+            if cancelled.failed(0) or not cancelled.failed(1):
+                raise errors.CommentNotFound() from None
+            # This voter has no like to take back: nothing changes, answer with the count.
+        comment = self.get_comment(site, uri, comment_id)
+        if comment is None or comment.status is not Status.APPROVED:
+            raise errors.CommentNotFound()
+        return comment.likes
+
     # 1 UpdateItem (creates the thread when needed, returns it).
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         with translate("UpdateItem"):

@@ -226,6 +226,13 @@ def test_like_counts_once_quietly(page: Page, servers: Servers) -> None:
     for button in (like, other):
         expect(button).to_have_accessible_name(re.compile(r", 1$"))
         expect(button).to_have_attribute("aria-pressed", "true")
+    # The button is a toggle: pressing it again takes the like back, for good.
+    like.click()
+    expect(like).to_have_attribute("aria-pressed", "false")
+    expect(like).to_have_accessible_name("Like the comment by Ann, 0")
+    page.reload()
+    expect(like).to_have_attribute("aria-pressed", "false")
+    expect(like).to_have_accessible_name("Like the comment by Ann, 0")
 
 
 def test_counts_fill_every_link_in_one_request(page: Page, servers: Servers) -> None:
