@@ -5,9 +5,8 @@
 Measured here, not assumed:
 - DynamoDB request units: DynamoDB Local's own ConsumedCapacity (ReturnConsumedCapacity=TOTAL
   added to every call with a botocore hook), on a thread of 100 comments from bench/corpus.jsonl
-  (varied text, realistic lengths) posted through the Lambda handler. Falls back to moto's
-  server only when DynamoDB Local is not installed (the output says which; moto's units are
-  not DynamoDB's).
+  (varied text, realistic lengths) posted through the Lambda handler (scripts/dynamodb_local.py
+  starts it; `make setup java` installs it).
 - Response bytes as the client receives them, gzipped (Accept-Encoding: gzip, as browsers send)
   and not.
 - Lambda duration: API Gateway payload-2.0 events through `backend.lambda_handler.handler` in
@@ -39,7 +38,7 @@ import corpus
 import lib
 
 sys.path.insert(0, str(lib.ROOT))
-from backend.api.compress import LEVEL as GZIP_LEVEL  # noqa: E402
+from backend.api.compress import LEVEL as GZIP_LEVEL
 
 TABLE = "parley-cost"
 SITE = "blog"
@@ -115,28 +114,10 @@ class Recorder:
 
 
 def start_dynamodb(stack: ExitStack) -> tuple[str, str]:
-    try:
-        from scripts.dynamodb_local import DynamoDBLocal  # lands with issue 10
-    except ImportError:
-        DynamoDBLocal = None  # noqa: N806
-    if DynamoDBLocal is not None:
-        local = stack.enter_context(DynamoDBLocal())
-        return local.endpoint, "DynamoDB Local"
-    from moto.server import ThreadedMotoServer
+    from scripts.dynamodb_local import DynamoDBLocal
 
-    port = lib_free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    stack.callback(server.stop)
-    return f"http://127.0.0.1:{port}", "moto (NOT DynamoDB's units: DynamoDB Local missing)"
-
-
-def lib_free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    local = stack.enter_context(DynamoDBLocal())
+    return local.endpoint, "DynamoDB Local (in memory, 127.0.0.1)"
 
 
 def event(method: str, path: str, query: dict[str, Any], gzip_ok: bool, body: Any = None) -> Any:
@@ -236,7 +217,7 @@ def measure(handler: Any, recorder: Recorder, ev: Any, runs: int) -> dict[str, A
 def seed(handler: Any, recorder: Recorder) -> dict[str, Any]:
     comments = corpus.load()[:100]
     ids: list[str] = []
-    posts = []
+    posts: list[dict[str, Any]] = []
     for c in comments:
         parent = c["parent"]
         body = {
@@ -299,10 +280,12 @@ def main() -> None:
         from backend.settings import Settings
         from backend.store import open_store
 
-        open_store(Settings.from_env()).setup()  # type: ignore[attr-defined]
+        store_setup: Any = open_store(Settings.from_env())
+        store_setup.setup()
         import backend.lambda_handler as lh
 
-        store = lh.handler.app.state.parley.store
+        app: Any = lh.handler.app
+        store = app.state.parley.store
         recorder = Recorder(store.client)
         post = seed(lh.handler, recorder)
         reads: dict[str, Any] = {}
@@ -317,7 +300,7 @@ def main() -> None:
             gz: measure(lh.handler, recorder, event("GET", "/embed.js", {}, gz), args.reads)
             for gz in (False, True)
         }
-    result = {
+    result: dict[str, Any] = {
         "engine": engine,
         "corpus": corpus.summary(corpus.load()[:100]),
         "post": post,
@@ -336,9 +319,7 @@ def main() -> None:
     }
     result["table"] = table(result)
     lib.save("cost", result)
-    print(json.dumps({k: v for k, v in result.items() if k != "table"}, indent=1))
-    for row in result["table"]:
-        print(row)
+    print(markdown(result))
 
 
 def request_cost(
@@ -354,8 +335,7 @@ def request_cost(
             p["lambda_per_million_requests"] / 1e6
             + lambda_ms / 1000 * LAMBDA_MEMORY_GB * p["lambda_arm64_per_gb_s"]
         ),
-        "front": origin
-        * (p[f"{front}_per_million_requests"] / 1e6),
+        "front_door": origin * (p[f"{front}_per_million_requests"] / 1e6),
         "cloudfront": (p["cloudfront_per_million_https_requests"] / 1e6) if cdn else 0.0,
     }
     price_gb = p["cloudfront_transfer_out_per_gb"] if cdn else p["transfer_out_per_gb"]
@@ -409,6 +389,65 @@ def table(r: dict[str, Any]) -> list[dict[str, Any]]:
                             }
                         )
     return rows
+
+
+DEFAULT = {"front": "function_url", "cdn": False, "gzip": True, "limit": 20, "lazy": True}
+
+
+def markdown(r: dict[str, Any]) -> str:
+    """The tables for bench/RESULTS.md."""
+    out = [f"Engine: {r['engine']}. Corpus: {r['corpus']}.", ""]
+    out += [
+        "| read (first page) | DynamoDB requests | read units | bytes to the client |"
+        " Parley CPU ms | of which gzip ms | Lambda ms (est.) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, m in r["reads"].items():
+        out.append(
+            f"| {key} | {' + '.join(m['requests'])} | {m['units']:g} | {m['bytes']:,} |"
+            f" {m['parley_cpu_ms']:.2f} | {m['gzip_compress_ms']:.2f} | {m['lambda_ms']:.1f} |"
+        )
+    for key, m in r["embed"].items():
+        out.append(
+            f"| embed.js {key} | - | 0 | {m['bytes']:,} | {m['parley_cpu_ms']:.2f} |"
+            f" {m['gzip_compress_ms']:.2f} | {m['lambda_ms']:.1f} |"
+        )
+    post = r["post"]
+    out += [
+        "",
+        f"A post (median of {post['posts']}): {' + '.join(post['requests'])},"
+        f" {post['wru_median']:g} write units, {post['rru_median']:g} read units,"
+        f" Lambda {post['lambda_ms_median']:.1f} ms (est.).",
+        "",
+        "Dollars per million page views (columns: the front door, Lambda requests and"
+        " duration, DynamoDB, transfer out, CloudFront requests):",
+        "",
+        "| front | CloudFront | gzip | page | lazy thread | front $ | Lambda $ | DynamoDB $ |"
+        " transfer $ | CloudFront $ | **total $** |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def row(x: dict[str, Any]) -> str:
+        mark = " (default)" if all(x[k] == v for k, v in DEFAULT.items()) else ""
+        return (
+            f"| {x['front']}{mark} | {'yes' if x['cdn'] else 'no'} | {'yes' if x['gzip'] else 'no'}"
+            f" | {x['limit']} | {'yes' if x['lazy'] else 'no'} | {x['front_door']:.3f} |"
+            f" {x['lambda']:.3f} | {x['dynamodb']:.3f} | {x['transfer']:.3f} |"
+            f" {x['cloudfront']:.3f} | **{x['total']:.2f}** |"
+        )
+
+    rows = r["table"]
+    # Every front x CDN x gzip at the default page size and lazy thread; then the default with
+    # one thing changed (page size, lazy thread).
+    chosen = [x for x in rows if x["limit"] == DEFAULT["limit"] and x["lazy"]]
+    chosen += [
+        x
+        for x in rows
+        if x["front"] == "function_url" and not x["cdn"] and x["gzip"]
+        and (x["limit"] != DEFAULT["limit"] or not x["lazy"])
+    ]  # fmt: skip
+    out += [row(x) for x in chosen]
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
