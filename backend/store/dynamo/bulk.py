@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from backend.domain import errors
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
-from backend.store import dynamo_items as it
-from backend.store import dynamo_writes as w
 from backend.store.base import Written
-from backend.store.dynamo_client import ConditionFailed, backoff, translate
+from backend.store.dynamo import items as it
+from backend.store.dynamo import updates as w
+from backend.store.dynamo.client import ConditionFailed, backoff, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -128,13 +128,16 @@ class Bulk:
                 ":thread": it.s(it.THREAD_SK),
             },
         }
+        # A Scan comes in hash order, which differs from site to site: sorted by uri (as SQLite
+        # gives them), an export is the same file whatever the store. Thread items are small.
+        found: list[Thread] = []
         while True:
             out = self._retrying("Scan", lambda: self._client.scan(**params))
-            for item in out.get("Items", []):
-                yield it.to_thread(item)
+            found += [it.to_thread(item) for item in out.get("Items", [])]
             if "LastEvaluatedKey" not in out:
-                return
+                break
             params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        yield from sorted(found, key=lambda thread: thread.uri)
 
     # 1+ Query over the thread's partition, strongly consistent.
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
