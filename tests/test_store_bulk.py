@@ -105,3 +105,13 @@ def test_batch_writes_retry_unprocessed_items() -> None:
 def test_empty_and_tiny_batches(store: Store, size: int) -> None:
     batch = [comment(n) for n in range(size)]
     assert store.put_many([], batch).comments == size
+
+
+def test_imported_authors_count_for_first_time_moderation(store: Store) -> None:
+    approved, held = comment(1), comment(2, status=Status.PENDING)
+    store.put_many([thread()], [approved, held])
+    store.put_many([thread()], [approved, held])  # a rerun does not count them twice
+    assert store.author_approved(SITE, "a1@example.com")
+    assert not store.author_approved(SITE, "a2@example.com")
+    store.set_status(SITE, URI, approved.id, Status.SPAM)
+    assert not store.author_approved(SITE, "a1@example.com")
