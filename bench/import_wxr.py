@@ -99,11 +99,10 @@ def bench_sqlite(path: Path) -> dict[str, Any]:
 
 
 def bench_dynamodb_local(path: Path) -> dict[str, Any]:
-    from scripts.dynamodb_local import DynamoDBLocal
-
     from backend.migrate.command import run_import
     from backend.settings import Settings, StoreURL
     from backend.store.dynamo import DynamoStore
+    from scripts.dynamodb_local import DynamoDBLocal
 
     units: defaultdict[str, float] = defaultdict(float)
     requests: Counter[str] = Counter()
