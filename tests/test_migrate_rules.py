@@ -187,7 +187,7 @@ def test_the_app_never_loads_the_import_machinery() -> None:
         "import sys, backend.app, backend.lambda_handler, backend.store.dynamo, "
         "backend.store.sqlite\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tqdm', 'defusedxml') "
-        "or m.startswith(('backend.migrate', 'backend.store.dynamo_bulk'))))"
+        "or m.startswith(('backend.migrate', 'backend.store.dynamo.bulk'))))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

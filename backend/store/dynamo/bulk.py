@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from backend.domain import errors
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
-from backend.store import dynamo_items as it
 from backend.store.base import Written
-from backend.store.dynamo_client import ConditionFailed, backoff, translate
+from backend.store.dynamo import items as it
+from backend.store.dynamo.client import ConditionFailed, backoff, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
