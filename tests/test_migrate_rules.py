@@ -235,3 +235,17 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere() -> None:
             assert shown.splitlines()[:2] == ["importing: 10,000 of 20,000",
                                               "importing: 20,000 of 20,000"]  # fmt: skip
             assert shown.splitlines()[-1].startswith("importing: 20,000 in ")
+
+
+def test_numbers_are_exact_however_the_writes_are_cut(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replies and counts go out with each batch; a thread cut across batches (or a reply
+    written before its parent) is made exact by the recount at the end."""
+    do_import(store, settings, "wordpress", FIXTURES / "wordpress-1.2.xml", site="strict")
+    monkeypatch.setattr("backend.migrate.pipeline.BATCH", 1)
+    monkeypatch.setattr("backend.migrate.pipeline.MAX_BATCH", 2)
+    do_import(store, settings, "wordpress", FIXTURES / "wordpress-1.2.xml")
+    assert numbers(store, SITE) == numbers(store, "strict")
+    thread = store.get_thread(SITE, "/?p=4")
+    assert thread is not None and thread.count == 5

@@ -23,12 +23,14 @@ from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import encode
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.render import sanitize
+from backend.domain.tally import tally
 from backend.domain.tokens import Signer
 from backend.migrate.fields import UriMap, to_html, uri_of, website
 from backend.migrate.records import Record, Skipped, SourceComment, SourceThread
 from backend.store.base import Store
 
-BATCH = 500  # comments per bulk write
+BATCH = 500  # comments per bulk write, at least: a write ends where a thread ends
+MAX_BATCH = 5_000  # ... unless one thread is longer than this
 HASH_CACHE = 100_000  # distinct authors and addresses remembered
 UNDATED = datetime.fromtimestamp(0, UTC)  # a thread the source gives no date
 
@@ -187,6 +189,10 @@ class Importer:
 
     def _place(self, source: SourceComment, parent: str | None) -> None:
         comment = self._build(source, parent)
+        if len(self._batch) >= MAX_BATCH or (
+            len(self._batch) >= BATCH and comment.uri != self._batch[-1].uri
+        ):
+            self._flush()
         self._placed[source.key] = (comment.id, comment.uri)
         self.summary.comments += 1
         self.summary.statuses[comment.status.value] += 1
@@ -197,8 +203,6 @@ class Importer:
             self._uris[comment.uri] = thread
             self._unwritten.append(thread)
         self._batch.append(comment)
-        if len(self._batch) >= BATCH:
-            self._flush()
         for reply in self._waiting.pop(source.key, []):
             self._place(reply, comment.id)
 
@@ -263,7 +267,14 @@ class Importer:
 
     def _flush(self) -> None:
         if self.store is not None and (self._batch or self._unwritten):
-            written = self.store.put_many(self._unwritten, self._batch)
+            # Threads arrive whole in most files (a WordPress post, an Isso thread): their
+            # numbers are right as written, and the recount at the end finds nothing to change
+            # (on DynamoDB every change rewrites a whole item). The recount fixes the rest.
+            numbers = tally((c.id, c.parent, c.status) for c in self._batch)
+            comments = [c.evolve(replies=numbers.replies[c.id]) for c in self._batch]
+            counts = Counter(c.uri for c in self._batch if c.status is Status.APPROVED)
+            threads = [replace(t, count=counts[t.uri]) for t in self._unwritten]
+            written = self.store.put_many(threads, comments)
             self.summary.new_threads += written.threads
             self.summary.new_comments += written.comments
         self._unwritten = []
