@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import encode
+from backend.domain.limits import COMMENT_OVERHEAD_BYTES, ITEM_BYTES, URI_BYTES, utf8_bytes
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.render import sanitize
 from backend.domain.tally import tally
@@ -106,6 +107,7 @@ class Importer:
         self._unwritten: list[Thread] = []
         self._batch: list[Comment] = []
         self._hashes: dict[tuple[str, str], str] = {}
+        self._too_long: set[str] = set()  # source thread keys whose uri cannot be a key
         self.seen = 0  # comments read (the progress bar's total for a second pass)
 
     def run(self, records: Iterable[Record]) -> Summary:
@@ -138,6 +140,9 @@ class Importer:
 
     def _thread(self, source: SourceThread) -> None:
         uri = self.uri_map(uri_of(source.url))
+        if utf8_bytes(uri) > URI_BYTES:  # DynamoDB's key limit, kept on both stores
+            self._too_long.add(source.key)
+            return
         known = self._uris.get(uri)
         if known is not None:  # two source threads for one page (Disqus makes these): merge
             if source.locked and not known.locked:
@@ -160,8 +165,12 @@ class Importer:
     def _comment(self, source: SourceComment) -> None:
         self.seen += 1
         self.progress(1)
-        if source.thread not in self._threads:
+        if source.thread in self._too_long:
+            self._skip(Skipped(source.key, f"on a page whose uri is over {URI_BYTES} bytes"))
+        elif source.thread not in self._threads:
             self._skip(Skipped(source.key, "in a thread missing from the file"))
+        elif _too_big(source):
+            self._skip(Skipped(source.key, "too big for one stored comment (400 KB)"))
         elif source.ping and not self.include_pings:
             self._skip(Skipped(source.key, "trackbacks or pingbacks (--include-pings keeps them)"))
         elif source.key in self._placed:
@@ -279,6 +288,14 @@ class Importer:
             self.summary.new_comments += written.comments
         self._unwritten = []
         self._batch = []
+
+
+def _too_big(source: SourceComment) -> bool:
+    """Whether the comment cannot be one DynamoDB item (400 KB), judged from the source alone
+    (its rendering is at most about as long), so a dry run and an import agree. The same rule
+    holds on SQLite: a site moves between the stores with every comment."""
+    fields = (source.body, source.body, source.author, source.email, source.website or "")
+    return sum(map(utf8_bytes, fields)) + COMMENT_OVERHEAD_BYTES > ITEM_BYTES
 
 
 def _millis(value: datetime) -> datetime:
