@@ -341,8 +341,10 @@ def test_openapi_lists_every_reader_endpoint(client: TestClient) -> None:
     doc = client.get("/api/v1/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     for path in ("/api/v1/comments", "/api/v1/comments/{id}", "/api/v1/comments/{id}/likes",
-                 "/api/v1/counts", "/api/v1/feed.atom", "/healthz"):  # fmt: skip
+                 "/api/v1/counts", "/api/v1/feed.atom", "/healthz",
+                 "/api/v1/comments.html"):  # fmt: skip
         assert path in doc["paths"], path
+    assert "delete" in doc["paths"]["/api/v1/comments/{id}/likes"]
     assert "PostIn" in doc["components"]["schemas"]
 
 

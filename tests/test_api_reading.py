@@ -110,3 +110,22 @@ def test_landing_page_names_parley_and_links_on(client: TestClient) -> None:
     hrefs = {attrs.get("href") for tag, attrs in parse_tags(response.text) if tag == "a"}
     assert {"/admin", "/api/v1/openapi.json"} <= hrefs
     assert "<h1>Parley</h1>" in response.text
+
+
+def test_unlike_takes_the_readers_like_back(client: TestClient) -> None:
+    c = post(client)["comment"]
+    path = f"/api/v1/comments/{c['id']}/likes"
+    ref = {"site": "blog", "uri": "/post/"}
+    assert client.post(path, json=ref).json() == {"likes": 1}
+    for _ in range(2):  # idempotent
+        response = client.request("DELETE", path, json=ref)
+        assert response.status_code == 200 and response.json() == {"likes": 0}
+    assert client.post(path, json=ref).json() == {"likes": 1}
+    foreign = client.request("DELETE", path, json=ref, headers={"Origin": "https://evil.test"})
+    assert foreign.status_code == 403 and error_of(foreign)
+    missing = client.request(
+        "DELETE", "/api/v1/comments/01ARZ3NDEKTSV4RRFFQ69G5FAV/likes", json=ref
+    )
+    assert missing.status_code == 404 and error_of(missing)
+    not_json = client.request("DELETE", path, content=b"x", headers={"Content-Type": "text/plain"})
+    assert not_json.status_code == 415 and error_of(not_json)

@@ -1,21 +1,24 @@
 """The Lambda entry point, driven by recorded API Gateway HTTP API (payload 2.0) and Function URL
-events (tests/events/), with DynamoDB and SSM in moto.
+events (tests/events/), with DynamoDB on AWS's DynamoDB Local and SSM in moto (DynamoDB Local
+has no SSM).
 
 `backend.lambda_handler` is imported for real, as Lambda's init phase does: the environment is
 set first, the module builds the handler at import. Then the artifact itself (an x86_64 build
 for this machine's Python, since the deployed one is arm64) is unzipped and run in a separate
-interpreter without site-packages, against moto's server on 127.0.0.1.
+interpreter without site-packages, against DynamoDB Local and moto's server on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import gzip
 import importlib
 import json
 import os
 import subprocess
 import sys
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +33,7 @@ from moto.server import ThreadedMotoServer
 from backend.settings import StoreURL
 from backend.store.dynamo import DynamoStore
 from tests.servers import free_port
+from tests.stores import DYNAMODB_LOCAL, PATIENT, SESSION, drop_table
 from tests.test_infra import ROOT, build_artifact, build_script, offline_prefix
 
 EVENTS = Path(__file__).parent / "events"
@@ -56,8 +60,13 @@ def event(name: str) -> dict[str, Any]:
 
 
 def body_of(answer: dict[str, Any]) -> bytes:
+    """The body as the client gets it: base64 undone (API Gateway's part), gzip undone (the
+    client's part: the recorded events accept gzip)."""
     raw = answer.get("body") or ""
-    return base64.b64decode(raw) if answer["isBase64Encoded"] else raw.encode()
+    body = base64.b64decode(raw) if answer["isBase64Encoded"] else raw.encode()
+    if (answer.get("headers") or {}).get("content-encoding") == "gzip":
+        body = gzip.decompress(body)
+    return body
 
 
 def json_of(answer: dict[str, Any]) -> Any:
@@ -76,9 +85,10 @@ def with_json_body(template: dict[str, Any], source_ip: str, **changes: Any) -> 
     return out
 
 
-def lambda_environment() -> dict[str, str]:
+def lambda_environment(table: str = TABLE, endpoint: str | None = None) -> dict[str, str]:
+    at = f"&endpoint={endpoint}" if endpoint else ""
     return {
-        "PARLEY_STORE": f"dynamodb://{TABLE}?region={REGION}",
+        "PARLEY_STORE": f"dynamodb://{table}?region={REGION}{at}",
         "PARLEY_SECRET_KEYS_PARAM": PARAM,
         "PARLEY_SITES": json.dumps(SITES),
         "PARLEY_PUBLIC_URL": "https://r4nd0m1d.execute-api.eu-west-1.amazonaws.com",
@@ -94,14 +104,17 @@ def lambda_environment() -> dict[str, str]:
 
 @pytest.fixture
 def lambda_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    """backend.lambda_handler, imported fresh inside moto: table made by `init-table`'s code,
-    the secret keys in an SSM SecureString."""
+    """backend.lambda_handler, imported fresh: its own table on DynamoDB Local, made by
+    `init-table`'s code; the secret keys in an SSM SecureString inside moto."""
     for name in ("PARLEY_SECRET_KEYS", "AWS_PROFILE", "AWS_CONFIG_FILE"):
         monkeypatch.delenv(name, raising=False)
-    for name, value in lambda_environment().items():
+    env = lambda_environment(f"{TABLE}-{uuid.uuid4().hex[:12]}", DYNAMODB_LOCAL.endpoint())
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
+    store = DynamoStore.from_url(StoreURL.parse(env["PARLEY_STORE"]), SESSION, PATIENT)
+    store.setup()
+    # moto answers only the AWS hosts it knows; the loopback endpoint reaches DynamoDB Local.
     with mock_aws():
-        DynamoStore.from_url(StoreURL("dynamodb", table=TABLE, region=REGION)).setup()
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=PARAM, Type="SecureString", Value="lambda-test-key-0123456789abcdef"
         )
@@ -109,6 +122,8 @@ def lambda_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
         module = importlib.import_module("backend.lambda_handler")
         yield module
     sys.modules.pop("backend.lambda_handler", None)
+    drop_table(store)
+    store.close()
 
 
 def call(module: ModuleType, name_or_event: str | dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +193,11 @@ def test_embed_health_and_preflight(lambda_module: ModuleType) -> None:
     embed = call(lambda_module, "apigw-v2-get-embed.json")
     assert embed["statusCode"] == 200
     assert embed["headers"]["content-type"].startswith("text/javascript")
-    assert embed["isBase64Encoded"] is False  # text, not base64, to API Gateway
+    # The recorded browser accepts gzip: the widget goes out compressed, so base64 to API
+    # Gateway (which decodes it before sending the gzip bytes on).
+    assert embed["headers"]["content-encoding"] == "gzip"
+    assert embed["isBase64Encoded"] is True
+    assert "accept-encoding" in embed["headers"]["vary"].lower()
     assert body_of(embed) == (ROOT / "backend" / "static" / "embed.js").read_bytes()
     health = call(lambda_module, "function-url-get-healthz.json")
     assert (health["statusCode"], json_of(health)) == (200, {"ok": True})
@@ -226,7 +245,7 @@ def test_missing_secret_parameter_fails_the_cold_start_clearly(lambda_module: Mo
 # -- the artifact itself ---------------------------------------------------------------------------
 
 RUN_EVENTS = """
-import base64, json, sys
+import base64, gzip, json, sys
 sys.path.insert(0, sys.argv[1])
 import backend.lambda_handler as lh
 assert lh.__file__.startswith(sys.argv[1]), lh.__file__
@@ -241,7 +260,10 @@ for path in sys.argv[2:]:
     answer = lh.handler(json.load(open(path, encoding="utf-8")), Context())
     body = answer.get("body") or ""
     if answer["isBase64Encoded"]:
-        body = base64.b64decode(body).decode()
+        body = base64.b64decode(body)
+        if (answer.get("headers") or {}).get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        body = body.decode()
     out.append([answer["statusCode"], body[:2000]])
 print(json.dumps({"python": sys.version.split()[0], "answers": out}))
 """
@@ -286,9 +308,9 @@ def moto_server() -> Iterator[str]:
 def test_unzipped_artifact_answers_events(
     unzipped_artifact: Path, artifact_python: tuple[str, str], moto_server: str
 ) -> None:
-    table = "parley-artifact"
-    url = StoreURL("dynamodb", table=table, region=REGION, endpoint=moto_server)
-    DynamoStore.from_url(url).setup()
+    env = lambda_environment(f"artifact-{uuid.uuid4().hex[:12]}", DYNAMODB_LOCAL.endpoint())
+    store = DynamoStore.from_url(StoreURL.parse(env["PARLEY_STORE"]), SESSION, PATIENT)
+    store.setup()
     boto3.client(
         "ssm",
         region_name=REGION,
@@ -297,10 +319,9 @@ def test_unzipped_artifact_answers_events(
         aws_secret_access_key="testing",
     ).put_parameter(Name=PARAM, Type="SecureString", Value="artifact-key-0123456789abcdef")
     env = {
-        **lambda_environment(),
+        **env,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PARLEY_STORE": f"dynamodb://{table}?region={REGION}&endpoint={moto_server}",
-        # botocore's per-service endpoint variable: the SSM read goes to moto too.
+        # botocore's per-service endpoint variable: the SSM read goes to moto.
         "AWS_ENDPOINT_URL_SSM": moto_server,
     }
     names = [
@@ -311,16 +332,20 @@ def test_unzipped_artifact_answers_events(
         "apigw-v2-get-embed.json",
     ]
     # -S: no site-packages, so only the artifact's own dependencies can be imported.
-    result = subprocess.run(
-        [artifact_python[0], "-S", "-c", RUN_EVENTS, str(unzipped_artifact)]
-        + [str(EVENTS / n) for n in names],
-        env=env,
-        cwd=unzipped_artifact,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    try:
+        result = subprocess.run(
+            [artifact_python[0], "-S", "-c", RUN_EVENTS, str(unzipped_artifact)]
+            + [str(EVENTS / n) for n in names],
+            env=env,
+            cwd=unzipped_artifact,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        drop_table(store)
+        store.close()
     assert result.returncode == 0, result.stderr
     ran = json.loads(result.stdout)
     assert ran["python"].startswith(artifact_python[1] + ".")

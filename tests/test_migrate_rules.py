@@ -166,7 +166,7 @@ def test_cli_import_and_export(
     assert main(["import", "wordpress", fixture, "--site", "blog"]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines()[-1].startswith("imported wordpress into site 'blog': 3 threads")
-    assert "reading: 12 in" in err and "counting: 3 in" in err  # plain progress, not a tty
+    assert "importing: 12 in" in err and "counting: 3 in" in err  # plain progress, not a tty
     assert main(["import", "wordpress", fixture, "--site", "blog"]) == 0
     assert "10 comments (0 new)" in capsys.readouterr().out
     assert main(["export", "--site", "blog", "-o", str(tmp_path / "out.jsonl")]) == 0
@@ -187,9 +187,84 @@ def test_the_app_never_loads_the_import_machinery() -> None:
         "import sys, backend.app, backend.lambda_handler, backend.store.dynamo, "
         "backend.store.sqlite\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tqdm', 'defusedxml') "
-        "or m.startswith(('backend.migrate', 'backend.store.dynamo_bulk'))))"
+        "or m.startswith(('backend.migrate', 'backend.store.dynamo.bulk'))))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_a_bad_value_late_in_the_file_writes_nothing(
+    store: Store, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    monkeypatch.setattr("backend.migrate.pipeline.BATCH", 1)  # each comment its own write
+
+    from tests.migrate_support import isso_db
+
+    path = isso_db(tmp_path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE comments SET created = 'soon' WHERE id = 6")  # the last comment
+    conn.commit()
+    conn.close()
+    run = do_import(store, settings, "isso", path)
+    assert run.code == 1
+    assert run.err.startswith("parley import: isso.db: comment 6 has a value Isso never writes")
+    assert list(store.threads(SITE)) == []
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere() -> None:
+    import io
+
+    from backend.migrate.progress import phase
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream in (Terminal(), io.StringIO()):
+        with phase("importing", 20_000, stream) as tick:
+            for _ in range(20_000):
+                tick(1)
+        shown = stream.getvalue()
+        if isinstance(stream, Terminal):
+            assert "importing: 100%|" in shown and "20.0k/20.0k" in shown  # tqdm's bar
+        else:
+            assert shown.splitlines()[:2] == ["importing: 10,000 of 20,000",
+                                              "importing: 20,000 of 20,000"]  # fmt: skip
+            assert shown.splitlines()[-1].startswith("importing: 20,000 in ")
+
+
+def test_numbers_are_exact_however_the_writes_are_cut(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replies and counts go out with each batch; a thread cut across batches (or a reply
+    written before its parent) is made exact by the recount at the end."""
+    do_import(store, settings, "wordpress", FIXTURES / "wordpress-1.2.xml", site="strict")
+    monkeypatch.setattr("backend.migrate.pipeline.BATCH", 1)
+    monkeypatch.setattr("backend.migrate.pipeline.MAX_BATCH", 2)
+    do_import(store, settings, "wordpress", FIXTURES / "wordpress-1.2.xml")
+    assert numbers(store, SITE) == numbers(store, "strict")
+    thread = store.get_thread(SITE, "/?p=4")
+    assert thread is not None and thread.count == 5
+
+
+def test_what_cannot_be_stored_is_skipped_with_its_reason(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    """DynamoDB's limits (a 2,048-byte key, a 400 KB item) hold on every store."""
+    text = (FIXTURES / "wordpress-1.1.xml").read_text(encoding="utf-8")
+    huge = text.replace("From WXR 1.1", "x" * 300_000)
+    long_link = text.replace("/2008/07/an-old-post/", "/" + "é" * 1100 + "/")
+    for name, body in (("huge.xml", huge), ("long.xml", long_link), ("ok.xml", text)):
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    run = do_import(store, settings, "wordpress", tmp_path / "huge.xml")
+    assert run.summary.endswith("skipped 1: 1 too big for one stored comment (400 KB)")
+    run = do_import(store, settings, "wordpress", tmp_path / "long.xml")
+    assert run.summary.endswith("skipped 1: 1 on a page whose uri is over 1981 bytes")
+    assert list(store.threads(SITE)) == []
+    assert (
+        "1 comments (1 new)" in do_import(store, settings, "wordpress", tmp_path / "ok.xml").summary
+    )

@@ -68,7 +68,7 @@ def openapi_document() -> dict[str, Any]:
         s.PostIn, s.EditIn, s.ThreadRef, s.ThreadPageOut, s.PostOut, s.CommentEnvelope,
         s.LikesOut, s.CountsOut, s.HealthOut, s.ErrorOut,
         s.LockIn, s.EmailIn, s.QueueOut, s.AdminCommentEnvelope, s.ThreadEnvelope, s.ExportOut,
-        s.ErasedOut,
+        s.ErasedOut, s.StatusCountsOut,
     ]  # fmt: skip
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith(("In", "Ref")) else "serialization")
@@ -78,7 +78,7 @@ def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/v1/comments": {
             "get": {
-                "summary": "Read a thread, oldest first",
+                "summary": "Read a thread (oldest first unless sorted)",
                 "operationId": "readThread",
                 "parameters": _query(s.ReadParams),
                 "responses": {
@@ -122,6 +122,28 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [ID_PARAM],
                 "requestBody": _body(s.ThreadRef),
                 "responses": {"200": _json(s.LikesOut, "The like count"), **_errors(WRITE_ERRORS)},
+            },
+            "delete": {
+                "summary": "Take this reader's like back (twice changes nothing)",
+                "operationId": "unlikeComment",
+                "parameters": [ID_PARAM],
+                "requestBody": _body(s.ThreadRef),
+                "responses": {"200": _json(s.LikesOut, "The like count"), **_errors(WRITE_ERRORS)},
+            },
+        },
+        "/api/v1/comments.html": {
+            "get": {
+                "summary": "The approved thread as an HTML fragment without script",
+                "operationId": "threadHtml",
+                "parameters": _query(s.HtmlParams),
+                "responses": {
+                    "200": {
+                        "description": "HTML fragment with schema.org Comment microdata",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    },
+                    "304": {"description": "Not modified (If-None-Match)"},
+                    **_errors(READ_ERRORS),
+                },
             }
         },
         "/api/v1/counts": {
@@ -200,6 +222,18 @@ def _admin_paths() -> dict[str, Any]:
                 "security": BEARER,
                 "parameters": _query(s.QueueParams),
                 "responses": {"200": _json(s.QueueOut, "One page"), **_errors(ADMIN_ERRORS)},
+            }
+        },
+        "/api/v1/admin/counts": {
+            "get": {
+                "summary": "How many comments each queue holds (up to 1000 each)",
+                "operationId": "adminCounts",
+                "security": BEARER,
+                "parameters": _query(s.SiteParams),
+                "responses": {
+                    "200": _json(s.StatusCountsOut, "Counts by status"),
+                    **_errors(ADMIN_ERRORS),
+                },
             }
         },
         "/api/v1/admin/comments/{id}/{action}": act,

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from backend.domain import text as text_rules
+from backend.domain.limits import check_uri
 from backend.domain.models import Comment, Status, Thread
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
@@ -43,7 +44,7 @@ def _body(value: str) -> str:
 def _uri(value: str) -> str:
     if not value.startswith("/") or any(c.isspace() for c in value):
         raise ValueError("must be a page path starting with / and without spaces")
-    return text_rules.clean(value)
+    return check_uri(text_rules.clean(value))  # bytes, as DynamoDB counts a key
 
 
 def _email(value: str) -> str:
@@ -267,6 +268,16 @@ class QueueParams(_In):
     status: StatusName = "pending"
     after: CommentId | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class SiteParams(_In):
+    site: Site
+
+
+class StatusCountsOut(BaseModel):
+    counts: dict[str, int] = Field(
+        description="Comments per status (pending, approved, spam, deleted), at most 1000 each"
+    )
 
 
 class LockIn(_In):

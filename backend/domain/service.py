@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from backend.domain import errors
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import new_ulid
+from backend.domain.limits import check_comment_size
 from backend.domain.models import PAGE_CHARS, Comment, NewComment, Status, Thread
 from backend.domain.render import render_visible
 from backend.domain.spam import looks_like_spam
@@ -172,13 +173,14 @@ class CommentService:
         if site.require_email and not draft.email:
             raise errors.ValidationFailed(fields={"email": "An email address is required."})
         now = int(self.clock() * 1000) / 1000  # stores keep milliseconds
+        html = render_visible(draft.text)  # refused text costs no storage call, no rate hit
+        check_comment_size(draft.text, html)  # before any storage call
 
         client = client_hash(self.signer, site_name, client_ip)
         first_id = self.store.find_key(site_name, draft.key, int(now))
         if first_id is not None:
             return self._replay(site_name, draft, first_id, client), False
 
-        html = render_visible(draft.text)  # before the rate limit: a refused post costs no hit
         self._limit(site_name, client, site.rate_limit_per_minute, now)
 
         comment = Comment(
@@ -209,8 +211,9 @@ class CommentService:
         page) before the new words are written, so no crash in between can publish them. An
         edit never publishes a held comment."""
         site = self.site(site_name)
-        comment = self._own_comment(site_name, site, uri, comment_id, token)
         html = render_visible(text)
+        check_comment_size(text, html)  # before any storage call
+        comment = self._own_comment(site_name, site, uri, comment_id, token)
         self._limit(site_name, comment.ip_hash, site.rate_limit_per_minute, self.clock())
         held = self._hold_edit(site_name, site, comment, text)
         if held and comment.status is Status.APPROVED:
@@ -230,6 +233,14 @@ class CommentService:
         limit = site.rate_limit_per_minute * LIKES_PER_WRITE
         self._limit(site_name, voter + ":like", limit, self.clock())
         return self.store.add_like(site_name, uri, comment_id, voter)
+
+    def unlike(self, site_name: str, uri: str, comment_id: str, client_ip: str) -> int:
+        """Take this reader's like back; a second time changes nothing."""
+        site = self.site(site_name)
+        voter = client_hash(self.signer, site_name, client_ip)
+        limit = site.rate_limit_per_minute * LIKES_PER_WRITE
+        self._limit(site_name, voter + ":like", limit, self.clock())
+        return self.store.remove_like(site_name, uri, comment_id, voter)
 
     # -- rules -------------------------------------------------------------------------------
 

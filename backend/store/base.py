@@ -100,6 +100,10 @@ class Store(Protocol):
         """Count one like per voter; returns the like count. Raises CommentNotFound unless the
         comment is approved."""
 
+    def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        """Take this voter's like back; returns the like count. A voter who has no like changes
+        nothing. Raises CommentNotFound unless the comment is approved."""
+
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         """Lock or unlock a thread (creating it when needed)."""
 
@@ -110,8 +114,8 @@ class Store(Protocol):
 
     def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
         """Write threads and comments that are not stored yet, leaving stored ones untouched
-        (so a rerun of an import adds nothing). Counts are not maintained here: call `recount`
-        for each thread afterwards. Returns how many of each were new.
+        (so a rerun of an import adds nothing). Counts are written as given, not maintained:
+        call `recount` for each thread afterwards. Returns how many of each were new.
         """
 
     def recount(self, site: str, uri: str) -> Thread | None:

@@ -423,6 +423,27 @@ class SQLiteStore:
             self._touch(conn, site, uri)
             return int(row["likes"]) + 1
 
+    def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT likes, status FROM comments WHERE site = ? AND uri = ? AND id = ?",
+                (site, uri, comment_id),
+            ).fetchone()
+            if row is None or row["status"] != Status.APPROVED:
+                raise errors.CommentNotFound()
+            deleted = conn.execute(
+                "DELETE FROM likes WHERE site = ? AND uri = ? AND comment_id = ? AND voter = ?",
+                (site, uri, comment_id, voter),
+            ).rowcount
+            if not deleted:
+                return int(row["likes"])
+            conn.execute(
+                "UPDATE comments SET likes = likes - 1 WHERE site = ? AND uri = ? AND id = ?",
+                (site, uri, comment_id),
+            )
+            self._touch(conn, site, uri)
+            return int(row["likes"]) - 1
+
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         with self._write() as conn:
             conn.execute(
