@@ -20,21 +20,35 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cost import Recorder, start_dynamodb  # noqa: E402
-from backend.api.schemas import CommentOut, ThreadOut, ThreadPageOut  # noqa: E402
-from backend.domain import service  # noqa: E402
-from backend.domain.ids import new_ulid  # noqa: E402
-from backend.domain.models import Comment, NewComment, Status  # noqa: E402
-from backend.domain.render import render  # noqa: E402
-from backend.domain.service import CommentService  # noqa: E402
-from backend.domain.tokens import Signer  # noqa: E402
-from backend.settings import Settings, StoreURL  # noqa: E402
-from backend.store.dynamo import reads  # noqa: E402
-from backend.store.dynamo.store import DynamoStore  # noqa: E402
+from backend.api.schemas import CommentOut, ThreadOut, ThreadPageOut
+from backend.domain import service
+from backend.domain.ids import new_ulid
+from backend.domain.models import Comment, NewComment, Status
+from backend.domain.render import render
+from backend.domain.service import CommentService
+from backend.domain.tokens import Signer
+from backend.settings import Settings, StoreURL
+from backend.store.dynamo import reads
+from backend.store.dynamo.store import DynamoStore
+from bench.cost import Recorder, start_dynamodb
 
 COMMENTS = 100
 CHARS = 10_000
-WORDS = "the of and page comment thread reader Ukraine Syria sleeps über naïve déjà-vu".split()
+WORDS = [
+    "the",
+    "of",
+    "and",
+    "page",
+    "comment",
+    "thread",
+    "reader",
+    "Ukraine",
+    "Syria",
+    "sleeps",
+    "über",
+    "naïve",
+    "déjà-vu",
+]
 
 
 def long_text(rng: random.Random) -> str:
