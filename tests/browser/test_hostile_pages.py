@@ -36,6 +36,15 @@ def test_the_widget_shows_the_corpus_as_text(
         servers.post(uri, "Plain Name", "A plain comment.", website=website)
     total = len(NAMES) + len(TEXTS) + len(WEBSITES)
     page.goto(servers.page(uri))
+    more = page.get_by_role("button", name="Load more comments")
+    articles = page.locator("#parley article")
+    expect(articles.first).to_be_visible()
+    for _ in range(total):  # the widget shows a page at a time
+        shown = articles.count()
+        if shown >= total:
+            break
+        more.click()
+        expect(articles).not_to_have_count(shown)
     expect(page.locator("#parley article")).to_have_count(total)
     for link in page.locator("#parley a").all()[:40]:
         link.hover()
