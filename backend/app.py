@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -14,7 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import admin, comments, counts, feed, meta, moderate
+from backend.api import admin, comments, counts, feed, meta, moderate, subscriptions
 from backend.api.context import Context
 from backend.api.cors import CORSMiddleware
 from backend.api.errors import http_error, parley_error, server_error
@@ -22,7 +23,9 @@ from backend.domain.errors import ParleyError
 from backend.domain.moderation import ModerationService
 from backend.domain.service import CommentService
 from backend.domain.tokens import Signer
-from backend.notify import Notifier
+from backend.notify.runner import Runner
+from backend.notify.subscriptions import SubscriptionService
+from backend.notify.worker import Worker
 from backend.settings import Settings
 from backend.store.base import Store
 
@@ -73,6 +76,8 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/admin/erase", admin.erase, methods=["POST"]),
         Route("/moderate/{signed}", moderate.confirm, methods=["GET"]),
         Route("/moderate/{signed}", moderate.act, methods=["POST"]),
+        Route("/subscriptions/{signed}", subscriptions.confirm, methods=["GET"]),
+        Route("/subscriptions/{signed}", subscriptions.act, methods=["POST"]),
         Mount("/admin", StaticFiles(directory=meta.STATIC / "admin", check_dir=False)),
         Mount("/widget", StaticFiles(directory=meta.STATIC / "widget", check_dir=False)),
         Mount("/demo", StaticFiles(directory=meta.STATIC / "demo", html=True, check_dir=False)),
@@ -80,12 +85,33 @@ def routes() -> list[BaseRoute]:
 
 
 def create_app(
-    settings: Settings, store: Store, *, clock: Callable[[], float] = time.time
+    settings: Settings,
+    store: Store,
+    *,
+    clock: Callable[[], float] = time.time,
+    run_worker: bool = False,
 ) -> Starlette:
     """Build Parley for one process. Everything a request needs hangs off `app.state.parley`;
-    nothing lives in module globals, which on Lambda would outlive the request."""
+    nothing lives in module globals, which on Lambda would outlive the request.
+
+    `run_worker` runs the notification worker as a task of the app's lifespan (`parley
+    serve`); on Lambda a second function delivers instead (backend/notify/lambda_worker.py)."""
     signer = Signer(settings.secret_keys)
+    moderation = ModerationService(settings, store, signer, clock=clock)
+    subs = SubscriptionService(settings, store, signer, clock=clock)
+    worker = Worker(settings, store, signer, moderation, subs, clock=clock)
+    runner = Runner(worker)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not run_worker:
+            yield
+            return
+        async with runner.running():
+            yield
+
     app = Starlette(
+        lifespan=lifespan,
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders),
@@ -98,13 +124,14 @@ def create_app(
             Exception: server_error,
         },
     )
-    moderation = ModerationService(settings, store, signer, clock=clock)
     app.state.parley = Context(
         settings=settings,
         store=store,
         signer=signer,
         comments=CommentService(settings, store, signer, clock=clock),
         moderation=moderation,
-        notifier=Notifier(settings, links=moderation.links),
+        subscriptions=subs,
+        worker=worker,
+        wake=runner.wake if run_worker else lambda: None,
     )
     return app

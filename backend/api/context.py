@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -12,7 +13,8 @@ from backend.api.cache import ReadCache
 from backend.domain.moderation import ModerationService
 from backend.domain.service import CommentService
 from backend.domain.tokens import Signer
-from backend.notify import Notifier
+from backend.notify.subscriptions import SubscriptionService
+from backend.notify.worker import Worker
 from backend.settings import Settings
 from backend.store.base import Store
 
@@ -26,7 +28,9 @@ class Context:
     signer: Signer
     comments: CommentService
     moderation: ModerationService
-    notifier: Notifier
+    subscriptions: SubscriptionService
+    worker: Worker  # delivers the outbox; tests drive it by hand
+    wake: Callable[[], None] = lambda: None  # tells a running worker that events were written
     cache: ReadCache = field(default_factory=ReadCache)
 
 

@@ -19,6 +19,7 @@ from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.domain.render import render
 from backend.domain.spam import looks_like_spam
 from backend.domain.tokens import Signer
+from backend.notify import events as outbox
 from backend.settings import Moderation, Settings, SiteConfig
 from backend.store.base import Store
 
@@ -40,6 +41,7 @@ class Draft:
     text: str
     key: str
     honeypot: str
+    notify: bool = False  # email me replies (double opt-in: a confirmation mail first)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,10 @@ class CommentService:
         site = self.site(site_name)
         if site.require_email and not draft.email:
             raise errors.ValidationFailed(fields={"email": "An email address is required."})
+        if draft.notify and not draft.email:
+            raise errors.ValidationFailed(
+                fields={"email": "An email address is needed to be notified of replies."}
+            )
         now = int(self.clock() * 1000) / 1000  # stores keep milliseconds
 
         first_id = self.store.find_key(site_name, draft.key, int(now))
@@ -130,7 +136,8 @@ class CommentService:
             ip_hash=client,
             avatar=avatar_hash(self.signer, draft.email, draft.author),
         )
-        new = NewComment(comment, draft.title, draft.key, int(now) + IDEMPOTENCY_TTL_S)
+        events = outbox.for_post(self.settings, site, comment, now, notify=draft.notify)
+        new = NewComment(comment, draft.title, draft.key, int(now) + IDEMPOTENCY_TTL_S, events)
         try:
             stored = self.store.create_comment(new)
         except errors.DuplicateKey as dup:  # a concurrent retry of the same draft won the race

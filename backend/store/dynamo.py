@@ -14,7 +14,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from backend.domain import errors
-from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, Thread
+from backend.domain.models import (
+    Comment,
+    NewComment,
+    OutboxEvent,
+    Page,
+    QueuePage,
+    Status,
+    Thread,
+)
 from backend.settings import StoreURL
 from backend.store import dynamo_items as it
 from backend.store import dynamo_writes as w
@@ -28,6 +36,7 @@ from backend.store.dynamo_client import (
     table_spec,
     translate,
 )
+from backend.store.dynamo_outbox import DynamoOutbox, event_puts
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,7 +50,7 @@ _NAMES = w.NAMES
 _names = w.names
 
 
-class DynamoStore:
+class DynamoStore(DynamoOutbox):
     # A stamp lookup would be a billed request per read, so the app skips its response cache.
     cheap_stamps = False
 
@@ -250,7 +259,7 @@ class DynamoStore:
 
     # 1 TransactWriteItems (+1 GetItem when the idempotency key was taken).
     def create_comment(self, new: NewComment) -> Comment:
-        items = w.post_items(self.table, new)
+        items = w.post_items(self.table, new) + event_puts(self.table, new.events)
         try:
             self._transact(items)
         except Cancelled as cancelled:
@@ -301,19 +310,28 @@ class DynamoStore:
     # 1 GetItem + 1 UpdateItem when no count moves, else 1 GetItem + 1 TransactWriteItems
     # (the comment, the thread's count, the parent's replies, the author's counter).
     def set_status(
-        self, site: str, uri: str, comment_id: str, status: Status, *, scrub: bool = False
+        self,
+        site: str,
+        uri: str,
+        comment_id: str,
+        status: Status,
+        *,
+        scrub: bool = False,
+        events: Sequence[OutboxEvent] = (),
     ) -> Comment:
         for _ in range(STATUS_ATTEMPTS):
             old = self.get_comment(site, uri, comment_id)
             if old is None:
                 raise errors.CommentNotFound()
             try:
-                return self._move_status(old, status, scrub)
+                return self._move_status(old, status, scrub, events)
             except (ConditionFailed, Cancelled):
                 continue  # moderated concurrently: read the new state and move from there
         raise errors.StoreUnavailable(retry_after=1)
 
-    def _move_status(self, old: Comment, status: Status, scrub: bool) -> Comment:
+    def _move_status(
+        self, old: Comment, status: Status, scrub: bool, events: Sequence[OutboxEvent]
+    ) -> Comment:
         delta = int(status is Status.APPROVED) - int(old.status is Status.APPROVED)
         update = "SET #status = :new, gsi1pk = :g"
         names = dict(_NAMES)
@@ -334,19 +352,20 @@ class DynamoStore:
                 **({":empty": it.s("")} if scrub else {}),
             },
         }
-        if not delta:
+        if not delta and not events:
             with translate("UpdateItem"):
                 out = self._client.update_item(**comment, ReturnValues="ALL_NEW")
             return it.to_comment(out["Attributes"])
-        items: list[dict[str, Any]] = [{"Update": comment}, w.count_update(self.table,
-            it.thread_key(old.site, old.uri), "#count", delta
-        )]  # fmt: skip
-        if old.parent is not None:
+        items: list[dict[str, Any]] = [{"Update": comment}]
+        if delta:
+            key = it.thread_key(old.site, old.uri)
+            items.append(w.count_update(self.table, key, "#count", delta))
+        if old.parent is not None and delta:
             key = it.comment_key(old.site, old.uri, old.parent)
             items.append(w.count_update(self.table, key, "#replies", delta))
-        if old.email:
+        if old.email and delta:
             items.append(w.author_update(self.table, old.site, old.email, delta))
-        self._transact(items)
+        self._transact(items + event_puts(self.table, events))
         return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
 
     # 1 GetItem + 1 Query (the comment's likes) + 1 TransactWriteItems: the comment deleted
