@@ -39,6 +39,7 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
     refuse: list[str] = field(default_factory=list)  # SMTP replies to give DATA first
+    arrived: threading.Event = field(default_factory=threading.Event)  # set on each message
 
     def to(self, address: str) -> list[EmailMessage]:
         return [
@@ -52,6 +53,7 @@ class Mailbox:
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         self.recipients.append(list(envelope.rcpt_tos))
+        self.arrived.set()
         return "250 Message accepted for delivery"
 
 
@@ -74,6 +76,7 @@ class Stalled:
 
     port: int = 0
     accepted: int = 0
+    connected: threading.Event = field(default_factory=threading.Event)
 
 
 @contextmanager
@@ -95,6 +98,7 @@ def stalled_server() -> Iterator[Stalled]:
                 continue
             held.append(conn)
             state.accepted += 1
+            state.connected.set()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()

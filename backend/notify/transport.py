@@ -95,9 +95,10 @@ class SESMailer:
             )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
-            retry = status >= 500 or code in ("TooManyRequestsException", "LimitExceededException")
-            raise DeliveryFailed(f"SES {code or status}", retry=retry) from exc
+            # Most refusals are the account's state (an unverified identity in the sandbox,
+            # sending paused, a quota), which its owner fixes: keep the mail and retry.
+            retry = code != "BadRequestException"
+            raise DeliveryFailed(f"SES {code or 'error'}: {exc}", retry=retry) from exc
         except BotoCoreError as exc:
             raise DeliveryFailed(f"SES {type(exc).__name__}", retry=True) from exc
 
