@@ -309,6 +309,7 @@ function thread(first) {
   const title = h('h3', { id: 'pft', text: t.speak })
   const cancel = h('button', { type: 'button', hidden: true, text: t.cancel, onclick: () => place(null, 1) })
   const remember = h('input', { type: 'checkbox' })
+  const notify = h('input', { type: 'checkbox' })
   const form = h(
     'form',
     { novalidate: true, 'aria-labelledby': 'pft', onsubmit: submit },
@@ -318,6 +319,7 @@ function thread(first) {
     field('website', t.website, 'input', 'url', 0, 200, 'url'),
     field('text', t.text, 'textarea', null, 1, 10000),
     h('p', { class: 'h', 'aria-hidden': 'true' }, h('label', {}, t.hp, (F.hp = h('input', { name: 'hp', tabindex: -1, autocomplete: 'off' })))),
+    h('p', { class: 'r' }, h('label', {}, notify, t.notify)),
     h('p', { class: 'r' }, h('label', {}, remember, t.remember)),
     h('p', {}, h('button', { class: 'p', text: t.post }), ' ', cancel),
     status,
@@ -381,6 +383,7 @@ function thread(first) {
           text: v.text,
           key: draft.k,
           hp: F.hp.value,
+          notify: notify.checked,
         },
       })
       store('me', remember.checked ? { author: v.author, email: v.email, website: v.website } : null)
@@ -389,6 +392,7 @@ function thread(first) {
       mine[c.id] = { t: j.token, u: Date.parse(j.editable_until), x: v.text, c }
       saveMine()
       store(draftKey(), null)
+      notify.checked = false
       const pr = parent && byId[parent]
       place(null)
       render(c)
