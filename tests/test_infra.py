@@ -395,9 +395,7 @@ def test_worker_role_is_least_privilege_and_the_api_gains_nothing(
     assert set(statements["WorkerTableItems"]["Action"]) <= store_actions()
     assert statements["WorkerTableItems"]["Resource"] == [{"Fn::GetAtt": ["ParleyTable", "Arn"]}]
     assert statements["WorkerDeadLetters"]["Action"] == ["sqs:SendMessage"]
-    assert statements["WorkerStream"]["Resource"] == [
-        {"Fn::Sub": "${ParleyTable.Arn}/stream/*"}
-    ]
+    assert statements["WorkerStream"]["Resource"] == [{"Fn::Sub": "${ParleyTable.Arn}/stream/*"}]
     assert set(statements["WorkerMail"]["Action"]) == {"ses:SendEmail", "ses:SendRawEmail"}
     api_actions = {a for s in _statements(default_stack) for a in s["Action"]}
     assert not {a for a in api_actions if a.startswith(("sqs:", "ses:"))}
