@@ -85,6 +85,16 @@ def test_events_are_written_with_the_comment_or_not_at_all(store: Store) -> None
     assert store.due_events(T0 + 10, 10) == [event]
 
 
+def test_a_comment_whose_event_cannot_be_written_is_not_written_either(store: Store) -> None:
+    c = comment(new_ulid(T0))
+    broken = replace(ev(c.id), data={"x": {1}})  # type: ignore[dict-item]  # not JSON
+    with pytest.raises(TypeError):
+        store.create_comment(NewComment(c, "", "key-00000009", int(T0) + 86400, (broken,)))
+    assert store.get_comment("blog", "/post/", c.id) is None
+    assert store.find_key("blog", "key-00000009", int(T0)) is None
+    assert store.get_thread("blog", "/post/") is None
+
+
 def test_status_changes_carry_their_events(store: Store) -> None:
     held = comment(new_ulid(T0), status=Status.PENDING)
     store.create_comment(NewComment(held, "", "key-00000003", int(T0) + 86400))
