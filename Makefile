@@ -1,6 +1,9 @@
 # Parley's two commands: `make dev` serves it locally, `make test` runs every check.
-# Both install what they need first (a venv from the hash-pinned lock, npm tools from
-# package-lock.json, Debian's chromium for the browser tests).
+# Each installs what it needs first, and only that:
+#   make dev      the runtime lock (requirements.lock) and esbuild: seconds on a fresh machine
+#   make test     adds the test toolchain (requirements-dev.lock, every npm package including
+#                 serverless, which the packaging tests run) and Debian's chromium
+#   make package  / make deploy STAGE=... SITES=...: the Lambda artifact and serverless
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,9 +11,16 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: dev test check lint typecheck pytest setup widget chromium bench lock clean
+STAGE  ?= dev
+REGION ?= us-east-1
+SITES  ?= sites.$(STAGE).json
+PARAMS ?=
+DEPLOY_ARGS = --stage $(STAGE) --region $(REGION) --sites $(SITES) $(foreach p,$(PARAMS),--param $(p))
 
-dev: setup widget
+.PHONY: dev runtime test check lint typecheck pytest setup widget chromium bench lock clean artifact package deploy
+
+dev: runtime
+	node widget/build.mjs
 	PARLEY_STORE=$${PARLEY_STORE:-sqlite:///./parley.db} $(BIN)/parley serve --demo --host $(HOST) --port $(PORT)
 
 test: setup widget chromium check
@@ -27,20 +37,62 @@ typecheck:
 pytest:
 	$(BIN)/pytest
 
+# What running needs, the venv and node_modules installed side by side.
+runtime:
+	$(MAKE) --no-print-directory -j2 $(VENV)/.runtime node_modules/.runtime
+
+# Everything `make test` needs.
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements-dev.lock pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# uv (hash-pinned in requirements-uv.lock) makes the venv and installs the locks: a fresh
+# `python3 -m venv` alone spends most of a minute compiling pip on a busy machine.
+TOOLS      := .tools
+UV         := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python --require-hashes
+
+$(UV): requirements-uv.lock
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+	  --require-hashes --upgrade --target $(TOOLS) -r requirements-uv.lock
+	touch $@
+
+$(BIN)/python: | $(UV)
+	$(UV) venv --quiet --python $(PYTHON) $(VENV)
+
+$(VENV)/.runtime: requirements.lock pyproject.toml | $(UV) $(BIN)/python
+	$(UV_INSTALL) -r requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+$(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml | $(UV) $(BIN)/python
+	$(UV_INSTALL) -r requirements-dev.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@ $(VENV)/.runtime
+
+# esbuild only (package.json's `dependencies`), unless the whole toolchain is already there.
+node_modules/.runtime: package.json package-lock.json
+	if [ -f node_modules/.installed ] && [ ! package-lock.json -nt node_modules/.installed ]; \
+	then :; else npm ci --omit=dev --no-audit --no-fund --loglevel=error; fi
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	touch $@ node_modules/.runtime
 
-widget: node_modules/.installed
+widget: node_modules/.runtime
 	node widget/build.mjs
+
+# AWS (docs/deploy.md). `make package` is offline; `make deploy STAGE=prod SITES=sites.prod.json`
+# also creates the SSM signing secret when it is missing, then deploys. PARAMS="cdn=true ..."
+# passes serverless parameters (docs/deploy.md).
+artifact: setup widget
+	$(BIN)/python scripts/build_lambda.py
+
+package: setup widget
+	$(BIN)/python scripts/deploy.py package $(DEPLOY_ARGS)
+
+deploy: setup widget
+	$(BIN)/python scripts/deploy.py deploy $(DEPLOY_ARGS)
 
 chromium:
 	sh scripts/ensure-chromium.sh
@@ -49,10 +101,11 @@ bench: setup widget chromium
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	sh bench/run.sh
 
-# Re-pin Python dependencies after editing pyproject.toml (needs uv: `pip install uv`).
-lock:
-	uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -q -o requirements.lock
-	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
+# Re-pin Python dependencies after editing pyproject.toml.
+lock: $(UV)
+	echo "uv==$(UV_VERSION)" | $(UV) pip compile - --universal --python-version 3.11 --generate-hashes -q -o requirements-uv.lock
+	$(UV) pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -q -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) node_modules build backend/static/embed.js backend/static/widget .serverless .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) node_modules build backend/static/embed.js backend/static/widget .serverless .pytest_cache .mypy_cache .ruff_cache

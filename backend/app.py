@@ -15,7 +15,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import admin, comments, counts, feed, meta, moderate, subscriptions
+from backend.api import admin, comments, counts, feed, html, meta, moderate, subscriptions
+from backend.api.compress import GzipResponses
 from backend.api.context import Context
 from backend.api.cors import CORSMiddleware
 from backend.api.errors import http_error, parley_error, server_error
@@ -63,6 +64,9 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/comments/{comment_id}", comments.edit_comment, methods=["PATCH"]),
         Route("/api/v1/comments/{comment_id}", comments.delete_comment, methods=["DELETE"]),
         Route("/api/v1/comments/{comment_id}/likes", comments.like_comment, methods=["POST"]),
+        Route("/api/v1/comments/{comment_id}/likes", comments.unlike_comment, methods=["DELETE"]),
+        Route("/api/v1/comments.html", html.thread_html, methods=["GET"]),
+        Route("/", meta.landing, methods=["GET"]),
         Route("/api/v1/counts", counts.counts, methods=["GET"]),
         Route("/api/v1/feed.atom", feed.feed, methods=["GET"]),
         Route("/api/v1/openapi.json", meta.openapi, methods=["GET"]),
@@ -114,6 +118,7 @@ def create_app(
         lifespan=lifespan,
         routes=routes(),
         middleware=[
+            Middleware(GzipResponses),
             Middleware(SecurityHeaders),
             Middleware(CORSMiddleware, settings=settings),
         ],

@@ -1,4 +1,5 @@
-"""The `parley` command: serve, worker, init-table, admin-token, webhook-secret."""
+"""The `parley` command: serve, worker, init-table, admin-token, webhook-secret, import,
+export."""
 
 from __future__ import annotations
 
@@ -99,6 +100,28 @@ def _admin_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from backend.migrate.command import run_import
+
+    return run_import(
+        Settings.from_env(),
+        args.format,
+        Path(args.file),
+        args.site,
+        dry_run=args.dry_run,
+        include_pings=args.include_pings,
+        maps=args.map,
+    )
+
+
+def _export(args: argparse.Namespace) -> int:
+    from backend.migrate.command import run_export
+
+    return run_export(Settings.from_env(), args.site, args.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Comments for static sites.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +155,28 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("admin-token", help="make an admin token for a site")
     token.add_argument("site")
     token.set_defaults(run=_admin_token)
+
+    formats = ("wordpress", "disqus", "isso", "remark42", "commento", "parley")
+    imports = commands.add_parser(
+        "import", help="import comments from another system's export (see docs/migrate.md)"
+    )
+    imports.add_argument("format", choices=formats)
+    imports.add_argument("file", help="the export file (gzip is fine)")
+    imports.add_argument("--site", required=True, help="the Parley site to import into")
+    imports.add_argument("--dry-run", action="store_true", help="read and check, write nothing")
+    imports.add_argument(
+        "--include-pings", action="store_true", help="keep trackbacks and pingbacks"
+    )
+    imports.add_argument(
+        "--map", action="append", default=[], metavar="OLD=NEW",
+        help="rewrite uris starting with OLD to start with NEW (repeatable)",
+    )  # fmt: skip
+    imports.set_defaults(run=_import)
+
+    exports = commands.add_parser("export", help="write a site's comments as JSON Lines")
+    exports.add_argument("--site", required=True)
+    exports.add_argument("-o", "--output", help="the file to write (default: standard output)")
+    exports.set_defaults(run=_export)
     return parser
 
 

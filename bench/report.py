@@ -428,6 +428,17 @@ def section_dynamo(d: Any) -> list[str]:
     return lines
 
 
+# Sections below this line in RESULTS.md are written by hand (each with its command) and kept
+# as they are when `make bench` rewrites the generated part above it.
+KEEP_MARKER = "<!-- Sections below are kept by bench/report.py; each names its command. -->"
+
+
+def kept_sections() -> str:
+    old = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+    at = old.find(KEEP_MARKER)
+    return "\n" + old[at:] if at >= 0 else ""
+
+
 def main() -> None:
     m = machine()
     t, cost, prof = load("throughput"), load("app_cost"), load("profile_read")
@@ -467,7 +478,7 @@ def main() -> None:
     lines += section_coldstart(c, imp)
     lines += section_widget(w, p)
     lines += section_dynamo(d)
-    OUT.write_text("\n".join(lines).rstrip() + "\n")
+    OUT.write_text("\n".join(lines).rstrip() + "\n" + kept_sections())
     print(f"wrote {Path(OUT).relative_to(lib.ROOT)}")
 
 

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVERLESS = ROOT / "node_modules" / ".bin" / "serverless"
 ARTIFACT = ROOT / "build" / "lambda" / "parley.zip"
 
 
@@ -47,15 +46,18 @@ def build_artifact(out: Path = ARTIFACT, arch: str = "arm64", python: str = "3.1
     return out
 
 
-def build_script() -> ModuleType:
-    """scripts/build_lambda.py as a module (it is a script, not part of the package)."""
-    spec = importlib.util.spec_from_file_location(
-        "build_lambda", ROOT / "scripts" / "build_lambda.py"
-    )
+def load_script(name: str) -> ModuleType:
+    """scripts/NAME.py as a module (the scripts are not part of the package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def build_script() -> ModuleType:
+    """scripts/build_lambda.py as a module."""
+    return load_script("build_lambda")
 
 
 def offline_prefix() -> list[str]:
@@ -82,18 +84,9 @@ def serverless_package(out_dir: Path, home: Path, params: dict[str, str]) -> dic
         "SLS_INTERACTIVE_SETUP_DISABLE": "1",
         "CI": "true",
     }
-    command = [
-        *offline_prefix(),
-        str(SERVERLESS),
-        "package",
-        "--stage",
-        "test",
-        "--region",
-        "eu-west-1",
-        "--package",
-        str(out_dir),
-        *(f"--param={key}={value}" for key, value in params.items()),
-    ]
+    # The argument list `make package` / `make deploy` use (scripts/deploy.py).
+    argv = load_script("deploy").serverless_argv("package", "test", "eu-west-1", params, out_dir)
+    command = [*offline_prefix(), *argv]
     result = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=240
     )

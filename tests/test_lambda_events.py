@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import gzip
 import importlib
 import json
 import os
@@ -56,8 +57,13 @@ def event(name: str) -> dict[str, Any]:
 
 
 def body_of(answer: dict[str, Any]) -> bytes:
+    """The body as the client gets it: base64 undone (API Gateway's part), gzip undone (the
+    client's part: the recorded events accept gzip)."""
     raw = answer.get("body") or ""
-    return base64.b64decode(raw) if answer["isBase64Encoded"] else raw.encode()
+    body = base64.b64decode(raw) if answer["isBase64Encoded"] else raw.encode()
+    if (answer.get("headers") or {}).get("content-encoding") == "gzip":
+        body = gzip.decompress(body)
+    return body
 
 
 def json_of(answer: dict[str, Any]) -> Any:
@@ -178,7 +184,11 @@ def test_embed_health_and_preflight(lambda_module: ModuleType) -> None:
     embed = call(lambda_module, "apigw-v2-get-embed.json")
     assert embed["statusCode"] == 200
     assert embed["headers"]["content-type"].startswith("text/javascript")
-    assert embed["isBase64Encoded"] is False  # text, not base64, to API Gateway
+    # The recorded browser accepts gzip: the widget goes out compressed, so base64 to API
+    # Gateway (which decodes it before sending the gzip bytes on).
+    assert embed["headers"]["content-encoding"] == "gzip"
+    assert embed["isBase64Encoded"] is True
+    assert "accept-encoding" in embed["headers"]["vary"].lower()
     assert body_of(embed) == (ROOT / "backend" / "static" / "embed.js").read_bytes()
     health = call(lambda_module, "function-url-get-healthz.json")
     assert (health["statusCode"], json_of(health)) == (200, {"ok": True})
@@ -226,7 +236,7 @@ def test_missing_secret_parameter_fails_the_cold_start_clearly(lambda_module: Mo
 # -- the artifact itself ---------------------------------------------------------------------------
 
 RUN_EVENTS = """
-import base64, json, sys
+import base64, gzip, json, sys
 sys.path.insert(0, sys.argv[1])
 import backend.lambda_handler as lh
 assert lh.__file__.startswith(sys.argv[1]), lh.__file__
@@ -241,7 +251,10 @@ for path in sys.argv[2:]:
     answer = lh.handler(json.load(open(path, encoding="utf-8")), Context())
     body = answer.get("body") or ""
     if answer["isBase64Encoded"]:
-        body = base64.b64decode(body).decode()
+        body = base64.b64decode(body)
+        if (answer.get("headers") or {}).get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        body = body.decode()
     out.append([answer["statusCode"], body[:2000]])
 print(json.dumps({"python": sys.version.split()[0], "answers": out}))
 """

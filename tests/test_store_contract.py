@@ -168,6 +168,21 @@ def test_likes_once_per_voter(store: Store) -> None:
         store.add_like(SITE, URI, pending.id, "v1")
 
 
+def test_unlike_takes_one_voters_like_back_once(store: Store) -> None:
+    c = add(store, make())
+    store.add_like(SITE, URI, c.id, "v1")
+    store.add_like(SITE, URI, c.id, "v2")
+    assert store.remove_like(SITE, URI, c.id, "v1") == 1
+    assert store.remove_like(SITE, URI, c.id, "v1") == 1  # twice changes nothing
+    assert store.remove_like(SITE, URI, c.id, "never") == 1
+    assert store.add_like(SITE, URI, c.id, "v1") == 2  # and the voter may like again
+    got = store.get_comment(SITE, URI, c.id)
+    assert got is not None and got.likes == 2
+    pending = add(store, make(at=T0 + 1, status=Status.PENDING))
+    with pytest.raises(errors.CommentNotFound):
+        store.remove_like(SITE, URI, pending.id, "v1")
+
+
 def test_stamp_moves_on_every_write(store: Store) -> None:
     c = add(store, make())
     stamps = {store.thread_stamp(SITE, URI)}

@@ -62,7 +62,7 @@ async def read_thread(request: Request) -> Response:
     ctx = context(request)
     params = read_params(request, ReadParams)
     ctx.comments.site(params.site)
-    key = (params.site, params.uri, params.after or "", str(params.limit))
+    key = (params.site, params.uri, params.after or "", str(params.limit), params.sort)
     if ctx.store.cheap_stamps:
         # A primary-key lookup on a local file; in WAL mode it never waits for a writer, so it
         # runs on the event loop rather than paying for a hop to a worker thread.
@@ -70,7 +70,7 @@ async def read_thread(request: Request) -> Response:
         if entry is not None:
             return cached_response(request, entry)
     page = await run_in_threadpool(
-        ctx.comments.read, params.site, params.uri, params.after, params.limit
+        ctx.comments.read, params.site, params.uri, params.after, params.limit, params.sort
     )
     out = ThreadPageOut(
         thread=ThreadOut.of(params.uri, page.thread),
@@ -143,5 +143,17 @@ async def like_comment(request: Request) -> Response:
     require_origin(request, ctx.comments.site(body.site))
     likes = await run_in_threadpool(
         ctx.comments.like, body.site, body.uri, comment_id, client_ip(request, ctx.settings)
+    )
+    return model_response(LikesOut(likes=likes), headers={"Cache-Control": NO_STORE})
+
+
+# DELETE /api/v1/comments/{id}/likes
+async def unlike_comment(request: Request) -> Response:
+    ctx = context(request)
+    comment_id = _comment_id(request)
+    body = await read_json(request, ThreadRef, ctx.settings.max_body_bytes)
+    require_origin(request, ctx.comments.site(body.site))
+    likes = await run_in_threadpool(
+        ctx.comments.unlike, body.site, body.uri, comment_id, client_ip(request, ctx.settings)
     )
     return model_response(LikesOut(likes=likes), headers={"Cache-Control": NO_STORE})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from starlette.requests import Request
@@ -47,3 +48,32 @@ embed_js = static_file(
 admin_page = static_file(
     "admin/index.html", "text/html; charset=utf-8", "no-cache", "The moderation page is missing."
 )
+
+
+LANDING = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Parley</title><link rel="icon" href="data:,">
+<style>body{{font:1.1em/1.6 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;
+color:#1d1d1d;background:#fff}}a{{color:#0a58ca}}code{{font-size:.95em}}</style></head>
+<body><main><h1>Parley</h1>
+<p>Comments for static sites. This server answers the widget and the API.</p>
+<ul>{demo}
+<li><a href="/admin">Moderation page</a> (needs a site's admin token)</li>
+<li><a href="/api/v1/openapi.json">API reference</a> (OpenAPI)</li>
+</ul>
+<p>Put comments on a page:</p>
+<pre><code>&lt;script src="{base}/embed.js" data-site="SITE" async&gt;&lt;/script&gt;</code></pre>
+</main></body></html>
+"""
+
+
+# GET / — a newcomer's first URL: what this is and where to go, not a JSON 404.
+async def landing(request: Request) -> Response:
+    from backend.api.context import context  # the module stays free of app state at import
+
+    settings = context(request).settings
+    local = settings.store.scheme == "sqlite" and (STATIC / "demo" / "index.html").is_file()
+    demo = '\n<li><a href="/demo/">Demo blog post</a> with the comments widget</li>'
+    body = LANDING.format(demo=demo if local else "", base=escape(settings.public_url))
+    return Response(body, 200, {"Cache-Control": "no-cache"}, "text/html; charset=utf-8")

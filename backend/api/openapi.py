@@ -78,7 +78,7 @@ def openapi_document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/v1/comments": {
             "get": {
-                "summary": "Read a thread, oldest first",
+                "summary": "Read a thread (oldest first unless sorted)",
                 "operationId": "readThread",
                 "parameters": _query(s.ReadParams),
                 "responses": {
@@ -122,6 +122,28 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [ID_PARAM],
                 "requestBody": _body(s.ThreadRef),
                 "responses": {"200": _json(s.LikesOut, "The like count"), **_errors(WRITE_ERRORS)},
+            },
+            "delete": {
+                "summary": "Take this reader's like back (twice changes nothing)",
+                "operationId": "unlikeComment",
+                "parameters": [ID_PARAM],
+                "requestBody": _body(s.ThreadRef),
+                "responses": {"200": _json(s.LikesOut, "The like count"), **_errors(WRITE_ERRORS)},
+            },
+        },
+        "/api/v1/comments.html": {
+            "get": {
+                "summary": "The approved thread as an HTML fragment without script",
+                "operationId": "threadHtml",
+                "parameters": _query(s.HtmlParams),
+                "responses": {
+                    "200": {
+                        "description": "HTML fragment with schema.org Comment microdata",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    },
+                    "304": {"description": "Not modified (If-None-Match)"},
+                    **_errors(READ_ERRORS),
+                },
             }
         },
         "/api/v1/counts": {

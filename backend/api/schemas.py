@@ -131,11 +131,22 @@ class ThreadRef(_In):
     uri: Uri
 
 
+Sort = Literal["oldest", "newest", "top"]
+
+
 class ReadParams(_In):
     site: Site
     uri: Uri
     limit: Annotated[int, Field(ge=1, le=100)] = 50
     after: Annotated[str | None, Field(max_length=512)] = None
+    sort: Sort = Field("oldest", description="oldest, newest or top (most liked); `number` "
+                       "stays the chronological position")  # fmt: skip
+
+
+class HtmlParams(_In):
+    site: Site
+    uri: Uri
+    sort: Sort = "oldest"
 
 
 class CountsParams(_In):

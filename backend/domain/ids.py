@@ -23,6 +23,11 @@ def new_ulid(now: float | None = None) -> str:
         same_millisecond = millis == _last >> 80
         value = _last + 1 if same_millisecond else (millis << 80) | secrets.randbits(80)
         _last = value
+    return encode(value)
+
+
+def encode(value: int) -> str:
+    """A 128-bit value (milliseconds << 80 | 80 other bits) as a ULID's 26 characters."""
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])

@@ -46,9 +46,13 @@ def _markdown() -> Any:
 
 
 def render(text: str) -> str:
+    return sanitize(str(_markdown()(text)))
+
+
+def sanitize(html: str) -> str:
+    """Keep only the tags and attributes a comment may carry (also for imported HTML)."""
     import nh3
 
-    html = str(_markdown()(text))
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

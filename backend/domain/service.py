@@ -54,8 +54,19 @@ class Posted:
 @dataclass(frozen=True)
 class NumberedPage:
     thread: Thread | None
-    comments: list[tuple[int, Comment]]
+    comments: list[tuple[int | None, Comment]]
     next_cursor: str | None
+
+
+def _numbered(comments: Sequence[Comment], offset: int) -> list[tuple[int | None, Comment]]:
+    out: list[tuple[int | None, Comment]] = []
+    for comment in comments:
+        if comment.status is Status.DELETED:
+            out.append((None, comment))
+        else:
+            offset += 1
+            out.append((offset, comment))
+    return out
 
 
 class CommentService:
@@ -83,15 +94,52 @@ class CommentService:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def read(self, site: str, uri: str, cursor: str | None, limit: int) -> NumberedPage:
+    def read(
+        self, site: str, uri: str, cursor: str | None, limit: int, sort: str = "oldest"
+    ) -> NumberedPage:
+        """One page of the thread. `number` counts approved comments oldest first, so the last
+        number equals the thread's count; a tombstone keeps its place but has no number.
+
+        `newest` and `top` are sorted here, above the store: the whole thread is read (one
+        request per 100 comments) and the cursor carries the offset into the sorted list."""
         self.site(site)
         after, offset = (None, 0) if cursor is None else self.signer.read_cursor(cursor, site, uri)
+        if sort != "oldest":
+            if after is not None and after != "~" + sort:
+                raise errors.InvalidCursor()
+            thread, everything = self.read_all(site, uri)
+            if sort == "newest":
+                everything.reverse()
+            else:  # top: most liked first, then oldest first
+                everything.sort(key=lambda nc: (-nc[1].likes, nc[1].id))
+            chunk = everything[offset : offset + limit]
+            more = offset + limit < len(everything)
+            cursor = self.signer.cursor(site, uri, "~" + sort, offset + limit) if more else None
+            return NumberedPage(thread, chunk, cursor)
+        if after is not None and after.startswith("~"):
+            raise errors.InvalidCursor()
         page = self.store.read_page(site, uri, after=after, limit=limit)
-        numbered = [(offset + i + 1, c) for i, c in enumerate(page.comments)]
-        next_cursor = None
+        numbered = _numbered(page.comments, offset)
+        next_cursor: str | None = None
         if page.next_after is not None:
-            next_cursor = self.signer.cursor(site, uri, page.next_after, offset + len(numbered))
+            seen = max([offset, *(n for n, _ in numbered if n is not None)])
+            next_cursor = self.signer.cursor(site, uri, page.next_after, seen)
         return NumberedPage(page.thread, numbered, next_cursor)
+
+    def read_all(
+        self, site: str, uri: str
+    ) -> tuple[Thread | None, list[tuple[int | None, Comment]]]:
+        """The whole visible thread, oldest first and numbered (the server-rendered thread and
+        the sorted reads)."""
+        self.site(site)
+        comments: list[Comment] = []
+        after: str | None = None
+        while True:
+            page = self.store.read_page(site, uri, after=after, limit=100)
+            comments += page.comments
+            if page.next_after is None:
+                return page.thread, _numbered(comments, 0)
+            after = page.next_after
 
     def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
         self.site(site)
@@ -163,6 +211,14 @@ class CommentService:
         limit = site.rate_limit_per_minute * LIKES_PER_WRITE
         self._limit(site_name, voter + ":like", limit, self.clock())
         return self.store.add_like(site_name, uri, comment_id, voter)
+
+    def unlike(self, site_name: str, uri: str, comment_id: str, client_ip: str) -> int:
+        """Take this reader's like back; a second time changes nothing."""
+        site = self.site(site_name)
+        voter = client_hash(self.signer, site_name, client_ip)
+        limit = site.rate_limit_per_minute * LIKES_PER_WRITE
+        self._limit(site_name, voter + ":like", limit, self.clock())
+        return self.store.remove_like(site_name, uri, comment_id, voter)
 
     # -- rules -------------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ shapes stay private to each implementation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -58,6 +59,14 @@ class Outbox(Protocol):
         """Record that an address wants no more mail from this site; False when it already was."""
 
     def opted_out(self, site: str, email_hash: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a bulk write added: the rest was stored already."""
+
+    threads: int = 0
+    comments: int = 0
 
 
 class Store(Outbox, Protocol):
@@ -145,8 +154,29 @@ class Store(Outbox, Protocol):
         """Count one like per voter; returns the like count. Raises CommentNotFound unless the
         comment is approved."""
 
+    def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        """Take this voter's like back; returns the like count. A voter who has no like changes
+        nothing. Raises CommentNotFound unless the comment is approved."""
+
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         """Lock or unlock a thread (creating it when needed)."""
 
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         """Count one write from `client` in the rate window `window`; returns the hits so far."""
+
+    # -- bulk (import and export; never on a reader's path) ----------------------------------------
+
+    def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
+        """Write threads and comments that are not stored yet, leaving stored ones untouched
+        (so a rerun of an import adds nothing). Counts are not maintained here: call `recount`
+        for each thread afterwards. Returns how many of each were new.
+        """
+
+    def recount(self, site: str, uri: str) -> Thread | None:
+        """Recompute the thread's count and every comment's replies from the stored comments."""
+
+    def threads(self, site: str) -> Iterator[Thread]:
+        """Every thread of a site (an export's walk; on DynamoDB a paginated Scan)."""
+
+    def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        """Every comment of a thread, in any status, oldest first, emails included."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from backend.domain.models import (
 from backend.settings import StoreURL
 from backend.store import dynamo_items as it
 from backend.store import dynamo_writes as w
+from backend.store.base import Written
 from backend.store.dynamo_client import (
     Cancelled,
     ConditionFailed,
@@ -40,6 +41,8 @@ from backend.store.dynamo_outbox import DynamoOutbox, event_puts
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from backend.store.dynamo_bulk import Bulk
 
 TRANSACTION_ATTEMPTS = 4  # our own retries of a transaction that lost a race (TransactionConflict)
 BATCH_ATTEMPTS = 6  # BatchGetItem rounds for UnprocessedKeys before answering 503
@@ -446,6 +449,41 @@ class DynamoStore(DynamoOutbox):
             raise errors.CommentNotFound()
         return comment.likes
 
+    # 1 TransactWriteItems (delete the like item + likes - 1) + 1 GetItem for the count.
+    def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": it.comment_key(site, uri, comment_id),
+                    "UpdateExpression": "ADD #likes :minus",
+                    "ConditionExpression": "#status = :approved",
+                    "ExpressionAttributeNames": {**_NAMES, "#likes": "likes"},
+                    "ExpressionAttributeValues": {
+                        ":minus": it.n(-1),
+                        ":approved": it.s(Status.APPROVED.value),
+                    },
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": it.like_key(site, uri, comment_id, voter),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        ]
+        try:
+            self._transact(items)
+        except Cancelled as cancelled:
+            if cancelled.failed(0) or not cancelled.failed(1):
+                raise errors.CommentNotFound() from None
+            # This voter has no like to take back: nothing changes, answer with the count.
+        comment = self.get_comment(site, uri, comment_id)
+        if comment is None or comment.status is not Status.APPROVED:
+            raise errors.CommentNotFound()
+        return comment.likes
+
     # 1 UpdateItem (creates the thread when needed, returns it).
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         with translate("UpdateItem"):
@@ -482,3 +520,25 @@ class DynamoStore(DynamoOutbox):
                 ReturnValues="UPDATED_NEW",
             )
         return it.num(out["Attributes"], "hits")
+
+    # -- bulk (import and export): see dynamo_bulk.py --------------------------------------------
+
+    @property
+    def _bulk(self) -> Bulk:
+        # Imported on first use: the Lambda handler never needs it (cold start).
+        from backend.store.dynamo_bulk import Bulk
+
+        return Bulk(self._client, self.table)
+
+    def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
+        return self._bulk.put_many(threads, comments)
+
+    def recount(self, site: str, uri: str) -> Thread | None:
+        self._bulk.recount(site, uri)
+        return self.get_thread(site, uri)
+
+    def threads(self, site: str) -> Iterator[Thread]:
+        return self._bulk.threads(site)
+
+    def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        return self._bulk.thread_comments(site, uri)

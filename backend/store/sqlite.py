@@ -25,7 +25,9 @@ from backend.domain.models import (
     Status,
     Thread,
 )
+from backend.store import sqlite_bulk as bulk
 from backend.store import sqlite_outbox
+from backend.store.base import Written
 from backend.store.sqlite_outbox import SQLiteOutbox, insert_events
 
 # Each entry moves the schema one version up; PRAGMA user_version records how far we are.
@@ -435,6 +437,27 @@ class SQLiteStore(SQLiteOutbox):
             self._touch(conn, site, uri)
             return int(row["likes"]) + 1
 
+    def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT likes, status FROM comments WHERE site = ? AND uri = ? AND id = ?",
+                (site, uri, comment_id),
+            ).fetchone()
+            if row is None or row["status"] != Status.APPROVED:
+                raise errors.CommentNotFound()
+            deleted = conn.execute(
+                "DELETE FROM likes WHERE site = ? AND uri = ? AND comment_id = ? AND voter = ?",
+                (site, uri, comment_id, voter),
+            ).rowcount
+            if not deleted:
+                return int(row["likes"])
+            conn.execute(
+                "UPDATE comments SET likes = likes - 1 WHERE site = ? AND uri = ? AND id = ?",
+                (site, uri, comment_id),
+            )
+            self._touch(conn, site, uri)
+            return int(row["likes"]) - 1
+
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         with self._write() as conn:
             conn.execute(
@@ -462,3 +485,23 @@ class SQLiteStore(SQLiteOutbox):
     @staticmethod
     def _touch(conn: sqlite3.Connection, site: str, uri: str) -> None:
         conn.execute("UPDATE threads SET stamp = stamp + 1 WHERE site = ? AND uri = ?", (site, uri))
+
+    # -- bulk (import and export) -----------------------------------------------------------------
+
+    def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
+        with self._write() as conn:
+            return bulk.put_many(conn, threads, comments)
+
+    def recount(self, site: str, uri: str) -> Thread | None:
+        with self._write() as conn:
+            bulk.recount(conn, site, uri)
+        return self.get_thread(site, uri)
+
+    def threads(self, site: str) -> Iterator[Thread]:
+        for uri in list(bulk.thread_uris(self._conn(), site)):
+            thread = self.get_thread(site, uri)
+            if thread is not None:
+                yield thread
+
+    def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        yield from map(_comment, bulk.comment_rows(self._conn(), site, uri))

@@ -29,15 +29,30 @@ def heading(page: Page) -> Any:
     return page.locator("#parley h2")
 
 
-def field(page: Page, label: str) -> Any:
-    """A field of the "Speak Your Mind" form by the start of its accessible name."""
-    return page.locator("#parley form").get_by_role("textbox", name=re.compile("^" + label))
+def form(page: Page, reply: bool = False) -> Any:
+    """The top-level "Speak Your Mind" form, or the reply form open under a comment."""
+    return page.locator("#parley form:has(#pr-text)" if reply else "#parley form:has(#pf-text)")
 
 
-def fill_form(page: Page, name: str, text: str, email: str = "reader@example.com") -> None:
-    field(page, "Name").fill(name)
-    field(page, "Email").fill(email)
-    field(page, "Comment").fill(text)
+def field(page: Page, label: str, reply: bool = False) -> Any:
+    """A field of a form by the start of its accessible name."""
+    return form(page, reply).get_by_role("textbox", name=re.compile("^" + label))
+
+
+def fill_form(
+    page: Page, name: str, text: str, email: str = "reader@example.com", reply: bool = False
+) -> None:
+    field(page, "Name", reply).fill(name)
+    field(page, "Email", reply).fill(email)
+    field(page, "Comment", reply).fill(text)
+
+
+def post_button(page: Page, reply: bool = False) -> Any:
+    return form(page, reply).get_by_role("button", name="Post Comment")
+
+
+def alert(page: Page) -> Any:
+    return page.locator("#parley [role=alert]")
 
 
 def api_calls(page: Page, path: str) -> list[Request]:
@@ -69,15 +84,17 @@ def test_reads_the_thread_with_one_request(page: Page, servers: Servers) -> None
     expect(article(page, a["id"]).locator(".b em")).to_have_text("comment")
     date = article(page, a["id"]).locator(f'a[href="#comment-{a["id"]}"]')
     expect(date.locator("time")).to_have_attribute("datetime", a["created"])
-    expect(article(page, a["id"]).locator("svg rect").first).to_be_attached()
-    # Bob's reply nests under Ann's comment; Ann shows her reply count.
-    expect(comment(page, a["id"]).locator(f"#comment-{b['id']}")).to_contain_text("Bob says:")
-    expect(article(page, a["id"])).to_contain_text("1 reply")
+    # The seed's reading order: flat and chronological, the reply starting "@Ann:".
+    expect(page.locator("#parley section > ol > li")).to_have_count(3)
+    expect(article(page, b["id"])).to_contain_text("2.")
+    expect(article(page, b["id"]).get_by_role("link", name="@Ann:")).to_have_attribute(
+        "href", f"#comment-{a['id']}"
+    )
     expect(article(page, c["id"])).to_contain_text("3.")
     link = article(page, c["id"]).get_by_role("link", name="Cy")
     expect(link).to_have_attribute("href", "https://example.org/cy")
     expect(link).to_have_attribute("rel", re.compile(r"nofollow ugc"))
-    expect(article(page, a["id"]).get_by_role("button", name="Reply")).to_be_visible()
+    expect(article(page, a["id"]).get_by_role("button", name="Reply to Ann")).to_be_visible()
     assert len([r for r in reads if r.method == "GET"]) == 1
     assert foreign == []
 
@@ -102,7 +119,7 @@ def test_nests_three_deep_then_links_the_parent(page: Page, servers: Servers) ->
     for i in range(5):
         parent = chain[-1]["id"] if chain else None
         chain.append(servers.post(uri, f"Level{i + 1}", f"depth {i + 1}", parent=parent))
-    page.goto(servers.page(uri))
+    page.goto(servers.page(uri, attrs='data-layout="nested"'))
     expect(heading(page)).to_have_text("5 Comments")
     for i, c in enumerate(chain):
         depth = comment(page, c["id"]).evaluate(
@@ -110,6 +127,7 @@ def test_nests_three_deep_then_links_the_parent(page: Page, servers: Servers) ->
             " return n }"
         )
         assert depth == min(i + 1, 3), (i, depth)
+    expect(article(page, chain[2]["id"])).not_to_contain_text("@Level2:")
     expect(article(page, chain[3]["id"])).to_contain_text("@Level3:")
     expect(article(page, chain[4]["id"])).to_contain_text("@Level4:")
     article(page, chain[4]["id"]).get_by_role("link", name="@Level4:").click()
@@ -132,7 +150,7 @@ def test_posts_a_comment_and_clears_the_draft(page: Page, servers: Servers) -> N
     expect(heading(page)).to_have_text("1 Comment")
     new = page.locator("#parley article", has_text="Dana says:")
     expect(new.locator(".b strong")).to_have_text("world")
-    expect(new).to_contain_text(re.compile(r"1[45] min left to edit"))
+    expect(new.get_by_role("button", name="Edit")).to_be_visible()
     expect(field(page, "Comment")).to_have_value("")
     assert page.evaluate(f"localStorage.getItem('parley:draft:demo{uri}#')") is None
     page.reload()
@@ -161,43 +179,60 @@ def test_reply_form_moves_under_the_comment(page: Page, servers: Servers) -> Non
     uri = "/t/reply/"
     a = servers.post(uri, "Ann", "Answer me")
     page.goto(servers.page(uri))
-    article(page, a["id"]).get_by_role("button", name="Reply").click()
-    form = comment(page, a["id"]).locator("form")
-    expect(form.locator("h3")).to_have_text("Reply to Ann")
-    expect(field(page, "Name")).to_be_focused()
-    fill_form(page, "Finn", "Here is my answer")
-    form.get_by_role("button", name="Post Comment").click()
-    reply = comment(page, a["id"]).locator("li", has_text="Finn says:")
+    field(page, "Comment").fill("My own top-level thoughts")
+    article(page, a["id"]).get_by_role("button", name="Reply to Ann").click()
+    box = comment(page, a["id"]).locator("form")
+    expect(box.locator("h3")).to_have_text("Reply to Ann")
+    expect(field(page, "Name", reply=True)).to_be_focused()
+    # The top-level draft stays on screen while replying elsewhere.
+    expect(field(page, "Comment")).to_have_value("My own top-level thoughts")
+    fill_form(page, "Finn", "Here is my answer", reply=True)
+    post_button(page, reply=True).click()
+    reply = page.locator("#parley li", has_text="Finn says:")
     expect(reply).to_contain_text("Here is my answer")
-    expect(article(page, a["id"])).to_contain_text("1 reply")
+    expect(reply).to_contain_text("@Ann:")
+    expect(reply.locator("article")).to_be_focused()
     expect(heading(page)).to_have_text("2 Comments")
-    # The form went back under the thread, headed for a new comment.
+    # The reply form is gone; the top-level one kept its draft.
     expect(comment(page, a["id"]).locator("form")).to_have_count(0)
     expect(page.locator("#parley h3")).to_have_text("Speak Your Mind")
+    expect(field(page, "Comment")).to_have_value("My own top-level thoughts")
     page.reload()
-    expect(comment(page, a["id"]).locator("li", has_text="Finn says:")).to_have_count(1)
+    expect(page.locator("#parley li", has_text="Finn says:")).to_have_count(1)
 
 
-def test_like_counts_once(page: Page, servers: Servers) -> None:
+def test_like_counts_once_quietly(page: Page, servers: Servers) -> None:
     uri = "/t/like/"
     a = servers.post(uri, "Ann", "Like me")
     b = servers.post(uri, "Bob", "Me too")
     page.goto(servers.page(uri))
     like = article(page, a["id"]).get_by_role("button", name=re.compile(r"^Like"))
-    expect(like).to_have_accessible_name("Like 0")
+    expect(like).to_have_accessible_name("Like the comment by Ann, 0")
+    # The quiet footer: no count shown while there is none, no reply counts, no borders.
+    expect(like).to_have_text("")
+    assert like.evaluate("el => getComputedStyle(el, '::before').content") == '"♡"'
+    assert like.evaluate("el => getComputedStyle(el).borderTopStyle") == "none"
     like.click()
-    expect(like).to_have_accessible_name("Like 1")
+    expect(like).to_have_accessible_name("Like the comment by Ann, 1")
+    expect(like).to_have_text("1")
+    assert like.evaluate("el => getComputedStyle(el, '::before').content") == '"♥"'
     expect(like).to_have_attribute("aria-pressed", "true")
-    like.click()
-    expect(like).to_have_accessible_name("Like 1")
+    expect(like).to_be_focused()
     other = article(page, b["id"]).get_by_role("button", name=re.compile(r"^Like"))
     expect(other).to_have_attribute("aria-pressed", "false")
     other.click()
-    expect(other).to_have_accessible_name("Like 1")
+    expect(other).to_have_accessible_name("Like the comment by Bob, 1")
     page.reload()
     for button in (like, other):
-        expect(button).to_have_accessible_name("Like 1")
+        expect(button).to_have_accessible_name(re.compile(r", 1$"))
         expect(button).to_have_attribute("aria-pressed", "true")
+    # The button is a toggle: pressing it again takes the like back, for good.
+    like.click()
+    expect(like).to_have_attribute("aria-pressed", "false")
+    expect(like).to_have_accessible_name("Like the comment by Ann, 0")
+    page.reload()
+    expect(like).to_have_attribute("aria-pressed", "false")
+    expect(like).to_have_accessible_name("Like the comment by Ann, 0")
 
 
 def test_counts_fill_every_link_in_one_request(page: Page, servers: Servers) -> None:
@@ -273,18 +308,28 @@ def test_failed_post_keeps_the_draft_and_retries_with_the_same_key(
     page.goto(url)
     fill_form(page, "Hal", "Keep me safe")
     page.get_by_role("button", name="Post Comment").click()
-    expect(page.locator("#parley [role=status]")).to_have_text("Storage is busy, try again.")
+    # An error looks like one: its own colour, an icon, role="alert"; the draft stays.
+    expect(alert(page)).to_have_text(
+        "Storage is busy, try again. Your comment is kept; please try again."
+    )
+    colors = alert(page).evaluate(
+        "el => [getComputedStyle(el).color, getComputedStyle(el, '::before').content,"
+        " getComputedStyle(el.getRootNode().querySelector('[role=status]')).color]"
+    )
+    assert colors[0] == "rgb(176, 0, 32)" and "⚠" in colors[1] and colors[2] != colors[0]
     expect(field(page, "Comment")).to_have_value("Keep me safe")
 
     page.unroute(f"{servers.api}/api/v1/comments")
     page.route(f"{servers.api}/api/v1/comments", lambda route: route.abort())
     page.get_by_role("button", name="Post Comment").click()
-    expect(page.locator("#parley [role=status]")).to_contain_text("Could not reach the server")
+    expect(alert(page)).to_contain_text("Could not reach the server")
 
     page.unroute(f"{servers.api}/api/v1/comments")
     page.reload()
+    # The whole draft survives: name, email and website too, not only the text.
     expect(field(page, "Comment")).to_have_value("Keep me safe")
-    fill_form(page, "Hal", "Keep me safe")
+    expect(field(page, "Name")).to_have_value("Hal")
+    expect(field(page, "Email")).to_have_value("reader@example.com")
     sent = api_calls(page, "/api/v1/comments")
     page.get_by_role("button", name="Post Comment").click()
     expect(page.locator("#parley article", has_text="Hal says:")).to_contain_text("Keep me safe")
@@ -301,7 +346,7 @@ def test_remembers_the_reader_only_when_asked(browser: Browser, servers: Servers
         page.goto(url)
         fill_form(page, f"Ivy{int(remember)}", "Remember?", email="ivy@example.com")
         if remember:
-            page.get_by_label("Remember my name").check()
+            page.get_by_label("Remember me").check()
         page.get_by_role("button", name="Post Comment").click()
         expect(page.locator("#parley [role=status]")).to_have_text("Your comment was posted.")
         page.reload()
@@ -409,26 +454,73 @@ def _colors(page: Page) -> tuple[str, str]:
     )
 
 
-def test_light_and_dark_themes(browser: Browser, servers: Servers, artifacts: Path) -> None:
-    uri = "/t/theme/"
+# Three page styles the widget must fit: (body CSS, the scheme `auto` should pick).
+PAGE_STYLES = {
+    "light-serif": ("background: #fff; color: #222; font-family: Georgia, serif", "light"),
+    "tinted": ("background: #f4ecd8; color: rgb(59, 47, 30); font-family: sans-serif", "light"),
+    "dark": ("background: #121212; color: rgb(230, 230, 230); font-family: sans-serif", "dark"),
+}
+ACCENT = {"light": "rgb(10, 88, 202)", "dark": "rgb(140, 196, 255)"}
+
+
+def styled(servers: Servers, uri: str, style: str, attrs: str = "") -> str:
+    css, _ = PAGE_STYLES[style]
+    scheme = "html { color-scheme: dark }" if style == "dark" else ""
+    return servers.page(uri, attrs=attrs, extra=f"<style>{scheme} body {{ {css} }}</style>")
+
+
+@pytest.mark.parametrize("style", sorted(PAGE_STYLES))
+def test_fits_the_page_theme(
+    browser: Browser, servers: Servers, artifacts: Path, style: str
+) -> None:
+    uri = f"/t/theme-{style}/"
     a = servers.post(uri, "Ann", "Light or *dark*? https://example.com")
     servers.post(uri, "Bob", "Dark, obviously.", parent=a["id"], website="https://example.org")
+    scheme = PAGE_STYLES[style][1]
+    # The reader's OS prefers the opposite: the page's own scheme must win.
+    os_scheme = "light" if scheme == "dark" else "dark"
+    ctx = browser.new_context(color_scheme=os_scheme, viewport={"width": 900, "height": 900})  # type: ignore[arg-type]
+    page = ctx.new_page()
+    page.goto(styled(servers, uri, style))
+    expect(heading(page)).to_have_text("2 Comments")
+    host = page.locator("#parley")
+    expect(host).to_have_attribute("data-scheme", scheme)
+    bg, fg = _colors(page)
+    body_fg = page.evaluate("getComputedStyle(document.body).color")
+    assert bg == "rgba(0, 0, 0, 0)", (style, bg)  # transparent: the page shows through
+    assert fg == body_fg, (style, fg)  # the page's own text colour
+    link = article(page, a["id"]).locator(".b a").first
+    assert link.evaluate("el => getComputedStyle(el).color") == ACCENT[scheme]
+    font = heading(page).evaluate("el => getComputedStyle(el).fontFamily")
+    assert font == page.evaluate("getComputedStyle(document.body).fontFamily")
+    # Comfortable spacing: text never touches the comment's edges.
+    pad = article(page, a["id"]).evaluate("el => parseFloat(getComputedStyle(el).paddingLeft)")
+    assert pad >= 8
+    assert _axe(page) == []
+    page.screenshot(path=str(artifacts / f"widget-{style}.png"), full_page=True)
+    ctx.close()
+
+
+def test_theme_attribute_and_os_preference(browser: Browser, servers: Servers) -> None:
+    uri = "/t/theme-attr/"
+    servers.post(uri, "Ann", "x")
     cases = [
-        ("light", "", "rgb(255, 255, 255)", "light"),
-        ("dark", "", "rgb(22, 22, 22)", "dark"),
-        ("light", 'data-theme="dark"', "rgb(22, 22, 22)", None),
-        ("dark", 'data-theme="light"', "rgb(255, 255, 255)", None),
+        # (OS scheme, page, attrs, expected scheme)
+        ("dark", "light-serif", 'data-theme="dark"', "dark"),
+        ("dark", "dark", 'data-theme="light"', "light"),
     ]
-    for scheme, attrs, background, shot in cases:
-        ctx = browser.new_context(color_scheme=scheme, viewport={"width": 900, "height": 900})  # type: ignore[arg-type]
+    for os_scheme, style, attrs, expected in cases:
+        ctx = browser.new_context(color_scheme=os_scheme)  # type: ignore[arg-type]
         page = ctx.new_page()
-        page.goto(servers.page(uri, attrs=attrs))
-        expect(heading(page)).to_have_text("2 Comments")
-        bg, fg = _colors(page)
-        assert bg == background, (scheme, attrs, bg)
-        assert fg != bg
-        if shot:
-            page.locator("#parley").screenshot(path=str(artifacts / f"widget-{shot}.png"))
+        page.goto(styled(servers, uri, style, attrs))
+        expect(page.locator("#parley")).to_have_attribute("data-scheme", expected)
+        ctx.close()
+    # A page with no background of its own that allows both schemes follows the OS.
+    for os_scheme in ("light", "dark"):
+        ctx = browser.new_context(color_scheme=os_scheme)  # type: ignore[arg-type]
+        page = ctx.new_page()
+        page.goto(servers.page(uri, extra="<style>:root { color-scheme: light dark }</style>"))
+        expect(page.locator("#parley")).to_have_attribute("data-scheme", os_scheme)
         ctx.close()
 
 
@@ -445,7 +537,7 @@ def test_axe_finds_no_violations(browser: Browser, servers: Servers, scheme: str
     servers.post(uri, "Bob", "Yes.", parent=a["id"], website="https://example.org")
     ctx = browser.new_context(color_scheme=scheme)  # type: ignore[arg-type]
     page = ctx.new_page()
-    page.goto(servers.page(uri))
+    page.goto(styled(servers, uri, "dark" if scheme == "dark" else "light-serif"))
     expect(heading(page)).to_have_text("2 Comments")
     # Include the error and status states of the form, and the like button pressed.
     page.get_by_role("button", name="Post Comment").click()
@@ -465,7 +557,7 @@ def test_keyboard_only_reply_with_visible_focus(page: Page, servers: Servers) ->
     page.goto(servers.page(uri))
     expect(heading(page)).to_have_text("1 Comment")
     reply = article(page, a["id"]).get_by_role("button", name="Reply")
-    for _ in range(10):
+    for _ in range(12):
         page.keyboard.press("Tab")
         if reply.evaluate("el => el.getRootNode().activeElement === el"):
             break
@@ -473,7 +565,7 @@ def test_keyboard_only_reply_with_visible_focus(page: Page, servers: Servers) ->
     outline = reply.evaluate("el => getComputedStyle(el).outlineStyle")
     assert outline == "solid"
     page.keyboard.press("Enter")
-    expect(field(page, "Name")).to_be_focused()
+    expect(field(page, "Name", reply=True)).to_be_focused()
     page.keyboard.type("Kim")
     page.keyboard.press("Tab")
     page.keyboard.type("kim@example.com")
@@ -482,11 +574,11 @@ def test_keyboard_only_reply_with_visible_focus(page: Page, servers: Servers) ->
     page.keyboard.type("Typed without a mouse")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Post Comment")).to_be_focused()
+    expect(post_button(page, reply=True)).to_be_focused()
     page.keyboard.press("Enter")
-    expect(comment(page, a["id"]).locator("li", has_text="Kim says:")).to_contain_text(
-        "Typed without a mouse"
-    )
+    kim = page.locator("#parley article", has_text="Kim says:")
+    expect(kim).to_contain_text("Typed without a mouse")
+    expect(kim).to_be_focused()
 
 
 HOSTILE = [
@@ -548,8 +640,8 @@ def test_no_console_errors_through_a_whole_visit(
     expect(heading(page)).to_have_text("1 Comment")
     article(page, a["id"]).get_by_role("button", name=re.compile("^Like")).click()
     article(page, a["id"]).get_by_role("button", name="Reply").click()
-    fill_form(page, "Lou", "Reply without errors")
-    page.get_by_role("button", name="Post Comment").click()
+    fill_form(page, "Lou", "Reply without errors", reply=True)
+    post_button(page, reply=True).click()
     expect(page.locator("#parley article", has_text="Lou says:")).to_be_visible()
     expect(page.locator("main > a[data-parley-count]")).to_have_text("2 Comments")
     assert console.errors == []
@@ -597,7 +689,8 @@ def test_locked_thread_offers_no_form(page: Page, servers: Servers) -> None:
 
     _rewrite_reads(page, servers, lock)
     page.goto(servers.page(uri))
-    expect(page.locator("#parley form")).to_contain_text("Comments are closed.")
+    expect(page.locator("#parley section")).to_contain_text("Comments are closed.")
+    expect(page.locator("#parley form")).to_have_count(0)
     expect(page.get_by_role("button", name="Post Comment")).to_have_count(0)
     expect(article(page, a["id"]).get_by_role("button", name="Reply")).to_have_count(0)
     expect(article(page, a["id"]).get_by_role("button", name=re.compile("^Like"))).to_be_visible()
@@ -608,6 +701,7 @@ def test_demo_blog_post_embeds_the_widget(page: Page, servers: Servers, console:
     expect(page.locator("h1")).to_have_text("Feel-Good News Out of Ukraine")
     expect(page.locator("main")).to_contain_text("FILED UNDER")
     expect(page.locator("main")).to_contain_text("About James Joyner")
+    page.locator("#parley").scroll_into_view_if_needed()
     expect(heading(page)).to_have_text("No comments yet")
     expect(page.locator("[data-parley-count]")).to_have_text("No comments yet")
     expect(page.locator("#parley h3")).to_have_text("Speak Your Mind")

@@ -3,7 +3,7 @@
 // textContent; the only HTML ever inserted is the server-sanitized comment body (c.html).
 import css from './style.css'
 import en from './i18n/en.json'
-import { h, avatar, store, newKey } from './dom.js'
+import { h, store, newKey } from './dom.js'
 
 // Captured synchronously: currentScript is null once this first run is over.
 const S = document.currentScript
@@ -14,6 +14,7 @@ const base = S ? new URL('.', S.src).href.replace(/\/$/, '') : ''
 const site = cfg.site
 const uri = cfg.uri || location.pathname
 const LANGS = /^(uk|de|fr|es)$/
+const SORTS = ['oldest', 'newest', 'top']
 let lang = (cfg.lang || D.documentElement.lang || 'en').slice(0, 2).toLowerCase()
 let t = en
 
@@ -58,50 +59,74 @@ const qs = (o) => new URLSearchParams({ site, uri, ...o })
 function counts() {
   const els = [...D.querySelectorAll('[data-parley-count]')]
   const uris = [...new Set(els.map((e) => e.dataset.parleyCount))]
-  for (let i = 0; i < uris.length; i += 100) {
-    const p = new URLSearchParams({ site })
-    uris.slice(i, i + 100).forEach((u) => p.append('uri', u))
-    api('counts?' + p).then(
-      (j) =>
-        els.forEach((e) => {
-          const n = j.counts[e.dataset.parleyCount]
-          if (n != null) e.textContent = label(n)
-        }),
+  for (let i = 0; i < uris.length; i += 100)
+    api('counts?' + new URLSearchParams([['site', site], ...uris.slice(i, i + 100).map((u) => ['uri', u])])).then(
+      (j) => els.forEach((e) => (e.textContent = label(j.counts[e.dataset.parleyCount] ?? 0))),
       () => {},
     )
-  }
+  return els
 }
 
-function thread(first) {
-  let host = D.getElementById('parley')
+function thread(host) {
   if (!host) S.after((host = h('div', { id: 'parley' })))
-  if (!host.dataset.theme) host.dataset.theme = cfg.theme || 'auto'
+  const opt = { ...cfg, ...host.dataset }
+  const nested = opt.layout == 'nested'
+  // A thread rendered at build time (GET /api/v1/comments.html) is taken over, not fetched again.
+  const fr = host.querySelector('[data-parley]')
   const root = host.attachShadow({ mode: 'open' })
   root.append(h('style', { text: css }))
 
-  const byId = {} // id -> {c, li, art, body, kids, lvl, rb, rc}
+  // "auto" follows the page itself: the first opaque background behind #parley, else the
+  // canvas, which is dark only when the page's color-scheme allows dark and the reader wants it.
+  const dark = matchMedia('(prefers-color-scheme:dark)')
+  const scheme = () => {
+    if (opt.theme == 'dark' || opt.theme == 'light') return opt.theme
+    for (let e = host; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor.match(/[\d.]+/g)
+      if (c && c[3] != 0) return c[0] * 0.3 + c[1] * 0.59 + c[2] * 0.11 < 128 ? 'dark' : 'light'
+    }
+    const cs = getComputedStyle(D.documentElement).colorScheme
+    return /dark/.test(cs) && (!/light/.test(cs) || dark.matches) ? 'dark' : 'light'
+  }
+  const paintScheme = () => (host.dataset.scheme = scheme())
+  dark.onchange = paintScheme
+  paintScheme()
+
+  let byId = {} // id -> {c, p, li, art, lvl, kids, rb}
   const mineKey = 'mine:' + site + uri
   const mine = store(mineKey) || {}
   const saveMine = () => store(mineKey, mine)
   const liked = store('liked') || []
-  const timers = []
+  let sort = store('sort') || 'oldest'
   let count = 0
   let next = null
   let locked = false
-  let parent = null // the comment the form answers
-  let draft
-  let busy
+  let oops
 
-  const head = h('h2', { id: 'ph' })
+  const head = h('h2', { id: 'ph', tabindex: -1 })
   const list = h('ol')
   const more = h('button', { type: 'button', hidden: true, text: t.more, onclick: () => page(next) })
   const home = h('div')
-  const status = h('p', { role: 'status', class: 's' })
-  root.append(h('section', { lang, 'aria-labelledby': 'ph' }, head, list, more, home))
+  const status = h('p', { role: 'status' })
+  const skip = h('button', { type: 'button', class: 'v', text: t.skip, onclick: () => top.F.text.focus() })
+  const pick = h(
+    'select',
+    { 'aria-label': t.sort, onchange: () => store('sort', (sort = pick.value)) || reload() },
+    ...SORTS.map((s, i) => h('option', { value: s, text: t.sorts[i] })),
+  )
+  pick.value = sort
+  root.append(
+    h('section', { lang, 'aria-labelledby': 'ph' }, skip, h('div', { class: 't' }, head, pick), list, more, status, home),
+  )
   const say = (m) => (status.textContent = m || '')
+  // Errors look different from news: their own colour, an icon, and role="alert".
+  const fail = (at, e) => {
+    oops && oops.remove()
+    if (e) at.append((oops = h('p', { role: 'alert', class: 'e', text: e.message })))
+  }
 
   const setCount = (n) => {
-    head.textContent = label((count = Math.max(n, 0)))
+    head.textContent = label((count = n))
     D.querySelectorAll('[data-parley-count]').forEach((e) => {
       if (e.dataset.parleyCount == uri) e.textContent = head.textContent
     })
@@ -123,33 +148,63 @@ function thread(first) {
   const permalink = (id, cls, ...kids) =>
     h('a', { href: '#comment-' + id, class: cls, onclick: () => jump(id, 1) }, ...kids)
 
-  // Visible text and accessible name agree: "♥ Like 3" reads as "Like 3".
-  const setLike = (b, n) => b.replaceChildren(h('span', { 'aria-hidden': 'true', text: '♥' }), ` ${t.like} ${n}`)
-
-  function body(r) {
+  // One comment's article, rebuilt whenever the comment changes (edit, delete, renumbering).
+  function paint(r) {
     const c = r.c
-    r.body.textContent = ''
-    if (c.deleted) r.body.append(h('p', { class: 'x', text: t.deleted }))
-    else r.body.innerHTML = c.html // server-sanitized: the one place HTML goes in
-    if (c.status == 'pending') r.body.append(h('p', { class: 'x', text: t.pending }))
-  }
-
-  function render(c) {
-    if (byId[c.id]) return
-    const p = c.parent && byId[c.parent]
-    const lvl = p ? Math.min(p.lvl + 1, 3) : 1
-    const flat = p && p.lvl == 3 // too deep: a sibling of its parent, with "@Parent:"
-    const r = (byId[c.id] = { c, lvl })
     const own = mine[c.id]
+    const ok = !c.deleted && c.status == 'approved'
     const web = c.website && /^https?:\/\//i.test(c.website) ? c.website : null
-    r.art = h(
+    const p = r.p
+    const body = (r.b = h('div', { class: 'b' }))
+    if (c.deleted) body.append(h('p', { class: 'x', text: t.deleted }))
+    else body.innerHTML = c.html // server-sanitized: the one place HTML goes in
+    if (c.status == 'pending') body.append(h('p', { class: 'x', text: t.pending }))
+    const on = liked.includes(c.id)
+    const foot = h(
+      'footer',
+      {},
+      ok && !locked
+        ? (r.rb = h('button', { type: 'button',
+            text: t.reply,
+            'aria-label': fmt(t.replyTo, c.author),
+            onclick: () => reply.place(c.id),
+          }))
+        : null,
+      ok
+        ? h(
+            'button',
+            {
+              type: 'button',
+              'aria-pressed': on + '',
+              'aria-label': fmt(t.like, c.author) + ', ' + c.likes,
+              onclick: () =>
+                api('comments/' + c.id + '/likes', { method: on ? 'DELETE' : 'POST', body: {} }).then((j) => {
+                  on ? liked.splice(liked.indexOf(c.id), 1) : liked.push(c.id)
+                  store('liked', liked)
+                  c.likes = j.likes
+                  paint(r)
+                  r.art.querySelector('[aria-pressed]').focus()
+                }, (e) => fail(r.art, e)),
+            },
+            c.likes ? ' ' + c.likes : null,
+          )
+        : null,
+    )
+    // Edit and Delete on the reader's own comments (pending too) while their token is valid.
+    if (!c.deleted && own && own.u > Date.now()) {
+      foot.append(
+        h('button', { type: 'button', text: t.edit, onclick: () => edit(r, own) }),
+        h('button', { type: 'button', text: t.delete, onclick: () => remove(r, own) }),
+      )
+      setTimeout(() => paint(r), own.u - Date.now())
+    }
+    const a = h(
       'article',
-      { tabindex: -1 },
+      { tabindex: -1, class: r.art && r.art.className },
       h(
         'header',
         {},
-        avatar(c.avatar || ''),
-        c.number && c.status == 'approved' ? h('span', { class: 'n', text: c.number + '.' }) : null,
+        c.number && ok ? h('span', { class: 'n', text: c.number + '.' }) : null,
         c.deleted
           ? null
           : h(
@@ -170,254 +225,235 @@ function thread(first) {
         ),
         c.edited ? h('span', { class: 'x', text: t.edited }) : null,
       ),
-      flat ? h('p', {}, permalink(p.c.id, null, '@' + (p.c.author || '…') + ':')) : null,
-      (r.body = h('div', { class: 'b' })),
+      // The seed's "@JKB:" on every reply (flat), or where nesting stops (nested).
+      c.parent && (!nested || (p && p.lvl > 2))
+        ? h('p', {}, permalink(c.parent, null, '@' + ((p && p.c.author) || '…') + ':'))
+        : null,
+      body,
+      foot,
     )
-    body(r)
-    const foot = h('footer')
-    if (!c.deleted && c.status == 'approved') {
-      if (!locked)
-        foot.append((r.rb = h('button', { type: 'button', text: t.reply, onclick: () => place(c.id) })))
-      const lb = h('button', {
-        type: 'button',
-        'aria-pressed': liked.includes(c.id) + '',
-        onclick: () =>
-          api('comments/' + c.id + '/likes', { method: 'POST', body: {} }).then((j) => {
-            setLike(lb, j.likes)
-            lb.setAttribute('aria-pressed', 'true')
-            if (!liked.includes(c.id)) liked.push(c.id), store('liked', liked.slice(-500))
-          }, (e) => say(e.message)),
-      })
-      setLike(lb, c.likes)
-      foot.append(lb, (r.rc = h('span', { class: 'm' })))
-    }
-    // Pending comments too: their author may still fix or withdraw them.
-    if (!c.deleted && own && own.u > Date.now()) tools(r, own, foot)
-    if (foot.firstChild) r.art.append(foot)
-    r.li = h('li', { id: 'comment-' + c.id }, r.art)
-    replies(r)
-    if (!p) list.append(r.li)
-    else if (flat) p.li.parentNode.append(r.li)
+    r.art ? r.art.replaceWith(a) : r.li.prepend(a)
+    r.art = a
+  }
+
+  function render(c, first) {
+    if (byId[c.id]) return
+    const p = byId[c.parent]
+    const r = (byId[c.id] = { c, p, lvl: nested && p ? Math.min(p.lvl + 1, 3) : 1 })
+    r.li = h('li', { id: 'comment-' + c.id })
+    paint(r)
+    if (r.lvl < 2) first ? list.prepend(r.li) : list.append(r.li)
+    else if (p.lvl > 2) p.li.parentNode.append(r.li)
     else (p.kids || p.li.appendChild((p.kids = h('ol')))).append(r.li)
     return r
   }
-  const replies = (r) => r.rc && (r.rc.textContent = r.c.replies ? plural(t.replies, r.c.replies) : '')
-
-  // Edit and Delete for the reader's own comments, while their token is valid.
-  function tools(r, own, foot) {
-    const left = h('span', { class: 'm' })
-    const box = h(
-      'span',
-      {},
-      h('button', { type: 'button', text: t.edit, onclick: () => edit(r, own) }),
-      ' ',
-      h('button', { type: 'button', text: t.delete, onclick: () => remove(r, own) }),
-      ' ',
-      left,
-    )
-    foot.append(box)
-    timers.push({ u: own.u, left, box })
-    tick()
-  }
-  function tick() {
-    for (const x of timers) {
-      const ms = x.u - Date.now()
-      if (ms > 0) x.left.textContent = fmt(t.left, Math.ceil(ms / 6e4))
-      else x.box.remove()
-    }
-  }
-  setInterval(tick, 2e4)
 
   function edit(r, own) {
     const ta = h('textarea', { 'aria-label': t.text, rows: 5, maxlength: 10000 })
     ta.value = own.x || ''
-    const done = () => {
-      box.remove()
-      r.body.hidden = false
-    }
+    const done = () => paint(r)
     const box = h(
       'div',
       {},
       ta,
-      h('button', {
-        type: 'button',
+      h('button', { type: 'button',
         class: 'p',
         text: t.save,
         onclick: () =>
           api('comments/' + r.c.id, { method: 'PATCH', body: { text: ta.value.trim() } }, own.t).then(
             (j) => {
               own.x = ta.value.trim()
-              own.c = r.c = j.comment
+              own.c = r.c = { ...j.comment, number: r.c.number }
               saveMine()
-              body(r)
-              done()
+              paint(r)
+              r.art.focus()
               say(t.saved)
             },
-            (e) => say(e.message),
+            (e) => fail(box, e),
           ),
       }),
-      ' ',
       h('button', { type: 'button', text: t.cancel, onclick: done }),
     )
-    r.body.hidden = true
-    r.body.after(box)
+    r.b.replaceWith(box)
     ta.focus()
   }
 
   function remove(r, own) {
     if (!confirm(t.confirm)) return
-    api('comments/' + r.c.id + '?' + qs({}), { method: 'DELETE' }, own.t).then(() => {
-      delete mine[r.c.id]
+    const c = r.c
+    api('comments/' + c.id + '?' + qs({}), { method: 'DELETE' }, own.t).then(() => {
+      delete mine[c.id]
       saveMine()
-      if (r.li.contains(form)) place(null)
-      if (r.kids || r.c.replies) {
-        r.c = { ...r.c, deleted: true }
-        body(r)
-        r.art.querySelector('footer')?.remove()
+      if (r.li.contains(reply.form)) reply.place()
+      if (c.replies) {
+        r.c = { ...c, deleted: true, number: null }
+        paint(r)
       } else {
         r.li.remove()
-        delete byId[r.c.id]
+        delete byId[c.id]
       }
-      if (r.c.status == 'approved') setCount(count - 1)
+      if (r.p) r.p.c.replies--
+      if (c.status == 'approved' && c.number) {
+        setCount(count - 1)
+        // Numbers count the visible comments: the later ones move up by one.
+        for (const i in byId) if (byId[i].c.number > c.number) byId[i].c.number--, paint(byId[i])
+      }
+      ;(r.p ? r.p.art : head).focus()
       say(t.removed)
-    }, (e) => say(e.message))
+    }, (e) => fail(r.art, e))
   }
 
-  // The "Speak Your Mind" form: one form that moves under the comment being answered.
-  const F = {}
-  const E = {}
-  const field = (name, text, tag, type, req, max, auto, note) => {
-    const id = 'pf-' + name
-    F[name] = h(tag, {
-      id,
-      name,
-      type,
-      required: req,
-      maxlength: max,
-      autocomplete: auto,
-      rows: tag == 'textarea' ? 7 : null,
-      'aria-describedby': id + 'e',
-    })
-    return h(
-      'p',
-      {},
-      h('label', { for: id }, text, req ? h('span', { 'aria-hidden': 'true', text: ' *' }) : null, note ? ' ' + note : null),
-      F[name],
-      (E[name] = h('span', { id: id + 'e', class: 'e' })),
-    )
-  }
-  const title = h('h3', { id: 'pft', text: t.speak })
-  const cancel = h('button', { type: 'button', hidden: true, text: t.cancel, onclick: () => place(null, 1) })
-  const remember = h('input', { type: 'checkbox' })
-  const notify = h('input', { type: 'checkbox' })
-  const form = h(
-    'form',
-    { novalidate: true, 'aria-labelledby': 'pft', onsubmit: submit },
-    title,
-    field('author', t.name, 'input', 'text', 1, 80, 'name'),
-    field('email', t.email, 'input', 'email', 1, 254, 'email', t.private),
-    field('website', t.website, 'input', 'url', 0, 200, 'url'),
-    field('text', t.text, 'textarea', null, 1, 10000),
-    h('p', { class: 'h', 'aria-hidden': 'true' }, h('label', {}, t.hp, (F.hp = h('input', { name: 'hp', tabindex: -1, autocomplete: 'off' })))),
-    h('p', { class: 'r' }, h('label', {}, notify, t.notify)),
-    h('p', { class: 'r' }, h('label', {}, remember, t.remember)),
-    h('p', {}, h('button', { class: 'p', text: t.post }), ' ', cancel),
-    status,
-  )
-  const me = store('me')
-  if (me) {
-    remember.checked = true
-    for (const k of ['author', 'email', 'website']) F[k].value = me[k] || ''
-  }
-  const draftKey = () => 'draft:' + site + uri + '#' + (parent || '')
-  F.text.oninput = () => {
-    draft.x = F.text.value
-    store(draftKey(), draft)
-  }
-
-  function place(id, back) {
-    const old = parent && byId[parent]
-    const p = id && byId[id]
-    parent = p ? id : null
-    p ? p.art.after(form) : home.append(form)
-    title.textContent = p ? fmt(t.replyTo, p.c.author) : t.speak
-    cancel.hidden = !p
-    draft = store(draftKey()) || { k: newKey() }
-    F.text.value = draft.x || ''
-    errors({})
-    if (p) (F.author.value ? F.text : F.author).focus()
-    if (back && old && old.rb) old.rb.focus()
-  }
-
-  function errors(fields) {
-    let first
-    for (const k in E) {
-      E[k].textContent = fields[k] || ''
-      F[k].setAttribute('aria-invalid', !!fields[k])
-      if (fields[k] && !first) (first = F[k]).focus()
-    }
-    return first
-  }
-
-  async function submit(ev) {
-    ev.preventDefault()
-    if (busy) return
-    const v = {}
-    for (const k in F) v[k] = F[k].value.trim()
-    const bad = {}
-    for (const k of ['author', 'email', 'text']) if (!v[k]) bad[k] = t.required
-    if (v.email && !/^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$/.test(v.email)) bad.email = t.badEmail
-    if (v.website && !/^https?:\/\/\S+$/i.test(v.website)) bad.website = t.badUrl
-    if (errors(bad)) return say(t.fix)
-    busy = 1
-    say(t.sending)
-    try {
-      const j = await api('comments', {
-        method: 'POST',
-        body: {
-          title: cfg.title || D.title,
-          parent: parent || undefined,
-          author: v.author,
-          email: v.email,
-          website: v.website || undefined,
-          text: v.text,
-          key: draft.k,
-          hp: F.hp.value,
-          notify: notify.checked,
-        },
+  // The "Speak Your Mind" form. The top-level one stays under the thread; a second one moves
+  // under the comment being answered, so neither draft leaves the screen.
+  function Form(pre, sub) {
+    const F = {}
+    const E = {}
+    let parent = null
+    let draft
+    let busy
+    const field = (name, text, tag, type, req, max, auto, note) => {
+      const id = pre + name
+      F[name] = h(tag, {
+        id,
+        name,
+        type,
+        required: req,
+        maxlength: max,
+        autocomplete: auto,
+        rows: tag == 'textarea' ? 7 : null,
+        'aria-describedby': id + 'e',
       })
-      store('me', remember.checked ? { author: v.author, email: v.email, website: v.website } : null)
-      const c = j.comment
-      if (c.status == 'approved') c.number ||= count + 1
-      mine[c.id] = { t: j.token, u: Date.parse(j.editable_until), x: v.text, c }
-      saveMine()
-      store(draftKey(), null)
-      notify.checked = false
-      const pr = parent && byId[parent]
-      place(null)
-      render(c)
-      if (c.status == 'approved') {
-        setCount(count + 1)
-        if (pr) pr.c.replies++, replies(pr)
-      }
-      jump(c.id)
-      say(j.code == 202 ? t.pending : t.posted)
-    } catch (e) {
-      errors(e.fields || {})
-      say(e.message)
+      return h(
+        'p',
+        {},
+        h('label', { for: id }, text, req ? h('span', { 'aria-hidden': 'true', text: ' *' }) : null, note ? ' ' + note : null),
+        F[name],
+        (E[name] = h('span', { id: id + 'e', class: 'e' })),
+      )
     }
-    busy = 0
-  }
+    const title = h('h3', { id: pre + 't', text: t.speak })
+    const cancel = h('button', { type: 'button', hidden: !sub, text: t.cancel, onclick: () => place(0, 1) })
+    const remember = h('input', { type: 'checkbox' })
+    // Name, email and website are kept with the draft until a post succeeds, then only when
+    // "Remember me" is ticked.
+    const keep = () =>
+      store('me', { author: F.author.value, email: F.email.value, website: F.website.value, r: remember.checked })
+    const form = h(
+      'form',
+      {
+        novalidate: true,
+        'aria-labelledby': pre + 't',
+        onsubmit: submit,
+        oninput: () => {
+          draft.x = F.text.value
+          store(draftKey(), draft)
+          keep()
+        },
+        onkeydown: (e) => {
+          if (e.key == 'Escape' && parent) place(0, 1)
+          if (e.key == 'Enter' && (e.ctrlKey || e.metaKey)) form.requestSubmit()
+        },
+      },
+      title,
+      field('author', t.name, 'input', 'text', 1, 80, 'name'),
+      field('email', t.email, 'input', 'email', 1, 254, 'email', t.private),
+      field('website', t.website, 'input', 'url', 0, 200, 'url'),
+      field('text', t.text, 'textarea', null, 1, 10000),
+      h('p', { class: 'v', 'aria-hidden': 'true' }, h('label', {}, t.hp, (F.hp = h('input', { name: 'hp', tabindex: -1, autocomplete: 'off' })))),
+      h('p', { class: 'r' }, h('label', {}, remember, t.remember)),
+      h('p', {}, h('button', { class: 'p', text: t.post }), ' ', cancel),
+    )
+    const draftKey = () => 'draft:' + site + uri + '#' + (parent || '')
 
-  async function page(after) {
+    function place(id, back) {
+      const old = byId[parent]
+      const p = byId[id]
+      parent = p ? id : null
+      p ? p.art.after(form) : sub ? form.remove() : home.append(form)
+      if (sub) title.textContent = p ? fmt(t.replyTo, p.c.author) : ''
+      draft = store(draftKey()) || { k: newKey() }
+      const me = store('me') || {}
+      for (const k of ['author', 'email', 'website']) F[k].value = me[k] || ''
+      remember.checked = !!me.r
+      F.text.value = draft.x || ''
+      errors({})
+      if (p) (F.author.value ? F.text : F.author).focus()
+      if (back && old) old.rb.focus()
+    }
+
+    function errors(fields) {
+      let first
+      for (const k in E) {
+        E[k].textContent = fields[k] || ''
+        F[k].setAttribute('aria-invalid', !!fields[k])
+        if (fields[k] && !first) (first = F[k]).focus()
+      }
+      return first
+    }
+
+    async function submit(ev) {
+      ev.preventDefault()
+      if (busy) return
+      const v = {}
+      for (const k in F) v[k] = F[k].value.trim()
+      const bad = {}
+      for (const k of ['author', 'email', 'text']) if (!v[k]) bad[k] = t.required
+      if (v.email && !/^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$/.test(v.email)) bad.email = t.badEmail
+      if (v.website && !/^https?:\/\/\S+$/i.test(v.website)) bad.website = t.badUrl
+      if (errors(bad)) return fail(form, { message: t.fix })
+      busy = 1
+      fail()
+      say(t.sending)
+      try {
+        const j = await api('comments', {
+          method: 'POST',
+          body: {
+            title: cfg.title || D.title,
+            parent: parent || undefined,
+            author: v.author,
+            email: v.email,
+            website: v.website || undefined,
+            text: v.text,
+            key: draft.k,
+            hp: v.hp,
+          },
+        })
+        if (!remember.checked) store('me', null)
+        const c = j.comment
+        if (c.status == 'approved') c.number ||= count + 1
+        mine[c.id] = { t: j.token, u: Date.parse(j.editable_until), x: v.text, c }
+        saveMine()
+        store(draftKey(), null)
+        const pr = byId[parent]
+        place()
+        render(c, sort == 'newest')
+        if (c.status == 'approved') {
+          setCount(count + 1)
+          if (pr) pr.c.replies++
+        }
+        jump(c.id, 1)
+        say(j.code == 202 ? t.pending : t.posted)
+      } catch (e) {
+        errors(e.fields || {})
+        fail(form, { message: e.message + (e.fields ? '' : ' ' + t.kept) })
+        say()
+      }
+      busy = 0
+    }
+    return { form, place, F }
+  }
+  const top = Form('pf-')
+  const reply = Form('pr-', 1)
+
+  async function page(after, j) {
     try {
-      const j = await (after ? api('comments?' + qs({ limit: 50, after })) : first)
+      j ||= await api('comments?' + qs({ limit: 50, sort, ...(after && { after }) }))
       if (!after) {
         locked = j.thread.locked
         setCount(j.thread.count)
-        if (locked) form.replaceChildren(status, t.closed)
+        if (locked) home.replaceChildren(h('p', { text: t.closed })), (skip.hidden = true)
       }
-      j.comments.forEach(render)
+      j.comments.forEach((c) => render(c))
       // Keyboard users land on the first comment that "Load more" brought in.
       if (after && j.comments[0]) byId[j.comments[0].id].art.focus()
       next = j.next
@@ -426,25 +462,46 @@ function thread(first) {
       if (!next) for (const id in mine) render(mine[id].c)
     } catch (e) {
       if (!after) setCount(0)
-      say(e.message)
+      fail(list, e)
     }
+  }
+  const reload = () => {
+    byId = {}
+    list.textContent = ''
+    reply.place()
+    page()
   }
 
   for (const id in mine) if (mine[id].u + 864e5 < Date.now()) delete mine[id]
   saveMine()
-  place(null)
-  page().then(fromHash)
+  top.place()
+  // The taken-over fragment: its thread, its comments and each body's sanitized HTML.
+  const taken = (j) => {
+    j.comments = [...fr.querySelectorAll('[data-c]')].map((e) => ({
+      ...JSON.parse(e.dataset.c),
+      html: e.querySelector('[itemprop=text]').innerHTML,
+    }))
+    fr.remove()
+    return j
+  }
+  // Lazy: the thread is read when #parley nears the viewport, or at once for a permalink.
+  const go = () => {
+    io.disconnect()
+    paintScheme()
+    const j = fr && JSON.parse(fr.dataset.parley)
+    page(0, j && j.sort == sort && taken(j)).then(fromHash)
+  }
+  const io = new IntersectionObserver((es) => es[0].isIntersecting && go(), { rootMargin: '800px' })
+  ;/^#comment-/.test(location.hash) ? go() : io.observe(host)
 }
 
-if (site) {
-  // The thread request starts at once; the page and the language load meanwhile.
-  const first = api('comments?' + qs({ limit: 50 }))
-  first.catch(() => {})
+if (site)
   Promise.all([
     loadLang(),
     new Promise((ok) => (D.readyState == 'loading' ? D.addEventListener('DOMContentLoaded', ok) : ok())),
   ]).then(() => {
-    counts()
-    thread(first)
+    // An index page (count links, none of them for this page, no #parley) gets counts only.
+    const host = D.getElementById('parley')
+    const els = counts()
+    if (host || !els.length || els.some((e) => e.dataset.parleyCount == uri)) thread(host)
   })
-}

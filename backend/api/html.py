@@ -1,0 +1,116 @@
+"""The server-rendered thread: `GET /api/v1/comments.html`, for build-time inclusion by static
+site generators and for readers and crawlers without JavaScript.
+
+The fragment has the widget's structure and words ("1.", "Name says:", "@Parent:"), schema.org
+`Comment` microdata, and no script. The widget takes it over when it finds it in `#parley`:
+the root's `data-parley` carries the thread, each comment's `data-c` its public shape without
+the body, which is read back from the comment's `itemprop="text"` element.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from html import escape
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend.api.comments import READ_CACHE_CONTROL, etag_of
+from backend.api.context import context, run_in_threadpool
+from backend.api.http import read_params
+from backend.api.schemas import CommentOut, HtmlParams, ThreadOut
+from backend.domain.models import Comment, Thread
+
+SCHEMA = "https://schema.org/"
+
+
+def _attr(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _date(when: datetime) -> str:
+    return f"{when:%B} {when.day}, {when.year} at {when:%H:%M} UTC"
+
+
+def _count(n: int) -> str:
+    return "No comments yet" if n == 0 else f"{n} Comment" if n == 1 else f"{n} Comments"
+
+
+def render_comment(number: int | None, comment: Comment, authors: dict[str, str]) -> str:
+    out = CommentOut.of(comment, number)
+    data = out.model_dump(mode="json", exclude={"html"})
+    cid = _attr(out.id)
+    parts = [
+        f'<li id="comment-{cid}" itemprop="comment" itemscope itemtype="{SCHEMA}Comment"'
+        f" data-c='{_attr(json.dumps(data, separators=(',', ':')))}'><article><header>"
+    ]
+    if out.deleted:
+        created = _attr(data["created"])
+        parts.append(f'<a class="d" href="#comment-{cid}"><time datetime="{created}">')
+        parts.append(f"{_date(out.created)}</time></a></header>")
+        parts.append('<p class="x">This comment was deleted.</p><div itemprop="text"></div>')
+        return "".join(parts) + "</article></li>"
+    if number is not None:
+        parts.append(f'<span class="n">{number}.</span> ')
+    name = f'<span itemprop="name">{escape(out.author)}</span>'
+    if out.website:
+        href = _attr(out.website)
+        name = f'<a itemprop="url" href="{href}" rel="nofollow ugc noopener">{name}</a>'
+    parts.append(
+        f'<span itemprop="author" itemscope itemtype="{SCHEMA}Person" class="a">{name}</span>'
+        f' says: <a class="d" href="#comment-{cid}"><time itemprop="dateCreated"'
+        f' datetime="{_attr(data["created"])}">{_date(out.created)}</time></a>'
+    )
+    if out.edited:
+        parts.append(' <span class="x">(edited)</span>')
+    parts.append("</header>")
+    if out.parent:
+        parent = _attr(out.parent)
+        who = escape(authors.get(out.parent) or "…")
+        parts.append(
+            f'<p><a href="#comment-{parent}">@{who}:</a></p>'
+            f'<link itemprop="parentItem" href="#comment-{parent}">'
+        )
+    parts.append(f'<div class="b" itemprop="text">{out.html}</div>')  # sanitized when stored
+    parts.append(
+        f'<footer><meta itemprop="upvoteCount" content="{out.likes}">'
+        f'<span aria-label="{out.likes} likes">♥ {out.likes}</span></footer>'
+    )
+    return "".join(parts) + "</article></li>"
+
+
+def render_thread(
+    uri: str, thread: Thread | None, comments: list[tuple[int | None, Comment]], sort: str
+) -> str:
+    out = ThreadOut.of(uri, thread)
+    state = {"thread": out.model_dump(mode="json"), "next": None, "sort": sort}
+    authors = {c.id: c.author for _, c in comments}
+    head = [
+        f'<section class="parley-thread" itemscope itemtype="{SCHEMA}CreativeWork"'
+        f" data-parley='{_attr(json.dumps(state, separators=(',', ':')))}'>",
+        f'<meta itemprop="commentCount" content="{out.count}">',
+    ]
+    if out.title:
+        head.append(f'<meta itemprop="name" content="{_attr(out.title)}">')
+    head.append(f"<h2>{_count(out.count)}</h2><ol>")
+    body = [render_comment(number, comment, authors) for number, comment in comments]
+    tail = "</ol><p>Comments are closed.</p>" if out.locked else "</ol>"
+    return "".join(head + body) + tail + "</section>\n"
+
+
+# GET /api/v1/comments.html
+async def thread_html(request: Request) -> Response:
+    ctx = context(request)
+    params = read_params(request, HtmlParams)
+    thread, comments = await run_in_threadpool(ctx.comments.read_all, params.site, params.uri)
+    if params.sort == "newest":
+        comments.reverse()
+    elif params.sort == "top":
+        comments.sort(key=lambda nc: (-nc[1].likes, nc[1].id))
+    body = render_thread(params.uri, thread, comments, params.sort).encode()
+    etag = etag_of(body)
+    headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, 200, headers, "text/html; charset=utf-8")

@@ -1,0 +1,32 @@
+"""Moving comments in and out: one reader module per source format, a shared pipeline
+(`pipeline.py`) that writes through the store's bulk methods, and `export.py`.
+
+Readers are imported by name only when asked for: none of this is loaded by the app.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from backend.migrate.records import Record
+
+FORMATS = ("wordpress", "disqus", "isso", "remark42", "commento", "parley")
+
+
+class Reader(Protocol):
+    def check(self) -> list[str]:
+        """Read the whole file once without keeping it: raise SourceError (naming the line)
+        when it cannot be imported; return what was repaired to read it."""
+
+    def records(self) -> Iterator[Record]: ...
+
+
+def reader(fmt: str, path: Path) -> Reader:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    module = importlib.import_module(f"backend.migrate.{fmt}")
+    made: Reader = module.Reader(path)
+    return made

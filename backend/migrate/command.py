@@ -1,0 +1,152 @@
+"""`parley import` and `parley export`: the steps, the messages, the exit codes.
+
+An import reads the file whole once before writing anything (a damaged file writes nothing),
+then again to write, then recounts the file's threads. The summary is the last line printed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from backend.domain import errors
+from backend.domain.tokens import Signer
+from backend.migrate import reader
+from backend.migrate.fields import UriMap
+from backend.migrate.pipeline import Importer, Summary
+from backend.migrate.progress import phase
+from backend.migrate.records import Record, SourceError
+from backend.settings import Settings
+from backend.store.base import Store
+
+
+def open_store(settings: Settings) -> Store:
+    from backend.store import open_store as open_configured
+
+    store = open_configured(settings)
+    if settings.store.scheme == "sqlite":  # a DynamoDB table is made by init-table or deploy
+        store.setup()
+    return store
+
+
+def run_import(
+    settings: Settings,
+    fmt: str,
+    path: Path,
+    site: str,
+    *,
+    dry_run: bool = False,
+    include_pings: bool = False,
+    maps: list[str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    store: Store | None = None,
+) -> int:
+    """Import `path` into `site`; `store` (else the configured one) is left open."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if site not in settings.sites:
+        print(f"parley import: no site named {site!r} is configured (PARLEY_SITES)", file=err)
+        return 2
+    try:
+        uri_map = UriMap.parse(maps or [])
+    except ValueError as exc:
+        print(f"parley import: {exc}", file=err)
+        return 2
+    if not path.is_file():
+        print(f"parley import: {path}: no such file", file=err)
+        return 2
+    signer = Signer(settings.secret_keys)
+    source = reader(fmt, path)
+
+    def importer(store: Store | None) -> Importer:
+        return Importer(fmt, site, store, signer, uri_map=uri_map, include_pings=include_pings)
+
+    try:
+        repairs = source.check()
+        check = importer(None)
+        with phase("reading", None, err) as tick:
+            check.progress = tick
+            summary = check.run(source.records())
+        if not dry_run:
+            summary = _write(settings, store, importer, source.records, summary.comments, err)
+    except SourceError as exc:
+        print(f"parley import: {path.name}: {exc}", file=err)
+        return 1
+    except errors.StoreUnavailable as exc:
+        print(
+            f"parley import: the store failed ({exc}). What was written is kept; run the same "
+            "import again to complete it (nothing is added twice).",
+            file=err,
+        )
+        return 1
+    _report(summary, repairs, out)
+    return 0
+
+
+def _write(
+    settings: Settings,
+    given: Store | None,
+    importer: Callable[[Store | None], Importer],
+    records: Callable[[], Iterator[Record]],
+    total: int,
+    err: TextIO,
+) -> Summary:
+    store = given or open_store(settings)
+    try:
+        writer = importer(store)
+        with phase("importing", total, err) as tick:
+            writer.progress = tick
+            summary: Summary = writer.run(records())
+        with phase("counting", summary.threads, err) as tick:
+            writer.recount(tick)
+        return summary
+    finally:
+        if given is None:
+            store.close()
+
+
+def _report(summary: Summary, repairs: list[str], out: TextIO) -> None:
+    for repair in repairs:
+        print(f"repaired: {repair}", file=out)
+    for note, n in summary.notes.most_common():
+        print(f"note: {n:,} {note}", file=out)
+    print(summary.line(), file=out)
+
+
+def run_export(
+    settings: Settings,
+    site: str,
+    output: str | None,
+    *,
+    err: TextIO | None = None,
+    store: Store | None = None,
+) -> int:
+    err = err or sys.stderr
+    from backend.migrate.export import export
+
+    if site not in settings.sites:
+        print(f"parley export: no site named {site!r} is configured (PARLEY_SITES)", file=err)
+        return 2
+    given = store
+    store = given or open_store(settings)
+    now = datetime.now(UTC)
+    try:
+        if output is None or output == "-":
+            threads, comments = export(store, site, sys.stdout, now)
+        else:
+            partial = Path(output + ".partial")
+            with partial.open("w", encoding="utf-8") as stream:
+                threads, comments = export(store, site, stream, now)
+            partial.replace(output)  # a failed export never leaves a file that looks whole
+    except errors.StoreUnavailable as exc:
+        print(f"parley export: the store failed ({exc}); nothing was written", file=err)
+        return 1
+    finally:
+        if given is None:
+            store.close()
+    print(f"exported site {site!r}: {threads:,} threads, {comments:,} comments", file=err)
+    return 0

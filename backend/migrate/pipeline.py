@@ -1,0 +1,251 @@
+"""From a reader's records to stored threads and comments, the same for every format.
+
+Ids derive from the source: the millisecond the comment was written and a hash of the format
+and the source's own id, in ULID form. Ordering by id therefore stays chronological, and the
+same file imported twice derives the same ids, which the store then finds present: nothing is
+added twice. Parents are resolved whatever order the file lists comments in. Writes go out in
+batches; at the end every thread of the file is recounted from what is stored, so counts and
+reply counts are exact whatever was there before (and a rerun after a crash completes them).
+
+Nothing here sends mail or fires a webhook, and nothing is written to any outbox: imported
+comments are history, not news.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from backend.domain.identity import avatar_hash, client_hash
+from backend.domain.ids import encode, is_ulid
+from backend.domain.models import Comment, Status, Thread
+from backend.domain.render import sanitize
+from backend.domain.tokens import Signer
+from backend.migrate.fields import UriMap, to_html, uri_of, website
+from backend.migrate.records import Record, Skipped, SourceComment, SourceError, SourceThread
+from backend.store.base import Store
+
+BATCH = 500  # comments per bulk write
+UNDATED = datetime.fromtimestamp(0, UTC)  # a thread the source gives no date
+
+Progress = Callable[[int], None]
+
+
+def derive_id(fmt: str, key: str, created: datetime) -> str:
+    """A ULID-shaped id: the source's millisecond, then 80 bits of hash of its own id."""
+    millis = max(0, int(created.timestamp() * 1000))
+    digest = hashlib.blake2b(f"{fmt}\0{key}".encode(), digest_size=10).digest()
+    return encode((millis << 80) | int.from_bytes(digest, "big"))
+
+
+@dataclass
+class Summary:
+    fmt: str
+    site: str
+    dry_run: bool
+    threads: int = 0
+    new_threads: int = 0
+    comments: int = 0
+    new_comments: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)  # kept, but changed (e.g. re-rooted)
+    repairs: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        order = [s.value for s in (Status.APPROVED, Status.PENDING, Status.SPAM, Status.DELETED)]
+        statuses = ", ".join(f"{self.statuses[s]:,} {s}" for s in order if self.statuses[s])
+        if self.dry_run:
+            head = f"dry run of {self.fmt} into site {self.site!r}, nothing written: "
+            body = f"{self.threads:,} threads, {self.comments:,} comments"
+        else:
+            head = f"imported {self.fmt} into site {self.site!r}: "
+            body = (
+                f"{self.threads:,} threads ({self.new_threads:,} new), "
+                f"{self.comments:,} comments ({self.new_comments:,} new)"
+            )
+        text = head + body + (f" ({statuses})" if statuses else "")
+        skipped = sum(self.skipped.values())
+        reasons = ", ".join(f"{n:,} {why}" for why, n in self.skipped.most_common())
+        return text + (f"; skipped {skipped:,}: {reasons}" if skipped else "; skipped 0")
+
+
+class Importer:
+    """One pass over a reader's records. With `store=None` it checks and counts only."""
+
+    def __init__(
+        self,
+        fmt: str,
+        site: str,
+        store: Store | None,
+        signer: Signer,
+        *,
+        uri_map: UriMap | None = None,
+        include_pings: bool = False,
+        progress: Progress = lambda n: None,
+    ) -> None:
+        self.fmt = fmt
+        self.site = site
+        self.store = store
+        self.signer = signer
+        self.uri_map = uri_map or UriMap()
+        self.include_pings = include_pings
+        self.progress = progress
+        self.summary = Summary(fmt, site, store is None)
+        self._threads: dict[str, Thread] = {}  # source thread key -> the thread it maps to
+        self._placed: dict[str, tuple[str, str]] = {}  # source comment key -> (id, uri)
+        self._dropped: set[str] = set()  # source comment keys skipped
+        self._waiting: dict[str, list[SourceComment]] = {}  # parent key -> its early replies
+        self._uris: dict[str, Thread] = {}  # uri -> thread, for every thread with a comment
+        self._unwritten: list[Thread] = []
+        self._batch: list[Comment] = []
+
+    def run(self, records: Iterable[Record]) -> Summary:
+        for record in records:
+            if isinstance(record, SourceThread):
+                self._thread(record)
+            elif isinstance(record, SourceComment):
+                self._comment(record)
+            else:
+                self._skip(record)
+        for parent, replies in self._waiting.items():
+            self._dropped.add(parent)  # never seen: its replies become top-level comments
+            for reply in replies:
+                self.summary.notes["replies to a comment missing from the file, kept"] += 1
+                self._place(reply, None)
+        self._waiting.clear()
+        self._flush()
+        self.summary.threads = len(self._uris)
+        return self.summary
+
+    def recount(self, progress: Progress = lambda n: None) -> None:
+        """Make every thread of the file exact: count and reply counts from what is stored."""
+        if self.store is None:
+            return
+        for uri in self._uris:
+            self.store.recount(self.site, uri)
+            progress(1)
+
+    # -- records ---------------------------------------------------------------------------------
+
+    def _thread(self, source: SourceThread) -> None:
+        uri = self.uri_map(uri_of(source.url))
+        known = self._uris.get(uri)
+        if known is not None:  # two source threads for one page (Disqus makes these): merge
+            if source.locked and not known.locked:
+                known = self._uris[uri] = replace(known, locked=True)
+            self._threads[source.key] = known
+            return
+        thread = Thread(
+            site=self.site,
+            uri=uri,
+            title=source.title,
+            count=0,
+            locked=source.locked,
+            created=source.created or UNDATED,
+        )
+        self._threads[source.key] = thread
+        if source.locked:  # a closed page stays closed, comments or not
+            self._uris[uri] = thread
+            self._unwritten.append(thread)
+
+    def _comment(self, source: SourceComment) -> None:
+        self.progress(1)
+        if source.thread not in self._threads:
+            self._skip(Skipped(source.key, "in a thread missing from the file"))
+        elif source.ping and not self.include_pings:
+            self._skip(Skipped(source.key, "trackbacks or pingbacks (--include-pings keeps them)"))
+        elif source.key in self._placed:
+            self._skip(Skipped(source.key, "listed twice in the file"))
+        elif source.parent is None:
+            self._place(source, None)
+        elif source.parent in self._placed:
+            parent_id: str | None = self._placed[source.parent][0]
+            if self._placed[source.parent][1] != self._threads[source.thread].uri:
+                self.summary.notes["replies to a comment on another page, kept top-level"] += 1
+                parent_id = None
+            self._place(source, parent_id)
+        elif source.parent in self._dropped:
+            self.summary.notes["replies to a skipped comment, kept top-level"] += 1
+            self._place(source, None)
+        else:
+            self._waiting.setdefault(source.parent, []).append(source)
+
+    def _skip(self, skipped: Skipped) -> None:
+        self.summary.skipped[skipped.reason] += 1
+        self._dropped.add(skipped.key)
+        for reply in self._waiting.pop(skipped.key, []):
+            self.summary.notes["replies to a skipped comment, kept top-level"] += 1
+            self._place(reply, None)
+
+    def _place(self, source: SourceComment, parent: str | None) -> None:
+        comment = self._build(source, parent)
+        self._placed[source.key] = (comment.id, comment.uri)
+        self.summary.comments += 1
+        self.summary.statuses[comment.status.value] += 1
+        if comment.uri not in self._uris:
+            thread = self._threads[source.thread]
+            if thread.created == UNDATED:  # no date of its own: its first comment's
+                thread = replace(thread, created=comment.created)
+            self._uris[comment.uri] = thread
+            self._unwritten.append(thread)
+        self._batch.append(comment)
+        if len(self._batch) >= BATCH:
+            self._flush()
+        for reply in self._waiting.pop(source.key, []):
+            self._place(reply, comment.id)
+
+    def _build(self, source: SourceComment, parent: str | None) -> Comment:
+        thread = self._threads[source.thread]
+        if source.id is not None:  # Parley's own export: the record as it was
+            if not is_ulid(source.id):
+                raise SourceError(f"comment id {source.id!r} is not a Parley id")
+            comment_id = source.id
+        else:
+            comment_id = derive_id(self.fmt, source.key, source.created)
+        # An erased tombstone from Parley's own export has no author: keep it so.
+        author = source.author if source.id else " ".join(source.author.split()) or "Anonymous"
+        email = source.email.strip()
+        # A deleted comment keeps its words (an admin may restore it); readers see a tombstone.
+        html = (
+            sanitize(source.html)
+            if source.html is not None
+            else to_html(source.body, source.markup)
+        )
+        return Comment(
+            site=self.site,
+            uri=thread.uri,
+            id=comment_id,
+            parent=parent,
+            author=author,
+            email=email,
+            website=website(source.website),
+            text=source.body,
+            html=html,
+            status=source.status,
+            created=_millis(source.created),
+            edited=None if source.edited is None else _millis(source.edited),
+            likes=max(0, source.likes),
+            ip_hash=source.ip_hash
+            if source.ip_hash is not None
+            else (client_hash(self.signer, self.site, source.ip) if source.ip else ""),
+            avatar=source.avatar
+            if source.avatar is not None
+            else avatar_hash(self.signer, email, author),
+        )
+
+    def _flush(self) -> None:
+        if self.store is not None and (self._batch or self._unwritten):
+            written = self.store.put_many(self._unwritten, self._batch)
+            self.summary.new_threads += written.threads
+            self.summary.new_comments += written.comments
+        self._unwritten = []
+        self._batch = []
+
+
+def _millis(value: datetime) -> datetime:
+    """Stores keep milliseconds: so does the record, so a dry run shows what is stored."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)

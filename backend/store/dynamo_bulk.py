@@ -1,0 +1,228 @@
+"""The DynamoDB store's bulk side: imports and exports, never on a reader's path.
+
+An import writes with BatchWriteItem (25 items a request), after one BatchGetItem per 100 keys
+has told which items are stored already: BatchWriteItem cannot be conditioned, and a rerun must
+neither add anything nor overwrite a moderator's later decision. UnprocessedItems (DynamoDB
+throttled part of a batch) and throttled requests are retried with jittered backoff, so an
+import run from a laptop against the deployed on-demand table finishes rather than fails.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from backend.domain import errors
+from backend.domain.models import Comment, Status, Thread
+from backend.domain.tally import tally
+from backend.store import dynamo_items as it
+from backend.store import dynamo_writes as w
+from backend.store.base import Written
+from backend.store.dynamo_client import ConditionFailed, backoff, translate
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+WRITE_BATCH = 25  # BatchWriteItem's limit
+GET_BATCH = 100  # BatchGetItem's limit
+ATTEMPTS = 10  # rounds for UnprocessedItems/Keys and throttled requests before giving up
+PARALLEL = 8  # concurrent single-item updates (recounts, author tallies)
+
+Key = tuple[str, str]
+
+
+def _key(item: it.Item) -> Key:
+    return item["pk"]["S"], item["sk"]["S"]
+
+
+def thread_item(t: Thread) -> it.Item:
+    item: it.Item = {
+        **it.thread_key(t.site, t.uri),
+        "site": it.s(t.site),
+        "uri": it.s(t.uri),
+        "created": it.n(it.ms(t.created)),
+        "count": it.n(0),
+    }
+    if t.title:
+        item["title"] = it.s(t.title)
+    if t.locked:
+        item["locked"] = it.b(True)
+    return item
+
+
+class Bulk:
+    """Bulk requests on one table. The client is botocore's, shared with the store."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self.table = table
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    # BatchGetItem per 100 keys, BatchWriteItem per 25 new items, 1 UpdateItem per author.
+    def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
+        items = [thread_item(t) for t in threads] + [it.comment_item(c) for c in comments]
+        stored = self._stored([{"pk": i["pk"], "sk": i["sk"]} for i in items])
+        fresh: dict[Key, it.Item] = {}
+        for item in items:  # the same key twice in one BatchWriteItem is refused: keep one
+            fresh.setdefault(_key(item), item)
+        for key in stored:
+            fresh.pop(key, None)
+        self._write([{"PutRequest": {"Item": item}} for item in fresh.values()])
+        # The authors' tallies of approved comments (first-time moderation), after the
+        # comments: a crash in between leaves an author moderated once more, never trusted
+        # for comments that were not written.
+        new_ids = {_key(i) for i in fresh.values()}
+        authors = Counter(
+            c.email
+            for c in comments
+            if c.status is Status.APPROVED
+            and c.email
+            and _key(it.comment_key(c.site, c.uri, c.id)) in new_ids
+        )
+        site = comments[0].site if comments else ""
+        self._each(
+            [w.author_update(self.table, site, email, n)["Update"] for email, n in authors.items()]
+        )
+        new_threads = sum(1 for t in threads if _key(it.thread_key(t.site, t.uri)) in new_ids)
+        return Written(threads=new_threads, comments=len(new_ids) - new_threads)
+
+    # 1+ Query over the thread's partition, then 1 UpdateItem per comment whose replies changed
+    # and 1 for the thread's count.
+    def recount(self, site: str, uri: str) -> None:
+        rows = [
+            (it.to_comment(item), it.num(item, "replies"))
+            for item in self._partition(site, uri, it.comment_sk(""))
+        ]
+        numbers = tally((c.id, c.parent, c.status) for c, _ in rows)
+        updates = [
+            self._set_number(it.comment_key(site, uri, c.id), "replies", numbers.replies[c.id])
+            for c, stored in rows
+            if numbers.replies[c.id] != stored
+        ]
+        updates.append(self._set_number(it.thread_key(site, uri), "count", numbers.count))
+        self._each(updates)
+
+    def _set_number(self, key: it.Item, name: str, value: int) -> dict[str, Any]:
+        return {
+            "TableName": self.table,
+            "Key": key,
+            "UpdateExpression": "SET #n = :v",
+            "ConditionExpression": "attribute_exists(pk)",  # never create a stray item
+            "ExpressionAttributeNames": {"#n": name},
+            "ExpressionAttributeValues": {":v": it.n(value)},
+        }
+
+    # -- reads (exports) -------------------------------------------------------------------------
+
+    # A paginated Scan, filtered to the site's thread items: an export reads the whole table
+    # once (1 read unit per 8 KB scanned, eventually consistent). Never on a reader's path.
+    def threads(self, site: str) -> Iterator[Thread]:
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "begins_with(pk, :prefix) AND sk = :thread",
+            "ExpressionAttributeValues": {
+                ":prefix": it.s(it.thread_pk(site, "")),
+                ":thread": it.s(it.THREAD_SK),
+            },
+        }
+        while True:
+            out = self._retrying("Scan", lambda: self._client.scan(**params))
+            for item in out.get("Items", []):
+                yield it.to_thread(item)
+            if "LastEvaluatedKey" not in out:
+                return
+            params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    # 1+ Query over the thread's partition, strongly consistent.
+    def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        for item in self._partition(site, uri, it.comment_sk("")):
+            yield it.to_comment(item)
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def _partition(self, site: str, uri: str, lo: str) -> Iterator[it.Item]:
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {
+                ":pk": it.s(it.thread_pk(site, uri)),
+                ":lo": it.s(lo),
+                ":hi": it.s(it.COMMENTS_END),
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            out = self._retrying("Query", lambda: self._client.query(**params))
+            yield from out.get("Items", [])
+            if "LastEvaluatedKey" not in out:
+                return
+            params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def _stored(self, keys: list[it.Item]) -> set[Key]:
+        unique = list({_key(k): k for k in keys}.values())  # BatchGetItem refuses duplicates
+        found: set[Key] = set()
+        for start in range(0, len(unique), GET_BATCH):
+            pending = unique[start : start + GET_BATCH]
+            for attempt in range(ATTEMPTS):
+                request = {self.table: {"Keys": pending, "ProjectionExpression": "pk, sk"}}
+                out = self._retrying(
+                    "BatchGetItem",
+                    lambda r=request: self._client.batch_get_item(RequestItems=r),
+                )
+                found.update(_key(i) for i in out.get("Responses", {}).get(self.table, []))
+                pending = list(out.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", []))
+                if not pending:
+                    break
+                backoff(attempt, base=0.05)
+            else:
+                raise errors.StoreUnavailable(retry_after=5)
+        return found
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), WRITE_BATCH):
+            pending = requests[start : start + WRITE_BATCH]
+            for attempt in range(ATTEMPTS):
+                out = self._retrying(
+                    "BatchWriteItem",
+                    lambda p=pending: self._client.batch_write_item(RequestItems={self.table: p}),
+                )
+                pending = list(out.get("UnprocessedItems", {}).get(self.table, []))
+                if not pending:
+                    break
+                backoff(attempt, base=0.05)  # DynamoDB throttled part of the batch: slow down
+            else:
+                raise errors.StoreUnavailable(retry_after=5)
+
+    def _each(self, updates: list[dict[str, Any]]) -> None:
+        """Single-item UpdateItems, a few at a time (each is independent and idempotent)."""
+
+        def update(params: dict[str, Any]) -> None:
+            # ConditionFailed: the item went away meanwhile (erased): nothing to count.
+            with suppress(ConditionFailed):
+                self._retrying("UpdateItem", lambda: self._client.update_item(**params))
+
+        if len(updates) < 2:
+            for params in updates:
+                update(params)
+            return
+        from concurrent.futures import ThreadPoolExecutor  # not at import: see dynamo.py
+
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            list(pool.map(update, updates))
+
+    def _retrying(self, operation: str, call: Any) -> Any:
+        """One request, tried again with backoff while DynamoDB throttles (an import is a long
+        burst; the client's own three attempts suit a reader's request, not this)."""
+        for attempt in range(ATTEMPTS):
+            try:
+                with translate(operation):
+                    return call()
+            except errors.StoreUnavailable as exc:
+                # A long Retry-After means our fault (no table, bad credentials): stop now.
+                if attempt == ATTEMPTS - 1 or (exc.retry_after or 0) > 2:
+                    raise
+                backoff(attempt, base=0.1)
+        raise AssertionError("unreachable")

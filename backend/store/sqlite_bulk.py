@@ -1,0 +1,89 @@
+"""The SQLite store's bulk side: imports and exports, each batch one transaction.
+
+Kept apart from `sqlite.py`'s per-request writes. Rows are inserted only when absent, so an
+import run twice adds nothing and a moderator's later decision is never overwritten.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from backend.domain.models import Comment, Status, Thread
+from backend.domain.tally import tally
+from backend.store.base import Written
+
+# Keep in step with sqlite.py's _COLUMNS.
+COLUMNS = (
+    "site, uri, id, parent, author, email, website, text, html, status, created, edited, "
+    "likes, replies, ip_hash, avatar"
+)
+PAGE = 500  # threads read per query while walking a site
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def put_many(
+    conn: sqlite3.Connection, threads: Sequence[Thread], comments: Sequence[Comment]
+) -> Written:
+    new_threads = conn.executemany(
+        "INSERT INTO threads (site, uri, title, count, locked, created, stamp) "
+        "VALUES (?, ?, ?, 0, ?, ?, 1) ON CONFLICT (site, uri) DO NOTHING",
+        [(t.site, t.uri, t.title, int(t.locked), _ms(t.created)) for t in threads],
+    ).rowcount
+    new_comments = conn.executemany(
+        f"INSERT INTO comments ({COLUMNS}) VALUES ({','.join('?' * 16)}) "
+        "ON CONFLICT (site, uri, id) DO NOTHING",
+        [
+            (
+                c.site, c.uri, c.id, c.parent, c.author, c.email, c.website, c.text, c.html,
+                c.status.value, _ms(c.created), None if c.edited is None else _ms(c.edited),
+                c.likes, c.replies, c.ip_hash, c.avatar,
+            )
+            for c in comments
+        ],
+    ).rowcount  # fmt: skip
+    return Written(threads=max(new_threads, 0), comments=max(new_comments, 0))
+
+
+def recount(conn: sqlite3.Connection, site: str, uri: str) -> None:
+    rows = conn.execute(
+        "SELECT id, parent, status, replies FROM comments WHERE site = ? AND uri = ?",
+        (site, uri),
+    ).fetchall()
+    stored = {row[0]: row[3] for row in rows}
+    numbers = tally((row[0], row[1], Status(row[2])) for row in rows)
+    conn.executemany(
+        "UPDATE comments SET replies = ? WHERE site = ? AND uri = ? AND id = ?",
+        [(n, site, uri, cid) for cid, n in numbers.replies.items() if n != stored[cid]],
+    )
+    conn.execute(
+        "UPDATE threads SET count = ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
+        (numbers.count, site, uri),
+    )
+
+
+def thread_uris(conn: sqlite3.Connection, site: str) -> Iterator[str]:
+    after = ""
+    while True:
+        uris = [
+            row[0]
+            for row in conn.execute(
+                "SELECT uri FROM threads WHERE site = ? AND uri > ? ORDER BY uri LIMIT ?",
+                (site, after, PAGE),
+            )
+        ]
+        yield from uris
+        if len(uris) < PAGE:
+            return
+        after = uris[-1]
+
+
+def comment_rows(conn: sqlite3.Connection, site: str, uri: str) -> list[sqlite3.Row]:
+    rows: list[sqlite3.Row] = conn.execute(
+        f"SELECT {COLUMNS} FROM comments WHERE site = ? AND uri = ? ORDER BY id", (site, uri)
+    ).fetchall()
+    return rows

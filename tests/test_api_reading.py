@@ -1,0 +1,131 @@
+"""Reading a thread three ways: sorted JSON, the server-rendered HTML fragment, and `/`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from tests.conftest import Clock
+from tests.helpers import error_of, parse_tags, post, read
+
+
+def _thread(client: TestClient, clock: Clock) -> list[dict[str, Any]]:
+    """Three comments, the second a reply to the first, the third liked twice."""
+    a = post(client, author="Ann", text="first")["comment"]
+    clock.advance(1)
+    b = post(client, author="Bob", text="re: first", parent=a["id"])["comment"]
+    clock.advance(1)
+    c = post(client, author="Cy <b>", text="third *one*")["comment"]
+    for ip in ("10.1.0.1", "10.2.0.1"):
+        liked = client.post(
+            f"/api/v1/comments/{c['id']}/likes",
+            json={"site": "blog", "uri": "/post/"},
+            headers={"X-Forwarded-For": ip},
+        )
+        assert liked.status_code == 200
+    return [a, b, c]
+
+
+def test_sort_orders_but_numbers_stay_chronological(client: TestClient, clock: Clock) -> None:
+    a, b, c = _thread(client, clock)
+    orders = {
+        "oldest": [a["id"], b["id"], c["id"]],
+        "newest": [c["id"], b["id"], a["id"]],
+    }
+    for sort, ids in orders.items():
+        data = read(client, sort=sort)
+        assert [x["id"] for x in data["comments"]] == ids, sort
+        numbers = {x["id"]: x["number"] for x in data["comments"]}
+        assert numbers == {a["id"]: 1, b["id"]: 2, c["id"]: 3}, sort
+    # Paging through a sorted read: the cursor carries the sort and the offset.
+    first = read(client, sort="newest", limit=2)
+    assert [x["number"] for x in first["comments"]] == [3, 2] and first["next"]
+    rest = read(client, sort="newest", limit=2, after=first["next"])
+    assert [x["number"] for x in rest["comments"]] == [1] and rest["next"] is None
+    # A cursor made for one order is refused by another.
+    wrong = client.get(
+        "/api/v1/comments",
+        params={"site": "blog", "uri": "/post/", "sort": "oldest", "after": first["next"]},
+    )
+    assert wrong.status_code == 400
+    bad = client.get("/api/v1/comments", params={"site": "blog", "uri": "/post/", "sort": "x"})
+    assert bad.status_code in (400, 422) and error_of(bad)["fields"]
+
+
+def test_top_sort_puts_the_most_liked_first(client: TestClient, clock: Clock) -> None:
+    a, b, c = _thread(client, clock)
+    data = read(client, sort="top")
+    assert [x["id"] for x in data["comments"]] == [c["id"], a["id"], b["id"]]
+
+
+def test_comments_html_is_the_thread_without_script(client: TestClient, clock: Clock) -> None:
+    a, b, c = _thread(client, clock)
+    response = client.get("/api/v1/comments.html", params={"site": "blog", "uri": "/post/"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    tags = parse_tags(html)
+    assert not [t for t, _ in tags if t in ("script", "style", "iframe")]
+    assert "<h2>3 Comments</h2>" in html
+    assert '<span class="n">1.</span>' in html and '<span class="n">3.</span>' in html
+    assert "says:" in html and "@Ann:" in html
+    assert "Cy &lt;b&gt;" in html and "<em>one</em>" in html
+    items = [attrs for tag, attrs in tags if attrs.get("itemtype") == "https://schema.org/Comment"]
+    assert [json.loads(i["data-c"])["id"] for i in items] == [a["id"], b["id"], c["id"]]
+    assert all(i["itemprop"] == "comment" for i in items)
+    props = [attrs.get("itemprop") for _, attrs in tags]
+    for prop in ("author", "name", "dateCreated", "text", "upvoteCount", "parentItem"):
+        assert prop in props, prop
+    root = next(attrs for _, attrs in tags if "data-parley" in attrs)
+    assert json.loads(root["data-parley"])["thread"]["count"] == 3
+    # Conditional GET.
+    etag = response.headers["etag"]
+    again = client.get(
+        "/api/v1/comments.html",
+        params={"site": "blog", "uri": "/post/"},
+        headers={"If-None-Match": etag},
+    )
+    assert again.status_code == 304
+    newest = client.get(
+        "/api/v1/comments.html", params={"site": "blog", "uri": "/post/", "sort": "newest"}
+    )
+    assert newest.text.index(c["id"]) < newest.text.index(a["id"])
+
+
+def test_comments_html_refuses_bad_input(client: TestClient) -> None:
+    for params in ({"site": "blog"}, {"site": "nope", "uri": "/x/"}, {"site": "blog", "uri": "x"}):
+        response = client.get("/api/v1/comments.html", params=params)
+        assert response.status_code in (400, 404, 422), params
+        error_of(response)
+    empty = client.get("/api/v1/comments.html", params={"site": "blog", "uri": "/none/"})
+    assert empty.status_code == 200 and "No comments yet" in empty.text
+
+
+def test_landing_page_names_parley_and_links_on(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    hrefs = {attrs.get("href") for tag, attrs in parse_tags(response.text) if tag == "a"}
+    assert {"/admin", "/api/v1/openapi.json"} <= hrefs
+    assert "<h1>Parley</h1>" in response.text
+
+
+def test_unlike_takes_the_readers_like_back(client: TestClient) -> None:
+    c = post(client)["comment"]
+    path = f"/api/v1/comments/{c['id']}/likes"
+    ref = {"site": "blog", "uri": "/post/"}
+    assert client.post(path, json=ref).json() == {"likes": 1}
+    for _ in range(2):  # idempotent
+        response = client.request("DELETE", path, json=ref)
+        assert response.status_code == 200 and response.json() == {"likes": 0}
+    assert client.post(path, json=ref).json() == {"likes": 1}
+    foreign = client.request("DELETE", path, json=ref, headers={"Origin": "https://evil.test"})
+    assert foreign.status_code == 403 and error_of(foreign)
+    missing = client.request(
+        "DELETE", "/api/v1/comments/01ARZ3NDEKTSV4RRFFQ69G5FAV/likes", json=ref
+    )
+    assert missing.status_code == 404 and error_of(missing)
+    not_json = client.request("DELETE", path, content=b"x", headers={"Content-Type": "text/plain"})
+    assert not_json.status_code == 415 and error_of(not_json)
