@@ -268,3 +268,28 @@ def test_senders_are_not_imported_at_cold_start() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_an_unexpected_error_keeps_the_event_and_the_rest_go_out(
+    notified: TestClient, hook: Hook, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    worker = worker_of(notified)
+    real = worker.send_webhook
+    calls: list[int] = []
+
+    def flaky(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in a sender")
+        real(url, body, headers, timeout)
+
+    worker.send_webhook = flaky
+    post(notified, expect=202, text="first")
+    post(notified, expect=202, text="second")
+    with caplog.at_level(logging.ERROR, logger="parley.notify"):
+        assert drain(notified) == 2
+    assert [b["parley"]["comment"]["text"] for b in hook.received] == ["second"]
+    assert any("a bug in a sender" in (r.exc_text or "") for r in caplog.records)
+    clock.advance(30)
+    drain(notified)
+    assert [b["parley"]["comment"]["text"] for b in hook.received] == ["second", "first"]

@@ -143,6 +143,10 @@ class Worker:
                     continue
                 log.warning("%s for event %s refused (%s); not retried", delivery.what,
                             event.id, exc)  # fmt: skip
+            except Exception as exc:  # a bug or a store outage: keep the event, say why
+                log.exception("%s for event %s failed", delivery.what, event.id)
+                problems.append(f"{delivery.what}: {type(exc).__name__}: {exc}")
+                continue
             now = int(self.clock())
             self.store.mark_sent(delivery.key, now, now + SENT_TTL_S)
         for e in finished:
