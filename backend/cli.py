@@ -4,6 +4,7 @@ export."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -73,15 +74,55 @@ def _webhook_secret(args: argparse.Namespace) -> int:
 
 
 def _init_table(args: argparse.Namespace) -> int:
-    from backend.store import open_store
+    """Create the DynamoDB table of PARLEY_STORE; needs nothing else (no keys, no sites)."""
+    import logging
 
-    settings = Settings.from_env()
-    if settings.store.scheme != "dynamodb":
-        print("init-table: PARLEY_STORE is not a dynamodb:// store", file=sys.stderr)
+    from botocore.config import Config
+
+    from backend.domain.errors import StoreUnavailable
+    from backend.settings import StoreURL
+    from backend.store.dynamo import DynamoStore
+
+    # What went wrong is said below in one line; the store's own log lines would repeat it.
+    logging.getLogger("parley").addHandler(logging.NullHandler())
+    raw = os.environ.get("PARLEY_STORE", "")
+    if not raw.startswith("dynamodb:"):
+        print(
+            "parley init-table: set PARLEY_STORE=dynamodb://TABLE?region=REGION"
+            "[&endpoint=URL] (the table to create)",
+            file=sys.stderr,
+        )
         return 2
-    open_store(settings).setup()
-    print(f"table {settings.store.table} is ready")
+    url = StoreURL.parse(raw)
+    where = url.endpoint or f"AWS region {url.region}"
+    # Not a reader's request: wait for a slow answer rather than retry one that may have landed.
+    store = DynamoStore.from_url(url, config=Config(read_timeout=30))
+    try:
+        done = store.init_table()
+    except StoreUnavailable as exc:
+        reason = " ".join(str(exc.__cause__ or exc).split())
+        hint = next((h for code, h in _INIT_HINTS.items() if code in reason), "")
+        print(f"parley init-table: table {url.table} at {where}: {reason}{hint}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    warnings = [line for line in done if line.startswith("warning:")]
+    steps = ", ".join(line for line in done if line not in warnings)
+    print(f"table {url.table} at {where} is ready ({steps})")
+    for line in warnings:
+        print(f"parley init-table: {line}", file=sys.stderr)
     return 0
+
+
+# What to fix, for the failures a new user meets first.
+_INIT_HINTS = {
+    "UnrecognizedClientException": (
+        " (DynamoDB Local takes only letters and digits in AWS_ACCESS_KEY_ID: fix or unset it)"
+    ),
+    "Could not connect": " (is DynamoDB running there? check the endpoint in PARLEY_STORE)",
+    "Unable to locate credentials": " (set AWS credentials: AWS_PROFILE or AWS_ACCESS_KEY_ID)",
+    "AccessDenied": " (the AWS credentials in use may not create tables)",
+}
 
 
 def _admin_token(args: argparse.Namespace) -> int:

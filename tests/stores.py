@@ -1,7 +1,10 @@
-"""The stores every contract and API test runs against.
+"""The stores every contract and API test runs against: SQLite as a real file and AWS's own
+DynamoDB Local over HTTP.
 
 Each factory makes a fresh, empty, set-up store in `tmp` and yields it. Add a store here and
-the whole store contract suite and API suite run against it too.
+the whole store contract suite and API suite run against it too. moto is not one of them: it
+accepts requests DynamoDB refuses (a filter on a key attribute, an oversized key), so it serves
+only the tests that inject faults DynamoDB Local cannot produce (`moto_store`).
 """
 
 from __future__ import annotations
@@ -14,19 +17,15 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import botocore.session
+from botocore.config import Config
 from moto import mock_aws
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from moto.server import ThreadedMotoServer
-from werkzeug.serving import make_server
 
 from backend.settings import StoreURL
 from backend.store.base import Store
 from backend.store.dynamo import DynamoStore
 from backend.store.sqlite import SQLiteStore
+from scripts.dynamodb_local import DynamoDBLocal
 
 StoreFactory = Callable[[Path], AbstractContextManager[tuple[Store, StoreURL]]]
 
@@ -72,69 +71,53 @@ def _one_request_at_a_time(store: DynamoStore) -> None:
     client._make_api_call = serialized  # type: ignore[method-assign]
 
 
-class SerialMotoServer(ThreadedMotoServer):  # type: ignore[misc]
-    """moto's server, answering one request at a time.
-
-    Clients stay concurrent (many connections, transactions racing on one thread item), but
-    moto's backend has no isolation of its own: two concurrent `ADD count :1` can lose one, and a
-    cancelled transaction restores a table snapshot over other requests' writes. DynamoDB
-    serializes writes to an item; this lock gives moto the same guarantee.
-    """
-
-    def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
-        lock = threading.Lock()
-
-        def one_at_a_time(environ: Any, start_response: Any) -> list[bytes]:
-            with lock:
-                return list(app(environ, start_response))
-
-        self._server = make_server(
-            self._ip_address, self._port, one_at_a_time, True, request_handler=MotoRequestHandler
-        )
-        self._server_ready_event.set()
-        self._server.serve_forever()
-
-
-class MotoServer:
-    """One moto server over real HTTP on 127.0.0.1 for the whole test session, started on
-    first use and stopped at exit. Each store gets its own table, so tests stay isolated."""
+class DynamoDBLocalServer:
+    """AWS's DynamoDB Local, in memory on 127.0.0.1, one JVM per test process (so one per xdist
+    worker), started on first use and stopped at exit. Each store gets its own table, so tests
+    stay isolated; a table is dropped when its test ends."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._server: SerialMotoServer | None = None
-        self._endpoint = ""
+        self._local: DynamoDBLocal | None = None
 
     def endpoint(self) -> str:
         with self._lock:
-            if self._server is None:
-                server = SerialMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-                server.start()
-                host, port = server.get_host_and_port()
-                self._endpoint = f"http://{host}:{port}"
-                self._server = server
-                atexit.register(server.stop)
-            return self._endpoint
+            if self._local is None:
+                self._local = DynamoDBLocal().start()
+                atexit.register(self._local.stop)
+            return self._local.endpoint
 
 
-MOTO_SERVER = MotoServer()
+DYNAMODB_LOCAL = DynamoDBLocalServer()
+# One botocore session for every test's client: it parses the service model once.
+SESSION = botocore.session.get_session()
+# Six engineers' suites share two cores: a request can wait seconds for the CPU. A timeout
+# would be retried, and a retried CreateTable finds its own table ("already there").
+PATIENT = Config(read_timeout=60, connect_timeout=10)
+
+
+def drop_table(store: DynamoStore) -> None:
+    """Free a test's table (table.json protects tables from deletion: lift that first)."""
+    client = store.client
+    client.update_table(TableName=store.table, DeletionProtectionEnabled=False)
+    client.delete_table(TableName=store.table)
 
 
 @contextmanager
-def moto_server_store(tmp: Path) -> Iterator[tuple[Store, StoreURL]]:
-    # A loopback endpoint makes the store use dummy credentials: no environment to touch.
+def dynamodb_local_store(tmp: Path) -> Iterator[tuple[Store, StoreURL]]:
+    # A loopback endpoint makes the store use local credentials: no environment to touch.
     table = f"parley-{uuid.uuid4().hex[:12]}"
-    url = StoreURL("dynamodb", table=table, region="us-east-1", endpoint=MOTO_SERVER.endpoint())
-    store = DynamoStore.from_url(url)
+    url = StoreURL("dynamodb", table=table, region="us-east-1", endpoint=DYNAMODB_LOCAL.endpoint())
+    store = DynamoStore.from_url(url, SESSION, PATIENT)
     store.setup()
     try:
         yield store, url
     finally:
+        drop_table(store)
         store.close()
 
 
 STORES: dict[str, StoreFactory] = {
     "sqlite": sqlite_store,
-    "moto": moto_store,
-    "moto_server": moto_server_store,
+    "dynamodb_local": dynamodb_local_store,
 }

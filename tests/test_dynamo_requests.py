@@ -1,8 +1,10 @@
-"""What each API call costs in DynamoDB requests, and what a failing DynamoDB does to it.
+"""What each API call costs in DynamoDB requests, and what a failing DynamoDB does to it, on
+AWS's DynamoDB Local.
 
 Requests are counted with botocore's `before-call` event (once per API call, whatever the
 retries); faults are injected through the same event, which short-circuits the request with a
-made-up answer, so every operation of every endpoint can be made to fail.
+made-up answer, so every operation of every endpoint can be made to fail while every other
+request still reaches DynamoDB Local.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from backend.domain.models import Comment, NewComment, Status
 from backend.store.dynamo import DynamoStore
 from tests.conftest import ORIGIN, Clock, make_settings
 from tests.helpers import error_of, new_key, post
-from tests.stores import moto_store
+from tests.stores import dynamodb_local_store
 
 SITE = "blog"
 
@@ -44,7 +46,7 @@ class Requests:
 
 @pytest.fixture
 def dynamo(tmp_path: Path) -> Iterator[DynamoStore]:
-    with moto_store(tmp_path) as (store, _):
+    with dynamodb_local_store(tmp_path) as (store, _):
         assert isinstance(store, DynamoStore)
         yield store
 

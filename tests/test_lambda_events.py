@@ -1,10 +1,11 @@
 """The Lambda entry point, driven by recorded API Gateway HTTP API (payload 2.0) and Function URL
-events (tests/events/), with DynamoDB and SSM in moto.
+events (tests/events/), with DynamoDB on AWS's DynamoDB Local and SSM in moto (DynamoDB Local
+has no SSM).
 
 `backend.lambda_handler` is imported for real, as Lambda's init phase does: the environment is
 set first, the module builds the handler at import. Then the artifact itself (an x86_64 build
 for this machine's Python, since the deployed one is arm64) is unzipped and run in a separate
-interpreter without site-packages, against moto's server on 127.0.0.1.
+interpreter without site-packages, against DynamoDB Local and moto's server on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,7 @@ from moto.server import ThreadedMotoServer
 from backend.settings import StoreURL
 from backend.store.dynamo import DynamoStore
 from tests.servers import free_port
+from tests.stores import DYNAMODB_LOCAL, PATIENT, SESSION, drop_table
 from tests.test_infra import ROOT, build_artifact, build_script, offline_prefix
 
 EVENTS = Path(__file__).parent / "events"
@@ -82,9 +85,10 @@ def with_json_body(template: dict[str, Any], source_ip: str, **changes: Any) -> 
     return out
 
 
-def lambda_environment() -> dict[str, str]:
+def lambda_environment(table: str = TABLE, endpoint: str | None = None) -> dict[str, str]:
+    at = f"&endpoint={endpoint}" if endpoint else ""
     return {
-        "PARLEY_STORE": f"dynamodb://{TABLE}?region={REGION}",
+        "PARLEY_STORE": f"dynamodb://{table}?region={REGION}{at}",
         "PARLEY_SECRET_KEYS_PARAM": PARAM,
         "PARLEY_SITES": json.dumps(SITES),
         "PARLEY_PUBLIC_URL": "https://r4nd0m1d.execute-api.eu-west-1.amazonaws.com",
@@ -100,14 +104,17 @@ def lambda_environment() -> dict[str, str]:
 
 @pytest.fixture
 def lambda_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    """backend.lambda_handler, imported fresh inside moto: table made by `init-table`'s code,
-    the secret keys in an SSM SecureString."""
+    """backend.lambda_handler, imported fresh: its own table on DynamoDB Local, made by
+    `init-table`'s code; the secret keys in an SSM SecureString inside moto."""
     for name in ("PARLEY_SECRET_KEYS", "AWS_PROFILE", "AWS_CONFIG_FILE"):
         monkeypatch.delenv(name, raising=False)
-    for name, value in lambda_environment().items():
+    env = lambda_environment(f"{TABLE}-{uuid.uuid4().hex[:12]}", DYNAMODB_LOCAL.endpoint())
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
+    store = DynamoStore.from_url(StoreURL.parse(env["PARLEY_STORE"]), SESSION, PATIENT)
+    store.setup()
+    # moto answers only the AWS hosts it knows; the loopback endpoint reaches DynamoDB Local.
     with mock_aws():
-        DynamoStore.from_url(StoreURL("dynamodb", table=TABLE, region=REGION)).setup()
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name=PARAM, Type="SecureString", Value="lambda-test-key-0123456789abcdef"
         )
@@ -115,6 +122,8 @@ def lambda_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
         module = importlib.import_module("backend.lambda_handler")
         yield module
     sys.modules.pop("backend.lambda_handler", None)
+    drop_table(store)
+    store.close()
 
 
 def call(module: ModuleType, name_or_event: str | dict[str, Any]) -> dict[str, Any]:
@@ -299,9 +308,9 @@ def moto_server() -> Iterator[str]:
 def test_unzipped_artifact_answers_events(
     unzipped_artifact: Path, artifact_python: tuple[str, str], moto_server: str
 ) -> None:
-    table = "parley-artifact"
-    url = StoreURL("dynamodb", table=table, region=REGION, endpoint=moto_server)
-    DynamoStore.from_url(url).setup()
+    env = lambda_environment(f"artifact-{uuid.uuid4().hex[:12]}", DYNAMODB_LOCAL.endpoint())
+    store = DynamoStore.from_url(StoreURL.parse(env["PARLEY_STORE"]), SESSION, PATIENT)
+    store.setup()
     boto3.client(
         "ssm",
         region_name=REGION,
@@ -310,10 +319,9 @@ def test_unzipped_artifact_answers_events(
         aws_secret_access_key="testing",
     ).put_parameter(Name=PARAM, Type="SecureString", Value="artifact-key-0123456789abcdef")
     env = {
-        **lambda_environment(),
+        **env,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PARLEY_STORE": f"dynamodb://{table}?region={REGION}&endpoint={moto_server}",
-        # botocore's per-service endpoint variable: the SSM read goes to moto too.
+        # botocore's per-service endpoint variable: the SSM read goes to moto.
         "AWS_ENDPOINT_URL_SSM": moto_server,
     }
     names = [
@@ -324,16 +332,20 @@ def test_unzipped_artifact_answers_events(
         "apigw-v2-get-embed.json",
     ]
     # -S: no site-packages, so only the artifact's own dependencies can be imported.
-    result = subprocess.run(
-        [artifact_python[0], "-S", "-c", RUN_EVENTS, str(unzipped_artifact)]
-        + [str(EVENTS / n) for n in names],
-        env=env,
-        cwd=unzipped_artifact,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    try:
+        result = subprocess.run(
+            [artifact_python[0], "-S", "-c", RUN_EVENTS, str(unzipped_artifact)]
+            + [str(EVENTS / n) for n in names],
+            env=env,
+            cwd=unzipped_artifact,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        drop_table(store)
+        store.close()
     assert result.returncode == 0, result.stderr
     ran = json.loads(result.stdout)
     assert ran["python"].startswith(artifact_python[1] + ".")

@@ -166,7 +166,7 @@ def test_cli_import_and_export(
     assert main(["import", "wordpress", fixture, "--site", "blog"]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines()[-1].startswith("imported wordpress into site 'blog': 3 threads")
-    assert "reading: 12 in" in err and "counting: 3 in" in err  # plain progress, not a tty
+    assert "importing: 12 in" in err and "counting: 3 in" in err  # plain progress, not a tty
     assert main(["import", "wordpress", fixture, "--site", "blog"]) == 0
     assert "10 comments (0 new)" in capsys.readouterr().out
     assert main(["export", "--site", "blog", "-o", str(tmp_path / "out.jsonl")]) == 0
@@ -193,3 +193,23 @@ def test_the_app_never_loads_the_import_machinery() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_a_bad_value_late_in_the_file_writes_nothing(
+    store: Store, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    monkeypatch.setattr("backend.migrate.pipeline.BATCH", 1)  # each comment its own write
+
+    from tests.migrate_support import isso_db
+
+    path = isso_db(tmp_path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE comments SET created = 'soon' WHERE id = 6")  # the last comment
+    conn.commit()
+    conn.close()
+    run = do_import(store, settings, "isso", path)
+    assert run.code == 1
+    assert run.err.startswith("parley import: isso.db: comment 6 has a value Isso never writes")
+    assert list(store.threads(SITE)) == []

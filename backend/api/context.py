@@ -1,24 +1,34 @@
-"""What handlers reach through `request.app.state`: built once in `create_app`."""
+"""What handlers reach through `request.app.state`: built once in `create_app`.
+
+Moderation, subscriptions and the notification worker are built on first use: a page view needs
+none of them, and their modules are not imported at cold start (backend/api/lazy.py)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from backend.api.cache import ReadCache
-from backend.domain.moderation import ModerationService
 from backend.domain.service import CommentService
 from backend.domain.tokens import Signer
-from backend.notify.subscriptions import SubscriptionService
-from backend.notify.worker import Worker
 from backend.settings import Settings
 from backend.store.base import Store
 
+if TYPE_CHECKING:
+    from backend.domain.moderation import ModerationService
+    from backend.notify.subscriptions import SubscriptionService
+    from backend.notify.worker import Worker
+
 __all__ = ["Context", "context", "run_in_threadpool"]
+
+
+def _nobody() -> None:
+    """No worker runs in this process (Lambda, tests): events wait for their worker."""
 
 
 @dataclass
@@ -27,11 +37,45 @@ class Context:
     store: Store
     signer: Signer
     comments: CommentService
-    moderation: ModerationService
-    subscriptions: SubscriptionService
-    worker: Worker  # delivers the outbox; tests drive it by hand
-    wake: Callable[[], None] = lambda: None  # tells a running worker that events were written
+    clock: Callable[[], float] = time.time
     cache: ReadCache = field(default_factory=ReadCache)
+    # Tells the lifespan worker (`parley serve`) that a request wrote events; set while it runs.
+    wake: Callable[[], None] = _nobody
+    _moderation: ModerationService | None = field(default=None, init=False, repr=False)
+    _subscriptions: SubscriptionService | None = field(default=None, init=False, repr=False)
+    _worker: Worker | None = field(default=None, init=False, repr=False)
+
+    @property
+    def moderation(self) -> ModerationService:
+        if self._moderation is None:
+            from backend.domain.moderation import ModerationService
+
+            self._moderation = ModerationService(
+                self.settings, self.store, self.signer, clock=self.clock
+            )
+        return self._moderation
+
+    @property
+    def subscriptions(self) -> SubscriptionService:
+        if self._subscriptions is None:
+            from backend.notify.subscriptions import SubscriptionService
+
+            self._subscriptions = SubscriptionService(
+                self.settings, self.store, self.signer, clock=self.clock
+            )
+        return self._subscriptions
+
+    @property
+    def worker(self) -> Worker:
+        """The notification worker: run by the lifespan in `parley serve`, by hand in tests."""
+        if self._worker is None:
+            from backend.notify.worker import Worker
+
+            self._worker = Worker(
+                self.settings, self.store, self.signer, self.moderation, self.subscriptions,
+                clock=self.clock,
+            )  # fmt: skip
+        return self._worker
 
 
 def context(request: Request) -> Context:

@@ -10,7 +10,6 @@ from starlette.responses import FileResponse, Response
 
 from backend.api.errors import error_response
 from backend.api.http import json_response
-from backend.api.openapi import openapi_document
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -22,6 +21,8 @@ async def healthz(request: Request) -> Response:
 
 # GET /api/v1/openapi.json
 async def openapi(request: Request) -> Response:
+    from backend.api.openapi import openapi_document  # builds every schema: not at cold start
+
     return json_response(openapi_document(), headers={"Cache-Control": "public, max-age=3600"})
 
 

@@ -19,7 +19,6 @@ from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.domain.render import render
 from backend.domain.spam import looks_like_spam
 from backend.domain.tokens import Signer
-from backend.notify import events as outbox
 from backend.settings import Moderation, Settings, SiteConfig
 from backend.store.base import Store
 
@@ -184,6 +183,8 @@ class CommentService:
             ip_hash=client,
             avatar=avatar_hash(self.signer, draft.email, draft.author),
         )
+        from backend.notify import events as outbox  # on first post: a page view needs none
+
         events = outbox.for_post(self.settings, site, comment, now, notify=draft.notify)
         new = NewComment(comment, draft.title, draft.key, int(now) + IDEMPOTENCY_TTL_S, events)
         try:

@@ -11,15 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from backend.migrate.records import Record
+from backend.migrate.records import Checked, Record
 
 FORMATS = ("wordpress", "disqus", "isso", "remark42", "commento", "parley")
 
 
 class Reader(Protocol):
-    def check(self) -> list[str]:
+    def check(self) -> Checked:
         """Read the whole file once without keeping it: raise SourceError (naming the line)
-        when it cannot be imported; return what was repaired to read it."""
+        when it cannot be imported. Once it passes, `records()` reads it without an error."""
 
     def records(self) -> Iterator[Record]: ...
 

@@ -1,7 +1,7 @@
 """`parley import` and `parley export`: the steps, the messages, the exit codes.
 
-An import reads the file whole once before writing anything (a damaged file writes nothing),
-then again to write, then recounts the file's threads. The summary is the last line printed.
+An import checks the whole file before writing anything (a damaged file writes nothing), then
+reads it again to write, then recounts the file's threads. The summary is the last line printed.
 """
 
 from __future__ import annotations
@@ -66,13 +66,14 @@ def run_import(
         return Importer(fmt, site, store, signer, uri_map=uri_map, include_pings=include_pings)
 
     try:
-        repairs = source.check()
-        check = importer(None)
-        with phase("reading", None, err) as tick:
-            check.progress = tick
-            summary = check.run(source.records())
-        if not dry_run:
-            summary = _write(settings, store, importer, source.records, summary.comments, err)
+        checked = source.check()  # the whole file, before anything is written
+        if dry_run:
+            check = importer(None)
+            with phase("reading", checked.comments, err) as tick:
+                check.progress = tick
+                summary = check.run(source.records())
+        else:
+            summary = _write(settings, store, importer, source.records, checked.comments, err)
     except SourceError as exc:
         print(f"parley import: {path.name}: {exc}", file=err)
         return 1
@@ -83,7 +84,7 @@ def run_import(
             file=err,
         )
         return 1
-    _report(summary, repairs, out)
+    _report(summary, checked.repairs, out)
     return 0
 
 
@@ -92,7 +93,7 @@ def _write(
     given: Store | None,
     importer: Callable[[Store | None], Importer],
     records: Callable[[], Iterator[Record]],
-    total: int,
+    total: int | None,
     err: TextIO,
 ) -> Summary:
     store = given or open_store(settings)

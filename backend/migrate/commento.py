@@ -16,6 +16,7 @@ from typing import Any
 from backend.domain.models import Status
 from backend.migrate.fields import utc
 from backend.migrate.records import (
+    Checked,
     Markup,
     Record,
     Skipped,
@@ -43,9 +44,9 @@ class Reader:
             raise SourceError("not a Commento export (no comments list)")
         return data
 
-    def check(self) -> list[str]:
-        self._load()
-        return []
+    def check(self) -> Checked:
+        comments = sum(isinstance(r, (SourceComment, Skipped)) for r in self.records())
+        return Checked([], comments)
 
     def records(self) -> Iterator[Record]:
         data = self._load()
@@ -62,7 +63,14 @@ class Reader:
             if page not in seen:
                 seen.add(page)
                 yield SourceThread(key=page, url=page)
-            yield _comment(value, page, people)
+            try:
+                record = _comment(value, page, people)
+            except (TypeError, ValueError) as exc:
+                key = value.get("commentHex")
+                raise SourceError(
+                    f"comment {key!r} has a value Commento never writes ({exc})"
+                ) from None
+            yield record
 
 
 def _comment(value: dict[str, Any], page: str, people: dict[str, dict[str, Any]]) -> Record:

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 
 from backend.domain.models import Status
 from backend.migrate.fields import plain, utc
-from backend.migrate.records import Markup, Record, Skipped, SourceComment, SourceThread
+from backend.migrate.records import Checked, Markup, Record, Skipped, SourceComment, SourceThread
 from backend.migrate.xmlfile import XmlFile, attr, child, child_text, name
 
 
@@ -23,9 +23,9 @@ class Reader:
     def __init__(self, path: Path) -> None:
         self.xml = XmlFile(path)
 
-    def check(self) -> list[str]:
-        self.xml.scan()
-        return self.xml.repairs
+    def check(self) -> Checked:
+        comments = self.xml.scan(count="post")
+        return Checked(self.xml.repairs, comments)
 
     def records(self) -> Iterator[Record]:
         for element in self.xml.elements({"thread", "post"}, depth=1):
@@ -71,7 +71,9 @@ def _post(element: Element) -> Record:
         key=key,
         thread="" if thread is None else attr(thread, "dsq:id"),
         parent=(parent is not None and attr(parent, "dsq:id")) or None,
-        author="" if author is None else child_text(author, "name"),
+        author=""
+        if author is None
+        else child_text(author, "name") or child_text(author, "username"),
         email="" if author is None else child_text(author, "email"),
         website=None,
         body=child_text(element, "message", strip=False),

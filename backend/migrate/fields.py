@@ -52,6 +52,14 @@ def utc(value: str, *formats: str) -> datetime | None:
     value = value.strip()
     if not value or value.startswith("0000"):
         return None
+    try:  # the common case, in C: "2012-03-01 10:00:00", "2013-04-01T08:00:00Z"
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    else:
+        if parsed.year < 1971:
+            return None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     for fmt in formats:
         try:
             return datetime.strptime(value, fmt).replace(tzinfo=UTC)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from backend.domain.models import Status
 from backend.migrate.records import (
+    Checked,
     Markup,
     Record,
     Skipped,
@@ -46,7 +47,7 @@ class Reader:
             raise SourceError(f"{self.path.name} is not an SQLite database ({exc})") from None
         return conn
 
-    def check(self) -> list[str]:
+    def check(self) -> Checked:
         with self._connect() as conn:
             for table, columns in NEEDED.items():
                 have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
@@ -55,7 +56,8 @@ class Reader:
                         f"{self.path.name} is not an Isso database: table {table!r} lacks "
                         f"{', '.join(sorted(columns - have))}"
                     )
-        return []
+        comments = sum(isinstance(r, (SourceComment, Skipped)) for r in self.records())
+        return Checked([], comments)
 
     def records(self) -> Iterator[Record]:
         conn = self._connect()
@@ -67,7 +69,13 @@ class Reader:
                 "likes, remote_addr FROM comments ORDER BY id"
             )
             for row in rows:
-                yield _comment(*row)
+                try:
+                    record = _comment(*row)
+                except (TypeError, ValueError, OverflowError) as exc:
+                    raise SourceError(
+                        f"comment {row[0]!r} has a value Isso never writes ({exc})"
+                    ) from None
+                yield record
         finally:
             conn.close()
 

@@ -12,10 +12,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from backend.domain.ids import is_ulid
 from backend.domain.models import Status
 from backend.migrate.export import FORMAT, VERSION
 from backend.migrate.fields import utc
-from backend.migrate.records import Markup, Record, SourceComment, SourceError, SourceThread
+from backend.migrate.records import (
+    Checked,
+    Markup,
+    Record,
+    SourceComment,
+    SourceError,
+    SourceThread,
+)
 from backend.migrate.xmlfile import open_bytes
 
 
@@ -23,10 +31,9 @@ class Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def check(self) -> list[str]:
-        for _ in self.records():
-            pass
-        return []
+    def check(self) -> Checked:
+        comments = sum(isinstance(r, SourceComment) for r in self.records())
+        return Checked([], comments)
 
     def records(self) -> Iterator[Record]:
         with open_bytes(self.path) as raw:
@@ -71,6 +78,8 @@ def _record(value: dict[str, Any]) -> Record:
     if value["type"] != "comment":
         raise SourceError(f"unknown line type {value['type']!r}")
     edited = value.get("edited")
+    if not is_ulid(str(value["id"])):
+        raise SourceError(f"comment id {value['id']!r} is not a Parley id")
     return SourceComment(
         key=value["id"],
         thread=value["uri"],

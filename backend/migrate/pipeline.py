@@ -20,15 +20,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from backend.domain.identity import avatar_hash, client_hash
-from backend.domain.ids import encode, is_ulid
+from backend.domain.ids import encode
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.render import sanitize
 from backend.domain.tokens import Signer
 from backend.migrate.fields import UriMap, to_html, uri_of, website
-from backend.migrate.records import Record, Skipped, SourceComment, SourceError, SourceThread
+from backend.migrate.records import Record, Skipped, SourceComment, SourceThread
 from backend.store.base import Store
 
 BATCH = 500  # comments per bulk write
+HASH_CACHE = 100_000  # distinct authors and addresses remembered
 UNDATED = datetime.fromtimestamp(0, UTC)  # a thread the source gives no date
 
 Progress = Callable[[int], None]
@@ -102,6 +103,8 @@ class Importer:
         self._uris: dict[str, Thread] = {}  # uri -> thread, for every thread with a comment
         self._unwritten: list[Thread] = []
         self._batch: list[Comment] = []
+        self._hashes: dict[tuple[str, str], str] = {}
+        self.seen = 0  # comments read (the progress bar's total for a second pass)
 
     def run(self, records: Iterable[Record]) -> Summary:
         for record in records:
@@ -153,6 +156,7 @@ class Importer:
             self._unwritten.append(thread)
 
     def _comment(self, source: SourceComment) -> None:
+        self.seen += 1
         self.progress(1)
         if source.thread not in self._threads:
             self._skip(Skipped(source.key, "in a thread missing from the file"))
@@ -198,11 +202,19 @@ class Importer:
         for reply in self._waiting.pop(source.key, []):
             self._place(reply, comment.id)
 
+    def _hash(self, kind: str, value: str, make: Callable[[], str]) -> str:
+        """Keyed hashes (HMACs) per distinct author or address: readers come back often."""
+        key = (kind, value)
+        found = self._hashes.get(key)
+        if found is None:
+            if len(self._hashes) >= HASH_CACHE:
+                self._hashes.clear()  # bounded memory, whatever the file's size
+            found = self._hashes[key] = make()
+        return found
+
     def _build(self, source: SourceComment, parent: str | None) -> Comment:
         thread = self._threads[source.thread]
-        if source.id is not None:  # Parley's own export: the record as it was
-            if not is_ulid(source.id):
-                raise SourceError(f"comment id {source.id!r} is not a Parley id")
+        if source.id is not None:  # Parley's own export: the record as it was (a checked ULID)
             comment_id = source.id
         else:
             comment_id = derive_id(self.fmt, source.key, source.created)
@@ -210,11 +222,27 @@ class Importer:
         author = source.author if source.id else " ".join(source.author.split()) or "Anonymous"
         email = source.email.strip()
         # A deleted comment keeps its words (an admin may restore it); readers see a tombstone.
-        html = (
-            sanitize(source.html)
-            if source.html is not None
-            else to_html(source.body, source.markup)
-        )
+        if self.store is None:
+            html = ""  # a check pass: bodies are rendered when they are written
+        elif source.html is not None:
+            html = sanitize(source.html)
+        else:
+            html = to_html(source.body, source.markup)
+        if source.ip_hash is not None:
+            ip_hash = source.ip_hash
+        elif source.ip and self.store is not None:
+            ip = source.ip
+            ip_hash = self._hash("ip", ip, lambda: client_hash(self.signer, self.site, ip))
+        else:
+            ip_hash = ""
+        if source.avatar is not None:
+            avatar = source.avatar
+        elif self.store is not None:
+            avatar = self._hash(
+                "avatar", f"{email}\0{author}", lambda: avatar_hash(self.signer, email, author)
+            )
+        else:
+            avatar = ""
         return Comment(
             site=self.site,
             uri=thread.uri,
@@ -229,12 +257,8 @@ class Importer:
             created=_millis(source.created),
             edited=None if source.edited is None else _millis(source.edited),
             likes=max(0, source.likes),
-            ip_hash=source.ip_hash
-            if source.ip_hash is not None
-            else (client_hash(self.signer, self.site, source.ip) if source.ip else ""),
-            avatar=source.avatar
-            if source.avatar is not None
-            else avatar_hash(self.signer, email, author),
+            ip_hash=ip_hash,
+            avatar=avatar,
         )
 
     def _flush(self) -> None:

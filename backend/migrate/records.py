@@ -61,6 +61,14 @@ class SourceComment:
 
 
 @dataclass(frozen=True, slots=True)
+class Checked:
+    """What reading a whole file found before anything is written."""
+
+    repairs: list[str]  # what was repaired to read it (printed before the summary)
+    comments: int | None = None  # how many comments it holds, when known (the progress total)
+
+
+@dataclass(frozen=True, slots=True)
 class Skipped:
     """A record the reader could not or would not take, with the reason the summary shows."""
 

@@ -16,6 +16,7 @@ from typing import Any
 from backend.domain.models import Status
 from backend.migrate.fields import utc
 from backend.migrate.records import (
+    Checked,
     Markup,
     Record,
     Skipped,
@@ -43,13 +44,15 @@ class Reader:
                     raise SourceError("a line that is not a JSON object", line=number)
                 yield number, value
 
-    def check(self) -> list[str]:
+    def check(self) -> Checked:
+        comments = 0
         for number, value in self._lines():
             if number == 1 and "version" not in value:
                 raise SourceError("not a Remark42 backup (no version on the first line)", line=1)
             if number > 1:
                 _comment(value, number, {})
-        return []
+                comments += 1
+        return Checked([], comments)
 
     def records(self) -> Iterator[Record]:
         locked: dict[str, bool] = {}

@@ -14,8 +14,8 @@ from xml.etree.ElementTree import Element
 
 from backend.domain.models import Status
 from backend.migrate.fields import plain, utc
-from backend.migrate.records import Markup, Record, Skipped, SourceComment, SourceThread
-from backend.migrate.xmlfile import XmlFile, child_text, name
+from backend.migrate.records import Checked, Markup, Record, Skipped, SourceComment, SourceThread
+from backend.migrate.xmlfile import XmlFile, child_text, name, texts
 
 STATUSES = {
     "1": Status.APPROVED,
@@ -34,9 +34,9 @@ class Reader:
     def __init__(self, path: Path) -> None:
         self.xml = XmlFile(path)
 
-    def check(self) -> list[str]:
-        self.xml.scan()
-        return self.xml.repairs
+    def check(self) -> Checked:
+        comments = self.xml.scan(count="wp:comment")
+        return Checked(self.xml.repairs, comments)
 
     def records(self) -> Iterator[Record]:
         for item in self.xml.elements({"item"}, depth=2):
@@ -62,31 +62,32 @@ def _post(item: Element, comments: list[Element]) -> Iterator[Record]:
         or utc(child_text(item, "wp:post_date"), DATE),
     )
     for comment in comments:
-        comment_id = child_text(comment, "wp:comment_id")
-        approved = child_text(comment, "wp:comment_approved")
-        status = STATUSES.get(approved)
-        created = utc(child_text(comment, "wp:comment_date_gmt"), DATE) or utc(
-            child_text(comment, "wp:comment_date"), DATE
-        )
-        if not comment_id:
-            yield Skipped(f"{key}#?", "without a comment_id")
-        elif status is None:
-            yield Skipped(comment_id, f"with comment_approved {approved!r}")
-        elif created is None:
-            yield Skipped(comment_id, "without a date")
-        else:
-            parent = child_text(comment, "wp:comment_parent")
-            yield SourceComment(
-                key=comment_id,
-                thread=key,
-                parent=None if parent in ("", "0") else parent,
-                author=child_text(comment, "wp:comment_author"),
-                email=child_text(comment, "wp:comment_author_email"),
-                website=child_text(comment, "wp:comment_author_url"),
-                body=child_text(comment, "wp:comment_content", strip=False),
-                markup=Markup.PLAIN_HTML,
-                status=status,
-                created=created,
-                ping=child_text(comment, "wp:comment_type") in PINGS,
-                ip=child_text(comment, "wp:comment_author_IP"),
-            )
+        yield _comment(key, texts(comment))
+
+
+def _comment(thread: str, f: dict[str, str]) -> Record:
+    comment_id = f.get("wp:comment_id", "").strip()
+    approved = f.get("wp:comment_approved", "").strip()
+    status = STATUSES.get(approved)
+    created = utc(f.get("wp:comment_date_gmt", ""), DATE) or utc(f.get("wp:comment_date", ""), DATE)
+    if not comment_id:
+        return Skipped(f"{thread}#?", "without a comment_id")
+    if status is None:
+        return Skipped(comment_id, f"with comment_approved {approved!r}")
+    if created is None:
+        return Skipped(comment_id, "without a date")
+    parent = f.get("wp:comment_parent", "").strip()
+    return SourceComment(
+        key=comment_id,
+        thread=thread,
+        parent=None if parent in ("", "0") else parent,
+        author=f.get("wp:comment_author", "").strip(),
+        email=f.get("wp:comment_author_email", "").strip(),
+        website=f.get("wp:comment_author_url", "").strip(),
+        body=f.get("wp:comment_content", ""),
+        markup=Markup.PLAIN_HTML,
+        status=status,
+        created=created,
+        ping=f.get("wp:comment_type", "").strip() in PINGS,
+        ip=f.get("wp:comment_author_IP", "").strip(),
+    )

@@ -21,6 +21,7 @@ import re
 import xml.parsers.expat as expat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError
@@ -46,6 +47,7 @@ _PREFIXES = {
 _WXR = re.compile(r"^http://wordpress\.org/export/1\.[0-9]+/$")
 
 
+@cache  # a file has a few dozen distinct tags, read hundreds of thousands of times
 def name(tag: str) -> str:
     """`{namespace}local` as `prefix:local` (or `local` for default and unknown namespaces)."""
     if not tag.startswith("{"):
@@ -53,6 +55,14 @@ def name(tag: str) -> str:
     uri, _, local = tag[1:].partition("}")
     prefix = "wp" if _WXR.match(uri) else _PREFIXES.get(uri, "")
     return f"{prefix}:{local}" if prefix else local
+
+
+def texts(element: Element) -> dict[str, str]:
+    """The text of each child by name (the first child of each name), unstripped."""
+    found: dict[str, str] = {}
+    for sub in element:
+        found.setdefault(name(sub.tag), sub.text or "")
+    return found
 
 
 def child_text(element: Element, tag: str, *, strip: bool = True) -> str:
@@ -106,12 +116,14 @@ class XmlFile:
     fixes: dict[int, bytes] = field(default_factory=dict)  # parser line -> repaired line
     repairs: list[str] = field(default_factory=list)  # what was repaired, for the summary
 
-    def scan(self) -> None:
+    def scan(self, count: str) -> int:
+        """Check the whole file (repairing what is certain); returns how many `count` elements
+        (a tag as the file spells it, e.g. "wp:comment") it holds."""
         self._find_stray_prefix()
         for _ in range(MAX_REPAIRS + 1):
-            error = self._parse_all()
+            error, found = self._parse_all(count)
             if error is None:
-                return
+                return found
             if not self._repair(error):
                 raise SourceError(
                     f"not well-formed XML ({expat.ErrorString(error.code)}); nothing was "
@@ -129,8 +141,15 @@ class XmlFile:
             self.line_offset = head[:start].count(b"\n")
             self.repairs.append(f"dropped {start} stray bytes before the XML declaration")
 
-    def _parse_all(self) -> expat.ExpatError | None:
+    def _parse_all(self, count: str) -> tuple[expat.ExpatError | None, int]:
         parser = expat.ParserCreate()
+        found = 0
+
+        def start(tag: str, _: object) -> None:
+            nonlocal found
+            found += tag == count
+
+        parser.StartElementHandler = start
         # Refuse any entity declaration and any external reference: nothing gets expanded.
         parser.EntityDeclHandler = _refuse
         parser.UnparsedEntityDeclHandler = _refuse
@@ -145,8 +164,8 @@ class XmlFile:
                 line=parser.CurrentLineNumber + self.line_offset,
             ) from None
         except expat.ExpatError as error:
-            return error
-        return None
+            return error, found
+        return None, found
 
     def _repair(self, error: expat.ExpatError) -> bool:
         """Quote the attribute value the parser stopped at, if that is what it stopped at."""

@@ -128,13 +128,16 @@ class Bulk:
                 ":thread": it.s(it.THREAD_SK),
             },
         }
+        # A Scan comes in hash order, which differs from site to site: sorted by uri (as SQLite
+        # gives them), an export is the same file whatever the store. Thread items are small.
+        found: list[Thread] = []
         while True:
             out = self._retrying("Scan", lambda: self._client.scan(**params))
-            for item in out.get("Items", []):
-                yield it.to_thread(item)
+            found += [it.to_thread(item) for item in out.get("Items", [])]
             if "LastEvaluatedKey" not in out:
-                return
+                break
             params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        yield from sorted(found, key=lambda thread: thread.uri)
 
     # 1+ Query over the thread's partition, strongly consistent.
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -61,6 +62,10 @@ class ConditionFailed(Exception):
     """A single-item write's condition did not hold."""
 
 
+class Unsupported(Exception):
+    """The endpoint does not know this operation (an emulator: DynamoDB Local has no PITR)."""
+
+
 class AlreadyExists(Exception):
     """CreateTable found the table there already."""
 
@@ -81,21 +86,42 @@ class Cancelled(Exception):
         return "TransactionConflict" in self.codes and "ConditionalCheckFailed" not in self.codes
 
 
-def make_client(region: str, endpoint: str | None) -> DynamoDBClient:
-    """Build the client without any network call (Lambda makes it at cold start)."""
+def local_credentials(env: Mapping[str, str]) -> tuple[str, str]:
+    """Credentials for a DynamoDB on this machine (DynamoDB Local, moto).
+
+    The environment's, when both halves are set; else a dummy. DynamoDB Local refuses a key id
+    that is not letters and digits (UnrecognizedClientException), so the dummy is just that.
+    Never a profile's or a role's: those may be real AWS credentials.
+    """
+    key_id, secret = env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", "")
+    if key_id and secret:
+        return key_id, secret
+    return "parleylocal", "parleylocal"
+
+
+def make_client(
+    region: str,
+    endpoint: str | None,
+    session: botocore.session.Session | None = None,
+    config: Config | None = None,
+) -> DynamoDBClient:
+    """Build the client without any network call (Lambda makes it at cold start).
+
+    A process making many clients (the tests: one store per test) passes one `session`, which
+    keeps the parsed service model; building it again costs ~0.2 s a client. `config` changes
+    parts of CLIENT_CONFIG (the tests allow a slow shared machine longer timeouts).
+    """
     # botocore's session, not boto3's: `import boto3` also loads s3transfer and
     # concurrent.futures, ~30-45 ms of cold start for nothing (bench/coldstart.py).
-    session = botocore.session.get_session()
+    session = session or botocore.session.get_session()
     key_id = secret = None  # None: the usual chain (Lambda's role, env, profile)
     if endpoint is not None and urlsplit(endpoint).hostname in _LOOPBACK:
-        # A local DynamoDB (moto, DynamoDB Local) accepts any key; never send real AWS
-        # credentials to it, and don't make developers invent some.
-        key_id, secret = "parley-local", "local"
+        key_id, secret = local_credentials(os.environ)
     client = session.create_client(
         "dynamodb",
         region_name=region,
         endpoint_url=endpoint,
-        config=CLIENT_CONFIG,
+        config=CLIENT_CONFIG if config is None else CLIENT_CONFIG.merge(config),
         aws_access_key_id=key_id,
         aws_secret_access_key=secret,
     )
@@ -113,6 +139,8 @@ def translate(operation: str) -> Iterator[None]:
             raise ConditionFailed() from exc
         if code == "ResourceInUseException":
             raise AlreadyExists() from exc
+        if code == "UnknownOperationException":
+            raise Unsupported(operation) from exc
         if code == "TransactionCanceledException":
             reasons = exc.response.get("CancellationReasons", [])
             codes = [str(r.get("Code", "None")) for r in reasons]
@@ -200,41 +228,53 @@ def table_spec(definition: dict[str, Any], table: str) -> TableSpec:
     return TableSpec(create, ttl, pitr)
 
 
-def create_table(client: DynamoDBClient, spec: TableSpec) -> None:
-    """Create the table, then turn on TTL and PITR. Safe to run again on an existing table."""
+def create_table(client: DynamoDBClient, spec: TableSpec) -> list[str]:
+    """Create the table, then turn on TTL and PITR. Safe to run again on an existing table.
+
+    Returns what it did, a few words each (for `parley init-table`). An emulator that lacks the
+    TTL or backup calls gets a "warning: ..." entry, not a failure: the table works without them.
+    """
     name = spec.create["TableName"]
+    done: list[str] = []
     try:
         with translate("CreateTable"):
             client.create_table(**spec.create)
+        done.append("created")
     except AlreadyExists:
-        log.info("table %s exists", name)
+        done.append("already there")
     with translate("DescribeTable"):
         client.get_waiter("table_exists").wait(
             TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
         )
-    if spec.ttl is not None:
-        with translate("DescribeTimeToLive"):
-            current = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-        if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING") and spec.ttl.get(
-            "Enabled"
-        ):
-            with translate("UpdateTimeToLive"):
-                client.update_time_to_live(
-                    TableName=name,
-                    TimeToLiveSpecification={
-                        "Enabled": True,
-                        "AttributeName": spec.ttl["AttributeName"],
-                    },
-                )
+    if spec.ttl is not None and spec.ttl.get("Enabled"):
+        attribute = spec.ttl["AttributeName"]
+        try:
+            with translate("DescribeTimeToLive"):
+                current = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+                with translate("UpdateTimeToLive"):
+                    client.update_time_to_live(
+                        TableName=name,
+                        TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+                    )
+            done.append(f"TTL on {attribute}")
+        except Unsupported:
+            done.append(_unsupported(name, "TTL (expired keys and rate buckets stay)"))
     if spec.pitr is not None:
+        enabled = bool(spec.pitr["PointInTimeRecoveryEnabled"])
         try:
             with translate("UpdateContinuousBackups"):
                 client.update_continuous_backups(
                     TableName=name,
-                    PointInTimeRecoverySpecification={
-                        "PointInTimeRecoveryEnabled": bool(spec.pitr["PointInTimeRecoveryEnabled"])
-                    },
+                    PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": enabled},
                 )
-        except errors.StoreUnavailable:
-            # Some local emulators lack continuous backups; the table still works without it.
-            log.warning("table %s: point-in-time recovery could not be turned on", name)
+            done.append(f"point-in-time recovery {'on' if enabled else 'off'}")
+        except Unsupported:
+            done.append(_unsupported(name, "point-in-time recovery"))
+    return done
+
+
+def _unsupported(table: str, feature: str) -> str:
+    line = f"this DynamoDB does not support {feature}; table {table} works without it"
+    log.warning("%s", line)
+    return "warning: " + line
