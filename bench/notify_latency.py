@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -145,7 +145,11 @@ def body(n: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def in_process(env: dict[str, str], posts: int, first: int) -> list[float]:
+Poster = Callable[[int], float]  # posts draft number n, returns the seconds it took
+
+
+@contextmanager
+def in_process(env: dict[str, str]) -> Iterator[Poster]:
     """httpx's ASGI transport: like Mangum, it returns once the app returned, background
     tasks included (Starlette's TestClient answers before them, so it would hide a wait)."""
     import httpx
@@ -158,26 +162,31 @@ def in_process(env: dict[str, str], posts: int, first: int) -> list[float]:
     store = open_store(settings)
     store.setup()
     app = create_app(settings, store)  # no lifespan worker: deliveries wait in the outbox
+    loop = asyncio.new_event_loop()
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="https://api.example.com",
+        headers={"Origin": ORIGIN},
+    )
 
-    async def run() -> list[float]:
-        times: list[float] = []
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="https://api.example.com", headers={"Origin": ORIGIN}
-        ) as client:
-            for n in range(first, first + posts):
-                started = time.perf_counter()
-                answer = await client.post("/api/v1/comments", json=body(n))
-                times.append(time.perf_counter() - started)
-                assert answer.status_code in (201, 202), answer.text
-        return times
+    def post(n: int) -> float:
+        started = time.perf_counter()
+        answer = loop.run_until_complete(client.post("/api/v1/comments", json=body(n)))
+        took = time.perf_counter() - started
+        assert answer.status_code in (201, 202), answer.text
+        return took
 
-    times = asyncio.run(run())
-    store.close()
-    return times
+    try:
+        yield post
+    finally:
+        loop.run_until_complete(client.aclose())
+        loop.close()
+        store.close()
 
 
-def through_lambda(env: dict[str, str], posts: int, first: int) -> list[float]:
+@contextmanager
+def through_lambda(env: dict[str, str]) -> Iterator[Poster]:
+    """`backend.lambda_handler` imported as Lambda's init phase does (environment first)."""
     from backend.settings import Settings
     from backend.store import open_store
 
@@ -192,24 +201,25 @@ def through_lambda(env: dict[str, str], posts: int, first: int) -> list[float]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        sys.modules.pop("backend.lambda_handler", None)
     template = json.loads(EVENT.read_text(encoding="utf-8"))
 
     class Context:
         function_name = "parley-bench"
         aws_request_id = "bench"
 
-    times: list[float] = []
-    for n in range(first, first + posts):
+    def post(n: int) -> float:
         event = copy.deepcopy(template)
         text = json.dumps(body(n))
         event["body"] = text
         event["headers"]["content-length"] = str(len(text.encode()))
         started = time.perf_counter()
         answer = module.handler(event, Context())
-        times.append(time.perf_counter() - started)
+        took = time.perf_counter() - started
         assert answer["statusCode"] in (201, 202), answer
-    sys.modules.pop("backend.lambda_handler", None)
-    return times
+        return took
+
+    yield post
 
 
 def quantile(times: list[float], q: float) -> float:
@@ -217,23 +227,33 @@ def quantile(times: list[float], q: float) -> float:
 
 
 def measure(
-    way: Callable[[dict[str, str], int, int], list[float]], posts: int, mail: bool
+    way: Callable[[dict[str, str]], AbstractContextManager[Poster]], posts: int, mail: bool
 ) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    with smtp_receiver() as smtp_ok, webhook_receiver() as hook_ok, stalled() as dead_smtp, \
-            stalled() as dead_hook:  # fmt: skip
-        for name, (smtp, hook) in (("healthy", (smtp_ok, hook_ok)),
-                                   ("stalled", (dead_smtp, dead_hook))):  # fmt: skip
-            with tempfile.TemporaryDirectory() as tmp:
-                env = environment(Path(tmp) / "parley.db", smtp, hook, mail)
-                warm = min(20, posts)
-                way(env, warm, 0)  # warm up: imports, first connections, the schema
-                times = way(env, posts, warm)  # new drafts: a replayed key would store nothing
-            out[name] = {
-                "p50_ms": quantile(times, 0.5) * 1000,
-                "p90_ms": quantile(times, 0.9) * 1000,
-            }
-    return out
+    """Healthy and stalled side by side, posts alternating between them, so both see the same
+    load on the machine (other work on a shared machine shows up in both alike)."""
+    times: dict[str, list[float]] = {"healthy": [], "stalled": []}
+    with (
+        smtp_receiver() as smtp_ok, webhook_receiver() as hook_ok,
+        stalled() as dead_smtp, stalled() as dead_hook,
+        tempfile.TemporaryDirectory() as tmp,
+        way(environment(Path(tmp) / "ok.db", smtp_ok, hook_ok, mail)) as healthy,
+        way(environment(Path(tmp) / "stalled.db", dead_smtp, dead_hook, mail)) as stuck,
+    ):  # fmt: skip
+        warm = min(20, posts)
+        for n in range(warm):  # imports, first connections, caches
+            healthy(n)
+            stuck(n)
+        for n in range(warm, warm + posts):  # new drafts: a replayed key would store nothing
+            if n % 2:  # which goes first alternates too
+                times["healthy"].append(healthy(n))
+                times["stalled"].append(stuck(n))
+            else:
+                times["stalled"].append(stuck(n))
+                times["healthy"].append(healthy(n))
+    return {
+        name: {"p50_ms": quantile(t, 0.5) * 1000, "p90_ms": quantile(t, 0.9) * 1000}
+        for name, t in times.items()
+    }
 
 
 def main() -> int:
