@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from backend.domain.models import Comment, NewComment, Status
-from backend.store import dynamo_items as it
 from backend.store.dynamo import DynamoStore
-from backend.store.dynamo_client import load_definition, table_spec
+from backend.store.dynamo import items as it
+from backend.store.dynamo.schema import load_definition, table_spec
 from tests.stores import dynamodb_local_store, moto_store
 
 SITE, URI, T0 = "blog", "/post/", 1_767_225_600

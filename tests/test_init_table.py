@@ -11,7 +11,7 @@ import pytest
 from backend.cli import main
 from backend.settings import StoreURL
 from backend.store.dynamo import DynamoStore
-from backend.store.dynamo_client import local_credentials
+from backend.store.dynamo.client import local_credentials
 from tests.servers import free_port
 from tests.stores import DYNAMODB_LOCAL, PATIENT, SESSION, drop_table
 

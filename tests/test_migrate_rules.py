@@ -187,7 +187,7 @@ def test_the_app_never_loads_the_import_machinery() -> None:
         "import sys, backend.app, backend.lambda_handler, backend.store.dynamo, "
         "backend.store.sqlite\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tqdm', 'defusedxml') "
-        "or m.startswith(('backend.migrate', 'backend.store.dynamo_bulk'))))"
+        "or m.startswith(('backend.migrate', 'backend.store.dynamo.bulk'))))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
@@ -213,3 +213,25 @@ def test_a_bad_value_late_in_the_file_writes_nothing(
     assert run.code == 1
     assert run.err.startswith("parley import: isso.db: comment 6 has a value Isso never writes")
     assert list(store.threads(SITE)) == []
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere() -> None:
+    import io
+
+    from backend.migrate.progress import phase
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream in (Terminal(), io.StringIO()):
+        with phase("importing", 20_000, stream) as tick:
+            for _ in range(20_000):
+                tick(1)
+        shown = stream.getvalue()
+        if isinstance(stream, Terminal):
+            assert "importing: 100%|" in shown and "20.0k/20.0k" in shown  # tqdm's bar
+        else:
+            assert shown.splitlines()[:2] == ["importing: 10,000 of 20,000",
+                                              "importing: 20,000 of 20,000"]  # fmt: skip
+            assert shown.splitlines()[-1].startswith("importing: 20,000 in ")

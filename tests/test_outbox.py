@@ -32,7 +32,7 @@ from backend.notify.worker import build_worker
 from backend.settings import Settings, StoreURL
 from backend.store.base import Store
 from backend.store.dynamo import DynamoStore
-from backend.store.dynamo_outbox import event_item
+from backend.store.dynamo.outbox import event_item
 from backend.store.sqlite import SQLiteStore
 from tests.conftest import ORIGIN, Clock, make_settings
 from tests.helpers import post

@@ -96,7 +96,8 @@ def test_batch_writes_retry_unprocessed_items() -> None:
         client._make_api_call = throttled  # type: ignore[method-assign]
         batch = [comment(n) for n in range(30)]
         assert store.put_many([thread()], batch) == Written(threads=1, comments=30)
-        assert calls == [25, 22, 19, 6]  # 3 land twice, then the 19 left, then the last 6
+        # 3 land twice, then the 19 left, then the last 6; then the 30 authors' tallies.
+        assert calls == [25, 22, 19, 6, 25, 5]
         assert len(list(store.thread_comments(SITE, URI))) == 30
         store.close()
 
@@ -105,3 +106,13 @@ def test_batch_writes_retry_unprocessed_items() -> None:
 def test_empty_and_tiny_batches(store: Store, size: int) -> None:
     batch = [comment(n) for n in range(size)]
     assert store.put_many([], batch).comments == size
+
+
+def test_imported_authors_count_for_first_time_moderation(store: Store) -> None:
+    approved, held = comment(1), comment(2, status=Status.PENDING)
+    store.put_many([thread()], [approved, held])
+    store.put_many([thread()], [approved, held])  # a rerun does not count them twice
+    assert store.author_approved(SITE, "a1@example.com")
+    assert not store.author_approved(SITE, "a2@example.com")
+    store.set_status(SITE, URI, approved.id, Status.SPAM)
+    assert not store.author_approved(SITE, "a1@example.com")

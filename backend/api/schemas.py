@@ -22,6 +22,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from backend.domain.limits import check_uri
 from backend.domain.models import Comment, Status, Thread
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -43,7 +44,7 @@ def _one_line(value: str) -> str:
 def _uri(value: str) -> str:
     if not value.startswith("/") or any(c.isspace() for c in value):
         raise ValueError("must be a page path starting with / and without spaces")
-    return _no_control(value)
+    return check_uri(_no_control(value))  # bytes, as DynamoDB counts a key
 
 
 def _email(value: str) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from backend.domain import errors
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import new_ulid
+from backend.domain.limits import check_comment_size
 from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.domain.render import render
 from backend.domain.spam import looks_like_spam
@@ -160,6 +161,8 @@ class CommentService:
                 fields={"email": "An email address is needed to be notified of replies."}
             )
         now = int(self.clock() * 1000) / 1000  # stores keep milliseconds
+        html = render(draft.text)
+        check_comment_size(draft.text, html)  # before any storage call
 
         first_id = self.store.find_key(site_name, draft.key, int(now))
         if first_id is not None:
@@ -177,7 +180,7 @@ class CommentService:
             email=draft.email,
             website=draft.website,
             text=draft.text,
-            html=render(draft.text),
+            html=html,
             status=self._status_for(site_name, site, draft),
             created=datetime.fromtimestamp(now, UTC),
             ip_hash=client,
@@ -195,10 +198,12 @@ class CommentService:
 
     def edit(self, site_name: str, uri: str, comment_id: str, token: str, text: str) -> Comment:
         site = self.site(site_name)
+        html = render(text)
+        check_comment_size(text, html)  # before any storage call
         comment = self._own_comment(site_name, site, uri, comment_id, token)
         self._limit(site_name, comment.ip_hash, site.rate_limit_per_minute, self.clock())
         return self.store.edit_comment(
-            site_name, uri, comment_id, text=text, html=render(text), edited=self.now()
+            site_name, uri, comment_id, text=text, html=html, edited=self.now()
         )
 
     def delete(self, site_name: str, uri: str, comment_id: str, token: str) -> None:

@@ -26,7 +26,7 @@ from backend.environment import resolve_environment
 from backend.notify.worker import Worker, build_worker
 from backend.settings import Settings
 from backend.store import open_store
-from backend.store.dynamo_outbox import is_event, to_event
+from backend.store.dynamo.outbox import is_event, to_event
 
 log = logging.getLogger("parley.notify")
 

@@ -13,7 +13,7 @@ def open_store(settings: Settings) -> Store:
         from backend.store.sqlite import SQLiteStore
 
         return SQLiteStore(url.path)
-    from backend.store.dynamo import DynamoStore  # type: ignore[import-not-found,unused-ignore]
+    from backend.store.dynamo import DynamoStore
 
     store: Store = DynamoStore.from_url(url)
     return store

@@ -161,3 +161,12 @@ def test_a_wrong_token_is_refused(page: Page, admin: Admin) -> None:
     expect(page.get_by_role("alert")).to_contain_text("not valid")
     expect(page.get_by_label("Admin token")).to_be_visible()
     expect(page.locator("#comments li")).to_have_count(0)
+
+
+def test_signs_in_from_the_address_fragment(page: Page, admin: Admin) -> None:
+    # What `parley serve --demo` prints: /admin#site=...&token=..., a ready sign-in.
+    admin.post("Pending")
+    page.goto(f"{admin.base}/admin#site=blog&token={TOKEN}")
+    expect(page.get_by_role("heading", name="Pending comments")).to_be_visible()
+    expect(page.locator("#comments li")).to_have_count(1)
+    assert "token" not in page.url  # dropped from the address bar and the history

@@ -192,6 +192,13 @@
     $("lock").addEventListener("submit", lock);
     let saved = null;
     try { saved = JSON.parse(sessionStorage.getItem(KEY) || "null"); } catch (_) { saved = null; }
+    // `parley serve --demo` prints /admin#site=demo&token=...: sign in from the fragment (never
+    // sent to a server), then drop it from the address bar and the history.
+    const given = new URLSearchParams(location.hash.slice(1));
+    if (given.get("site") && given.get("token")) {
+      saved = { site: given.get("site"), token: given.get("token") };
+      history.replaceState(null, "", location.pathname + location.search);
+    }
     if (saved && saved.site && saved.token) {
       signIn(saved.site, saved.token);
     } else {

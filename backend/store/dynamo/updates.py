@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.domain.models import Comment, NewComment, Status
-from backend.store import dynamo_items as it
+from backend.store.dynamo import items as it
 
 NAMES = {"#status": "status"}
 

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from backend.domain.models import OutboxEvent
-from backend.store import dynamo_items as it
-from backend.store.dynamo_client import ConditionFailed, translate
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from backend.store.dynamo import items as it
+from backend.store.dynamo.client import ConditionFailed, translate
+from backend.store.dynamo.table import Table
 
 OUTBOX_PK = "OUTBOX"  # the due queue's partition on gsi1 (a blog's mail volume fits one)
 EVENT_PREFIX = "E#"
@@ -88,11 +86,8 @@ def _sent_key(key: str) -> it.Item:
     return {"pk": it.s(f"D#{key}"), "sk": it.s(it.THREAD_SK)}
 
 
-class DynamoOutbox:
-    """Mixed into DynamoStore, whose client and table it uses. Each method is one request."""
-
-    table: str
-    _client: DynamoDBClient
+class Outbox(Table):
+    """Mixed into DynamoStore. Each method is one request."""
 
     def _put_new(self, operation: str, item: it.Item) -> bool:
         try:

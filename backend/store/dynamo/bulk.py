@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 from backend.domain import errors
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
-from backend.store import dynamo_items as it
-from backend.store import dynamo_writes as w
 from backend.store.base import Written
-from backend.store.dynamo_client import ConditionFailed, backoff, translate
+from backend.store.dynamo import items as it
+from backend.store.dynamo.client import ConditionFailed, backoff, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -61,7 +60,8 @@ class Bulk:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    # BatchGetItem per 100 keys, BatchWriteItem per 25 new items, 1 UpdateItem per author.
+    # BatchGetItem per 100 keys, BatchWriteItem per 25 new items; for the authors' tallies,
+    # BatchGetItem per 100 authors and BatchWriteItem per 25.
     def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
         items = [thread_item(t) for t in threads] + [it.comment_item(c) for c in comments]
         stored = self._stored([{"pk": i["pk"], "sk": i["sk"]} for i in items])
@@ -71,9 +71,6 @@ class Bulk:
         for key in stored:
             fresh.pop(key, None)
         self._write([{"PutRequest": {"Item": item}} for item in fresh.values()])
-        # The authors' tallies of approved comments (first-time moderation), after the
-        # comments: a crash in between leaves an author moderated once more, never trusted
-        # for comments that were not written.
         new_ids = {_key(i) for i in fresh.values()}
         authors = Counter(
             c.email
@@ -82,12 +79,26 @@ class Bulk:
             and c.email
             and _key(it.comment_key(c.site, c.uri, c.id)) in new_ids
         )
-        site = comments[0].site if comments else ""
-        self._each(
-            [w.author_update(self.table, site, email, n)["Update"] for email, n in authors.items()]
-        )
+        if authors:
+            self._add_authors(comments[0].site, authors)
         new_threads = sum(1 for t in threads if _key(it.thread_key(t.site, t.uri)) in new_ids)
         return Written(threads=new_threads, comments=len(new_ids) - new_threads)
+
+    def _add_authors(self, site: str, authors: Counter[str]) -> None:
+        """The authors' tallies of approved comments (first-time moderation), after the
+        comments: a crash in between leaves an author moderated once more, never trusted for
+        comments that were not written. Read, then written whole in batches (an UpdateItem
+        each would be one request per reader): a reader's post landing on the same tally in
+        between is the one write this can lose, which leaves its author moderated once more.
+        """
+        keys = {email: it.author_key(site, email) for email in authors}
+        old = {_key(i): it.num(i, "n") for i in self._get(list(keys.values()), "pk, sk, #n")}
+        self._write(
+            [
+                {"PutRequest": {"Item": {**key, "n": it.n(old.get(_key(key), 0) + authors[e])}}}
+                for e, key in keys.items()
+            ]
+        )
 
     # 1+ Query over the thread's partition, then 1 UpdateItem per comment whose replies changed
     # and 1 for the thread's count.
@@ -165,17 +176,24 @@ class Bulk:
             params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
     def _stored(self, keys: list[it.Item]) -> set[Key]:
+        return {_key(item) for item in self._get(keys, "pk, sk")}
+
+    def _get(self, keys: list[it.Item], projection: str) -> list[it.Item]:
         unique = list({_key(k): k for k in keys}.values())  # BatchGetItem refuses duplicates
-        found: set[Key] = set()
+        found: list[it.Item] = []
         for start in range(0, len(unique), GET_BATCH):
             pending = unique[start : start + GET_BATCH]
             for attempt in range(ATTEMPTS):
-                request = {self.table: {"Keys": pending, "ProjectionExpression": "pk, sk"}}
+                request: dict[str, Any] = {
+                    self.table: {"Keys": pending, "ProjectionExpression": projection}
+                }
+                if "#n" in projection:
+                    request[self.table]["ExpressionAttributeNames"] = {"#n": "n"}
                 out = self._retrying(
                     "BatchGetItem",
                     lambda r=request: self._client.batch_get_item(RequestItems=r),
                 )
-                found.update(_key(i) for i in out.get("Responses", {}).get(self.table, []))
+                found += out.get("Responses", {}).get(self.table, [])
                 pending = list(out.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", []))
                 if not pending:
                     break

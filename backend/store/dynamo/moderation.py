@@ -1,0 +1,129 @@
+"""The DynamoDB store's status moves: moderation, a reader deleting their comment, erasure.
+
+Each move is conditioned on the status it read, so two moderators acting at once cannot drift
+a counter: the loser reads the new state and moves from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from backend.domain import errors
+from backend.domain.models import Comment, OutboxEvent, Status
+from backend.store.dynamo import items as it
+from backend.store.dynamo import updates as w
+from backend.store.dynamo.client import Cancelled, ConditionFailed, translate
+from backend.store.dynamo.outbox import event_puts
+from backend.store.dynamo.table import Table
+
+STATUS_ATTEMPTS = 3  # re-reads when a comment's status changed under a moderation action
+
+_NAMES = w.NAMES
+
+
+class Moderation(Table):
+    # 1 GetItem + 1 UpdateItem when no count moves, else 1 GetItem + 1 TransactWriteItems
+    # (the comment, the thread's count, the parent's replies, the author's counter).
+    def set_status(
+        self,
+        site: str,
+        uri: str,
+        comment_id: str,
+        status: Status,
+        *,
+        scrub: bool = False,
+        events: Sequence[OutboxEvent] = (),
+    ) -> Comment:
+        for _ in range(STATUS_ATTEMPTS):
+            old = self.get_comment(site, uri, comment_id)
+            if old is None:
+                raise errors.CommentNotFound()
+            try:
+                return self._move_status(old, status, scrub, events)
+            except (ConditionFailed, Cancelled):
+                continue  # moderated concurrently: read the new state and move from there
+        raise errors.StoreUnavailable(retry_after=1)
+
+    def _move_status(
+        self, old: Comment, status: Status, scrub: bool, events: Sequence[OutboxEvent]
+    ) -> Comment:
+        delta = int(status is Status.APPROVED) - int(old.status is Status.APPROVED)
+        update = "SET #status = :new, gsi1pk = :g"
+        names = dict(_NAMES)
+        if scrub:  # a reader deleting their comment: keep the tombstone, drop the words
+            update += ", #text = :empty, #html = :empty"
+            names.update({"#text": "text", "#html": "html"})
+        comment: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": it.comment_key(old.site, old.uri, old.id),
+            "UpdateExpression": update,
+            # Conditioned on the status we read, so a concurrent change cannot drift counters.
+            "ConditionExpression": "#status = :old",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {
+                ":new": it.s(status.value),
+                ":old": it.s(old.status.value),
+                ":g": it.s(it.status_pk(old.site, status)),
+                **({":empty": it.s("")} if scrub else {}),
+            },
+        }
+        if not delta and not events:
+            with translate("UpdateItem"):
+                out = self._client.update_item(**comment, ReturnValues="ALL_NEW")
+            return it.to_comment(out["Attributes"])
+        # With events (the outbox), one transaction even when no count moves.
+        items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
+        if delta:
+            key = it.thread_key(old.site, old.uri)
+            items.append(w.count_update(self.table, key, "#count", delta))
+        if old.parent is not None and delta:
+            key = it.comment_key(old.site, old.uri, old.parent)
+            items.append(w.count_update(self.table, key, "#replies", delta))
+        if old.email and delta:
+            items.append(w.author_update(self.table, old.site, old.email, delta))
+        self._transact(items)
+        return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
+
+    # 1 GetItem + 1 Query (the comment's likes) + 1 TransactWriteItems: the comment deleted
+    # (or emptied into a tombstone when it has replies), its likes, and the counts it held.
+    def erase(self, site: str, uri: str, comment_id: str) -> None:
+        for _ in range(STATUS_ATTEMPTS):
+            old = self.get_comment(site, uri, comment_id)
+            if old is None:
+                raise errors.CommentNotFound()
+            try:
+                self._erase(old)
+                return
+            except (ConditionFailed, Cancelled):
+                continue  # changed under us (a reply, a moderation): read again
+        raise errors.StoreUnavailable(retry_after=1)
+
+    def _erase(self, old: Comment) -> None:
+        items = [w.erase_comment(self.table, old)]
+        if old.status is Status.APPROVED:  # it counted: un-count it as set_status would
+            items.append(w.count_update(self.table, it.thread_key(old.site, old.uri), "#count", -1))
+            if old.parent is not None:
+                key = it.comment_key(old.site, old.uri, old.parent)
+                items.append(w.count_update(self.table, key, "#replies", -1))
+            if old.email:
+                items.append(w.author_update(self.table, old.site, old.email, -1))
+        likes: list[it.Item] = []
+        if not old.replies:  # removed for good, so are its likes (voter hashes)
+            likes = self._query(
+                {
+                    "KeyConditionExpression": "pk = :pk AND begins_with(sk, :likes)",
+                    "ExpressionAttributeValues": {
+                        ":pk": it.s(it.thread_pk(old.site, old.uri)),
+                        ":likes": it.s(it.like_prefix(old.id)),
+                    },
+                    "ProjectionExpression": "pk, sk",
+                },
+                None,
+            )
+        deletes = [{"Delete": {"TableName": self.table, "Key": key}} for key in likes]
+        # A transaction holds 100 items: likes beyond that go first, in their own.
+        while len(deletes) > w.MAX_TRANSACTION - len(items):
+            self._transact(deletes[: w.MAX_TRANSACTION])
+            deletes = deletes[w.MAX_TRANSACTION :]
+        self._transact(items + deletes)

@@ -1,0 +1,125 @@
+"""The DynamoDB store's reads: a page view is one Query, counts one BatchGetItem per 100 uris.
+
+The cost of each method, in requests, is written above it; none is ever a Scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from backend.domain.models import Comment, Page, QueuePage, Status, Thread
+from backend.store.dynamo import items as it
+from backend.store.dynamo.table import Table
+from backend.store.dynamo.updates import NAMES as _NAMES
+
+# The thread item is the one without a status. DynamoDB refuses a filter on a key attribute, so
+# "sk = '#'" cannot say it (moto accepts it, which is how that bug once reached a release).
+_VISIBLE = (
+    "attribute_not_exists(#status) OR #status = :approved"
+    " OR (#status = :deleted AND #replies > :zero)"
+)
+
+
+class Reads(Table):
+    # 1 GetItem (eventually consistent).
+    def get_thread(self, site: str, uri: str) -> Thread | None:
+        item = self._get(it.thread_key(site, uri))
+        return None if item is None else it.to_thread(item)
+
+    # Query(s) over the whole thread partition, strongly consistent. Never on a reader's path:
+    # the app only asks for stamps when `cheap_stamps` is True.
+    def thread_stamp(self, site: str, uri: str) -> str | None:
+        params = self._thread_range(site, uri, it.THREAD_SK)
+        items = self._query({**params, "ConsistentRead": True}, None)
+        if not items or not it.is_thread(items[0]):
+            return None
+        # The digest of everything a read shows: any write to the thread changes it.
+        body = json.dumps(items, sort_keys=True).encode()
+        return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+    # First page: 1 Query returning the thread item and the comments together. Later pages:
+    # 1 Query (from the cursor's ExclusiveStartKey) + 1 GetItem for the thread.
+    def read_page(self, site: str, uri: str, *, after: str | None, limit: int) -> Page:
+        params = self._thread_range(site, uri, it.THREAD_SK)
+        params["FilterExpression"] = _VISIBLE
+        params["ExpressionAttributeNames"] = {**_NAMES, "#replies": "replies"}
+        params["ExpressionAttributeValues"].update(
+            {
+                ":approved": it.s(Status.APPROVED.value),
+                ":deleted": it.s(Status.DELETED.value),
+                ":zero": it.n(0),
+            }
+        )
+        # One comment more than asked tells whether another page follows; the first page also
+        # carries the thread item.
+        want = limit + 1
+        if after is not None:
+            params["ExclusiveStartKey"] = it.comment_key(site, uri, after)
+        else:
+            want += 1
+        items = self._query(params, want)
+        thread_item = items[0] if items and it.is_thread(items[0]) else None
+        comments = [it.to_comment(i) for i in items if not it.is_thread(i)]
+        thread = (
+            self.get_thread(site, uri)
+            if after is not None
+            else (None if thread_item is None else it.to_thread(thread_item))
+        )
+        next_after = comments[limit - 1].id if len(comments) > limit else None
+        return Page(thread, comments[:limit], next_after)
+
+    # 1 BatchGetItem per 100 uris (+ rounds for UnprocessedKeys), projecting only the count.
+    def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
+        result = dict.fromkeys(uris, 0)
+        unique = list(result)  # BatchGetItem refuses a key asked twice
+        for start in range(0, len(unique), 100):
+            keys = [it.thread_key(site, uri) for uri in unique[start : start + 100]]
+            for item in self._batch_get(keys):
+                result[item["uri"]["S"]] = it.num(item, "count")
+        return result
+
+    # 1 Query (more only when the newest comments are mostly hidden).
+    def recent(self, site: str, uri: str | None, limit: int) -> list[Comment]:
+        if uri is None:
+            params: dict[str, Any] = {
+                "IndexName": "gsi1",
+                "KeyConditionExpression": "gsi1pk = :g",
+                "ExpressionAttributeValues": {":g": it.s(it.status_pk(site, Status.APPROVED))},
+            }
+        else:
+            params = self._thread_range(site, uri, it.comment_sk(""))
+            params["FilterExpression"] = "#status = :approved"
+            params["ExpressionAttributeNames"] = _NAMES
+            params["ExpressionAttributeValues"][":approved"] = it.s(Status.APPROVED.value)
+        params["ScanIndexForward"] = False
+        return [it.to_comment(i) for i in self._query(params, limit)[:limit]]
+
+    # 1 Query on gsi1, newest first.
+    def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
+        params: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :g",
+            "ExpressionAttributeValues": {":g": it.s(it.status_pk(site, status))},
+            "ScanIndexForward": False,
+        }
+        if after is not None:
+            params["KeyConditionExpression"] += " AND gsi1sk < :after"
+            params["ExpressionAttributeValues"][":after"] = it.s(after)
+        comments = [it.to_comment(i) for i in self._query(params, limit + 1)]
+        next_after = comments[limit - 1].id if len(comments) > limit else None
+        return QueuePage(comments[:limit], next_after)
+
+    # 1 GetItem of the author's counter of approved comments.
+    def author_approved(self, site: str, email: str) -> bool:
+        item = self._get(it.author_key(site, email))
+        return item is not None and it.num(item, "n") > 0
+
+    # 1 GetItem. TTL deletes late, so an expired key still found here is ignored.
+    def find_key(self, site: str, key: str, now: int) -> str | None:
+        item = self._get(it.idempotency_key(site, key))
+        if item is None or it.num(item, "expires") <= now:
+            return None
+        return str(item["comment_id"]["S"])

@@ -1,0 +1,67 @@
+"""The DynamoDB store: one table, single-table design, for Lambda (see docs/dynamodb.md).
+
+`DynamoStore` joins the parts, each in its own module: `reads.py` (page views, counts, queues),
+`writes.py` (posts, edits, likes, locks, rate buckets), `moderation.py` (status moves,
+erasure), `outbox.py` (notification events, sent markers, subscriptions: docs/notifications.md),
+`bulk.py` (imports and exports, imported on first use). Item shapes live in `items.py`, write
+requests built as data in `updates.py`, the client and its error mapping in `client.py`, the
+table definition in `schema.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from backend.domain.models import Comment, Thread
+from backend.settings import StoreURL
+from backend.store.base import Written
+from backend.store.dynamo.client import make_client
+from backend.store.dynamo.moderation import Moderation
+from backend.store.dynamo.outbox import Outbox
+from backend.store.dynamo.reads import Reads
+from backend.store.dynamo.schema import create_table, load_definition, table_spec
+from backend.store.dynamo.writes import Writes
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+    from botocore.session import Session
+
+    from backend.store.dynamo.bulk import Bulk
+
+
+class DynamoStore(Reads, Writes, Moderation, Outbox):
+    @classmethod
+    def from_url(
+        cls, url: StoreURL, session: Session | None = None, config: Config | None = None
+    ) -> DynamoStore:
+        return cls(url.table, make_client(url.region, url.endpoint, session, config))
+
+    def setup(self) -> None:
+        self.init_table()
+
+    def init_table(self) -> list[str]:
+        """Create the table from table.json (idempotent); returns what was done, line by line."""
+        return create_table(self._client, table_spec(load_definition(), self.table))
+
+    # -- bulk (import and export): see bulk.py ----------------------------------------------
+
+    @property
+    def _bulk(self) -> Bulk:
+        # Imported on first use: the Lambda handler never needs it (cold start).
+        from backend.store.dynamo.bulk import Bulk
+
+        return Bulk(self._client, self.table)
+
+    def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
+        return self._bulk.put_many(threads, comments)
+
+    def recount(self, site: str, uri: str) -> Thread | None:
+        self._bulk.recount(site, uri)
+        return self.get_thread(site, uri)
+
+    def threads(self, site: str) -> Iterator[Thread]:
+        return self._bulk.threads(site)
+
+    def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        return self._bulk.thread_comments(site, uri)

@@ -1,0 +1,115 @@
+"""The requests every part of the DynamoDB store builds on: one table, one botocore client.
+
+`Reads`, `Writes` and `Moderation` derive from `Table`; `DynamoStore` joins them. Each helper is
+one request (or a bounded loop of them), always through `translate`, so callers see domain
+errors, never botocore's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from backend.domain import errors
+from backend.domain.models import Comment
+from backend.store.dynamo import items as it
+from backend.store.dynamo.client import Cancelled, backoff, translate
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TRANSACTION_ATTEMPTS = 4  # our own retries of a transaction that lost a race (TransactionConflict)
+BATCH_ATTEMPTS = 6  # BatchGetItem rounds for UnprocessedKeys before answering 503
+
+
+class Table:
+    # A stamp lookup would be a billed request per read, so the app skips its response cache.
+    cheap_stamps = False
+
+    def __init__(self, table: str, client: DynamoDBClient) -> None:
+        self.table = table
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The botocore client, for instrumentation (request counting, fault injection)."""
+        return self._client
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _get(self, key: it.Item, *, consistent: bool = False) -> it.Item | None:
+        with translate("GetItem"):
+            out = self._client.get_item(TableName=self.table, Key=key, ConsistentRead=consistent)
+        item: it.Item | None = out.get("Item")
+        return item
+
+    def _query(self, params: dict[str, Any], want: int | None) -> list[it.Item]:
+        """Run a Query until `want` items passed its filter or the key range is exhausted.
+
+        `Limit` counts items read before the FilterExpression, so a page among hidden (pending,
+        spam) comments takes another request; a page without any takes exactly one. Each
+        further request reads twice as far, so a long run of hidden comments costs few requests.
+        May return more than `want` items.
+        """
+        params = {"TableName": self.table, **params}
+        items: list[it.Item] = []
+        limit = 0
+        while True:
+            if want is not None:
+                limit = max(want - len(items), 2 * limit)
+                params["Limit"] = limit
+            with translate("Query"):
+                out = self._client.query(**params)
+            items += out.get("Items", [])
+            last = out.get("LastEvaluatedKey")
+            if last is None or (want is not None and len(items) >= want):
+                return items
+            params["ExclusiveStartKey"] = last
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        """One TransactWriteItems, run again (with jitter) only when it lost a race."""
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                with translate("TransactWriteItems"):
+                    self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return
+            except Cancelled as cancelled:
+                if not cancelled.conflict:
+                    raise
+                backoff(attempt)
+        raise errors.StoreUnavailable(retry_after=1)
+
+    def _thread_range(self, site: str, uri: str, lo: str) -> dict[str, Any]:
+        return {
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {
+                ":pk": it.s(it.thread_pk(site, uri)),
+                ":lo": it.s(lo),
+                ":hi": it.s(it.COMMENTS_END),
+            },
+        }
+
+    # 1 GetItem, strongly consistent (an edit or a replay reads what was just written).
+    def get_comment(self, site: str, uri: str, comment_id: str) -> Comment | None:
+        item = self._get(it.comment_key(site, uri, comment_id), consistent=True)
+        return None if item is None else it.to_comment(item)
+
+    def _batch_get(self, keys: list[it.Item]) -> list[it.Item]:
+        found: list[it.Item] = []
+        for attempt in range(BATCH_ATTEMPTS):
+            request = {
+                self.table: {
+                    "Keys": keys,
+                    "ProjectionExpression": "#uri, #count",
+                    "ExpressionAttributeNames": {"#uri": "uri", "#count": "count"},
+                }
+            }
+            with translate("BatchGetItem"):
+                out = self._client.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
+            found += out.get("Responses", {}).get(self.table, [])
+            unprocessed = out.get("UnprocessedKeys", {})
+            keys = list(unprocessed[self.table]["Keys"]) if self.table in unprocessed else []
+            if not keys:
+                return found
+            backoff(attempt, base=0.05)  # DynamoDB throttled part of the batch: slow down
+        raise errors.StoreUnavailable(retry_after=1)
