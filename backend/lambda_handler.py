@@ -24,7 +24,7 @@ from mangum import Mangum
 
 from backend.app import create_app
 from backend.environment import SECRET_PARAM_VAR, resolve_environment
-from backend.settings import Settings
+from backend.settings import ConfigError, Settings
 from backend.store import open_store
 
 # Answers API Gateway hands back as text rather than base64. Mangum matches these as substrings
@@ -48,6 +48,6 @@ def build_handler(environ: Mapping[str, str]) -> Mangum:
     return Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
 
-__all__ = ["SECRET_PARAM_VAR", "build_handler", "handler", "resolve_environment"]
+__all__ = ["SECRET_PARAM_VAR", "ConfigError", "build_handler", "handler", "resolve_environment"]
 
 handler = build_handler(os.environ)

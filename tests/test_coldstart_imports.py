@@ -44,6 +44,7 @@ PAGE_VIEW_MODULES = {
     "backend.domain.errors",
     "backend.domain.identity",
     "backend.domain.ids",
+    "backend.domain.limits",
     "backend.domain.models",
     "backend.domain.render",
     "backend.domain.service",
