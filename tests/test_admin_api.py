@@ -14,6 +14,7 @@ from backend.store.base import Store
 from tests.conftest import Clock
 from tests.helpers import error_of, post, read
 from tests.moderation_support import TOKEN, act, app_client, auth, queue, sites
+from tests.notify_support import worker_of
 
 
 @pytest.fixture
@@ -269,7 +270,9 @@ def test_stale_pending_comments_are_purged(
         assert store.get_comment("blog", "/post/", old) is None
 
         clock.advance(3600)
-        post(c, expect=202, uri="/else/")  # an hour after the last sweep, a post sweeps too
+        post(c, expect=202, uri="/else/")  # a post never sweeps: a reader waits for nothing
+        assert store.get_comment("blog", "/post/", young) is not None
+        worker_of(c).tick()  # the worker does, on its schedule
         assert store.get_comment("blog", "/post/", young) is None
 
 
@@ -290,3 +293,15 @@ def test_token_is_checked_before_anything_else(mod: TestClient) -> None:
     assert response.status_code == 401
     assert queue(mod)["comments"][0]["id"] == held
     assert TOKEN not in response.text
+
+
+def test_counts_per_status(mod: TestClient, clock: Clock) -> None:
+    held = [post(mod, expect=202, text=f"held {i}")["comment"] for i in range(3)]
+    act(mod, held[0]["id"], "approve")
+    act(mod, held[1]["id"], "spam")
+    response = mod.get("/api/v1/admin/counts", params={"site": "blog"}, headers=auth())
+    assert response.status_code == 200
+    assert response.json() == {"counts": {"pending": 1, "approved": 1, "spam": 1, "deleted": 0}}
+    assert response.headers["cache-control"] == "no-store"
+    refused = mod.get("/api/v1/admin/counts", params={"site": "blog"}, headers=auth("wrong"))
+    assert refused.status_code == 401 and error_of(refused)

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 
@@ -117,6 +118,7 @@ class PostIn(_In):
     text: Text
     key: Key
     hp: Annotated[str, Field(max_length=200)] = ""
+    notify: StrictBool = False  # email me replies to this comment (after a confirmation mail)
 
 
 class EditIn(_In):
@@ -266,6 +268,16 @@ class QueueParams(_In):
     status: StatusName = "pending"
     after: CommentId | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class SiteParams(_In):
+    site: Site
+
+
+class StatusCountsOut(BaseModel):
+    counts: dict[str, int] = Field(
+        description="Comments per status (pending, approved, spam, deleted), at most 1000 each"
+    )
 
 
 class LockIn(_In):

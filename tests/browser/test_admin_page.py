@@ -4,6 +4,7 @@ comment, approve it with the keyboard, and it leaves the queue and reaches the p
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,7 @@ def test_approve_a_pending_comment_with_the_keyboard(
     assert [c["id"] for c in admin.read()["comments"]] == [held["id"]]
     assert admin.read()["thread"]["count"] == 1
 
-    page.get_by_role("button", name="Approved", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Approved \(\d+\)$")).click()
     expect(page.locator(f"#c-{held['id']}")).to_be_visible()
     expect(page.locator(f"#c-{older['id']}")).to_have_count(0)
     assert console.errors == []
@@ -129,13 +130,13 @@ def test_spam_delete_restore_and_lock(page: Page, admin: Admin, console: Console
     page.locator(f"#c-{a['id']}").get_by_role("button", name="Spam comment by JKB").click()
     expect(page.locator(f"#c-{a['id']}")).to_have_count(0)
 
-    page.get_by_role("button", name="Spam", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Spam \(\d+\)$")).click()
     spam = page.locator(f"#c-{a['id']}")
     spam.get_by_role("button", name="Restore comment by JKB").click()
     expect(spam).to_have_count(0)
     assert [c["id"] for c in admin.read()["comments"]] == [a["id"]]
 
-    page.get_by_role("button", name="Approved", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Approved \(\d+\)$")).click()
     page.locator(f"#c-{a['id']}").get_by_role("button", name="Delete comment by JKB").click()
     expect(page.locator(f"#c-{a['id']}")).to_have_count(0)
     assert admin.read()["comments"] == []
@@ -191,6 +192,10 @@ def test_rows_link_the_page_lock_in_place_bulk_and_keys(browser: Browser, admin:
                headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
     sign_in(page, admin)
     row = page.locator(f"#c-{second['id']}")
+    expect(page.get_by_role("button", name=re.compile("^Pending"))).to_have_text("Pending (2)")
+    expect(page.get_by_role("button", name=re.compile("^Approved \\("))).to_have_text(
+        "Approved (1)"
+    )
     expect(row.get_by_role("link", name="Test post title")).to_have_attribute(
         "href", "https://blog.test/post/#comments"
     )
@@ -216,6 +221,7 @@ def test_rows_link_the_page_lock_in_place_bulk_and_keys(browser: Browser, admin:
     page.get_by_role("button", name="Approve selected").click()
     expect(row).to_have_count(0)
     expect(page.get_by_role("status")).to_have_text("1 comment(s) approved.")
+    expect(page.locator("#tabs [data-status=pending]")).to_have_text("Pending (0)")
     assert [c["id"] for c in admin.read()["comments"]] == [first["id"], second["id"]]
     assert errors == []
     ctx.close()

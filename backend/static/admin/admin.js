@@ -197,6 +197,7 @@
     // Keep keyboard users in place: focus moves to the next comment's first button.
     const next = li.nextElementSibling || li.previousElementSibling;
     li.remove();
+    counts();
     if (!quiet) say("Comment " + DONE[action] + ".");
     if (next) {
       if (rowFocused) next.focus();
@@ -204,6 +205,19 @@
     } else {
       $("empty").hidden = false;
       $("queue-title").focus();
+    }
+  }
+
+  // The tabs show how many comments each queue holds ("Pending (3)").
+  async function counts() {
+    try {
+      const data = await call("GET", "counts?" + new URLSearchParams({ site: state.site }));
+      for (const tab of document.querySelectorAll("#tabs [data-status]")) {
+        const n = data.counts[tab.dataset.status];
+        tab.textContent = TITLES[tab.dataset.status] + " (" + (n >= 1000 ? "1000+" : n) + ")";
+      }
+    } catch (error) {
+      fail(error.message);
     }
   }
 
@@ -215,6 +229,7 @@
     }
     $("queue-title").textContent = TITLES[status] + " comments";
     $("comments").replaceChildren();
+    counts();
     await load();
     if (focusTitle) $("queue-title").focus();
   }
