@@ -22,6 +22,7 @@ from tests.conftest import ORIGIN, make_settings
 from tests.helpers import new_key, parse_tags
 from tests.hostile import NAMES, TEXTS, WEBSITES
 from tests.moderation_support import TOKEN, auth, sites
+from tests.notify_support import drain
 from tests.webhooks import Received, webhook_receiver
 
 URI = "/hostile/"
@@ -88,6 +89,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             cid = response.json()["comment"]["id"]
             stored = clean(text, multiline=True)  # line endings become "\n"
             posted.append(Posted(cid, author, stored, website, title))
+        drain(client)  # the worker delivers what the posts wrote to the outbox
         # Each comment's confirm page while it is held, then approved through its form.
         pages: list[tuple[str, str]] = []
         for sent in state.payloads:

@@ -42,6 +42,7 @@ class Draft:
     text: str
     key: str
     honeypot: str
+    notify: bool = False  # email me replies (double opt-in: a confirmation mail first)
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,10 @@ class CommentService:
         site = self.site(site_name)
         if site.require_email and not draft.email:
             raise errors.ValidationFailed(fields={"email": "An email address is required."})
+        if draft.notify and not draft.email:
+            raise errors.ValidationFailed(
+                fields={"email": "An email address is needed to be notified of replies."}
+            )
         now = int(self.clock() * 1000) / 1000  # stores keep milliseconds
         html = render_visible(draft.text)  # refused text costs no storage call, no rate hit
         check_comment_size(draft.text, html)  # before any storage call
@@ -198,7 +203,10 @@ class CommentService:
             ip_hash=client,
             avatar=avatar_hash(self.signer, draft.email, draft.author),
         )
-        new = NewComment(comment, draft.title, draft.key, int(now) + IDEMPOTENCY_TTL_S)
+        from backend.notify import events as outbox  # on first post: a page view needs none
+
+        events = outbox.for_post(self.settings, site, comment, now, notify=draft.notify)
+        new = NewComment(comment, draft.title, draft.key, int(now) + IDEMPOTENCY_TTL_S, events)
         try:
             stored = self.store.create_comment(new)
         except errors.DuplicateKey as dup:  # a concurrent retry of the same draft won the race
@@ -218,9 +226,19 @@ class CommentService:
         held = self._hold_edit(site_name, site, comment, text)
         if held and comment.status is Status.APPROVED:
             self.store.set_status(site_name, uri, comment_id, Status.PENDING)
-        return self.store.edit_comment(
+        edited = self.store.edit_comment(
             site_name, uri, comment_id, text=text, html=html, edited=self.now()
         )
+        if edited.status is Status.PENDING:
+            # Told to the owner as a held comment is, after the new words are stored: the
+            # worker builds the one-click links from the comment as it is then, so they are
+            # bound to the edited text (a crash before this leaves it held, never public).
+            from backend.notify import events as outbox
+
+            events = outbox.for_edit(self.settings, site, edited, self.clock())
+            if events:
+                self.store.enqueue(events)
+        return edited
 
     def delete(self, site_name: str, uri: str, comment_id: str, token: str) -> None:
         site = self.site(site_name)

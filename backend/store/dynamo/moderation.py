@@ -6,13 +6,15 @@ a counter: the loser reads the new state and moves from there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from backend.domain import errors
-from backend.domain.models import Comment, Status
+from backend.domain.models import Comment, OutboxEvent, Status
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed, translate
+from backend.store.dynamo.outbox import event_puts
 from backend.store.dynamo.table import Table
 
 STATUS_ATTEMPTS = 3  # re-reads when a comment's status changed under a moderation action
@@ -24,19 +26,28 @@ class Moderation(Table):
     # 1 GetItem + 1 UpdateItem when no count moves, else 1 GetItem + 1 TransactWriteItems
     # (the comment, the thread's count, the parent's replies, the author's counter).
     def set_status(
-        self, site: str, uri: str, comment_id: str, status: Status, *, scrub: bool = False
+        self,
+        site: str,
+        uri: str,
+        comment_id: str,
+        status: Status,
+        *,
+        scrub: bool = False,
+        events: Sequence[OutboxEvent] = (),
     ) -> Comment:
         for _ in range(STATUS_ATTEMPTS):
             old = self.get_comment(site, uri, comment_id)
             if old is None:
                 raise errors.CommentNotFound()
             try:
-                return self._move_status(old, status, scrub)
+                return self._move_status(old, status, scrub, events)
             except (ConditionFailed, Cancelled):
                 continue  # moderated concurrently: read the new state and move from there
         raise errors.StoreUnavailable(retry_after=1)
 
-    def _move_status(self, old: Comment, status: Status, scrub: bool) -> Comment:
+    def _move_status(
+        self, old: Comment, status: Status, scrub: bool, events: Sequence[OutboxEvent]
+    ) -> Comment:
         delta = int(status is Status.APPROVED) - int(old.status is Status.APPROVED)
         update = "SET #status = :new, gsi1pk = :g"
         names = dict(_NAMES)
@@ -57,17 +68,19 @@ class Moderation(Table):
                 **({":empty": it.s("")} if scrub else {}),
             },
         }
-        if not delta:
+        if not delta and not events:
             with translate("UpdateItem"):
                 out = self._client.update_item(**comment, ReturnValues="ALL_NEW")
             return it.to_comment(out["Attributes"])
-        items: list[dict[str, Any]] = [{"Update": comment}, w.count_update(self.table,
-            it.thread_key(old.site, old.uri), "#count", delta
-        )]  # fmt: skip
-        if old.parent is not None:
+        # With events (the outbox), one transaction even when no count moves.
+        items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
+        if delta:
+            key = it.thread_key(old.site, old.uri)
+            items.append(w.count_update(self.table, key, "#count", delta))
+        if old.parent is not None and delta:
             key = it.comment_key(old.site, old.uri, old.parent)
             items.append(w.count_update(self.table, key, "#replies", delta))
-        if old.email:
+        if old.email and delta:
             items.append(w.author_update(self.table, old.site, old.email, delta))
         self._transact(items)
         return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))

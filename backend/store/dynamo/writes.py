@@ -13,6 +13,7 @@ from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed, translate
+from backend.store.dynamo.outbox import event_puts
 from backend.store.dynamo.table import Table
 
 _NAMES = w.NAMES
@@ -22,7 +23,7 @@ _names = w.names
 class Writes(Table):
     # 1 TransactWriteItems (+1 GetItem when the idempotency key was taken).
     def create_comment(self, new: NewComment) -> Comment:
-        items = w.post_items(self.table, new)
+        items = w.post_items(self.table, new) + event_puts(self.table, new.events)
         try:
             self._transact(items)
         except Cancelled as cancelled:
