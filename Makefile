@@ -112,7 +112,7 @@ chromium:
 java:
 	sh scripts/ensure-java.sh
 
-bench: setup widget chromium
+bench: setup widget chromium java
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	sh bench/run.sh
 

@@ -74,6 +74,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/openapi.json", lazy("backend.api.meta:openapi"), methods=["GET"]),
         Route("/admin", meta.admin_page, methods=["GET"]),  # type: ignore[arg-type]
         Route("/api/v1/admin/comments", lazy("backend.api.admin:queue"), methods=["GET"]),
+        Route("/api/v1/admin/counts", lazy("backend.api.admin:status_counts"), methods=["GET"]),
         Route(
             "/api/v1/admin/comments/{comment_id}/{action}",
             lazy("backend.api.admin:act"),

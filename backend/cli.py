@@ -20,9 +20,14 @@ def _serve(args: argparse.Namespace) -> int:
     store = open_store(settings)
     store.setup()
     if args.demo:
-        from backend.demo import seed_demo
+        from backend.demo import local_admin, seed_demo
 
         seed_demo(settings, store)
+        settings, token = local_admin(settings)
+        base = f"http://{args.host}:{args.port}"
+        print(f"\n  Parley:  {base}/\n  Demo:    {base}/demo/", flush=True)
+        if token:
+            print(f"  Admin:   {base}/admin#site=demo&token={token}\n", flush=True)
     app = create_app(settings, store)
     # Parley reads X-Forwarded-For itself, and only as far as PARLEY_TRUSTED_PROXIES allows.
     uvicorn.run(

@@ -3,8 +3,13 @@ Parley (shared/seed-blog-post.txt), so a first look shows numbering, replies and
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import secrets
+from pathlib import Path
+
 from backend.domain.service import CommentService, Draft
-from backend.settings import Settings
+from backend.settings import DEMO_SITE, Settings
 from backend.store.base import Store
 
 DEMO_URI = "/demo/"
@@ -53,3 +58,25 @@ def seed_demo(settings: Settings, store: Store, site: str = "demo") -> int:
     for voter, liked in enumerate((1, 1, 1, 1, 1, 4)):  # the seed's "5" and "1" like counts
         store.add_like(site, DEMO_URI, ids[liked], f"demo-voter-{voter}")
     return len(ids)
+
+
+def local_admin(settings: Settings) -> tuple[Settings, str | None]:
+    """For `make dev`: an admin token for the built-in local `demo` site, kept beside the SQLite
+    file (mode 0600) so it survives restarts, and its hash added to the site. Settings from
+    PARLEY_SITES (or any other store) are left alone: they configure their own tokens."""
+    if settings.store.scheme != "sqlite" or settings.sites.get("demo") != DEMO_SITE:
+        return settings, None
+    from backend.domain.moderation import token_hash
+
+    path = Path(settings.store.path)
+    path = path.with_name(path.name + ".admin-token")
+    try:
+        token = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        token = secrets.token_urlsafe(24)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(token)
+    demo = DEMO_SITE.model_copy(update={"admin_token_hashes": (token_hash(token),)})
+    return dataclasses.replace(settings, sites={**settings.sites, "demo": demo}), token

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env = environment()
     with tempfile.TemporaryDirectory() as unzipped:
-        python, flags = sys.executable, ()
+        python, flags = sys.executable, tuple[str, ...]()
         if args.artifact:
             with zipfile.ZipFile(args.artifact) as archive:
                 archive.extractall(unzipped)

@@ -341,10 +341,27 @@ def section_widget(w: Any, p: Any) -> list[str]:
     return lines
 
 
+def section_cost(c: Any) -> list[str]:
+    """bench/cost.py's figures (DynamoDB Local's units, the corpus, the handler's CPU time)."""
+    lines = ["## Cost per million page views (bench/cost.py)", ""]
+    if c is None:
+        return [*lines, "Not measured: bench/cost.py did not finish.", ""]
+    import cost
+
+    return [
+        *lines,
+        "Command: `cd bench && ../.venv/bin/python cost.py --reads 21`; method and assumptions:"
+        " the section of the same name below the generated part.",
+        "",
+        cost.markdown(c),
+        "",
+    ]
+
+
 def section_dynamo(d: Any) -> list[str]:
-    lines = ["## DynamoDB request units and the cost model", ""]
+    lines = ["## DynamoDB request units and the cost model (moto, superseded by bench/cost.py)", ""]
     if d is None:
-        return [*lines, "Not measured: bench/dynamo_cost.py did not finish.", ""]
+        return []
     ops = d["operations"]
     names = {
         "page_view_limit50": "page view (first page, limit 50, as the widget asks)",
@@ -468,7 +485,7 @@ def main() -> None:
             f"first comment painted at {p['parley']['median_ms']:.0f} ms (Isso "
             f"{p['isso']['median_ms']:.0f} ms)"
         )
-    if d:
+    if d and "operations" in d:
         pv = d["operations"]["page_view_limit50"]
         summary.append(f"a page view = {len(pv['requests'])} DynamoDB request")
     lines += ["Summary: " + "; ".join(summary) + ".", ""]
@@ -477,6 +494,7 @@ def main() -> None:
     lines += section_scaling(s)
     lines += section_coldstart(c, imp)
     lines += section_widget(w, p)
+    lines += section_cost(load("cost"))
     lines += section_dynamo(d)
     OUT.write_text("\n".join(lines).rstrip() + "\n" + kept_sections())
     print(f"wrote {Path(OUT).relative_to(lib.ROOT)}")

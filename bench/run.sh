@@ -56,7 +56,7 @@ echo "== bench: coldstart.py --runs 21" >&2
 "$PY" coldstart.py --runs 21 --json > "$RES/coldstart.txt"
 tail -3 "$RES/coldstart.txt" >&2
 step importtime.py > /dev/null
-step dynamo_cost.py
+step cost.py
 cd ..
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RES/machine.txt"
 echo "runtime_s=$(( $(date +%s) - start ))" >> "$RES/machine.txt"

@@ -290,3 +290,15 @@ def test_token_is_checked_before_anything_else(mod: TestClient) -> None:
     assert response.status_code == 401
     assert queue(mod)["comments"][0]["id"] == held
     assert TOKEN not in response.text
+
+
+def test_counts_per_status(mod: TestClient, clock: Clock) -> None:
+    held = [post(mod, expect=202, text=f"held {i}")["comment"] for i in range(3)]
+    act(mod, held[0]["id"], "approve")
+    act(mod, held[1]["id"], "spam")
+    response = mod.get("/api/v1/admin/counts", params={"site": "blog"}, headers=auth())
+    assert response.status_code == 200
+    assert response.json() == {"counts": {"pending": 1, "approved": 1, "spam": 1, "deleted": 0}}
+    assert response.headers["cache-control"] == "no-store"
+    refused = mod.get("/api/v1/admin/counts", params={"site": "blog"}, headers=auth("wrong"))
+    assert refused.status_code == 401 and error_of(refused)

@@ -42,6 +42,7 @@ PAGE_VIEW_MODULES = {
     "backend.domain",
     "backend.domain.errors",
     "backend.domain.identity",
+    "backend.domain.limits",
     "backend.domain.ids",
     "backend.domain.models",
     "backend.domain.render",

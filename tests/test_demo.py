@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
 from backend.demo import DEMO_URI, SEED, seed_demo
 from backend.settings import Settings
 from backend.store.base import Store
@@ -18,3 +29,48 @@ def test_seed_once_with_replies_and_likes(store: Store, settings: Settings) -> N
     assert [c.author for c in page.comments] == [author for author, _, _ in SEED]
     assert page.comments[0].replies == 3 and page.comments[4].likes == 1
     assert page.comments[1].likes == 5
+
+
+def test_serve_demo_prints_the_urls_and_a_working_admin_token(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    env["PARLEY_STORE"] = f"sqlite:///{tmp_path / 'parley.db'}"
+    parley = Path(sys.executable).with_name("parley")
+    cmd = [str(parley), "serve", "--demo", "--port", str(port), "--no-access-log"]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not any("Demo:" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        lines.append(proc.stdout.readline())  # printed with the demo's: the admin's URL
+        text = "".join(lines)
+        base = f"http://127.0.0.1:{port}"
+        assert f"{base}/demo/" in text
+        admin = re.search(r"Admin:\s+(\S+)", text)
+        assert admin and admin.group(1).startswith(f"{base}/admin#site=demo&token=")
+        token = admin.group(1).split("token=")[1]
+        assert (tmp_path / "parley.db.admin-token").stat().st_mode & 0o077 == 0
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                req = urllib.request.Request(
+                    f"{base}/api/v1/admin/comments?site=demo&status=approved",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                with urllib.request.urlopen(req) as resp:
+                    assert resp.status == 200
+                    assert len(json.loads(resp.read())["comments"]) == len(SEED)
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)

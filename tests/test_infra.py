@@ -256,6 +256,20 @@ def test_http_api_payload_v2_catch_all(default_stack: Packaged) -> None:
     assert "CorsConfiguration" not in api["Properties"], "the app answers CORS per site"
 
 
+def test_function_url_is_the_default_endpoint(default_stack: Packaged) -> None:
+    # The cheapest front door (cost model in bench/RESULTS.md): public, CORS left to the app.
+    (url,) = default_stack.of_type("AWS::Lambda::Url").values()
+    assert url["Properties"]["AuthType"] == "NONE"
+    assert "Cors" not in url["Properties"], "the app answers CORS per site"
+    assert url["Properties"]["TargetFunctionArn"] == {"Fn::GetAtt": ["ApiLambdaFunction", "Arn"]}
+    permissions = default_stack.of_type("AWS::Lambda::Permission").values()
+    assert any(
+        p["Properties"]["Action"] == "lambda:InvokeFunctionUrl"
+        and p["Properties"].get("FunctionUrlAuthType") == "NONE"
+        for p in permissions
+    )
+
+
 def test_log_retention(default_stack: Packaged) -> None:
     groups = default_stack.of_type("AWS::Logs::LogGroup")
     assert [g["Properties"]["RetentionInDays"] for g in groups.values()] == [30]

@@ -235,3 +235,36 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere() -> None:
             assert shown.splitlines()[:2] == ["importing: 10,000 of 20,000",
                                               "importing: 20,000 of 20,000"]  # fmt: skip
             assert shown.splitlines()[-1].startswith("importing: 20,000 in ")
+
+
+def test_numbers_are_exact_however_the_writes_are_cut(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replies and counts go out with each batch; a thread cut across batches (or a reply
+    written before its parent) is made exact by the recount at the end."""
+    do_import(store, settings, "wordpress", FIXTURES / "wordpress-1.2.xml", site="strict")
+    monkeypatch.setattr("backend.migrate.pipeline.BATCH", 1)
+    monkeypatch.setattr("backend.migrate.pipeline.MAX_BATCH", 2)
+    do_import(store, settings, "wordpress", FIXTURES / "wordpress-1.2.xml")
+    assert numbers(store, SITE) == numbers(store, "strict")
+    thread = store.get_thread(SITE, "/?p=4")
+    assert thread is not None and thread.count == 5
+
+
+def test_what_cannot_be_stored_is_skipped_with_its_reason(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    """DynamoDB's limits (a 2,048-byte key, a 400 KB item) hold on every store."""
+    text = (FIXTURES / "wordpress-1.1.xml").read_text(encoding="utf-8")
+    huge = text.replace("From WXR 1.1", "x" * 300_000)
+    long_link = text.replace("/2008/07/an-old-post/", "/" + "é" * 1100 + "/")
+    for name, body in (("huge.xml", huge), ("long.xml", long_link), ("ok.xml", text)):
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    run = do_import(store, settings, "wordpress", tmp_path / "huge.xml")
+    assert run.summary.endswith("skipped 1: 1 too big for one stored comment (400 KB)")
+    run = do_import(store, settings, "wordpress", tmp_path / "long.xml")
+    assert run.summary.endswith("skipped 1: 1 on a page whose uri is over 1981 bytes")
+    assert list(store.threads(SITE)) == []
+    assert (
+        "1 comments (1 new)" in do_import(store, settings, "wordpress", tmp_path / "ok.xml").summary
+    )

@@ -72,9 +72,10 @@ def test_walks_a_site_for_export(store: Store) -> None:
     assert list(store.thread_comments(SITE, "/missing/")) == []
 
 
-def test_batch_writes_retry_unprocessed_items() -> None:
+def test_batch_writes_retry_unprocessed_items(monkeypatch: pytest.MonkeyPatch) -> None:
     """DynamoDB may leave part of a BatchWriteItem unprocessed (throttling): it is retried.
     Injected with moto, since DynamoDB Local never throttles."""
+    monkeypatch.setattr("backend.store.dynamo.bulk.PARALLEL", 1)  # one request at a time
     with mock_aws():
         store = DynamoStore.from_url(StoreURL("dynamodb", table="bulk", region="us-east-1"))
         store.setup()

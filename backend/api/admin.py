@@ -21,6 +21,8 @@ from backend.api.schemas import (
     LockIn,
     QueueOut,
     QueueParams,
+    SiteParams,
+    StatusCountsOut,
     ThreadEnvelope,
     ThreadOut,
     ThreadRef,
@@ -50,6 +52,15 @@ async def queue(request: Request) -> Response:
     comments = [AdminCommentOut.of(c, origin) for c in page.comments]
     out = QueueOut(comments=comments, next=page.next_after)
     return model_response(out, headers=_PRIVATE)
+
+
+# GET /api/v1/admin/counts?site=
+async def status_counts(request: Request) -> Response:
+    ctx = context(request)
+    params = read_params(request, SiteParams)
+    _authorize(request, ctx, params.site)
+    counts = await run_in_threadpool(ctx.moderation.status_counts, params.site)
+    return model_response(StatusCountsOut(counts=counts), headers=_PRIVATE)
 
 
 # POST /api/v1/admin/comments/{id}/{action}

@@ -18,10 +18,35 @@ class Cached:
     body: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class KnownQuery:
+    """A read's query string, already parsed and validated: its thread and cache key."""
+
+    site: str
+    uri: str
+    key: tuple[str, ...]
+
+
 class ReadCache:
     def __init__(self, max_entries: int = 1024) -> None:
         self._entries: OrderedDict[tuple[str, ...], Cached] = OrderedDict()
+        self._queries: OrderedDict[bytes, KnownQuery] = OrderedDict()
         self._max = max_entries
+
+    def known(self, query_string: bytes) -> KnownQuery | None:
+        """The validated form of a raw query string seen before. Only valid queries are
+        remembered, and validation depends on nothing but the string and the (fixed) sites,
+        so a hit may skip parsing and validating it again."""
+        found = self._queries.get(query_string)
+        if found is not None:
+            self._queries.move_to_end(query_string)
+        return found
+
+    def remember(self, query_string: bytes, known: KnownQuery) -> None:
+        self._queries[query_string] = known
+        self._queries.move_to_end(query_string)
+        while len(self._queries) > self._max:
+            self._queries.popitem(last=False)
 
     def get(self, key: tuple[str, ...], stamp: str | None) -> Cached | None:
         entry = self._entries.get(key)

@@ -8,7 +8,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.api.cache import Cached
+from backend.api.cache import Cached, KnownQuery
 from backend.api.context import Context, context, run_in_threadpool
 from backend.api.http import (
     NO_STORE,
@@ -61,10 +61,21 @@ def _comment_id(request: Request) -> str:
 # GET /api/v1/comments
 async def read_thread(request: Request) -> Response:
     ctx = context(request)
+    raw_query: bytes = request.scope["query_string"]
+    if ctx.store.cheap_stamps:
+        # Fast path for a query string read before: skip parsing and validating it again
+        # (most of Parley's own CPU on a cached read, bench/RESULTS.md); the stamp is still
+        # looked up, so a changed thread is never served from the cache.
+        known = ctx.cache.known(raw_query)
+        if known is not None:
+            entry = ctx.cache.get(known.key, ctx.store.thread_stamp(known.site, known.uri))
+            if entry is not None:
+                return cached_response(request, entry)
     params = read_params(request, ReadParams)
     ctx.comments.site(params.site)
     key = (params.site, params.uri, params.after or "", str(params.limit), params.sort)
     if ctx.store.cheap_stamps:
+        ctx.cache.remember(raw_query, KnownQuery(params.site, params.uri, key))
         # A primary-key lookup on a local file; in WAL mode it never waits for a writer, so it
         # runs on the event loop rather than paying for a hop to a worker thread.
         entry = ctx.cache.get(key, ctx.store.thread_stamp(params.site, params.uri))

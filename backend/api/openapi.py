@@ -68,7 +68,7 @@ def openapi_document() -> dict[str, Any]:
         s.PostIn, s.EditIn, s.ThreadRef, s.ThreadPageOut, s.PostOut, s.CommentEnvelope,
         s.LikesOut, s.CountsOut, s.HealthOut, s.ErrorOut,
         s.LockIn, s.EmailIn, s.QueueOut, s.AdminCommentEnvelope, s.ThreadEnvelope, s.ExportOut,
-        s.ErasedOut,
+        s.ErasedOut, s.StatusCountsOut,
     ]  # fmt: skip
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith(("In", "Ref")) else "serialization")
@@ -222,6 +222,18 @@ def _admin_paths() -> dict[str, Any]:
                 "security": BEARER,
                 "parameters": _query(s.QueueParams),
                 "responses": {"200": _json(s.QueueOut, "One page"), **_errors(ADMIN_ERRORS)},
+            }
+        },
+        "/api/v1/admin/counts": {
+            "get": {
+                "summary": "How many comments each queue holds (up to 1000 each)",
+                "operationId": "adminCounts",
+                "security": BEARER,
+                "parameters": _query(s.SiteParams),
+                "responses": {
+                    "200": _json(s.StatusCountsOut, "Counts by status"),
+                    **_errors(ADMIN_ERRORS),
+                },
             }
         },
         "/api/v1/admin/comments/{id}/{action}": act,

@@ -268,6 +268,16 @@ class QueueParams(_In):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
+class SiteParams(_In):
+    site: Site
+
+
+class StatusCountsOut(BaseModel):
+    counts: dict[str, int] = Field(
+        description="Comments per status (pending, approved, spam, deleted), at most 1000 each"
+    )
+
+
 class LockIn(_In):
     site: Site
     uri: Uri

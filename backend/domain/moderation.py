@@ -94,6 +94,22 @@ class ModerationService:
             self.purge_pending(site_name, site)
         return self.store.queue(site_name, status, after=after, limit=limit)
 
+    def status_counts(self, site_name: str, cap: int = 1000) -> dict[str, int]:
+        """How many comments each queue holds, counted up to `cap` (the admin page's tabs).
+        Read page by page from the queues: no store change, a few reads per status."""
+        self.site(site_name)
+        counts: dict[str, int] = {}
+        for status in (Status.PENDING, Status.APPROVED, Status.SPAM, Status.DELETED):
+            n, after = 0, None
+            while n < cap:
+                page = self.store.queue(site_name, status, after=after, limit=SCAN_PAGE)
+                n += len(page.comments)
+                if page.next_after is None:
+                    break
+                after = page.next_after
+            counts[status.value] = min(n, cap)
+        return counts
+
     def act(self, site_name: str, uri: str, comment_id: str, action: str) -> Comment:
         self.site(site_name)
         comment = self.store.get_comment(site_name, uri, comment_id)

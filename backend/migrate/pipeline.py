@@ -21,14 +21,17 @@ from datetime import UTC, datetime
 
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import encode
+from backend.domain.limits import COMMENT_OVERHEAD_BYTES, ITEM_BYTES, URI_BYTES, utf8_bytes
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.render import sanitize
+from backend.domain.tally import tally
 from backend.domain.tokens import Signer
 from backend.migrate.fields import UriMap, to_html, uri_of, website
 from backend.migrate.records import Record, Skipped, SourceComment, SourceThread
 from backend.store.base import Store
 
-BATCH = 500  # comments per bulk write
+BATCH = 500  # comments per bulk write, at least: a write ends where a thread ends
+MAX_BATCH = 5_000  # ... unless one thread is longer than this
 HASH_CACHE = 100_000  # distinct authors and addresses remembered
 UNDATED = datetime.fromtimestamp(0, UTC)  # a thread the source gives no date
 
@@ -104,6 +107,7 @@ class Importer:
         self._unwritten: list[Thread] = []
         self._batch: list[Comment] = []
         self._hashes: dict[tuple[str, str], str] = {}
+        self._too_long: set[str] = set()  # source thread keys whose uri cannot be a key
         self.seen = 0  # comments read (the progress bar's total for a second pass)
 
     def run(self, records: Iterable[Record]) -> Summary:
@@ -136,6 +140,9 @@ class Importer:
 
     def _thread(self, source: SourceThread) -> None:
         uri = self.uri_map(uri_of(source.url))
+        if utf8_bytes(uri) > URI_BYTES:  # DynamoDB's key limit, kept on both stores
+            self._too_long.add(source.key)
+            return
         known = self._uris.get(uri)
         if known is not None:  # two source threads for one page (Disqus makes these): merge
             if source.locked and not known.locked:
@@ -158,8 +165,12 @@ class Importer:
     def _comment(self, source: SourceComment) -> None:
         self.seen += 1
         self.progress(1)
-        if source.thread not in self._threads:
+        if source.thread in self._too_long:
+            self._skip(Skipped(source.key, f"on a page whose uri is over {URI_BYTES} bytes"))
+        elif source.thread not in self._threads:
             self._skip(Skipped(source.key, "in a thread missing from the file"))
+        elif _too_big(source):
+            self._skip(Skipped(source.key, "too big for one stored comment (400 KB)"))
         elif source.ping and not self.include_pings:
             self._skip(Skipped(source.key, "trackbacks or pingbacks (--include-pings keeps them)"))
         elif source.key in self._placed:
@@ -187,6 +198,10 @@ class Importer:
 
     def _place(self, source: SourceComment, parent: str | None) -> None:
         comment = self._build(source, parent)
+        if len(self._batch) >= MAX_BATCH or (
+            len(self._batch) >= BATCH and comment.uri != self._batch[-1].uri
+        ):
+            self._flush()
         self._placed[source.key] = (comment.id, comment.uri)
         self.summary.comments += 1
         self.summary.statuses[comment.status.value] += 1
@@ -197,8 +212,6 @@ class Importer:
             self._uris[comment.uri] = thread
             self._unwritten.append(thread)
         self._batch.append(comment)
-        if len(self._batch) >= BATCH:
-            self._flush()
         for reply in self._waiting.pop(source.key, []):
             self._place(reply, comment.id)
 
@@ -263,11 +276,26 @@ class Importer:
 
     def _flush(self) -> None:
         if self.store is not None and (self._batch or self._unwritten):
-            written = self.store.put_many(self._unwritten, self._batch)
+            # Threads arrive whole in most files (a WordPress post, an Isso thread): their
+            # numbers are right as written, and the recount at the end finds nothing to change
+            # (on DynamoDB every change rewrites a whole item). The recount fixes the rest.
+            numbers = tally((c.id, c.parent, c.status) for c in self._batch)
+            comments = [c.evolve(replies=numbers.replies[c.id]) for c in self._batch]
+            counts = Counter(c.uri for c in self._batch if c.status is Status.APPROVED)
+            threads = [replace(t, count=counts[t.uri]) for t in self._unwritten]
+            written = self.store.put_many(threads, comments)
             self.summary.new_threads += written.threads
             self.summary.new_comments += written.comments
         self._unwritten = []
         self._batch = []
+
+
+def _too_big(source: SourceComment) -> bool:
+    """Whether the comment cannot be one DynamoDB item (400 KB), judged from the source alone
+    (its rendering is at most about as long), so a dry run and an import agree. The same rule
+    holds on SQLite: a site moves between the stores with every comment."""
+    fields = (source.body, source.body, source.author, source.email, source.website or "")
+    return sum(map(utf8_bytes, fields)) + COMMENT_OVERHEAD_BYTES > ITEM_BYTES
 
 
 def _millis(value: datetime) -> datetime:

@@ -114,8 +114,8 @@ class Store(Protocol):
 
     def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
         """Write threads and comments that are not stored yet, leaving stored ones untouched
-        (so a rerun of an import adds nothing). Counts are not maintained here: call `recount`
-        for each thread afterwards. Returns how many of each were new.
+        (so a rerun of an import adds nothing). Counts are written as given, not maintained:
+        call `recount` for each thread afterwards. Returns how many of each were new.
         """
 
     def recount(self, site: str, uri: str) -> Thread | None:

@@ -31,8 +31,8 @@ def put_many(
 ) -> Written:
     new_threads = conn.executemany(
         "INSERT INTO threads (site, uri, title, count, locked, created, stamp) "
-        "VALUES (?, ?, ?, 0, ?, ?, 1) ON CONFLICT (site, uri) DO NOTHING",
-        [(t.site, t.uri, t.title, int(t.locked), _ms(t.created)) for t in threads],
+        "VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (site, uri) DO NOTHING",
+        [(t.site, t.uri, t.title, t.count, int(t.locked), _ms(t.created)) for t in threads],
     ).rowcount
     new_comments = conn.executemany(
         f"INSERT INTO comments ({COLUMNS}) VALUES ({','.join('?' * 16)}) "
@@ -60,6 +60,8 @@ def recount(conn: sqlite3.Connection, site: str, uri: str) -> None:
         "UPDATE comments SET replies = ? WHERE site = ? AND uri = ? AND id = ?",
         [(n, site, uri, cid) for cid, n in numbers.replies.items() if n != stored[cid]],
     )
+    # The stamp moves even when no number does: the import may have added comments, and the
+    # app's response cache must not keep serving the thread without them.
     conn.execute(
         "UPDATE threads SET count = ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
         (numbers.count, site, uri),

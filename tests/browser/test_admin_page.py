@@ -4,6 +4,7 @@ comment, approve it with the keyboard, and it leaves the queue and reaches the p
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from backend.app import create_app
 from backend.domain.moderation import token_hash
@@ -32,7 +33,8 @@ class Admin:
     def post(self, text: str, author: str = "JKB", uri: str = "/post/") -> dict[str, Any]:
         body = {
             "site": "blog", "uri": uri, "author": author, "email": "jkb@example.com",
-            "text": text, "key": f"k-{abs(hash((text, author))):x}", "hp": "",
+            "text": text, "title": "Test post title", "hp": "",
+            "key": f"k-{abs(hash((text, author))):x}",
         }  # fmt: skip
         response = httpx.post(f"{self.base}/api/v1/comments", json=body, headers={"Origin": ORIGIN})
         assert response.status_code == 202, response.text
@@ -101,7 +103,7 @@ def test_approve_a_pending_comment_with_the_keyboard(
     expect(item.locator("em")).to_have_text("pending")  # the sanitized html, rendered
     expect(item.locator("h3 strong")).to_have_text(HOSTILE)  # the author as text, not markup
     expect(item).to_contain_text("jkb@example.com")
-    expect(item.get_by_role("link", name="/post/")).to_have_attribute(
+    expect(item.get_by_role("link", name="Test post title")).to_have_attribute(
         "href", "https://blog.test/post/#comments"
     )
     assert page.evaluate("window.__pwned") is None
@@ -116,7 +118,7 @@ def test_approve_a_pending_comment_with_the_keyboard(
     assert [c["id"] for c in admin.read()["comments"]] == [held["id"]]
     assert admin.read()["thread"]["count"] == 1
 
-    page.get_by_role("button", name="Approved", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Approved \(\d+\)$")).click()
     expect(page.locator(f"#c-{held['id']}")).to_be_visible()
     expect(page.locator(f"#c-{older['id']}")).to_have_count(0)
     assert console.errors == []
@@ -128,13 +130,13 @@ def test_spam_delete_restore_and_lock(page: Page, admin: Admin, console: Console
     page.locator(f"#c-{a['id']}").get_by_role("button", name="Spam comment by JKB").click()
     expect(page.locator(f"#c-{a['id']}")).to_have_count(0)
 
-    page.get_by_role("button", name="Spam", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Spam \(\d+\)$")).click()
     spam = page.locator(f"#c-{a['id']}")
     spam.get_by_role("button", name="Restore comment by JKB").click()
     expect(spam).to_have_count(0)
     assert [c["id"] for c in admin.read()["comments"]] == [a["id"]]
 
-    page.get_by_role("button", name="Approved", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Approved \(\d+\)$")).click()
     page.locator(f"#c-{a['id']}").get_by_role("button", name="Delete comment by JKB").click()
     expect(page.locator(f"#c-{a['id']}")).to_have_count(0)
     assert admin.read()["comments"] == []
@@ -161,3 +163,65 @@ def test_a_wrong_token_is_refused(page: Page, admin: Admin) -> None:
     expect(page.get_by_role("alert")).to_contain_text("not valid")
     expect(page.get_by_label("Admin token")).to_be_visible()
     expect(page.locator("#comments li")).to_have_count(0)
+
+
+def test_signs_in_from_the_address_fragment(page: Page, admin: Admin) -> None:
+    # What `parley serve --demo` prints: /admin#site=...&token=..., a ready sign-in.
+    admin.post("Pending")
+    page.goto(f"{admin.base}/admin#site=blog&token={TOKEN}")
+    expect(page.get_by_role("heading", name="Pending comments")).to_be_visible()
+    expect(page.locator("#comments li")).to_have_count(1)
+    assert "token" not in page.url  # dropped from the address bar and the history
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def test_rows_link_the_page_lock_in_place_bulk_and_keys(browser: Browser, admin: Admin) -> None:
+    # bypass_csp: only so that axe-core can be injected into the page for the check below.
+    ctx = browser.new_context(bypass_csp=True)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    first = admin.post("First held", author="Ann")
+    second = admin.post("Second held", author="Bob")
+    third = admin.post("Third held", author="Cy", uri="/other/")
+    # A title for /post/: one approved comment there makes the thread's title public.
+    httpx.post(f"{admin.base}/api/v1/admin/comments/{first['id']}/approve",
+               json={"site": "blog", "uri": "/post/"},
+               headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    sign_in(page, admin)
+    row = page.locator(f"#c-{second['id']}")
+    expect(page.get_by_role("button", name=re.compile("^Pending"))).to_have_text("Pending (2)")
+    expect(page.get_by_role("button", name=re.compile("^Approved \\("))).to_have_text(
+        "Approved (1)"
+    )
+    expect(row.get_by_role("link", name="Test post title")).to_have_attribute(
+        "href", "https://blog.test/post/#comments"
+    )
+    # Lock and unlock the thread from the comment's row.
+    row.get_by_role("button", name="Lock thread").click()
+    expect(page.get_by_role("status")).to_have_text("Thread /post/ is locked.")
+    assert admin.read()["thread"]["locked"] is True
+    row.get_by_role("button", name="Unlock thread").click()
+    expect(page.get_by_role("status")).to_have_text("Thread /post/ is open.")
+    # axe-clean, in the page's state with rows and the status message.
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    assert [v["id"] for v in violations] == []
+    # Keys (newest first): j moves to the first row, s marks it spam, focus moves on.
+    page.locator("#queue-title").focus()
+    page.keyboard.press("j")
+    expect(page.locator(f"#c-{third['id']}")).to_be_focused()
+    page.keyboard.press("s")
+    expect(page.locator(f"#c-{third['id']}")).to_have_count(0)
+    expect(row).to_be_focused()
+    # Bulk: tick and approve.
+    row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Approve selected").click()
+    expect(row).to_have_count(0)
+    expect(page.get_by_role("status")).to_have_text("1 comment(s) approved.")
+    expect(page.locator("#tabs [data-status=pending]")).to_have_text("Pending (0)")
+    assert [c["id"] for c in admin.read()["comments"]] == [first["id"], second["id"]]
+    assert errors == []
+    ctx.close()

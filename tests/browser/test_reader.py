@@ -44,6 +44,7 @@ def test_thread_waits_until_it_nears_the_viewport(page: Page, servers: Servers) 
     counts = api_calls(page, "/api/v1/counts")
     page.goto(servers.page(uri, extra=extra))
     expect(page.locator("main > a[data-parley-count]")).to_have_text("1 Comment")
+    page.wait_for_load_state("networkidle")  # whatever the page would fetch, it has fetched
     expect(heading(page)).to_have_text("")
     assert reads == [] and len(counts) == 1
     page.locator("#parley").scroll_into_view_if_needed()

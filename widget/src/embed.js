@@ -12,6 +12,7 @@ const cfg = (S && S.dataset) || {}
 // The API lives beside embed.js, so the widget works when pasted on another origin.
 const base = S ? new URL('.', S.src).href.replace(/\/$/, '') : ''
 const site = cfg.site
+const PAGE = 20 // comments per request (see page())
 const uri = cfg.uri || location.pathname
 const LANGS = /^(uk|de|fr|es)$/
 const SORTS = ['oldest', 'newest', 'top']
@@ -447,7 +448,9 @@ function thread(host) {
 
   async function page(after, j) {
     try {
-      j ||= await api('comments?' + qs({ limit: 50, sort, ...(after && { after }) }))
+      // Pages of 20: a page view that scrolls to the comments costs half what a page of 50 does
+      // in DynamoDB reads and transfer (cost model: bench/RESULTS.md); "Load more" brings the rest.
+      j ||= await api('comments?' + qs({ limit: PAGE, sort, ...(after && { after }) }))
       if (!after) {
         locked = j.thread.locked
         setCount(j.thread.count)

@@ -74,14 +74,57 @@
     return isNaN(date) ? iso : date.toLocaleString();
   }
 
+  // Each thread's title and lock state, from the public read (one request per page shown).
+  const threads = new Map();
+  function thread(uri) {
+    if (!threads.has(uri)) {
+      const params = new URLSearchParams({ site: state.site, uri, limit: "1" });
+      threads.set(uri, fetch("api/v1/comments?" + params)
+        .then((r) => r.json()).then((d) => d.thread).catch(() => ({ uri, title: "", locked: false })));
+    }
+    return threads.get(uri);
+  }
+
+  function lockButton(li, uri) {
+    const button = el("button", { type: "button", className: "lock" });
+    const paint = (t) => {
+      button.textContent = t.locked ? "Unlock thread" : "Lock thread";
+      button.dataset.locked = String(t.locked);
+    };
+    thread(uri).then(paint);
+    button.addEventListener("click", async () => {
+      const locked = button.dataset.locked !== "true";
+      try {
+        const data = await call("POST", "threads/lock", { site: state.site, uri, locked });
+        threads.set(uri, Promise.resolve(data.thread));
+        for (const other of document.querySelectorAll("#comments > li")) {
+          if (other.dataset.uri === uri) other.querySelector(".lock").dispatchEvent(new Event("repaint"));
+        }
+        say("Thread " + data.thread.uri + (data.thread.locked ? " is locked." : " is open."));
+      } catch (error) {
+        fail(error.message);
+      }
+    });
+    button.addEventListener("repaint", () => thread(uri).then(paint));
+    return button;
+  }
+
   function item(comment) {
-    const li = el("li", { id: "c-" + comment.id });
+    const li = el("li", { id: "c-" + comment.id, tabIndex: -1 });
     li.dataset.id = comment.id;
     li.dataset.uri = comment.uri;
     const author = el("strong", { textContent: comment.author || "(erased)" });
-    const heading = el("h3", {}, author, " on ");
+    const pick = el("input", { type: "checkbox", className: "pick" });
+    pick.setAttribute("aria-label", "Select the comment by " + (comment.author || "an erased author"));
+    const heading = el("h3", {}, pick, " ", author, " on ");
     if (comment.page_url) {
-      heading.append(el("a", { href: comment.page_url + "#comments", textContent: comment.uri, rel: "noreferrer" }));
+      // The page, named by its thread's title, and the comment's own permalink.
+      const page = el("a", { href: comment.page_url + "#comments", textContent: comment.uri, rel: "noreferrer" });
+      thread(comment.uri).then((t) => { if (t.title) page.textContent = t.title; });
+      heading.append(page);
+      if (comment.status === "approved") {
+        heading.append(" · ", el("a", { href: comment.page_url + "#comment-" + comment.id, textContent: "permalink", rel: "noreferrer" }));
+      }
     } else {
       heading.append(el("code", { textContent: comment.uri }));
     }
@@ -106,12 +149,41 @@
       button.addEventListener("click", () => act(li, action));
       actions.append(button);
     }
+    actions.append(lockButton(li, comment.uri));
     li.append(actions);
     return li;
   }
 
-  async function act(li, action) {
+  // Bulk: the same action on every ticked comment, one request each.
+  async function bulk(action) {
+    const picked = [...document.querySelectorAll("#comments > li")].filter((li) => li.querySelector(".pick").checked);
+    if (!picked.length) return say("Tick the comments to " + LABELS[action].toLowerCase() + " first.");
+    for (const li of picked) await act(li, action, true);
+    say(picked.length + " comment(s) " + DONE[action] + ".");
+  }
+
+  // j / k move between comments; a approves and s marks spam the one in focus.
+  function keys(event) {
+    if (event.target.matches("input, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
+    const rows = [...document.querySelectorAll("#comments > li")];
+    const current = rows.find((li) => li.contains(document.activeElement));
+    const at = rows.indexOf(current);
+    if (event.key === "j" || event.key === "k") {
+      const next = rows[event.key === "j" ? at + 1 : Math.max(at - 1, 0)];
+      if (next) next.focus();
+    } else if ((event.key === "a" || event.key === "s") && current) {
+      const action = event.key === "a" ? "approve" : "spam";
+      if (ACTIONS[state.status].includes(action)) act(current, action);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  async function act(li, action, quiet) {
     fail("");
+    const rowFocused = document.activeElement === li;
+    const inRow = li.contains(document.activeElement);
     const buttons = li.querySelectorAll("button");
     buttons.forEach((b) => { b.disabled = true; });
     try {
@@ -125,12 +197,27 @@
     // Keep keyboard users in place: focus moves to the next comment's first button.
     const next = li.nextElementSibling || li.previousElementSibling;
     li.remove();
-    say("Comment " + DONE[action] + ".");
+    counts();
+    if (!quiet) say("Comment " + DONE[action] + ".");
     if (next) {
-      next.querySelector("button").focus();
+      if (rowFocused) next.focus();
+      else if (inRow) next.querySelector(".actions button").focus();
     } else {
       $("empty").hidden = false;
       $("queue-title").focus();
+    }
+  }
+
+  // The tabs show how many comments each queue holds ("Pending (3)").
+  async function counts() {
+    try {
+      const data = await call("GET", "counts?" + new URLSearchParams({ site: state.site }));
+      for (const tab of document.querySelectorAll("#tabs [data-status]")) {
+        const n = data.counts[tab.dataset.status];
+        tab.textContent = TITLES[tab.dataset.status] + " (" + (n >= 1000 ? "1000+" : n) + ")";
+      }
+    } catch (error) {
+      fail(error.message);
     }
   }
 
@@ -142,6 +229,7 @@
     }
     $("queue-title").textContent = TITLES[status] + " comments";
     $("comments").replaceChildren();
+    counts();
     await load();
     if (focusTitle) $("queue-title").focus();
   }
@@ -190,8 +278,18 @@
     $("logout").addEventListener("click", () => signOut("Signed out."));
     $("more").addEventListener("click", load);
     $("lock").addEventListener("submit", lock);
+    $("bulk-approve").addEventListener("click", () => bulk("approve"));
+    $("bulk-spam").addEventListener("click", () => bulk("spam"));
+    document.addEventListener("keydown", keys);
     let saved = null;
     try { saved = JSON.parse(sessionStorage.getItem(KEY) || "null"); } catch (_) { saved = null; }
+    // `parley serve --demo` prints /admin#site=demo&token=...: sign in from the fragment (never
+    // sent to a server), then drop it from the address bar and the history.
+    const given = new URLSearchParams(location.hash.slice(1));
+    if (given.get("site") && given.get("token")) {
+      saved = { site: given.get("site"), token: given.get("token") };
+      history.replaceState(null, "", location.pathname + location.search);
+    }
     if (saved && saved.site && saved.token) {
       signIn(saved.site, saved.token);
     } else {

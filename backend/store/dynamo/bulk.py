@@ -10,9 +10,10 @@ import run from a laptop against the deployed on-demand table finishes rather th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from backend.domain import errors
 from backend.domain.models import Comment, Status, Thread
@@ -28,9 +29,11 @@ if TYPE_CHECKING:
 WRITE_BATCH = 25  # BatchWriteItem's limit
 GET_BATCH = 100  # BatchGetItem's limit
 ATTEMPTS = 10  # rounds for UnprocessedItems/Keys and throttled requests before giving up
-PARALLEL = 8  # concurrent single-item updates (recounts, author tallies)
+PARALLEL = 8  # requests in flight at once (batches, single-item updates)
 
 Key = tuple[str, str]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def _key(item: it.Item) -> Key:
@@ -43,7 +46,7 @@ def thread_item(t: Thread) -> it.Item:
         "site": it.s(t.site),
         "uri": it.s(t.uri),
         "created": it.n(it.ms(t.created)),
-        "count": it.n(0),
+        "count": it.n(t.count),
     }
     if t.title:
         item["title"] = it.s(t.title)
@@ -101,21 +104,24 @@ class Bulk:
             ]
         )
 
-    # 1+ Query over the thread's partition, then 1 UpdateItem per comment whose replies changed
-    # and 1 for the thread's count.
-    def recount(self, site: str, uri: str) -> None:
-        rows = [
-            (it.to_comment(item), it.num(item, "replies"))
-            for item in self._partition(site, uri, it.comment_sk(""))
-        ]
+    # 1+ Query over the thread's partition, then 1 UpdateItem per comment whose replies are
+    # wrong and 1 for the thread's count if it is.
+    def recount(self, site: str, uri: str) -> Thread | None:
+        items = list(self._partition(site, uri, it.THREAD_SK))  # the thread, then its comments
+        thread = it.to_thread(items.pop(0)) if items and it.is_thread(items[0]) else None
+        rows = [(it.to_comment(item), it.num(item, "replies")) for item in items]
         numbers = tally((c.id, c.parent, c.status) for c, _ in rows)
+        # Only what differs is written: each change rewrites a whole item (and its index copy).
         updates = [
             self._set_number(it.comment_key(site, uri, c.id), "replies", numbers.replies[c.id])
             for c, stored in rows
             if numbers.replies[c.id] != stored
         ]
-        updates.append(self._set_number(it.thread_key(site, uri), "count", numbers.count))
+        if thread is not None and thread.count != numbers.count:
+            updates.append(self._set_number(it.thread_key(site, uri), "count", numbers.count))
+            thread = replace(thread, count=numbers.count)
         self._each(updates)
+        return thread
 
     def _set_number(self, key: it.Item, name: str, value: int) -> dict[str, Any]:
         return {
@@ -202,31 +208,30 @@ class Bulk:
 
     def _get(self, keys: list[it.Item], projection: str) -> list[it.Item]:
         unique = list({_key(k): k for k in keys}.values())  # BatchGetItem refuses duplicates
-        found: list[it.Item] = []
-        for start in range(0, len(unique), GET_BATCH):
-            pending = unique[start : start + GET_BATCH]
+        chunks = [unique[i : i + GET_BATCH] for i in range(0, len(unique), GET_BATCH)]
+        names = {"ExpressionAttributeNames": {"#n": "n"}} if "#n" in projection else {}
+
+        def get(pending: list[it.Item]) -> list[it.Item]:
+            found: list[it.Item] = []
             for attempt in range(ATTEMPTS):
-                request: dict[str, Any] = {
-                    self.table: {"Keys": pending, "ProjectionExpression": projection}
-                }
-                if "#n" in projection:
-                    request[self.table]["ExpressionAttributeNames"] = {"#n": "n"}
+                keys: dict[str, Any] = {"Keys": pending, "ProjectionExpression": projection}
+                request = {self.table: {**keys, **names}}
                 out = self._retrying(
-                    "BatchGetItem",
-                    lambda r=request: self._client.batch_get_item(RequestItems=r),
+                    "BatchGetItem", lambda r=request: self._client.batch_get_item(RequestItems=r)
                 )
                 found += out.get("Responses", {}).get(self.table, [])
                 pending = list(out.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", []))
                 if not pending:
-                    break
-                backoff(attempt, base=0.05)
-            else:
-                raise errors.StoreUnavailable(retry_after=5)
-        return found
+                    return found
+                backoff(attempt, base=0.05)  # DynamoDB throttled part of the batch: slow down
+            raise errors.StoreUnavailable(retry_after=5)
+
+        return [item for items in self._parallel(get, chunks) for item in items]
 
     def _write(self, requests: list[dict[str, Any]]) -> None:
-        for start in range(0, len(requests), WRITE_BATCH):
-            pending = requests[start : start + WRITE_BATCH]
+        chunks = [requests[i : i + WRITE_BATCH] for i in range(0, len(requests), WRITE_BATCH)]
+
+        def write(pending: list[dict[str, Any]]) -> None:
             for attempt in range(ATTEMPTS):
                 out = self._retrying(
                     "BatchWriteItem",
@@ -234,10 +239,21 @@ class Bulk:
                 )
                 pending = list(out.get("UnprocessedItems", {}).get(self.table, []))
                 if not pending:
-                    break
+                    return
                 backoff(attempt, base=0.05)  # DynamoDB throttled part of the batch: slow down
-            else:
-                raise errors.StoreUnavailable(retry_after=5)
+            raise errors.StoreUnavailable(retry_after=5)
+
+        self._parallel(write, chunks)
+
+    def _parallel(self, work: Callable[[T], R], jobs: list[T]) -> list[R]:
+        """`work` on each job, PARALLEL at a time: an import from a laptop waits on latency,
+        not on DynamoDB, and each job (a batch, an update) stands alone."""
+        if PARALLEL < 2 or len(jobs) < 2:
+            return [work(job) for job in jobs]
+        from concurrent.futures import ThreadPoolExecutor  # not at import: see store.py
+
+        with ThreadPoolExecutor(min(PARALLEL, len(jobs))) as pool:
+            return list(pool.map(work, jobs))
 
     def _each(self, updates: list[dict[str, Any]]) -> None:
         """Single-item UpdateItems, a few at a time (each is independent and idempotent)."""
@@ -247,14 +263,7 @@ class Bulk:
             with suppress(ConditionFailed):
                 self._retrying("UpdateItem", lambda: self._client.update_item(**params))
 
-        if len(updates) < 2:
-            for params in updates:
-                update(params)
-            return
-        from concurrent.futures import ThreadPoolExecutor  # not at import: see dynamo.py
-
-        with ThreadPoolExecutor(PARALLEL) as pool:
-            list(pool.map(update, updates))
+        self._parallel(update, updates)
 
     def _retrying(self, operation: str, call: Any) -> Any:
         """One request, tried again with backoff while DynamoDB throttles (an import is a long

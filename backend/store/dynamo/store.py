@@ -55,8 +55,7 @@ class DynamoStore(Reads, Writes, Moderation):
         return self._bulk.put_many(threads, comments)
 
     def recount(self, site: str, uri: str) -> Thread | None:
-        self._bulk.recount(site, uri)
-        return self.get_thread(site, uri)
+        return self._bulk.recount(site, uri)
 
     def threads(self, site: str) -> Iterator[Thread]:
         return self._bulk.threads(site)

@@ -1,0 +1,454 @@
+"""What a million page views cost on AWS, from measured units, bytes and durations.
+
+    ../.venv/bin/python cost.py [--reads 30]          (from bench/; writes results/cost.json)
+
+Measured here, not assumed:
+- DynamoDB request units: DynamoDB Local's own ConsumedCapacity (ReturnConsumedCapacity=TOTAL
+  added to every call with a botocore hook), on a thread of 100 comments from bench/corpus.jsonl
+  (varied text, realistic lengths) posted through the Lambda handler (scripts/dynamodb_local.py
+  starts it; `make setup java` installs it).
+- Response bytes as the client receives them, gzipped (Accept-Encoding: gzip, as browsers send)
+  and not.
+- Lambda duration: API Gateway payload-2.0 events through `backend.lambda_handler.handler` in
+  this process; the time spent waiting on DynamoDB Local (measured with botocore hooks) is
+  replaced by an assumed in-region latency per request, and the rest (Parley's CPU) is scaled
+  to what Lambda's 1,024 MB gets (LAMBDA_CPU_SHARE of a vCPU).
+
+Assumed (stated in the output beside each figure): list prices, the share of page views that
+scroll to the comments (the widget loads the thread only then), how often the browser already
+has the widget, the CDN hit rate. Every configuration is one row of the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import json
+import os
+import statistics
+import sys
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import corpus
+import lib
+
+sys.path.insert(0, str(lib.ROOT))
+from backend.api.compress import LEVEL as GZIP_LEVEL
+
+TABLE = "parley-cost"
+SITE = "blog"
+ORIGIN = "https://blog.example.com"
+URI = "/2026/11/a-post-with-comments/"
+
+# AWS list prices, us-east-1, as published on the AWS pricing pages; written down on
+# 2026-11-30 from the engineer's knowledge of those pages (no network here beyond package
+# registries): check them before quoting. No free tier counted.
+PRICES: dict[str, Any] = {
+    "as_of": "2026-11-30 (AWS list prices, us-east-1; not fetched: no network here)",
+    "dynamodb_per_million_rru": 0.125,  # on-demand, since the 2024-11-01 price cut
+    "dynamodb_per_million_wru": 0.625,
+    "lambda_arm64_per_gb_s": 0.0000133334,
+    "lambda_per_million_requests": 0.20,
+    "http_api_per_million_requests": 1.00,  # first 300 million a month
+    "function_url_per_million_requests": 0.0,  # billed as Lambda only
+    "cloudfront_per_million_https_requests": 1.00,  # $0.0100 per 10,000, North America
+    "transfer_out_per_gb": 0.09,  # Lambda / API Gateway to the internet, first 10 TB
+    "cloudfront_transfer_out_per_gb": 0.085,  # North America, first 10 TB
+}
+LAMBDA_MEMORY_GB = 1.0  # serverless.yml memorySize 1024
+LAMBDA_CPU_SHARE = 1024 / 1769  # Lambda gives one full vCPU at 1,769 MB
+DYNAMODB_LATENCY_MS = 4.0  # assumed round trip Lambda -> DynamoDB, same region
+SCROLL_SHARE = 0.35  # assumed share of page views that bring #parley near the viewport
+# The widget's Cache-Control is max-age=300: a reader's next page within 5 minutes takes it
+# from the browser cache. Assumed share of page views that fetch it (a 304 after that).
+EMBED_FETCH_SHARE = 0.6
+EMBED_304_SHARE = 0.2
+CDN_HIT_RATIO = {"thread": 0.5, "embed": 0.99}  # assumed; a thread's s-maxage is 10 s
+GB = 1e9
+
+
+@dataclass
+class Call:
+    operation: str
+    units: float
+    kind: str  # "read" or "write"
+    wait_ms: float
+
+
+class Recorder:
+    """Every DynamoDB call of the store's client: its consumed units and its wall time."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: list[Call] = []
+        self._started: dict[int, float] = {}
+        events = client.meta.events
+        events.register("provide-client-params.dynamodb.*", self._ask_for_capacity)
+        events.register("before-call.dynamodb.*", self._before)
+        events.register("after-call.dynamodb.*", self._after)
+
+    def _ask_for_capacity(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if "ReturnConsumedCapacity" in model.input_shape.members:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def _before(self, model: Any, context: Any, **_: Any) -> None:
+        self._started[id(context)] = time.perf_counter()
+
+    def _after(self, parsed: dict[str, Any], model: Any, context: Any, **_: Any) -> None:
+        started = self._started.pop(id(context), time.perf_counter())
+        consumed = parsed.get("ConsumedCapacity") or []
+        if isinstance(consumed, dict):
+            consumed = [consumed]
+        units = sum(float(c.get("CapacityUnits", 0)) for c in consumed)
+        kind = "read" if model.name in {"Query", "GetItem", "BatchGetItem"} else "write"
+        wait = (time.perf_counter() - started) * 1000
+        self.calls.append(Call(model.name, units, kind, wait))
+
+    def take(self) -> list[Call]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+def start_dynamodb(stack: ExitStack) -> tuple[str, str]:
+    from scripts.dynamodb_local import DynamoDBLocal
+
+    local = stack.enter_context(DynamoDBLocal())
+    return local.endpoint, "DynamoDB Local (in memory, 127.0.0.1)"
+
+
+def event(method: str, path: str, query: dict[str, Any], gzip_ok: bool, body: Any = None) -> Any:
+    headers = {"origin": ORIGIN, "user-agent": "bench", "accept": "*/*"}
+    if gzip_ok:
+        headers["accept-encoding"] = "gzip, deflate, br"
+    ev: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": urlencode(query, doseq=True),
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "bench",
+            "domainName": "bench.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "bench",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.9",
+                "userAgent": "bench",
+            },
+            "requestId": "bench",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "30/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1796040000000,
+        },
+        "isBase64Encoded": False,
+    }
+    if body is not None:
+        headers["content-type"] = "application/json"
+        ev["body"] = json.dumps(body)
+    return ev
+
+
+class LambdaContext:
+    function_name = "parley-bench-api"
+    aws_request_id = "bench"
+
+
+def client_bytes(answer: dict[str, Any]) -> int:
+    raw = answer.get("body") or ""
+    return len(base64.b64decode(raw)) if answer.get("isBase64Encoded") else len(raw.encode())
+
+
+def measure(handler: Any, recorder: Recorder, ev: Any, runs: int) -> dict[str, Any]:
+    """Median handler time, Parley's CPU time, DynamoDB wait, units and bytes of one kind of
+    request. CPU time (this process's, so DynamoDB Local's JVM is not in it) is what carries
+    over to Lambda: wall time here is mostly waiting for a shared, busy machine."""
+    totals, cpus, waits, units = [], [], [], []
+    answer: dict[str, Any] = {}
+    calls: list[Call] = []
+    for i in range(runs + 3):
+        recorder.take()
+        t0, c0 = time.perf_counter(), time.process_time()
+        answer = handler(ev, LambdaContext())
+        cpu = (time.process_time() - c0) * 1000
+        elapsed = (time.perf_counter() - t0) * 1000
+        calls = recorder.take()
+        if i < 3:
+            continue  # warm-up: first use of each code path
+        totals.append(elapsed)
+        cpus.append(cpu)
+        waits.append(sum(c.wait_ms for c in calls))
+        units.append(sum(c.units for c in calls))
+    assert answer["statusCode"] in (200, 201, 202, 304), answer
+    cpu_ms = statistics.median(cpus)
+    compress_ms = 0.0
+    if (answer.get("headers") or {}).get("content-encoding") == "gzip":
+        # Repeated reads of one unchanged body hit the middleware's cache of compressed
+        # bodies; count the compression every time (a sandbox serving many threads).
+        body = gzip.decompress(base64.b64decode(answer["body"]))
+        c0 = time.process_time()
+        for _ in range(50):
+            gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+        compress_ms = (time.process_time() - c0) * 1000 / 50
+        cpu_ms += compress_ms
+    lambda_ms = cpu_ms / LAMBDA_CPU_SHARE + DYNAMODB_LATENCY_MS * len(calls)
+    return {
+        "status": answer["statusCode"],
+        "bytes": client_bytes(answer),
+        "gzip": (answer.get("headers") or {}).get("content-encoding") == "gzip",
+        "requests": [c.operation for c in calls],
+        "units": statistics.median(units) if units else 0.0,
+        "unit_kind": calls[0].kind if calls else "read",
+        "handler_wall_ms": statistics.median(totals),
+        "dynamodb_wait_ms": statistics.median(waits),
+        "parley_cpu_ms": cpu_ms,
+        "gzip_compress_ms": compress_ms,
+        "lambda_ms": lambda_ms,
+    }
+
+
+def seed(handler: Any, recorder: Recorder) -> dict[str, Any]:
+    comments = corpus.load()[:100]
+    ids: list[str] = []
+    posts: list[dict[str, Any]] = []
+    for c in comments:
+        parent = c["parent"]
+        body = {
+            "site": SITE,
+            "uri": URI,
+            "title": "A post with comments",
+            "author": c["author"],
+            "email": c["email"],
+            "website": c["website"],
+            "text": c["text"],
+            "key": f"cost-{c['n']:06d}",
+            "hp": "",
+        }
+        if isinstance(parent, int) and parent < len(ids):
+            body["parent"] = ids[parent]
+        recorder.take()
+        c0 = time.process_time()
+        answer = handler(event("POST", "/api/v1/comments", {}, False, body), LambdaContext())
+        cpu = (time.process_time() - c0) * 1000
+        calls = recorder.take()
+        assert answer["statusCode"] == 201, answer
+        ids.append(json.loads(answer["body"])["comment"]["id"])
+        posts.append(
+            {
+                "wru": sum(c.units for c in calls if c.kind == "write"),
+                "rru": sum(c.units for c in calls if c.kind == "read"),
+                "requests": [c.operation for c in calls],
+                "lambda_ms": cpu / LAMBDA_CPU_SHARE + DYNAMODB_LATENCY_MS * len(calls),
+            }
+        )
+    return {
+        "wru_median": statistics.median(p["wru"] for p in posts),
+        "rru_median": statistics.median(p["rru"] for p in posts),
+        "lambda_ms_median": statistics.median(p["lambda_ms"] for p in posts),
+        "requests": posts[-1]["requests"],
+        "posts": len(posts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reads", type=int, default=30, help="timed reads of each kind")
+    args = parser.parse_args()
+
+    with ExitStack() as stack:
+        endpoint, engine = start_dynamodb(stack)
+        sites = {SITE: {"origins": [ORIGIN], "moderation": "none", "rate_limit_per_minute": 10**6}}
+        os.environ.update(
+            {
+                "AWS_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "benchlocal"),
+                "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "benchlocal"),
+                "PARLEY_STORE": f"dynamodb://{TABLE}?region=us-east-1&endpoint={endpoint}",
+                "PARLEY_SECRET_KEYS": "bench-secret-key-0123456789abcdef",
+                "PARLEY_SITES": json.dumps(sites),
+                "PARLEY_PUBLIC_URL": "https://comments.example.com",
+                "PYDANTIC_DISABLE_PLUGINS": "__all__",
+            }
+        )
+        from backend.settings import Settings
+        from backend.store import open_store
+
+        store_setup: Any = open_store(Settings.from_env())
+        store_setup.setup()
+        import backend.lambda_handler as lh
+
+        app: Any = lh.handler.app
+        store = app.state.parley.store
+        recorder = Recorder(store.client)
+        post = seed(lh.handler, recorder)
+        reads: dict[str, Any] = {}
+        for limit in (20, 50, 100):
+            for gz in (False, True):
+                q = {"site": SITE, "uri": URI, "limit": limit}
+                ev = event("GET", "/api/v1/comments", q, gz)
+                reads[f"limit{limit}{'_gzip' if gz else ''}"] = measure(
+                    lh.handler, recorder, ev, args.reads
+                )
+        embed = {
+            gz: measure(lh.handler, recorder, event("GET", "/embed.js", {}, gz), args.reads)
+            for gz in (False, True)
+        }
+    result: dict[str, Any] = {
+        "engine": engine,
+        "corpus": corpus.summary(corpus.load()[:100]),
+        "post": post,
+        "reads": reads,
+        "embed": {"plain": embed[False], "gzip": embed[True]},
+        "prices": PRICES,
+        "assumptions": {
+            "lambda_memory_gb": LAMBDA_MEMORY_GB,
+            "lambda_cpu_share": LAMBDA_CPU_SHARE,
+            "dynamodb_latency_ms": DYNAMODB_LATENCY_MS,
+            "scroll_share": SCROLL_SHARE,
+            "embed_fetch_share": EMBED_FETCH_SHARE,
+            "embed_304_share": EMBED_304_SHARE,
+            "cdn_hit_ratio": CDN_HIT_RATIO,
+        },
+    }
+    result["table"] = table(result)
+    lib.save("cost", result)
+    print(markdown(result))
+
+
+def request_cost(
+    front: str, cdn: bool, hit: float, lambda_ms: float, units: float, bytes_out: int
+) -> dict[str, float]:
+    """Dollars for one request of a kind, by item."""
+    p = PRICES
+    origin = 1.0 - hit if cdn else 1.0
+    cost = {
+        "dynamodb": origin * units * p["dynamodb_per_million_rru"] / 1e6,
+        "lambda": origin
+        * (
+            p["lambda_per_million_requests"] / 1e6
+            + lambda_ms / 1000 * LAMBDA_MEMORY_GB * p["lambda_arm64_per_gb_s"]
+        ),
+        "front_door": origin * (p[f"{front}_per_million_requests"] / 1e6),
+        "cloudfront": (p["cloudfront_per_million_https_requests"] / 1e6) if cdn else 0.0,
+    }
+    price_gb = p["cloudfront_transfer_out_per_gb"] if cdn else p["transfer_out_per_gb"]
+    cost["transfer"] = bytes_out / GB * price_gb
+    return cost
+
+
+def page_view_cost(
+    r: dict[str, Any], front: str, cdn: bool, gz: bool, limit: int, lazy: bool
+) -> dict[str, float]:
+    """One page view: the widget (fetched, revalidated or cached by the browser) and, when the
+    reader scrolls to the comments (or always, without the lazy thread), one thread read."""
+    read = r["reads"][f"limit{limit}{'_gzip' if gz else ''}"]
+    embed = r["embed"]["gzip" if gz or cdn else "plain"]  # CloudFront compresses on its own
+    thread_bytes = read["bytes"]
+    if cdn and not gz:
+        thread_bytes = r["reads"][f"limit{limit}_gzip"]["bytes"]  # CloudFront compresses
+    share = SCROLL_SHARE if lazy else 1.0
+    parts = [
+        (share, request_cost(front, cdn, CDN_HIT_RATIO["thread"], read["lambda_ms"],
+                             read["units"], thread_bytes)),
+        (EMBED_FETCH_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
+                                          embed["lambda_ms"], 0, embed["bytes"])),
+        (EMBED_304_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
+                                        embed["lambda_ms"], 0, 300)),
+    ]  # fmt: skip
+    total: dict[str, float] = {}
+    for weight, cost in parts:
+        for key, value in cost.items():
+            total[key] = total.get(key, 0.0) + weight * value
+    total["total"] = sum(total.values())
+    return total
+
+
+def table(r: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for front in ("http_api", "function_url"):
+        for cdn in (False, True):
+            for gz in (False, True):
+                for limit in (20, 50, 100):
+                    for lazy in (False, True):
+                        per = page_view_cost(r, front, cdn, gz, limit, lazy)
+                        rows.append(
+                            {
+                                "front": front,
+                                "cdn": cdn,
+                                "gzip": gz,
+                                "limit": limit,
+                                "lazy": lazy,
+                                **{k: round(v * 1e6, 3) for k, v in per.items()},
+                            }
+                        )
+    return rows
+
+
+DEFAULT = {"front": "function_url", "cdn": False, "gzip": True, "limit": 20, "lazy": True}
+
+
+def markdown(r: dict[str, Any]) -> str:
+    """The tables for bench/RESULTS.md."""
+    out = [f"Engine: {r['engine']}. Corpus: {r['corpus']}.", ""]
+    out += [
+        "| read (first page) | DynamoDB requests | read units | bytes to the client |"
+        " Parley CPU ms | of which gzip ms | Lambda ms (est.) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, m in r["reads"].items():
+        out.append(
+            f"| {key} | {' + '.join(m['requests'])} | {m['units']:g} | {m['bytes']:,} |"
+            f" {m['parley_cpu_ms']:.2f} | {m['gzip_compress_ms']:.2f} | {m['lambda_ms']:.1f} |"
+        )
+    for key, m in r["embed"].items():
+        out.append(
+            f"| embed.js {key} | - | 0 | {m['bytes']:,} | {m['parley_cpu_ms']:.2f} |"
+            f" {m['gzip_compress_ms']:.2f} | {m['lambda_ms']:.1f} |"
+        )
+    post = r["post"]
+    out += [
+        "",
+        f"A post (median of {post['posts']}): {' + '.join(post['requests'])},"
+        f" {post['wru_median']:g} write units, {post['rru_median']:g} read units,"
+        f" Lambda {post['lambda_ms_median']:.1f} ms (est.).",
+        "",
+        "Dollars per million page views (columns: the front door, Lambda requests and"
+        " duration, DynamoDB, transfer out, CloudFront requests):",
+        "",
+        "| front | CloudFront | gzip | page | lazy thread | front $ | Lambda $ | DynamoDB $ |"
+        " transfer $ | CloudFront $ | **total $** |",
+        "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def row(x: dict[str, Any]) -> str:
+        mark = " (default)" if all(x[k] == v for k, v in DEFAULT.items()) else ""
+        return (
+            f"| {x['front']}{mark} | {'yes' if x['cdn'] else 'no'} | {'yes' if x['gzip'] else 'no'}"
+            f" | {x['limit']} | {'yes' if x['lazy'] else 'no'} | {x['front_door']:.3f} |"
+            f" {x['lambda']:.3f} | {x['dynamodb']:.3f} | {x['transfer']:.3f} |"
+            f" {x['cloudfront']:.3f} | **{x['total']:.2f}** |"
+        )
+
+    rows = r["table"]
+    # Every front x CDN x gzip at the default page size and lazy thread; then the default with
+    # one thing changed (page size, lazy thread).
+    chosen = [x for x in rows if x["limit"] == DEFAULT["limit"] and x["lazy"]]
+    chosen += [
+        x
+        for x in rows
+        if x["front"] == "function_url" and not x["cdn"] and x["gzip"]
+        and (x["limit"] != DEFAULT["limit"] or not x["lazy"])
+    ]  # fmt: skip
+    out += [row(x) for x in chosen]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()
