@@ -201,3 +201,23 @@ def test_repair_waits_while_a_mark_is_fresh(dynamo: DynamoStore, api: TestClient
     assert dynamo.repair(SITE, URI) is False  # its writer might still be running
     assert truth(dynamo)["marks"]
     assert_exact(dynamo)
+
+
+def test_parley_repair_finds_marked_threads(
+    dynamo: DynamoStore, api: TestClient, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from backend.cli import main
+
+    endpoint = dynamo.client.meta.endpoint_url
+    monkeypatch.setenv(
+        "PARLEY_STORE", f"dynamodb://{dynamo.table}?region=us-east-1&endpoint={endpoint}"
+    )
+    assert main(["repair", "--site", SITE]) == 0
+    assert "0 threads recounted, 0 busy" in capsys.readouterr().out
+    with fault_at(dynamo, 4):  # the thread's count, after the comment landed
+        answered(post(api, "fault-post-0001"), 201)
+    assert main(["repair", "--site", SITE]) == 0  # its writer may still run: left alone
+    out = capsys.readouterr().out
+    assert "0 threads recounted, 1 busy" in out and URI in out
+    assert truth(dynamo)["count"] == (0, 1)
+    assert dynamo.repair_site(SITE) == ([], [URI])
