@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -85,6 +86,12 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/admin/erase", lazy("backend.api.admin:erase"), methods=["POST"]),
         Route("/moderate/{signed}", lazy("backend.api.moderate:confirm"), methods=["GET"]),
         Route("/moderate/{signed}", lazy("backend.api.moderate:act"), methods=["POST"]),
+        Route(
+            "/subscriptions/{signed}",
+            lazy("backend.api.subscriptions:confirm"),
+            methods=["GET"],
+        ),
+        Route("/subscriptions/{signed}", lazy("backend.api.subscriptions:act"), methods=["POST"]),
         Mount("/admin", StaticFiles(directory=meta.STATIC / "admin", check_dir=False)),
         Mount("/widget", StaticFiles(directory=meta.STATIC / "widget", check_dir=False)),
         Mount("/demo", StaticFiles(directory=meta.STATIC / "demo", html=True, check_dir=False)),
@@ -92,12 +99,43 @@ def routes() -> list[BaseRoute]:
 
 
 def create_app(
-    settings: Settings, store: Store, *, clock: Callable[[], float] = time.time
+    settings: Settings,
+    store: Store,
+    *,
+    clock: Callable[[], float] = time.time,
+    run_worker: bool = False,
 ) -> Starlette:
     """Build Parley for one process. Everything a request needs hangs off `app.state.parley`;
-    nothing lives in module globals, which on Lambda would outlive the request."""
+    nothing lives in module globals, which on Lambda would outlive the request.
+
+    `run_worker` runs the notification worker as a task of the app's lifespan (`parley
+    serve`); on Lambda a second function delivers instead (backend/notify/lambda_worker.py)."""
     signer = Signer(settings.secret_keys)
+    ctx = Context(
+        settings=settings,
+        store=store,
+        signer=signer,
+        comments=CommentService(settings, store, signer, clock=clock),
+        clock=clock,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not run_worker:
+            yield
+            return
+        from backend.notify.runner import Runner
+
+        runner = Runner(ctx.worker)
+        before, ctx.wake = ctx.wake, runner.wake
+        try:
+            async with runner.running():
+                yield
+        finally:
+            ctx.wake = before
+
     app = Starlette(
+        lifespan=lifespan,
         routes=routes(),
         middleware=[
             Middleware(GzipResponses),
@@ -111,11 +149,5 @@ def create_app(
             Exception: server_error,
         },
     )
-    app.state.parley = Context(
-        settings=settings,
-        store=store,
-        signer=signer,
-        comments=CommentService(settings, store, signer, clock=clock),
-        clock=clock,
-    )
+    app.state.parley = ctx
     return app

@@ -1,4 +1,5 @@
-"""The `parley` command: serve, init-table, admin-token, import, export."""
+"""The `parley` command: serve, worker, init-table, admin-token, webhook-secret, import,
+export."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"\n  Parley:  {base}/\n  Demo:    {base}/demo/", flush=True)
         if token:
             print(f"  Admin:   {base}/admin#site=demo&token={token}\n", flush=True)
-    app = create_app(settings, store)
+    # The notification worker runs inside the server's lifespan (backend/notify/runner.py).
+    app = create_app(settings, store, run_worker=not args.no_worker)
     # Parley reads X-Forwarded-For itself, and only as far as PARLEY_TRUSTED_PROXIES allows.
     uvicorn.run(
         app,
@@ -39,6 +41,40 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=not args.no_access_log,
         log_level=args.log_level,
     )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Deliver the outbox without serving: for `parley serve --no-worker` behind another
+    process, or a one-shot drain (`--once`)."""
+    import logging
+    import time
+
+    from backend.notify.worker import build_worker
+    from backend.store import open_store
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    store = open_store(settings)
+    store.setup()
+    worker = build_worker(settings, store)
+    while True:
+        worker.tick()
+        if args.once:
+            return 0
+        time.sleep(args.poll)
+
+
+def _webhook_secret(args: argparse.Namespace) -> int:
+    from backend.domain.tokens import Signer
+    from backend.notify.webhook import secret_for
+
+    settings = Settings.from_env()
+    site = settings.sites.get(args.site)
+    if site is None:
+        print(f"webhook-secret: no site named {args.site!r} in PARLEY_SITES", file=sys.stderr)
+        return 2
+    print(secret_for(Signer(settings.secret_keys), args.site, site))
     return 0
 
 
@@ -165,7 +201,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="seed the demo page's thread when it is empty"
     )
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not deliver mail and webhooks here"
+    )
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="deliver notifications (mail, webhooks)")
+    worker.add_argument("--once", action="store_true", help="one round, then exit")
+    worker.add_argument("--poll", type=float, default=5.0, help="seconds between rounds")
+    worker.add_argument("--log-level", default="info")
+    worker.set_defaults(run=_worker)
+
+    secret = commands.add_parser("webhook-secret", help="print a site's webhook signing secret")
+    secret.add_argument("site")
+    secret.set_defaults(run=_webhook_secret)
 
     init = commands.add_parser("init-table", help="create the DynamoDB table of PARLEY_STORE")
     init.set_defaults(run=_init_table)

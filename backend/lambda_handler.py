@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from mangum import Mangum
 
 from backend.app import create_app
+from backend.environment import SECRET_PARAM_VAR, resolve_environment
 from backend.settings import ConfigError, Settings
 from backend.store import open_store
-
-SECRET_PARAM_VAR = "PARLEY_SECRET_KEYS_PARAM"  # noqa: S105 (a variable name, not a secret)
 
 # Answers API Gateway hands back as text rather than base64. Mangum matches these as substrings
 # of Content-Type ("+xml" covers the Atom feed, "text/" the widget and the HTML pages).
@@ -42,25 +40,6 @@ TEXT_MIME_TYPES = [
 ]
 
 
-def resolve_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The PARLEY_* environment with the secret keys fetched from SSM when only named there."""
-    env = dict(environ)
-    name = env.get(SECRET_PARAM_VAR, "").strip()
-    if env.get("PARLEY_SECRET_KEYS", "").strip() or not name:
-        return env
-    # Only on this path, and botocore rather than boto3 (whose import pulls in s3transfer).
-    import botocore.session
-
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    ssm: Any = botocore.session.get_session().create_client("ssm", region_name=region)
-    try:
-        answer = ssm.get_parameter(Name=name, WithDecryption=True)
-    except Exception as exc:  # any failure here means the function cannot start
-        raise ConfigError(f"{SECRET_PARAM_VAR}={name!r}: cannot read the parameter: {exc}") from exc
-    env["PARLEY_SECRET_KEYS"] = str(answer["Parameter"]["Value"])
-    return env
-
-
 def build_handler(environ: Mapping[str, str]) -> Mangum:
     """Settings, store and app for one Lambda sandbox, wrapped for Lambda events."""
     settings = Settings.from_env(resolve_environment(environ))
@@ -68,5 +47,7 @@ def build_handler(environ: Mapping[str, str]) -> Mangum:
     # No lifespan: there is nothing to start or stop, and it would cost every cold start.
     return Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
+
+__all__ = ["SECRET_PARAM_VAR", "ConfigError", "build_handler", "handler", "resolve_environment"]
 
 handler = build_handler(os.environ)

@@ -31,6 +31,7 @@ class Moderation(StrEnum):
 
 
 _ORIGIN = re.compile(r"^https?://[^/\s:]+(:(\d{1,5}|\*))?$")
+_EMAIL = re.compile(r"^[^@\s<>,]{1,64}@[^@\s<>,]+\.[^@\s<>,.]{2,}$")
 _SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -44,7 +45,11 @@ class SiteConfig(BaseModel):
     rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 10
     admin_token_hashes: tuple[str, ...] = ()
     webhook: str | None = None
+    # Signs webhook bodies (X-Parley-Signature); without it, a secret derived from
+    # PARLEY_SECRET_KEYS (`parley webhook-secret SITE` prints it).
+    webhook_secret: Annotated[str, Field(min_length=16)] | None = None
     notify: Annotated[str, Field(pattern="^(all|pending|none)$")] = "pending"
+    notify_emails: tuple[str, ...] = ()  # the owner's addresses: new and held comments
     purge_pending_after_s: Annotated[int, Field(ge=0)] = 30 * 86400
 
     @field_validator("origins")
@@ -71,6 +76,19 @@ class SiteConfig(BaseModel):
         if url is not None and urlsplit(url).scheme not in ("http", "https"):
             raise ValueError("webhook must be an http(s) URL")
         return url
+
+    @field_validator("notify_emails")
+    @classmethod
+    def _check_notify_emails(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
+        for email in emails:
+            if not _EMAIL.match(email):
+                raise ValueError(f"notify_emails: {email!r} is not an email address")
+        return emails
+
+    @property
+    def page_origin(self) -> str | None:
+        """Where the site's pages live: its first origin without a wildcard port."""
+        return next((o for o in self.origins if not o.endswith(":*")), None)
 
     def allows_origin(self, origin: str) -> bool:
         origin = origin.lower()
@@ -118,6 +136,55 @@ class StoreURL:
         )
 
 
+class MailTLS(StrEnum):
+    STARTTLS = "starttls"
+    IMPLICIT = "implicit"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class MailURL:
+    """PARLEY_MAIL: `smtp://[user:pass@]host[:port][?tls=starttls|implicit|none]` or
+    `ses://REGION`."""
+
+    scheme: str  # "smtp" or "ses"
+    host: str = ""
+    port: int = 0
+    username: str = ""
+    password: str = ""
+    tls: MailTLS = MailTLS.STARTTLS
+    region: str = ""
+
+    @classmethod
+    def parse(cls, url: str) -> MailURL:
+        from urllib.parse import unquote
+
+        hint = "write smtp://[user:pass@]host[:port][?tls=starttls|implicit|none] or ses://REGION"
+        parts = urlsplit(url)
+        if parts.scheme == "ses":
+            region = parts.netloc or parts.path.strip("/")
+            if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+                raise ConfigError(f"PARLEY_MAIL: {region!r} is not an AWS region; {hint}")
+            return cls("ses", region=region)
+        if parts.scheme != "smtp" or not parts.hostname:
+            raise ConfigError(f"PARLEY_MAIL: unknown mail URL; {hint}")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        try:
+            tls = MailTLS(query.get("tls", "starttls"))
+            port = parts.port
+        except ValueError:
+            raise ConfigError(f"PARLEY_MAIL: bad tls or port; {hint}") from None
+        default_port = {MailTLS.IMPLICIT: 465, MailTLS.STARTTLS: 587, MailTLS.NONE: 25}[tls]
+        return cls(
+            "smtp",
+            host=parts.hostname,
+            port=port or default_port,
+            username=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            tls=tls,
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     store: StoreURL
@@ -126,6 +193,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     trusted_proxies: int = 0
     max_body_bytes: int = 32 * 1024
+    mail: MailURL | None = None  # None: no mail is sent (webhooks still are)
+    mail_from: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -160,13 +229,32 @@ class Settings:
         public_url = env.get("PARLEY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
         if urlsplit(public_url).scheme not in ("http", "https"):
             raise ConfigError("PARLEY_PUBLIC_URL must be an http(s) URL")
+        mail = None
+        mail_from = env.get("PARLEY_MAIL_FROM", "").strip()
+        if env.get("PARLEY_MAIL", "").strip():
+            mail = MailURL.parse(env["PARLEY_MAIL"].strip())
+            if not _mail_from_ok(mail_from):
+                raise ConfigError(
+                    "PARLEY_MAIL_FROM is required with PARLEY_MAIL: "
+                    "'Blog comments <comments@example.org>' or 'comments@example.org'"
+                )
         return cls(
             store=store,
             secret_keys=keys,
             sites=sites,
             public_url=public_url,
             trusted_proxies=proxies,
+            mail=mail,
+            mail_from=mail_from,
         )
+
+
+def _mail_from_ok(value: str) -> bool:
+    from email.utils import parseaddr
+
+    if not value or "\n" in value or "\r" in value:
+        return False
+    return bool(_EMAIL.match(parseaddr(value)[1]))
 
 
 def _parse_sites(raw: str) -> dict[str, SiteConfig]:

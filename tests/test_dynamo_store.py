@@ -68,8 +68,8 @@ def test_setup_turns_point_in_time_recovery_on(tmp_path: Path) -> None:
 
 
 def test_an_unknown_table_json_property_is_refused() -> None:
-    with pytest.raises(ValueError, match="StreamSpecification"):
-        table_spec({**load_definition(), "StreamSpecification": {}}, "t")
+    with pytest.raises(ValueError, match="KinesisStreamSpecification"):
+        table_spec({**load_definition(), "KinesisStreamSpecification": {}}, "t")
 
 
 def test_an_expired_key_still_present_is_ignored(dynamo: DynamoStore) -> None:

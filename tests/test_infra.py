@@ -170,7 +170,7 @@ def full_stack(package_root: Path) -> Packaged:
 @pytest.fixture(scope="session")
 def function(default_stack: Packaged) -> dict[str, Any]:
     functions = default_stack.of_type("AWS::Lambda::Function")
-    assert list(functions) == ["ApiLambdaFunction"], "one function"
+    assert sorted(functions) == ["ApiLambdaFunction", "WorkerLambdaFunction"]
     props: dict[str, Any] = functions["ApiLambdaFunction"]["Properties"]
     return props
 
@@ -230,8 +230,11 @@ def test_environment_comes_from_parameters_and_holds_no_secret(
         "PARLEY_SITES",
         "PARLEY_TRUSTED_PROXIES",
         "PARLEY_PUBLIC_URL",
+        "PARLEY_MAIL",
+        "PARLEY_MAIL_FROM",
         "PYDANTIC_DISABLE_PLUGINS",
     }
+    assert env["PARLEY_MAIL"] == env["PARLEY_MAIL_FROM"] == ""  # no mail unless configured
     assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # cold start: no entry-point scan
     assert env["PARLEY_STORE"] == {"Fn::Sub": "dynamodb://${ParleyTable}?region=${AWS::Region}"}
     assert env["PARLEY_SECRET_KEYS_PARAM"] == "/parley/test/secret-keys"
@@ -272,7 +275,7 @@ def test_function_url_is_the_default_endpoint(default_stack: Packaged) -> None:
 
 def test_log_retention(default_stack: Packaged) -> None:
     groups = default_stack.of_type("AWS::Logs::LogGroup")
-    assert [g["Properties"]["RetentionInDays"] for g in groups.values()] == [30]
+    assert [g["Properties"]["RetentionInDays"] for g in groups.values()] == [30, 30]  # api, worker
 
 
 # -- IAM: exactly what the store calls -------------------------------------------------------------
@@ -358,6 +361,55 @@ def test_iam_reads_only_the_secret_parameter(default_stack: Packaged) -> None:
         "logs:TagResource",
         "logs:PutLogEvents",
     }
+
+
+# -- the notification worker -----------------------------------------------------------------------
+
+
+def test_worker_function_is_fed_by_outbox_inserts_with_retries_and_dead_letters(
+    default_stack: Packaged,
+) -> None:
+    worker = default_stack.resources["WorkerLambdaFunction"]["Properties"]
+    assert worker["Handler"] == "backend.notify.lambda_worker.handler"
+    assert worker["Runtime"] == "python3.12" and worker["Architectures"] == ["arm64"]
+    assert worker["Role"] == {"Fn::GetAtt": ["WorkerRole", "Arn"]}
+    assert worker["Code"] == default_stack.resources["ApiLambdaFunction"]["Properties"]["Code"]
+    (mapping,) = default_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["FunctionName"] == {"Ref": "WorkerLambdaFunction"}
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["ParleyTable", "StreamArn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["MaximumRetryAttempts"] == 5 and props["BisectBatchOnFunctionError"] is True
+    dlq = props["DestinationConfig"]["OnFailure"]["Destination"]
+    assert dlq == {"Fn::GetAtt": ["WorkerDeadLetters", "Arn"]}
+    (pattern,) = props["FilterCriteria"]["Filters"]
+    assert json.loads(pattern["Pattern"]) == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "E#"}]}}},
+    }
+    (rule,) = default_stack.of_type("AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    table = json.loads(TABLE_JSON.read_text(encoding="utf-8"))
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+
+
+def test_worker_role_is_least_privilege_and_the_api_gains_nothing(
+    default_stack: Packaged,
+) -> None:
+    role = default_stack.resources["WorkerRole"]["Properties"]
+    (policy,) = role["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    for statement in statements.values():
+        assert statement["Effect"] == "Allow"
+        assert not any("*" in action for action in statement["Action"])
+    assert set(statements["WorkerTableItems"]["Action"]) <= store_actions()
+    assert statements["WorkerTableItems"]["Resource"] == [{"Fn::GetAtt": ["ParleyTable", "Arn"]}]
+    assert statements["WorkerDeadLetters"]["Action"] == ["sqs:SendMessage"]
+    assert statements["WorkerStream"]["Resource"] == [{"Fn::Sub": "${ParleyTable.Arn}/stream/*"}]
+    assert set(statements["WorkerMail"]["Action"]) == {"ses:SendEmail", "ses:SendRawEmail"}
+    api_actions = {a for s in _statements(default_stack) for a in s["Action"]}
+    assert not {a for a in api_actions if a.startswith(("sqs:", "ses:"))}
+    assert not api_actions & {"dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 
 
 # -- the table -------------------------------------------------------------------------------------

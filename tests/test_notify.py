@@ -1,72 +1,38 @@
-"""Webhook notifications against a local HTTP server started here: the payload's shape for
-Slack, Discord and generic consumers, escaping, retries, and failures that never reach the
-reader."""
+"""Webhooks, delivered by the worker from the outbox: the body's shape for Slack, Discord and
+generic consumers, escaping, the signature, retries with backoff across worker runs, and
+failures that never reach the reader."""
 
 from __future__ import annotations
 
-import json
+import hashlib
+import hmac
 import logging
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from backend.settings import StoreURL
+from backend.domain.tokens import Signer
+from backend.notify.webhook import secret_for
+from backend.settings import SiteConfig, StoreURL
 from backend.store.sqlite import SQLiteStore
 from tests.conftest import Clock
 from tests.helpers import post, read
-from tests.moderation_support import app_client, sites
+from tests.moderation_support import sites
+from tests.notify_support import Hook, drain, mail_client, webhook_server, worker_of
 from tests.servers import free_port
 
-
-@dataclass
-class Hook:
-    """A webhook receiver: records every request; answers from `statuses` (then 200)."""
-
-    url: str = ""
-    received: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
-    delay_s: float = 0.0
+SECRET = "a-webhook-secret-of-the-blog"
 
 
 @pytest.fixture
 def hook() -> Iterator[Hook]:
-    state = Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length", "0"))
-            state.received.append(json.loads(self.rfile.read(length)))
-            state.headers.append({k.lower(): v for k, v in self.headers.items()})
-            if state.delay_s:
-                time.sleep(state.delay_s)
-            status = state.statuses.pop(0) if state.statuses else 200
-            self.send_response(status)
-            self.send_header("content-length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with webhook_server() as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -77,33 +43,23 @@ def sqlite(tmp_path: Path) -> Iterator[tuple[SQLiteStore, StoreURL]]:
     store.close()
 
 
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-def make_client(
-    sqlite: tuple[SQLiteStore, StoreURL], clock: Clock, sleeps: list[float], **blog: Any
-) -> Any:
+def client_for(sqlite: tuple[SQLiteStore, StoreURL], clock: Clock, **blog: Any) -> Any:
     site_map = sites(blog=blog, open={**blog, "moderation": "none"})
-    cm = app_client(sqlite, clock, site_map)  # type: ignore[arg-type]
-    client = cm.__enter__()
-    notifier = client.app.state.parley.notifier
-    notifier.sleep = sleeps.append  # record the backoff instead of waiting it out
-    return cm, client
+    return mail_client(sqlite, clock, site_map, None)  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def notified(
-    sqlite: tuple[SQLiteStore, StoreURL], clock: Clock, hook: Hook, sleeps: list[float]
+    sqlite: tuple[SQLiteStore, StoreURL], clock: Clock, hook: Hook
 ) -> Iterator[TestClient]:
-    cm, client = make_client(sqlite, clock, sleeps, webhook=hook.url)
-    yield client
-    cm.__exit__(None, None, None)
+    with client_for(sqlite, clock, webhook=hook.url, webhook_secret=SECRET) as client:
+        yield client
 
 
 def test_a_pending_comment_is_posted_with_one_click_links(notified: TestClient, hook: Hook) -> None:
     cid = post(notified, expect=202, author="JKB", text="Hello *there*")["comment"]["id"]
+    assert hook.received == []  # nothing is sent from inside the request
+    assert drain(notified) == 1
     assert len(hook.received) == 1
     body = hook.received[0]
     assert hook.headers[0]["content-type"] == "application/json"
@@ -124,6 +80,29 @@ def test_a_pending_comment_is_posted_with_one_click_links(notified: TestClient, 
     path = links["approve"].removeprefix("http://api.test")
     assert notified.post(path, data={"action": "approve"}).status_code == 200
     assert [c["id"] for c in read(notified)["comments"]] == [cid]
+    assert drain(notified) == 0  # delivered once: the outbox is empty
+
+
+def test_the_body_is_signed_with_the_site_secret(notified: TestClient, hook: Hook) -> None:
+    post(notified, expect=202)
+    drain(notified)
+    raw, headers = hook.raw[0], hook.headers[0]
+    expected = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["x-parley-signature"], expected)
+    assert headers["x-parley-event"] == "comment.posted"
+    assert len(headers["x-parley-delivery"]) == 32
+    tampered = raw.replace(b"JKB", b"JKC")
+    forged = "sha256=" + hmac.new(SECRET.encode(), tampered, hashlib.sha256).hexdigest()
+    assert forged != headers["x-parley-signature"]
+
+
+def test_without_a_configured_secret_one_is_derived_per_site() -> None:
+    signer = Signer(["test-secret-key-0123456789"])
+    blog = secret_for(signer, "blog", SiteConfig())
+    assert blog == secret_for(signer, "blog", SiteConfig())
+    assert blog != secret_for(signer, "other", SiteConfig())
+    assert blog != secret_for(Signer(["another-secret-key-0123"]), "blog", SiteConfig())
+    assert len(blog) >= 32
 
 
 HOSTILE_AUTHOR = "<!channel> @everyone"
@@ -135,6 +114,7 @@ HOSTILE_TEXT = (
 
 def test_commenter_text_cannot_ping_or_forge_links(notified: TestClient, hook: Hook) -> None:
     post(notified, expect=202, author=HOSTILE_AUTHOR, text=HOSTILE_TEXT)
+    drain(notified)
     body = hook.received[0]
     slack, discord = body["text"], body["content"]
 
@@ -156,59 +136,81 @@ def test_commenter_text_cannot_ping_or_forge_links(notified: TestClient, hook: H
 
 def test_long_comments_are_cut_to_fit_discord(notified: TestClient, hook: Hook) -> None:
     post(notified, expect=202, text="@everyone " * 900)
+    drain(notified)
     content = hook.received[0]["content"]
     assert len(content) <= 2000 and content.count("/moderate/") == 3
 
 
 def test_transient_failures_are_retried_with_backoff(
-    notified: TestClient, hook: Hook, sleeps: list[float]
+    notified: TestClient, hook: Hook, clock: Clock
 ) -> None:
     hook.statuses = [503, 429]
     post(notified, expect=202)
+    drain(notified)
+    assert len(hook.received) == 1
+    assert drain(notified) == 0  # not due again yet: backoff
+    clock.advance(30)
+    drain(notified)
+    assert len(hook.received) == 2
+    clock.advance(119)
+    assert drain(notified) == 0
+    clock.advance(1)
+    drain(notified)
     assert len(hook.received) == 3
-    assert sleeps == [0.5, 2.0]
-    assert hook.received[0] == hook.received[2]
+    assert hook.raw[0] == hook.raw[2]  # the same body, signature and delivery id
+    assert hook.headers[0]["x-parley-delivery"] == hook.headers[2]["x-parley-delivery"]
+    clock.advance(86400)
+    assert drain(notified) == 0  # delivered: done
 
 
-def test_a_failing_webhook_never_fails_the_post(
-    notified: TestClient, hook: Hook, sleeps: list[float], caplog: pytest.LogCaptureFixture
+def test_a_failing_webhook_never_fails_the_post_and_is_never_dropped(
+    notified: TestClient, hook: Hook, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    hook.statuses = [500, 500, 500, 500]
+    hook.statuses = [500] * 10
     with caplog.at_level(logging.WARNING, logger="parley.notify"):
-        held = post(notified, expect=202)["comment"]["id"]
-    assert len(hook.received) == 3  # bounded
+        post(notified, expect=202)
+        for _ in range(10):
+            drain(notified)
+            clock.advance(6 * 3600)
+    assert len(hook.received) == 10  # tried on every run, backing off, never given up
     assert any("webhook" in r.message and "500" in r.message for r in caplog.records)
-    assert held
+    assert any(r.levelno == logging.ERROR for r in caplog.records)  # loud after a while
+    drain(notified)
+    assert len(hook.received) == 11  # the server is back: delivered
+    clock.advance(86400)
+    assert drain(notified) == 0
 
 
-def test_a_client_error_is_not_retried(notified: TestClient, hook: Hook) -> None:
+def test_a_client_error_is_not_retried(notified: TestClient, hook: Hook, clock: Clock) -> None:
     hook.statuses = [400]
     post(notified, expect=202)
+    drain(notified)
+    clock.advance(86400)
+    drain(notified)
     assert len(hook.received) == 1
 
 
 def test_a_slow_webhook_times_out(
     notified: TestClient, hook: Hook, caplog: pytest.LogCaptureFixture
 ) -> None:
-    notified.app.state.parley.notifier.timeout_s = 0.2  # type: ignore[attr-defined]
+    worker_of(notified).webhook_timeout_s = 0.2
     hook.delay_s = 1.0
-    started = time.monotonic()
+    post(notified, expect=202)
     with caplog.at_level(logging.WARNING, logger="parley.notify"):
-        post(notified, expect=202)
-    assert time.monotonic() - started < 3 * 1.0  # gave up on each attempt before the answer
+        drain(notified)
     assert any("Timeout" in r.message for r in caplog.records)
 
 
-def test_an_unreachable_webhook_never_fails_the_post(
-    sqlite: tuple[SQLiteStore, StoreURL], clock: Clock, sleeps: list[float]
+def test_an_unreachable_webhook_stays_in_the_outbox(
+    sqlite: tuple[SQLiteStore, StoreURL], clock: Clock
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}/hook"
-    cm, client = make_client(sqlite, clock, sleeps, webhook=dead)
-    try:
+    with client_for(sqlite, clock, webhook=dead) as client:
         post(client, expect=202)
-        assert len(sleeps) == 2  # tried three times
-    finally:
-        cm.__exit__(None, None, None)
+        drain(client)
+        events = sqlite[0].due_events(clock() + 30, 10)
+        assert len(events) == 1 and events[0].attempts == 1
+        assert "ConnectError" in events[0].error
 
 
 @pytest.mark.parametrize(
@@ -225,22 +227,19 @@ def test_what_gets_notified(
     sqlite: tuple[SQLiteStore, StoreURL],
     clock: Clock,
     hook: Hook,
-    sleeps: list[float],
     notify: str,
     site: str,
     expect: int,
     sent: int,
 ) -> None:
-    cm, client = make_client(sqlite, clock, sleeps, webhook=hook.url, notify=notify)
-    try:
+    with client_for(sqlite, clock, webhook=hook.url, notify=notify) as client:
         post(client, site=site, expect=expect)
+        drain(client)
         assert len(hook.received) == sent
         if sent and expect == 201:
             body = hook.received[0]
             assert body["parley"]["event"] == "comment.new" and body["parley"]["links"] == {}
             assert "/moderate/" not in body["text"] + body["content"]
-    finally:
-        cm.__exit__(None, None, None)
 
 
 def test_replays_and_honeypot_spam_are_not_notified(notified: TestClient, hook: Hook) -> None:
@@ -248,10 +247,49 @@ def test_replays_and_honeypot_spam_are_not_notified(notified: TestClient, hook: 
     again = post(notified, expect=202, key="same-draft-key")
     assert first["comment"]["id"] == again["comment"]["id"]
     post(notified, expect=202, hp="i am a bot")
+    drain(notified)
     assert len(hook.received) == 1
 
 
-def test_httpx_is_not_imported_at_cold_start() -> None:
-    code = "import sys, backend.app, backend.notify; print('httpx' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+def test_senders_are_not_imported_at_cold_start() -> None:
+    code = (
+        "import sys, backend.app, backend.lambda_handler; "
+        "print(sorted(m for m in ('httpx', 'smtplib', 'boto3') if m in sys.modules))"
+    )
+    env = {
+        "PARLEY_STORE": "dynamodb://t?region=us-east-1&endpoint=http://127.0.0.1:9",
+        "PARLEY_SECRET_KEYS": "test-secret-key-0123456789",
+        "PARLEY_SITES": '{"blog": {}}',
+        "PARLEY_MAIL": "ses://us-east-1",
+        "PARLEY_MAIL_FROM": "c@blog.test",
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_an_unexpected_error_keeps_the_event_and_the_rest_go_out(
+    notified: TestClient, hook: Hook, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    worker = worker_of(notified)
+    real = worker.send_webhook
+    calls: list[int] = []
+
+    def flaky(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in a sender")
+        real(url, body, headers, timeout)
+
+    worker.send_webhook = flaky
+    post(notified, expect=202, text="first")
+    post(notified, expect=202, text="second")
+    with caplog.at_level(logging.ERROR, logger="parley.notify"):
+        assert drain(notified) == 2
+    assert [b["parley"]["comment"]["text"] for b in hook.received] == ["second"]
+    assert any("a bug in a sender" in (r.exc_text or "") for r in caplog.records)
+    clock.advance(30)
+    drain(notified)
+    assert [b["parley"]["comment"]["text"] for b in hook.received] == ["second", "first"]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.api.cache import Cached, KnownQuery
-from backend.api.context import Context, context, run_in_threadpool
+from backend.api.context import context, run_in_threadpool
 from backend.api.http import (
     NO_STORE,
     bearer,
@@ -33,7 +32,7 @@ from backend.api.schemas import (
 )
 from backend.domain.errors import BadRequest
 from backend.domain.ids import is_ulid
-from backend.domain.models import Comment, Status
+from backend.domain.models import Status
 from backend.domain.service import Draft
 
 # Browsers revalidate every time; a CDN in front may serve a read for a few seconds.
@@ -104,6 +103,7 @@ async def post_comment(request: Request) -> Response:
     draft = Draft(
         uri=body.uri, title=body.title, parent=body.parent, author=body.author,
         email=body.email, website=body.website, text=body.text, key=body.key, honeypot=body.hp,
+        notify=body.notify,
     )  # fmt: skip
     posted, new = await run_in_threadpool(
         ctx.comments.post, body.site, draft, client_ip(request, ctx.settings)
@@ -114,17 +114,12 @@ async def post_comment(request: Request) -> Response:
         editable_until=posted.editable_until,
     )
     status = 201 if posted.comment.status is Status.APPROVED else 202
-    response = model_response(out, status, headers={"Cache-Control": NO_STORE})
-    if new:  # after the answer is sent: the webhook and the pending purge never hold it
-        response.background = BackgroundTask(after_post, ctx, body.site, posted.comment)
-    return response
-
-
-def after_post(ctx: Context, site: str, comment: Comment) -> None:
-    ctx.moderation.maybe_purge(site)
-    site_config = ctx.comments.site(site)
-    if ctx.notifier.wants(site_config, comment):
-        ctx.notifier.send(site_config, comment)
+    if new:
+        # Mails and webhooks were written to the outbox with the comment; the worker (not
+        # this request) delivers them. On Lambda, Mangum waits for background tasks, so
+        # nothing may run after the answer either.
+        ctx.wake()
+    return model_response(out, status, headers={"Cache-Control": NO_STORE})
 
 
 # PATCH /api/v1/comments/{id}

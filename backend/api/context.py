@@ -1,7 +1,7 @@
 """What handlers reach through `request.app.state`: built once in `create_app`.
 
-Moderation and notifications are built on first use: a page view needs neither, and their
-modules are not imported at cold start (backend/api/lazy.py)."""
+Moderation, subscriptions and the notification worker are built on first use: a page view needs
+none of them, and their modules are not imported at cold start (backend/api/lazy.py)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,14 @@ from backend.store.base import Store
 
 if TYPE_CHECKING:
     from backend.domain.moderation import ModerationService
-    from backend.notify import Notifier
+    from backend.notify.subscriptions import SubscriptionService
+    from backend.notify.worker import Worker
 
 __all__ = ["Context", "context", "run_in_threadpool"]
+
+
+def _nobody() -> None:
+    """No worker runs in this process (Lambda, tests): events wait for their worker."""
 
 
 @dataclass
@@ -34,8 +39,11 @@ class Context:
     comments: CommentService
     clock: Callable[[], float] = time.time
     cache: ReadCache = field(default_factory=ReadCache)
+    # Tells the lifespan worker (`parley serve`) that a request wrote events; set while it runs.
+    wake: Callable[[], None] = _nobody
     _moderation: ModerationService | None = field(default=None, init=False, repr=False)
-    _notifier: Notifier | None = field(default=None, init=False, repr=False)
+    _subscriptions: SubscriptionService | None = field(default=None, init=False, repr=False)
+    _worker: Worker | None = field(default=None, init=False, repr=False)
 
     @property
     def moderation(self) -> ModerationService:
@@ -48,12 +56,26 @@ class Context:
         return self._moderation
 
     @property
-    def notifier(self) -> Notifier:
-        if self._notifier is None:
-            from backend.notify import Notifier
+    def subscriptions(self) -> SubscriptionService:
+        if self._subscriptions is None:
+            from backend.notify.subscriptions import SubscriptionService
 
-            self._notifier = Notifier(self.settings, links=self.moderation.links)
-        return self._notifier
+            self._subscriptions = SubscriptionService(
+                self.settings, self.store, self.signer, clock=self.clock
+            )
+        return self._subscriptions
+
+    @property
+    def worker(self) -> Worker:
+        """The notification worker: run by the lifespan in `parley serve`, by hand in tests."""
+        if self._worker is None:
+            from backend.notify.worker import Worker
+
+            self._worker = Worker(
+                self.settings, self.store, self.signer, self.moderation, self.subscriptions,
+                clock=self.clock,
+            )  # fmt: skip
+        return self._worker
 
 
 def context(request: Request) -> Context:

@@ -53,7 +53,7 @@ button:focus-visible{{outline:3px solid #2a6ef5;outline-offset:2px}}
 """
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     html = PAGE.format(title=escape(title), body=body)
     return HTMLResponse(html, status, headers=HEADERS)
 
@@ -69,11 +69,11 @@ def _comment_html(comment: Comment) -> str:
     )
 
 
-def _error_page(exc: errors.ParleyError) -> HTMLResponse:
+def error_page(exc: errors.ParleyError) -> HTMLResponse:
     for cls, status, _ in STATUS_TABLE:
         if isinstance(exc, cls):
-            return _page("This link cannot be used", f"<p>{escape(exc.message)}</p>", status)
-    return _page("This link cannot be used", "<p>Something went wrong.</p>", 500)
+            return page("This link cannot be used", f"<p>{escape(exc.message)}</p>", status)
+    return page("This link cannot be used", "<p>Something went wrong.</p>", 500)
 
 
 # GET /moderate/{signed} — shows, never acts
@@ -82,14 +82,14 @@ async def confirm(request: Request) -> Response:
     try:
         target = await run_in_threadpool(ctx.moderation.open_link, request.path_params["signed"])
     except errors.ParleyError as exc:
-        return _error_page(exc)
+        return error_page(exc)
     verb = VERBS[target.action]
     body = _comment_html(target.comment) + (
         '<form method="post">'
         f'<input type="hidden" name="action" value="{escape(target.action)}">'
         f'<button type="submit" autofocus>{escape(verb)}</button></form>'
     )
-    return _page(f"{verb} this comment?", body)
+    return page(f"{verb} this comment?", body)
 
 
 # POST /moderate/{signed} — a plain form post from the confirm page
@@ -99,7 +99,7 @@ async def act(request: Request) -> Response:
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > MAX_FORM_BYTES:
-            return _error_page(errors.BodyTooLarge())
+            return error_page(errors.BodyTooLarge())
     form = parse_qs(raw.decode("utf-8", "replace"))
     action = form.get("action", [""])[0]
     try:
@@ -107,5 +107,5 @@ async def act(request: Request) -> Response:
             ctx.moderation.follow_link, request.path_params["signed"], action
         )
     except errors.ParleyError as exc:
-        return _error_page(exc)
-    return _page(f"Comment {DONE[action]}", _comment_html(comment))
+        return error_page(exc)
+    return page(f"Comment {DONE[action]}", _comment_html(comment))

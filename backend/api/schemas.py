@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 
@@ -117,6 +118,7 @@ class PostIn(_In):
     text: Text
     key: Key
     hp: Annotated[str, Field(max_length=200)] = ""
+    notify: StrictBool = False  # email me replies to this comment (after a confirmation mail)
 
 
 class EditIn(_In):

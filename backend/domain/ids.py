@@ -37,3 +37,11 @@ def encode(value: int) -> str:
 
 def is_ulid(value: str) -> bool:
     return len(value) == 26 and all(c in _ALPHABET for c in value) and value[0] in "01234567"
+
+
+def ulid_time(value: str) -> float:
+    """The creation time (epoch seconds) a ULID carries."""
+    millis = 0
+    for char in value[:10]:
+        millis = millis * 32 + _ALPHABET.index(char)
+    return millis / 1000

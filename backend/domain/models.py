@@ -77,6 +77,26 @@ class QueuePage:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """Something that happened which someone may have to be told about (a mail, a webhook).
+
+    Written in the same atomic write as the change that causes it, then delivered by the
+    worker (backend/notify/worker.py). It names the comment rather than copying it: the worker
+    reads the comment when it delivers, so a reply marked as spam in between mails nobody.
+    """
+
+    id: str  # a ULID: unique, and sorts by creation
+    kind: str  # an EventKind value (backend/notify/events.py)
+    site: str
+    uri: str
+    comment_id: str
+    due: float  # epoch seconds: not delivered before
+    attempts: int = 0
+    data: dict[str, str] = field(default_factory=dict)
+    error: str = ""  # why the last attempt failed
+
+
+@dataclass(frozen=True, slots=True)
 class NewComment:
     """Everything the store needs to write a post atomically."""
 
@@ -84,3 +104,4 @@ class NewComment:
     title: str
     idempotency_key: str
     key_expires: int  # epoch seconds
+    events: tuple[OutboxEvent, ...] = ()  # written in the same transaction

@@ -21,21 +21,21 @@ import hmac
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
 from backend.domain import errors
 from backend.domain.models import Comment, QueuePage, Status, Thread
 from backend.domain.tokens import Signer
+from backend.notify import events as outbox
 from backend.settings import Settings, SiteConfig
 from backend.store.base import Store
 
 ACTIONS: Final = ("approve", "reject", "spam", "delete", "restore")
 LINK_ACTIONS: Final = ("approve", "spam", "delete")  # what a notification offers
 LINK_TTL_S: Final = 7 * 86400
-PURGE_EVERY_S: Final = 3600  # the post-time sweep runs at most this often per site
-PURGE_BATCH: Final = 100  # comments erased per sweep (bounded work per request)
+PURGE_BATCH: Final = 100  # comments erased per sweep (bounded work per run)
 SCAN_PAGE: Final = 100
 
 _TARGET = {
@@ -65,7 +65,6 @@ class ModerationService:
     store: Store
     signer: Signer
     clock: Callable[[], float] = time.time
-    _last_purge: dict[str, float] = field(default_factory=dict)
 
     def site(self, name: str) -> SiteConfig:
         try:
@@ -119,7 +118,8 @@ class ModerationService:
         target = _TARGET[action]
         if comment.status is target:
             return comment
-        return self.store.set_status(site_name, uri, comment_id, target)
+        events = outbox.for_status(self.settings, comment, target, self.clock())
+        return self.store.set_status(site_name, uri, comment_id, target, events=events)
 
     def lock(self, site_name: str, uri: str, locked: bool) -> Thread:
         self.site(site_name)
@@ -171,26 +171,20 @@ class ModerationService:
             after = page.next_after
         stale = sorted(stale, key=lambda c: c.id)[:PURGE_BATCH]
         self._erase(site_name, stale)
-        self._last_purge[site_name] = self.clock()
         return len(stale)
 
     def _erase(self, site_name: str, comments: list[Comment]) -> None:
         for comment in comments:
+            self.store.unsubscribe(site_name, comment.uri, comment.id)  # the address goes too
             with suppress(errors.CommentNotFound):  # erased concurrently
                 self.store.erase(site_name, comment.uri, comment.id)
 
-    def maybe_purge(self, site_name: str) -> None:
-        """The post-time sweep: at most once per PURGE_EVERY_S per site and process."""
-        last = self._last_purge.get(site_name)
-        if last is not None and self.clock() - last < PURGE_EVERY_S:
-            return
-        self.purge_pending(site_name, self.site(site_name))
-
     # -- one-click links ---------------------------------------------------------------------
 
-    def links(self, comment: Comment) -> dict[str, str]:
-        """Signed `/moderate/...` URLs for a notification, one per action, expiring."""
-        expires = int(self.clock()) + LINK_TTL_S
+    def links(self, comment: Comment, now: float | None = None) -> dict[str, str]:
+        """Signed `/moderate/...` URLs for a notification, one per action, expiring LINK_TTL_S
+        after `now` (default: the clock's now)."""
+        expires = int(self.clock() if now is None else now) + LINK_TTL_S
         base = self.settings.public_url
         return {
             action: f"{base}/moderate/"

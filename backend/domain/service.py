@@ -41,6 +41,7 @@ class Draft:
     text: str
     key: str
     honeypot: str
+    notify: bool = False  # email me replies (double opt-in: a confirmation mail first)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,10 @@ class CommentService:
         site = self.site(site_name)
         if site.require_email and not draft.email:
             raise errors.ValidationFailed(fields={"email": "An email address is required."})
+        if draft.notify and not draft.email:
+            raise errors.ValidationFailed(
+                fields={"email": "An email address is needed to be notified of replies."}
+            )
         now = int(self.clock() * 1000) / 1000  # stores keep milliseconds
         html = render(draft.text)
         check_comment_size(draft.text, html)  # before any storage call
@@ -181,7 +186,10 @@ class CommentService:
             ip_hash=client,
             avatar=avatar_hash(self.signer, draft.email, draft.author),
         )
-        new = NewComment(comment, draft.title, draft.key, int(now) + IDEMPOTENCY_TTL_S)
+        from backend.notify import events as outbox  # on first post: a page view needs none
+
+        events = outbox.for_post(self.settings, site, comment, now, notify=draft.notify)
+        new = NewComment(comment, draft.title, draft.key, int(now) + IDEMPOTENCY_TTL_S, events)
         try:
             stored = self.store.create_comment(new)
         except errors.DuplicateKey as dup:  # a concurrent retry of the same draft won the race

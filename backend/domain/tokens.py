@@ -23,6 +23,7 @@ class Signer:
         self._edit = URLSafeSerializer(ordered, salt="parley.edit")
         self._cursor = URLSafeSerializer(ordered, salt="parley.cursor")
         self._moderate = URLSafeSerializer(ordered, salt="parley.moderate")
+        self._subscription = URLSafeSerializer(ordered, salt="parley.subscription")
         self._hash_key = hashlib.sha256(b"parley.hash\0" + keys[0].encode()).digest()
 
     # -- edit tokens: bound to site, thread and comment ------------------------------------------
@@ -83,6 +84,31 @@ class Signer:
             raise Unauthorized("This moderation link has expired.")
         site, uri, comment_id, action, _ = value
         return site, uri, comment_id, action
+
+    # -- subscription links: confirm or unsubscribe, bound to one comment or one address ---------
+
+    def subscription_link(self, action: str, site: str, ref: list[str], *, expires: int) -> str:
+        """`ref` is [uri, comment id] (confirm, unsubscribe) or [email hash] (unsubscribe from
+        the whole site): an address itself never travels in a URL."""
+        return self._subscription.dumps([action, site, ref, expires])
+
+    def read_subscription_link(self, signed: str, now: float) -> tuple[str, str, list[str]]:
+        try:
+            value: Any = self._subscription.loads(signed)
+        except BadSignature:
+            raise Unauthorized("This link is invalid: it may have been cut short.") from None
+        if (
+            not isinstance(value, list)
+            or len(value) != 4
+            or not all(isinstance(v, str) for v in value[:2])
+            or not isinstance(value[2], list)
+            or not all(isinstance(v, str) for v in value[2])
+            or not isinstance(value[3], int)
+        ):
+            raise Unauthorized("This link is invalid.")
+        if now >= value[3]:
+            raise Unauthorized("This link has expired.")
+        return value[0], value[1], value[2]
 
     # -- keyed hashes: never store or show the raw value -----------------------------------------
 

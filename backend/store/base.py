@@ -12,7 +12,53 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, Thread
+from backend.domain.models import (
+    Comment,
+    NewComment,
+    OutboxEvent,
+    Page,
+    QueuePage,
+    Status,
+    Thread,
+)
+
+
+class Outbox(Protocol):
+    """The notification side of a store: the outbox of events, markers of what was already
+    sent, and readers' subscriptions. Part of `Store`."""
+
+    def enqueue(self, events: Sequence[OutboxEvent]) -> None:
+        """Write events outside of any other write (the worker's own follow-ups)."""
+
+    def due_events(self, now: float, limit: int) -> list[OutboxEvent]:
+        """Events whose `due` time has come, oldest due first."""
+
+    def finish_event(self, event_id: str) -> None:
+        """Remove a delivered (or abandoned) event. Removing a missing one is no error."""
+
+    def retry_event(self, event: OutboxEvent) -> None:
+        """Store the event's new `due`, `attempts` and `error`."""
+
+    def was_sent(self, key: str) -> bool:
+        """Whether the delivery with this idempotency key was already made."""
+
+    def mark_sent(self, key: str, now: int, expires: int) -> None:
+        """Remember that a delivery was made, until `expires` (epoch seconds); markers expired
+        by `now` may be swept."""
+
+    def subscribe(self, site: str, uri: str, comment_id: str, email: str) -> bool:
+        """Confirm a reader's subscription to replies to one comment; False when it already was."""
+
+    def unsubscribe(self, site: str, uri: str, comment_id: str) -> bool:
+        """Drop a subscription; False when there was none."""
+
+    def subscriber(self, site: str, uri: str, comment_id: str) -> str | None:
+        """The confirmed subscriber's email for replies to a comment, if any."""
+
+    def opt_out(self, site: str, email_hash: str) -> bool:
+        """Record that an address wants no more mail from this site; False when it already was."""
+
+    def opted_out(self, site: str, email_hash: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +69,7 @@ class Written:
     comments: int = 0
 
 
-class Store(Protocol):
+class Store(Outbox, Protocol):
     #: True when `thread_stamp` is a cheap local lookup, so a read can be served from the
     #: app's response cache after checking it; False where it would cost a billed request.
     cheap_stamps: bool
@@ -68,7 +114,8 @@ class Store(Protocol):
 
     def create_comment(self, new: NewComment) -> Comment:
         """Write the comment, create or update its thread, bump the parent's replies when the
-        comment is approved, and record the idempotency key: all or nothing.
+        comment is approved, record the idempotency key and write `new.events` to the outbox:
+        all or nothing.
 
         Raises DuplicateKey (with the first comment's id) when the key was used, ParentNotFound
         when the parent is not an approved comment of the thread, ThreadLocked.
@@ -80,11 +127,18 @@ class Store(Protocol):
         """Replace the text of a comment. Raises CommentNotFound."""
 
     def set_status(
-        self, site: str, uri: str, comment_id: str, status: Status, *, scrub: bool = False
+        self,
+        site: str,
+        uri: str,
+        comment_id: str,
+        status: Status,
+        *,
+        scrub: bool = False,
+        events: Sequence[OutboxEvent] = (),
     ) -> Comment:
         """Move a comment to `status`, moving the thread's count and the parent's replies in the
-        same atomic write. `scrub` empties the text (a reader deleting their own comment).
-        Raises CommentNotFound.
+        same atomic write, with `events` written to the outbox in it too. `scrub` empties the
+        text (a reader deleting their own comment). Raises CommentNotFound.
         """
 
     def erase(self, site: str, uri: str, comment_id: str) -> None:

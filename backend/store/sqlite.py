@@ -16,9 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from backend.domain import errors
-from backend.domain.models import Comment, NewComment, Page, QueuePage, Status, Thread
+from backend.domain.models import (
+    Comment,
+    NewComment,
+    OutboxEvent,
+    Page,
+    QueuePage,
+    Status,
+    Thread,
+)
 from backend.store import sqlite_bulk as bulk
+from backend.store import sqlite_outbox
 from backend.store.base import Written
+from backend.store.sqlite_outbox import SQLiteOutbox, insert_events
 
 # Each entry moves the schema one version up; PRAGMA user_version records how far we are.
 MIGRATIONS: tuple[str, ...] = (
@@ -55,6 +65,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, client, window)
     ) WITHOUT ROWID;
     """,
+    sqlite_outbox.MIGRATION,
 )
 
 _COLUMNS = (
@@ -105,7 +116,7 @@ def _thread(row: sqlite3.Row) -> Thread:
     )
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteOutbox):
     cheap_stamps = True
 
     def __init__(self, path: str | Path) -> None:
@@ -311,6 +322,7 @@ class SQLiteStore:
                 "VALUES (?, ?, ?, ?)",
                 (c.site, new.idempotency_key, c.id, new.key_expires),
             )
+            insert_events(conn, new.events)
         return c
 
     def edit_comment(
@@ -330,7 +342,14 @@ class SQLiteStore:
         return comment
 
     def set_status(
-        self, site: str, uri: str, comment_id: str, status: Status, *, scrub: bool = False
+        self,
+        site: str,
+        uri: str,
+        comment_id: str,
+        status: Status,
+        *,
+        scrub: bool = False,
+        events: Sequence[OutboxEvent] = (),
     ) -> Comment:
         with self._write() as conn:
             row = conn.execute(
@@ -358,6 +377,7 @@ class SQLiteStore:
                 "WHERE site = ? AND uri = ?",
                 (delta, site, uri),
             )
+            insert_events(conn, events)
         comment = self.get_comment(site, uri, comment_id)
         assert comment is not None
         return comment

@@ -6,14 +6,16 @@ a counter: the loser reads the new state and moves from there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from backend.domain import errors
-from backend.domain.models import Comment, Status
+from backend.domain.models import Comment, OutboxEvent, Status
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed
 from backend.store.dynamo.counters import Counters, now_ms
+from backend.store.dynamo.outbox import event_puts
 
 STATUS_ATTEMPTS = 3  # re-reads when a comment's status changed under a moderation action
 
@@ -25,19 +27,28 @@ class Moderation(Counters):
     # comment, marked, and the author's tally; an UpdateItem without an email) + 1 UpdateItem
     # (the thread's count) [+1 UpdateItem (the parent's replies)] + 1 UpdateItem (the mark).
     def set_status(
-        self, site: str, uri: str, comment_id: str, status: Status, *, scrub: bool = False
+        self,
+        site: str,
+        uri: str,
+        comment_id: str,
+        status: Status,
+        *,
+        scrub: bool = False,
+        events: Sequence[OutboxEvent] = (),
     ) -> Comment:
         for _ in range(STATUS_ATTEMPTS):
             old = self.get_comment(site, uri, comment_id)
             if old is None:
                 raise errors.CommentNotFound()
             try:
-                return self._move_status(old, status, scrub)
+                return self._move_status(old, status, scrub, events)
             except (ConditionFailed, Cancelled):
                 continue  # moderated concurrently: read the new state and move from there
         raise errors.StoreUnavailable(retry_after=1)
 
-    def _move_status(self, old: Comment, status: Status, scrub: bool) -> Comment:
+    def _move_status(
+        self, old: Comment, status: Status, scrub: bool, events: Sequence[OutboxEvent] = ()
+    ) -> Comment:
         delta = int(status is Status.APPROVED) - int(old.status is Status.APPROVED)
         update = "SET #status = :new, gsi1pk = :g"
         names = dict(_NAMES)
@@ -58,23 +69,27 @@ class Moderation(Counters):
                 **({":empty": it.s("")} if scrub else {}),
             },
         }
-        if not delta:
+        if not delta and not events:
             return it.to_comment(self._update(comment, returns="ALL_NEW"))
-        # The counts move as a post's do (counters.py): the comment marked, with the author's
-        # tally (not a hot item) in one transaction when there is one; then the thread's count
-        # and the parent's replies, each one ADD outside it; then the mark removed.
+        # The counts move as a post's do (counters.py): the comment marked, with the outbox's
+        # events and the author's tally (not hot items) in one transaction when there are any;
+        # then the thread's count and the parent's replies, each one ADD outside it; then the
+        # mark removed.
         stamp = now_ms()
-        comment["UpdateExpression"] += ", #tally = :stamp"
-        comment["ExpressionAttributeNames"]["#tally"] = w.TALLY
-        comment["ExpressionAttributeValues"][":stamp"] = it.n(stamp)
-        if old.email:
-            self._transact(
-                [{"Update": comment}, w.author_update(self.table, old.site, old.email, delta)]
-            )
+        if delta:
+            comment["UpdateExpression"] += ", #tally = :stamp"
+            comment["ExpressionAttributeNames"]["#tally"] = w.TALLY
+            comment["ExpressionAttributeValues"][":stamp"] = it.n(stamp)
+        items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
+        if old.email and delta:
+            items.append(w.author_update(self.table, old.site, old.email, delta))
+        if len(items) > 1:
+            self._transact(items)
         else:
             self._update(comment)
-        self._move_counts(old.site, old.uri, old.parent, delta, it.ms(old.created))
-        self._unmark(it.comment_key(old.site, old.uri, old.id), w.TALLY, stamp)
+        if delta:
+            self._move_counts(old.site, old.uri, old.parent, delta, it.ms(old.created))
+            self._unmark(it.comment_key(old.site, old.uri, old.id), w.TALLY, stamp)
         return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
 
     # 1 GetItem + 1 Query (the comment's likes) + 1 TransactWriteItems: the comment deleted

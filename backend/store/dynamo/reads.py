@@ -82,7 +82,7 @@ class Reads(Table):
         return result
 
     # One thread: 1 Query (more only when its newest comments are mostly hidden). The site: 1
-    # Query on gsi1 (keys only) + 1 BatchGetItem of those comments.
+    # Query on gsi1 (a small projection) + 1 BatchGetItem of those comments.
     def recent(self, site: str, uri: str | None, limit: int) -> list[Comment]:
         if uri is None:
             keys = self._index(site, Status.APPROVED, None, limit)
@@ -94,7 +94,7 @@ class Reads(Table):
         params["ScanIndexForward"] = False
         return [it.to_comment(i) for i in self._query(params, limit)[:limit]]
 
-    # 1 Query on gsi1 (keys only), newest first, + 1 BatchGetItem (consistent) of the comments.
+    # 1 Query on gsi1 (a small projection), newest first, + 1 BatchGetItem (consistent) of the comments.
     def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
         keys = self._index(site, status, after, limit + 1)
         next_after = keys[limit - 1]["gsi1sk"]["S"] if len(keys) > limit else None
@@ -103,9 +103,10 @@ class Reads(Table):
     def _index(self, site: str, status: Status, after: str | None, want: int) -> list[it.Item]:
         """The newest keys of a site's comments in one status, from gsi1.
 
-        gsi1 holds keys only (table.json): a like or a reply count never writes it, and each
-        entry costs one write unit, so a busy site's one index partition per status takes
-        ~1,000 comment writes a second (docs/dynamodb.md).
+        gsi1 projects only keys, id, site, uri and the outbox event's fields (table.json): a
+        like or a reply count never writes it, and an entry costs one write unit, so a busy
+        site's one index partition per status takes ~1,000 comment writes a second
+        (docs/dynamodb.md).
         """
         params: dict[str, Any] = {
             "IndexName": "gsi1",

@@ -60,6 +60,12 @@ def table_spec(definition: dict[str, Any], table: str) -> TableSpec:
             create["SSESpecification"]["SSEType"] = sse["SSEType"]
         if "KMSMasterKeyId" in sse:
             create["SSESpecification"]["KMSMasterKeyId"] = sse["KMSMasterKeyId"]
+    stream = props.pop("StreamSpecification", None)
+    if stream is not None:  # the outbox's feed to the worker function (docs/notifications.md)
+        create["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": stream["StreamViewType"],
+        }
     ttl = props.pop("TimeToLiveSpecification", None)
     pitr = props.pop("PointInTimeRecoverySpecification", None)
     props.pop("TableName", None)  # the URL names the table

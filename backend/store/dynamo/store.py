@@ -2,9 +2,10 @@
 
 `DynamoStore` joins the parts, each in its own module: `reads.py` (page views, counts, queues),
 `writes.py` (posts, edits, likes, locks, rate buckets), `moderation.py` (status moves,
-erasure), `bulk.py` (imports and exports, imported on first use). Item shapes live in
-`items.py`, write requests built as data in `updates.py`, the client and its error mapping in
-`client.py`, the table definition in `schema.py`.
+erasure), `outbox.py` (notification events, sent markers, subscriptions: docs/notifications.md),
+`bulk.py` (imports and exports, imported on first use). Item shapes live in `items.py`, write
+requests built as data in `updates.py`, the client and its error mapping in `client.py`, the
+table definition in `schema.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from backend.settings import StoreURL
 from backend.store.base import Written
 from backend.store.dynamo.client import make_client
 from backend.store.dynamo.moderation import Moderation
+from backend.store.dynamo.outbox import Outbox
 from backend.store.dynamo.reads import Reads
 from backend.store.dynamo.schema import create_table, load_definition, table_spec
 from backend.store.dynamo.writes import Writes
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from backend.store.dynamo.bulk import Bulk
 
 
-class DynamoStore(Reads, Writes, Moderation):
+class DynamoStore(Reads, Writes, Moderation, Outbox):
     @classmethod
     def from_url(
         cls, url: StoreURL, session: Session | None = None, config: Config | None = None

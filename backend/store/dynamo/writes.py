@@ -13,6 +13,7 @@ from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed, translate
 from backend.store.dynamo.counters import Counters, now_ms
+from backend.store.dynamo.outbox import event_puts
 
 _NAMES = w.NAMES
 _names = w.names
@@ -20,7 +21,8 @@ _names = w.names
 
 class Writes(Counters):
     # 1 GetItem (the thread: locked?) [+1 GetItem (the parent)] + 1 TransactWriteItems (the
-    # key, the comment, the author's tally) + 1 UpdateItem (the thread's count) [+1 UpdateItem
+    # key, the comment, the author's tally, the outbox's events) + 1 UpdateItem (the thread's
+    # count) [+1 UpdateItem
     # (the parent's replies)] [+1 UpdateItem (the comment's mark removed, when it counts)].
     # +1 GetItem when the idempotency key was taken. No hot item is in the transaction.
     def create_comment(self, new: NewComment) -> Comment:
@@ -34,7 +36,8 @@ class Writes(Counters):
                 raise errors.ParentNotFound()
         stamp = now_ms()
         try:
-            self._transact(w.post_items(self.table, new, stamp))
+            # The outbox's events (issue 12) ride in the same transaction: one write.
+            self._transact(w.post_items(self.table, new, stamp) + event_puts(self.table, new.events))
         except Cancelled as cancelled:
             raise self._post_refused(cancelled, new) from None
         # The comment is stored; its counters follow (a crash from here on leaves the mark

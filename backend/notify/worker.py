@@ -1,0 +1,331 @@
+"""The worker: turns outbox events into deliveries (mails, webhooks) and makes them.
+
+At least once, and in practice exactly once: each delivery has an idempotency key (the event
+id, the channel and the recipient), checked before and recorded after it is made, so a retried
+event skips what already went out; the key is also the mail's Message-ID and the webhook's
+X-Parley-Delivery. A delivery that fails for a reason that may pass (a timeout, a busy server)
+keeps its event in the outbox with a later `due` (backoff), logged; nothing is dropped.
+
+Runs as a task of the app's lifespan in `parley serve` (worker_loop) and as its own Lambda
+function on AWS (lambda_worker.py). Never inside a reader's request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Final
+
+from backend.domain.ids import ulid_time
+from backend.domain.models import Comment, OutboxEvent, Status
+from backend.domain.moderation import ModerationService
+from backend.domain.tokens import Signer
+from backend.notify import letters, webhook
+from backend.notify.events import EventKind
+from backend.notify.subscriptions import SubscriptionService
+from backend.notify.transport import DeliveryFailed, Mailer, mailer_for, post_webhook
+from backend.settings import Settings, SiteConfig
+from backend.store.base import Store
+
+log = logging.getLogger("parley.notify")
+
+BATCH: Final = 50
+BACKOFF_S: Final = (30, 120, 600, 1800, 3600, 3 * 3600)  # then every 6 hours, for ever
+LATE_BACKOFF_S: Final = 6 * 3600
+LOUD_AFTER: Final = 6  # attempts after which each failure is logged as an error
+SENT_TTL_S: Final = 30 * 86400
+MAILS_PER_HOUR: Final = 4  # reply mails per address and site; more go into an hourly digest
+HOUR: Final = 3600
+WEBHOOK_TIMEOUT_S: Final = 5.0
+PURGE_EVERY_S: Final = 3600
+
+
+@dataclass(frozen=True)
+class Delivery:
+    key: str  # idempotency key
+    what: str  # for logs: never an address
+    send: Callable[[], None]
+
+
+def _hex(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _same(a: str, b: str) -> bool:
+    return a.strip().lower() == b.strip().lower()
+
+
+@dataclass
+class Worker:
+    settings: Settings
+    store: Store
+    signer: Signer
+    moderation: ModerationService
+    subscriptions: SubscriptionService
+    clock: Callable[[], float] = time.time
+    mailer: Mailer | None = None
+    send_webhook: Callable[[str, bytes, dict[str, str], float], None] = post_webhook
+    webhook_timeout_s: float = WEBHOOK_TIMEOUT_S
+    _last_purge: float = field(default=float("-inf"))
+
+    def __post_init__(self) -> None:
+        if self.mailer is None:
+            self.mailer = mailer_for(self.settings.mail)
+
+    # -- the loop's one step -----------------------------------------------------------------
+
+    def tick(self) -> int:
+        """Purge stale pending comments (hourly) and deliver what is due."""
+        if self.clock() - self._last_purge >= PURGE_EVERY_S:
+            self.purge()
+        return self.drain()
+
+    def purge(self) -> None:
+        for name, site in self.settings.sites.items():
+            try:
+                self.moderation.purge_pending(name, site)
+            except Exception:
+                log.exception("pending purge of site %s failed; next run retries", name)
+        self._last_purge = self.clock()
+
+    def drain(self, *, older_than_s: float = 0.0, rounds: int = 20) -> int:
+        """Deliver due events, a batch at a time. `older_than_s` leaves fresh events to
+        another consumer (on AWS the Stream delivers them; the schedule takes what it missed)."""
+        done = 0
+        for _ in range(rounds):
+            events = self.store.due_events(self.clock() - older_than_s, BATCH)
+            if not events:
+                break
+            self.process(events)
+            done += len(events)
+            if len(events) < BATCH:
+                break
+        return done
+
+    def process(self, events: Sequence[OutboxEvent]) -> None:
+        digests: dict[tuple[str, str], list[OutboxEvent]] = {}
+        for event in events:
+            if event.kind == EventKind.DIGEST:
+                digests.setdefault((event.site, event.data.get("to", "")), []).append(event)
+            else:
+                self._run(event, partial(self.plan, event), [event])
+        for group in digests.values():
+            self._run(group[0], partial(self._digest, group), group)
+
+    # -- delivering one event ----------------------------------------------------------------
+
+    def _run(
+        self,
+        event: OutboxEvent,
+        plan: Callable[[], list[Delivery]],
+        finished: Sequence[OutboxEvent],
+    ) -> None:
+        try:
+            deliveries = plan()
+        except Exception as exc:  # a store outage: the event stays, and is tried again
+            log.exception("planning event %s (%s) failed", event.id, event.kind)
+            for e in finished:
+                self._retry(e, f"{type(exc).__name__}: {exc}")
+            return
+        problems: list[str] = []
+        for delivery in deliveries:
+            if self.store.was_sent(delivery.key):
+                continue
+            try:
+                delivery.send()
+            except DeliveryFailed as exc:
+                if exc.retry:
+                    problems.append(f"{delivery.what}: {exc}")
+                    continue
+                log.warning("%s for event %s refused (%s); not retried", delivery.what,
+                            event.id, exc)  # fmt: skip
+            except Exception as exc:  # a bug or a store outage: keep the event, say why
+                log.exception("%s for event %s failed", delivery.what, event.id)
+                problems.append(f"{delivery.what}: {type(exc).__name__}: {exc}")
+                continue
+            now = int(self.clock())
+            self.store.mark_sent(delivery.key, now, now + SENT_TTL_S)
+        for e in finished:
+            if problems:
+                self._retry(e, "; ".join(problems))
+            else:
+                self.store.finish_event(e.id)
+
+    def _retry(self, event: OutboxEvent, problem: str) -> None:
+        attempts = event.attempts + 1
+        wait = BACKOFF_S[attempts - 1] if attempts <= len(BACKOFF_S) else LATE_BACKOFF_S
+        level = logging.ERROR if attempts >= LOUD_AFTER else logging.WARNING
+        log.log(level, "event %s (%s) attempt %d failed: %s; next try in %d s",
+                event.id, event.kind, attempts, problem, wait)  # fmt: skip
+        later = replace(event, attempts=attempts, due=self.clock() + wait, error=problem[:500])
+        self.store.retry_event(later)
+
+    # -- what each event means ---------------------------------------------------------------
+
+    def plan(self, event: OutboxEvent) -> list[Delivery]:
+        site = self.settings.sites.get(event.site)
+        comment = self.store.get_comment(event.site, event.uri, event.comment_id)
+        if site is None or comment is None:
+            return []  # the site was removed from the configuration, or the comment erased
+        if event.kind == EventKind.POSTED:
+            if comment.status in (Status.SPAM, Status.DELETED):
+                return []
+            plan = self._owner(event, site, comment, edited=False)
+            return plan + self._replies(event, comment)
+        if event.kind == EventKind.APPROVED:
+            return self._replies(event, comment)
+        if event.kind == EventKind.EDITED:
+            if comment.status is not Status.PENDING:
+                return []
+            return self._owner(event, site, comment, edited=True)
+        if event.kind == EventKind.SUBSCRIBE:
+            return self._confirmation(event, comment)
+        log.warning("event %s has an unknown kind %r; dropped", event.id, event.kind)
+        return []
+
+    def _page(self, comment: Comment) -> letters.Page:
+        thread = self.store.get_thread(comment.site, comment.uri)
+        title = (thread.title if thread else "") or comment.uri
+        origin = self.settings.sites[comment.site].page_origin or ""
+        return letters.Page(title, origin + comment.uri)
+
+    def _mail(self, key: str, what: str, letter: letters.Letter) -> Delivery:
+        mailer = self.mailer
+        assert mailer is not None
+        message = letters.message(letter, sender=self.settings.mail_from, message_id=_hex(key))
+        return Delivery(key, what, lambda: mailer.send(message))
+
+    def _owner(
+        self, event: OutboxEvent, site: SiteConfig, comment: Comment, *, edited: bool
+    ) -> list[Delivery]:
+        pending = comment.status is Status.PENDING
+        # Dated from the event, so a retried delivery carries the very same body and signature.
+        links = self.moderation.links(comment, now=ulid_time(event.id))
+        if not pending:
+            links = {k: v for k, v in links.items() if k != "approve"}
+        out: list[Delivery] = []
+        wants_hook = site.notify == "all" or (site.notify == "pending" and pending)
+        if site.webhook and wants_hook:
+            body = webhook.encode(webhook.payload(comment, links if pending else {}, edited=edited))
+            secret = webhook.secret_for(self.signer, event.site, site)
+            key = f"{event.id}:webhook"
+            headers = {
+                "X-Parley-Signature": webhook.signature(secret, body),
+                "X-Parley-Delivery": _hex(key),
+                "X-Parley-Event": event.kind,
+            }
+            url = site.webhook
+            timeout = self.webhook_timeout_s
+            send = partial(self.send_webhook, url, body, headers, timeout)
+            out.append(Delivery(key, "webhook", send))
+        if self.mailer is not None and site.notify_emails:
+            page = self._page(comment)
+            for number, to in enumerate(site.notify_emails):
+                letter = letters.owner(to, comment, page, links, edited=edited)
+                out.append(self._mail(f"{event.id}:owner:{to}", f"owner mail {number}", letter))
+        return out
+
+    def _subscriber(self, answer: Comment) -> tuple[Comment, str] | None:
+        """The parent of a reply and its confirmed subscriber's address, when that reader is
+        to be mailed: not about their own reply, not after an erase, not after an opt-out."""
+        if answer.parent is None or answer.status is not Status.APPROVED:
+            return None
+        parent = self.store.get_comment(answer.site, answer.uri, answer.parent)
+        email = self.store.subscriber(answer.site, answer.uri, answer.parent)
+        if parent is None or email is None or not _same(parent.email, email):
+            return None
+        if _same(answer.email, email):
+            return None
+        if self.store.opted_out(answer.site, self.subscriptions.email_hash(answer.site, email)):
+            return None
+        return parent, email
+
+    def _replies(self, event: OutboxEvent, answer: Comment) -> list[Delivery]:
+        found = self._subscriber(answer) if self.mailer is not None else None
+        if found is None:
+            return []
+        parent, email = found
+        key = f"{event.id}:reply:{parent.id}"
+
+        def send() -> None:
+            if self._over_cap(answer.site, email):
+                self.store.enqueue([self._digest_item(answer, email)])
+                return
+            letter = letters.reply(
+                email, answer, parent, self._page(answer),
+                unsubscribe=self.subscriptions.unsubscribe_url(parent),
+                unsubscribe_all=self.subscriptions.unsubscribe_all_url(answer.site, email),
+                site_name=answer.site,
+            )  # fmt: skip
+            self._mail(key, "reply mail", letter).send()
+
+        return [Delivery(key, "reply mail", send)]
+
+    def _over_cap(self, site: str, email: str) -> bool:
+        now = self.clock()
+        window = int(now) // HOUR
+        client = "mail:" + self.subscriptions.email_hash(site, email)
+        return self.store.hit_rate(site, client, window, (window + 2) * HOUR) > MAILS_PER_HOUR
+
+    def _digest_item(self, answer: Comment, email: str) -> OutboxEvent:
+        next_hour = (int(self.clock()) // HOUR + 1) * HOUR
+        return OutboxEvent(
+            id=f"digest-{answer.id}-{self.subscriptions.email_hash(answer.site, email)}",
+            kind=EventKind.DIGEST.value,
+            site=answer.site,
+            uri=answer.uri,
+            comment_id=answer.id,
+            due=next_hour,
+            data={"to": email},
+        )
+
+    def _digest(self, group: Sequence[OutboxEvent]) -> list[Delivery]:
+        first = group[0]
+        to = first.data.get("to", "")
+        if self.mailer is None or not to:
+            return []
+        if self.store.opted_out(first.site, self.subscriptions.email_hash(first.site, to)):
+            return []
+        answers = []
+        for item in group:
+            answer = self.store.get_comment(item.site, item.uri, item.comment_id)
+            if answer is not None and answer.status is Status.APPROVED:
+                answers.append((answer, self._page(answer)))
+        if not answers:
+            return []
+        letter = letters.digest(
+            to, answers, site_name=first.site,
+            unsubscribe_all=self.subscriptions.unsubscribe_all_url(first.site, to),
+        )  # fmt: skip
+        return [self._mail(f"{first.id}:digest", "digest mail", letter)]
+
+    def _confirmation(self, event: OutboxEvent, comment: Comment) -> list[Delivery]:
+        if self.mailer is None or not comment.email or comment.status is Status.SPAM:
+            return []
+        if not letters.valid_address(comment.email):
+            return []
+        site = comment.site
+        if self.store.opted_out(site, self.subscriptions.email_hash(site, comment.email)):
+            return []  # an address that said "never again" gets no confirmation mails either
+        if self.store.subscriber(site, comment.uri, comment.id) is not None:
+            return []
+        letter = letters.confirm(
+            comment.email, comment, self._page(comment), site_name=site,
+            confirm_url=self.subscriptions.confirm_url(comment),
+            unsubscribe_all=self.subscriptions.unsubscribe_all_url(site, comment.email),
+        )  # fmt: skip
+        return [self._mail(f"{event.id}:confirm", "confirmation mail", letter)]
+
+
+def build_worker(
+    settings: Settings, store: Store, *, clock: Callable[[], float] = time.time
+) -> Worker:
+    """A worker outside the app (the Lambda worker function, `parley worker`)."""
+    signer = Signer(settings.secret_keys)
+    moderation = ModerationService(settings, store, signer, clock=clock)
+    subscriptions = SubscriptionService(settings, store, signer, clock=clock)
+    return Worker(settings, store, signer, moderation, subscriptions, clock=clock)
