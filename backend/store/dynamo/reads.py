@@ -94,7 +94,8 @@ class Reads(Table):
         params["ScanIndexForward"] = False
         return [it.to_comment(i) for i in self._query(params, limit)[:limit]]
 
-    # 1 Query on gsi1 (a small projection), newest first, + 1 BatchGetItem (consistent) of the comments.
+    # 1 Query on gsi1 (a small projection), newest first, + 1 BatchGetItem (consistent) of the
+    # comments.
     def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
         keys = self._index(site, status, after, limit + 1)
         next_after = keys[limit - 1]["gsi1sk"]["S"] if len(keys) > limit else None

@@ -37,7 +37,9 @@ class Writes(Counters):
         stamp = now_ms()
         try:
             # The outbox's events (issue 12) ride in the same transaction: one write.
-            self._transact(w.post_items(self.table, new, stamp) + event_puts(self.table, new.events))
+            self._transact(
+                w.post_items(self.table, new, stamp) + event_puts(self.table, new.events)
+            )
         except Cancelled as cancelled:
             raise self._post_refused(cancelled, new) from None
         # The comment is stored; its counters follow (a crash from here on leaves the mark
