@@ -146,6 +146,7 @@ def bench_dynamodb_local(path: Path) -> dict[str, Any]:
                 "requests": dict(requests),
                 "units": {k: round(v, 1) for k, v in units.items()},
             })  # fmt: skip
+            print(json.dumps(runs[-1], ensure_ascii=False), file=sys.stderr, flush=True)
         store.close()
     return {"first": runs[0], "again": runs[1]}
 

@@ -352,3 +352,21 @@ def test_a_refusing_mail_server_is_retried_and_a_refused_address_is_not(
     clock.advance(86400)
     assert drain(client) == 0  # given up on that address: a 5xx will not change
     assert mailbox.to(BOB) == []
+
+
+def test_an_opt_out_outlives_a_key_rotation(
+    client: TestClient, mailbox: Mailbox, sqlite: tuple[SQLiteStore, StoreURL], clock: Clock
+) -> None:
+    parent = subscribe(client, mailbox)
+    post(client, email=BOB, parent=parent)
+    drain(client)
+    [reply] = [m for m in mailbox.to(ALICE) if "replied" in str(m["Subject"])]
+    stop = [u for u in urls(text_of(reply)) if "/subscriptions/" in u][-1]
+    assert client.post(link_path(stop), data={"action": "yes"}).status_code == 200
+    before = len(mailbox.messages)
+    rotated = {"PARLEY_SECRET_KEYS": "a-brand-new-secret-key-01234,test-secret-key-0123456789"}
+    with mail_client(sqlite, clock, site_map(), mailbox.url, **rotated) as c:  # type: ignore[arg-type]
+        post(c, email=BOB, parent=parent)
+        post(c, email=ALICE, notify=True)
+        drain(c)
+    assert len(mailbox.messages) == before

@@ -77,6 +77,14 @@ def test_round_trip(store: Store, settings: Settings, tmp_path: Path) -> None:
     assert "(0 new)" in rerun.summary
 
 
+def test_imports_notify_nobody(store: Store, settings: Settings) -> None:
+    """No mail, no webhook: an import writes nothing to the outbox, whatever the site's
+    notification settings (imported comments are history, not news)."""
+    for fmt, name in (("wordpress", "wordpress-1.2.xml"), ("disqus", "disqus.xml")):
+        assert do_import(store, settings, fmt, FIXTURES / name).code == 0
+    assert store.due_events(4_000_000_000.0, 100) == []  # due by 2096: none at all
+
+
 def test_dry_run_writes_nothing(store: Store, settings: Settings) -> None:
     run = do_import(store, settings, "wordpress", FIXTURES / "wordpress-1.2.xml", dry_run=True)
     assert run.code == 0

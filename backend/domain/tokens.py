@@ -24,7 +24,8 @@ class Signer:
         self._cursor = URLSafeSerializer(ordered, salt="parley.cursor")
         self._moderate = URLSafeSerializer(ordered, salt="parley.moderate")
         self._subscription = URLSafeSerializer(ordered, salt="parley.subscription")
-        self._hash_key = hashlib.sha256(b"parley.hash\0" + keys[0].encode()).digest()
+        self._hash_keys = [hashlib.sha256(b"parley.hash\0" + k.encode()).digest() for k in keys]
+        self._hash_key = self._hash_keys[0]
 
     # -- edit tokens: bound to site, thread and comment ------------------------------------------
 
@@ -111,6 +112,16 @@ class Signer:
         return value[0], value[1], value[2]
 
     # -- keyed hashes: never store or show the raw value -----------------------------------------
+
+    def keyed_hashes(self, purpose: str, value: str, size: int = 16) -> list[str]:
+        """The value's keyed hash under every key, the current one first: what was stored
+        under an older key is still found after a rotation."""
+        return [self._hash(key, purpose, value, size) for key in self._hash_keys]
+
+    @staticmethod
+    def _hash(key: bytes, purpose: str, value: str, size: int) -> str:
+        mac = hmac.new(key, f"{purpose}\0{value}".encode(), hashlib.blake2b)
+        return mac.hexdigest()[: size * 2]
 
     def keyed_hash(self, purpose: str, value: str, size: int = 16) -> str:
         mac = hmac.new(self._hash_key, f"{purpose}\0{value}".encode(), hashlib.blake2b)

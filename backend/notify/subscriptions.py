@@ -52,6 +52,12 @@ class SubscriptionService:
     def email_hash(self, site: str, email: str) -> str:
         return self.signer.keyed_hash("mail", f"{site}\0{email.strip().lower()}")
 
+    def opted_out(self, site: str, email: str) -> bool:
+        """Whether the address asked for no mail from the site: its hash under any of the
+        secret keys, so an opt-out outlives a key rotation."""
+        hashes = self.signer.keyed_hashes("mail", f"{site}\0{email.strip().lower()}")
+        return any(self.store.opted_out(site, h) for h in hashes)
+
     # -- links -------------------------------------------------------------------------------
 
     def _url(self, action: str, site: str, ref: list[str], ttl: int) -> str:
@@ -92,9 +98,9 @@ class SubscriptionService:
         elif target.comment is None:  # pragma: no cover (open_link never returns this)
             raise errors.Unauthorized("This link is invalid.")
         elif target.action == CONFIRM:
-            if self.store.opted_out(target.site, target.email_hash):
-                raise errors.Forbidden("This address asked for no mail from this site.")
             c = target.comment
+            if self.opted_out(target.site, c.email):
+                raise errors.Forbidden("This address asked for no mail from this site.")
             fresh = self.store.subscribe(target.site, c.uri, c.id, c.email)
         else:
             c = target.comment

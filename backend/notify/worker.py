@@ -240,7 +240,7 @@ class Worker:
             return None
         if _same(answer.email, email):
             return None
-        if self.store.opted_out(answer.site, self.subscriptions.email_hash(answer.site, email)):
+        if self.subscriptions.opted_out(answer.site, email):
             return None
         return parent, email
 
@@ -288,7 +288,7 @@ class Worker:
         to = first.data.get("to", "")
         if self.mailer is None or not to:
             return []
-        if self.store.opted_out(first.site, self.subscriptions.email_hash(first.site, to)):
+        if self.subscriptions.opted_out(first.site, to):
             return []
         answers = []
         for item in group:
@@ -309,7 +309,7 @@ class Worker:
         if not letters.valid_address(comment.email):
             return []
         site = comment.site
-        if self.store.opted_out(site, self.subscriptions.email_hash(site, comment.email)):
+        if self.subscriptions.opted_out(site, comment.email):
             return []  # an address that said "never again" gets no confirmation mails either
         if self.store.subscriber(site, comment.uri, comment.id) is not None:
             return []
