@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import comments, counts, meta
+from backend.api.cdn import CdnGuard
 from backend.api.compress import GzipResponses
 from backend.api.context import Context
 from backend.api.cors import CORSMiddleware
@@ -36,6 +37,9 @@ class SecurityHeaders:
     HEADERS = (
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        # Nothing Parley serves is meant to be framed (the widget renders into the host page
+        # itself); this stops clickjacking of /admin and the one-click confirm pages.
+        (b"x-frame-options", b"DENY"),
     )
 
     def __init__(self, app: ASGIApp) -> None:
@@ -140,6 +144,7 @@ def create_app(
         middleware=[
             Middleware(GzipResponses),
             Middleware(SecurityHeaders),
+            Middleware(CdnGuard, secrets=settings.cdn_secrets),
             Middleware(CORSMiddleware, settings=settings),
         ],
         exception_handlers={

@@ -34,9 +34,18 @@ SEED: tuple[tuple[str, int | None, str], ...] = (
 
 
 def seed_demo(settings: Settings, store: Store, site: str = "demo") -> int:
-    """Post the seed comments once, into an empty demo thread. Returns how many were posted."""
+    """Post the seed comments once, into an empty demo thread. Returns how many were posted.
+
+    Each post gets a random idempotency key: a fixed one would let anyone who posts the same
+    key learn about (and, before keys were bound to their draft, edit) the seeded comments.
+    On a site that holds comments for moderation the seed is approved as it goes, since a
+    reply needs an approved parent and the demo is meant to show a live thread.
+    """
     if site not in settings.sites or store.read_page(site, DEMO_URI, after=None, limit=1).comments:
         return 0
+    import secrets
+
+    from backend.domain.models import Status
     from backend.domain.tokens import Signer
 
     service = CommentService(settings, store, Signer(settings.secret_keys))
@@ -50,10 +59,12 @@ def seed_demo(settings: Settings, store: Store, site: str = "demo") -> int:
             email=f"{author.lower().replace(' ', '.')}@example.com",
             website=None,
             text=text,
-            key=f"demo-seed-{number:02d}",
+            key=secrets.token_urlsafe(24),
             honeypot="",
         )
         posted, _ = service.post(site, draft, client_ip=f"192.0.2.{number + 1}")
+        if posted.comment.status is not Status.APPROVED:
+            store.set_status(site, DEMO_URI, posted.comment.id, Status.APPROVED)
         ids.append(posted.comment.id)
     for voter, liked in enumerate((1, 1, 1, 1, 1, 4)):  # the seed's "5" and "1" like counts
         store.add_like(site, DEMO_URI, ids[liked], f"demo-voter-{voter}")

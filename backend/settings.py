@@ -193,6 +193,9 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     trusted_proxies: int = 0
     max_body_bytes: int = 32 * 1024
+    #: Behind a CDN: the values of the secret header it adds (the first is current, others
+    #: are accepted during a rotation). When set, requests without one are refused.
+    cdn_secrets: tuple[str, ...] = ()
     mail: MailURL | None = None  # None: no mail is sent (webhooks still are)
     mail_from: str = ""
 
@@ -226,6 +229,12 @@ class Settings:
         if not 0 <= proxies <= 10:
             raise ConfigError("PARLEY_TRUSTED_PROXIES must be between 0 and 10")
 
+        cdn_secrets = tuple(
+            v.strip() for v in env.get("PARLEY_CDN_SECRET", "").split(",") if v.strip()
+        )
+        if any(len(v) < 16 for v in cdn_secrets):
+            raise ConfigError("PARLEY_CDN_SECRET: each value needs at least 16 characters")
+
         public_url = env.get("PARLEY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
         if urlsplit(public_url).scheme not in ("http", "https"):
             raise ConfigError("PARLEY_PUBLIC_URL must be an http(s) URL")
@@ -244,6 +253,7 @@ class Settings:
             sites=sites,
             public_url=public_url,
             trusted_proxies=proxies,
+            cdn_secrets=cdn_secrets,
             mail=mail,
             mail_from=mail_from,
         )

@@ -30,6 +30,7 @@ PAGE_VIEW_MODULES = {
     "backend.settings",
     "backend.api",
     "backend.api.cache",
+    "backend.api.cdn",  # the CDN secret check runs on every request
     "backend.api.comments",
     "backend.api.compress",
     "backend.api.context",
@@ -50,6 +51,7 @@ PAGE_VIEW_MODULES = {
     "backend.domain.service",
     "backend.domain.spam",
     "backend.domain.tally",
+    "backend.domain.text",  # the reader-text rule validates a page view's uri
     "backend.domain.tokens",
     "backend.store",
     "backend.store.base",

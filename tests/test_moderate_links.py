@@ -123,7 +123,7 @@ def test_a_tampered_or_foreign_link_is_refused(mod: TestClient, store: Store) ->
     # "A" and "B" there decode to the same bytes and the "tampered" link would still verify.
     flipped = ("A" if sig[0] != "A" else "B") + sig[1:]
     foreign = Signer(["another-secret-key-0123456789"]).moderation_link(
-        "blog", "/post/", other.id, "approve", expires=2_000_000_000
+        "blog", "/post/", other.id, "approve", state="pending.0", expires=2_000_000_000
     )
     # a valid signature over another comment's payload, glued to this one's: still invalid
     spliced = links(mod, other)["approve"].removeprefix("/moderate/").rpartition(".")[0]

@@ -276,3 +276,17 @@ def test_erase_forgets_the_comment_and_moves_counts(store: Store) -> None:
     assert store.counts(SITE, [URI])[URI] == 1
     with pytest.raises(errors.CommentNotFound):
         store.erase(SITE, URI, held.id)
+
+
+def test_use_once_is_true_exactly_once(store: Store) -> None:
+    assert store.use_once(SITE, "link-1", int(T0) + 60)
+    assert not store.use_once(SITE, "link-1", int(T0) + 60)
+    assert not store.use_once(SITE, "link-1", int(T0) + 9999)  # a later expiry revives nothing
+    assert store.use_once(SITE, "link-2", int(T0) + 60)
+    assert store.use_once("other", "link-1", int(T0) + 60)  # records are per site
+
+
+def test_use_once_under_a_race(store: Store) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: store.use_once(SITE, "raced", int(T0) + 60), range(16)))
+    assert results.count(True) == 1

@@ -13,6 +13,7 @@ from backend.api.http import (
     NO_STORE,
     bearer,
     client_ip,
+    etag_matches,
     model_response,
     read_json,
     read_params,
@@ -45,7 +46,7 @@ def etag_of(body: bytes) -> str:
 
 def cached_response(request: Request, entry: Cached) -> Response:
     headers = {"ETag": entry.etag, "Cache-Control": READ_CACHE_CONTROL}
-    if entry.etag in request.headers.get("if-none-match", ""):
+    if etag_matches(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
     return Response(entry.body, 200, headers, "application/json")
 
@@ -131,7 +132,11 @@ async def edit_comment(request: Request) -> Response:
     comment = await run_in_threadpool(
         ctx.comments.edit, body.site, body.uri, comment_id, bearer(request), body.text
     )
-    return model_response(CommentEnvelope(comment=CommentOut.of(comment)))
+    if comment.status is Status.PENDING:
+        ctx.wake()  # an edit held for moderation was written to the outbox: deliver it
+    return model_response(
+        CommentEnvelope(comment=CommentOut.of(comment)), headers={"Cache-Control": NO_STORE}
+    )
 
 
 # DELETE /api/v1/comments/{id}?site=&uri=

@@ -39,7 +39,9 @@ class CORSMiddleware:
         headers = Headers(scope=scope)
         origin = headers.get("origin")
         if origin is None:
-            await self.app(scope, receive, send)
+            # A cache must still keep this answer apart from the one it would give with an
+            # Origin (which carries Access-Control-Allow-Origin): vary on it either way.
+            await self.app(scope, receive, _with_vary(send))
             return
         allowed = self.allowed(origin, scope.get("query_string", b""))
 
@@ -72,3 +74,12 @@ class CORSMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
+
+
+def _with_vary(send: Send) -> Send:
+    async def send_with_vary(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), (b"vary", b"Origin")]
+        await send(message)
+
+    return send_with_vary

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from backend.api.comments import READ_CACHE_CONTROL, etag_of
 from backend.api.context import context, run_in_threadpool
-from backend.api.http import read_params
+from backend.api.http import etag_matches, read_params
 from backend.api.schemas import CountsOut, CountsParams
 
 
@@ -20,6 +20,6 @@ async def counts(request: Request) -> Response:
     body = out.__pydantic_serializer__.to_json(out)
     etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}
-    if etag in request.headers.get("if-none-match", ""):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, 200, headers, "application/json")

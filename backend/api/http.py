@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -16,6 +17,10 @@ M = TypeVar("M", bound=BaseModel)
 
 JSON_TYPE = "application/json"
 NO_STORE = "no-store"
+MAX_JSON_DEPTH = 16  # our bodies are flat objects; 16 leaves room and bounds the parser's work
+
+# A JSON string (escapes included), or one bracket: what the depth scan looks at.
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def json_response(
@@ -31,6 +36,18 @@ def model_response(
     return Response(model.__pydantic_serializer__.to_json(model), status, headers, JSON_TYPE)
 
 
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110's weak comparison of If-None-Match against our ETag: a comma-separated list of
+    entity tags (each maybe `W/`-prefixed) or `*`; an exact tag, never a substring."""
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip().removeprefix("W/")
+        if candidate == "*" or candidate == etag:
+            return True
+    return False
+
+
 def _dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -44,6 +61,8 @@ async def read_json(request: Request, model: type[M], max_bytes: int) -> M:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON_TYPE:
         raise errors.UnsupportedMediaType()
+    if request.headers.get("content-encoding", "identity").strip().lower() != "identity":
+        raise errors.UnsupportedMediaType("Send the body uncompressed, without Content-Encoding.")
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
         raise errors.BodyTooLarge(f"The request body may be at most {max_bytes} bytes.")
@@ -54,9 +73,12 @@ async def read_json(request: Request, model: type[M], max_bytes: int) -> M:
         if size > max_bytes:
             raise errors.BodyTooLarge(f"The request body may be at most {max_bytes} bytes.")
         chunks.append(chunk)
+    raw = b"".join(chunks)
+    if _too_deep(raw):
+        raise errors.BadRequest(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
-        data = json.loads(b"".join(chunks))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise errors.BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise errors.BadRequest("The body must be a JSON object.")
@@ -66,6 +88,25 @@ async def read_json(request: Request, model: type[M], max_bytes: int) -> M:
         from backend.api.errors import fields_of
 
         raise errors.ValidationFailed(fields=fields_of(exc)) from None
+
+
+def _too_deep(raw: bytes) -> bool:
+    """Whether brackets outside strings nest deeper than MAX_JSON_DEPTH.
+
+    Checked before parsing: Python's parser recurses once per level, and a 25 KB body of
+    `{"a":` repeated would otherwise end in a RecursionError (a 500) on any JSON endpoint.
+    Malformed input is left for the parser to refuse.
+    """
+    depth = 0
+    for token in _JSON_TOKENS.finditer(raw):
+        match token.group():
+            case b"[" | b"{":
+                depth += 1
+                if depth > MAX_JSON_DEPTH:
+                    return True
+            case b"]" | b"}":
+                depth -= 1
+    return False
 
 
 def read_params(request: Request, model: type[M], *, lists: tuple[str, ...] = ()) -> M:

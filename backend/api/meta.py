@@ -26,13 +26,16 @@ async def openapi(request: Request) -> Response:
     return json_response(openapi_document(), headers={"Cache-Control": "public, max-age=3600"})
 
 
-def static_file(name: str, media_type: str, cache_control: str, missing: str) -> object:
+def static_file(
+    name: str, media_type: str, cache_control: str, missing: str, **extra: str
+) -> object:
     path = STATIC / name
+    headers = {"Cache-Control": cache_control, **extra}
 
     async def endpoint(request: Request) -> Response:
         if not path.is_file():
             return error_response(404, "not_found", missing)
-        return FileResponse(path, media_type=media_type, headers={"Cache-Control": cache_control})
+        return FileResponse(path, media_type=media_type, headers=headers)
 
     return endpoint
 
@@ -45,9 +48,14 @@ embed_js = static_file(
     "The widget is not built yet: run `make dev` (or `node widget/build.mjs`).",
 )
 
-# GET /admin
+# GET /admin — never framed: a framing page could trick an admin into clicking (X-Frame-Options
+# says the same for older browsers; see SecurityHeaders).
 admin_page = static_file(
-    "admin/index.html", "text/html; charset=utf-8", "no-cache", "The moderation page is missing."
+    "admin/index.html",
+    "text/html; charset=utf-8",
+    "no-cache",
+    "The moderation page is missing.",
+    **{"Content-Security-Policy": "frame-ancestors 'none'"},
 )
 
 

@@ -22,32 +22,34 @@ from pydantic import (
     StringConstraints,
 )
 
+from backend.domain import text as text_rules
 from backend.domain.limits import check_uri
 from backend.domain.models import Comment, Status, Thread
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 
 
-def _no_control(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
+def _line(value: str) -> str:
+    """One line of reader text: see `backend.domain.text` for what is refused and why."""
+    return text_rules.clean(value)
 
 
-def _one_line(value: str) -> str:
-    if "\n" in value or "\r" in value:
-        raise ValueError("must be a single line")
-    return _no_control(value)
+def _name(value: str) -> str:
+    return text_rules.clean(value, required=True)
+
+
+def _body(value: str) -> str:
+    return text_rules.clean(value, multiline=True, required=True)
 
 
 def _uri(value: str) -> str:
     if not value.startswith("/") or any(c.isspace() for c in value):
         raise ValueError("must be a page path starting with / and without spaces")
-    return check_uri(_no_control(value))  # bytes, as DynamoDB counts a key
+    return check_uri(text_rules.clean(value))  # bytes, as DynamoDB counts a key
 
 
 def _email(value: str) -> str:
+    value = text_rules.clean(value)
     if value and not _EMAIL.match(value):
         raise ValueError("must be a valid email address")
     return value
@@ -59,7 +61,7 @@ def _website(value: str | None) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
         raise ValueError("must be an http:// or https:// address")
-    return value
+    return text_rules.clean(value)
 
 
 def _blank_to_none(value: object) -> object:
@@ -77,7 +79,7 @@ Author = Annotated[
     str,
     BeforeValidator(_strip),
     StringConstraints(min_length=1, max_length=80),
-    AfterValidator(_one_line),
+    AfterValidator(_name),
 ]
 Email = Annotated[
     str, BeforeValidator(_strip), StringConstraints(max_length=254), AfterValidator(_email)
@@ -92,10 +94,10 @@ Text = Annotated[
     str,
     BeforeValidator(_strip),
     StringConstraints(min_length=1, max_length=10_000),
-    AfterValidator(_no_control),
+    AfterValidator(_body),
 ]
 Title = Annotated[
-    str, BeforeValidator(_strip), StringConstraints(max_length=200), AfterValidator(_one_line)
+    str, BeforeValidator(_strip), StringConstraints(max_length=200), AfterValidator(_line)
 ]
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 
@@ -288,7 +290,12 @@ class LockIn(_In):
 
 class EmailIn(_In):
     site: Site
-    email: Annotated[str, BeforeValidator(_strip), StringConstraints(min_length=3, max_length=254)]
+    email: Annotated[
+        str,
+        BeforeValidator(_strip),
+        StringConstraints(min_length=3, max_length=254),
+        AfterValidator(_line),
+    ]
 
 
 class AdminCommentOut(BaseModel):

@@ -57,6 +57,14 @@ class LinkTarget:
     site: str
     comment: Comment
     action: str
+    state: str
+
+
+def state_of(comment: Comment) -> str:
+    """What a moderation link is bound to: the comment's status and its last edit. Every
+    decision and every edit changes it, so a link issued before either acts on nothing."""
+    edited = 0 if comment.edited is None else int(comment.edited.timestamp() * 1000)
+    return f"{comment.status.value}.{edited}"
 
 
 @dataclass
@@ -186,31 +194,46 @@ class ModerationService:
         after `now` (default: the clock's now)."""
         expires = int(self.clock() if now is None else now) + LINK_TTL_S
         base = self.settings.public_url
+        state = state_of(comment)
         return {
             action: f"{base}/moderate/"
             + self.signer.moderation_link(
-                comment.site, comment.uri, comment.id, action, expires=expires
+                comment.site, comment.uri, comment.id, action, state=state, expires=expires
             )
             for action in LINK_ACTIONS
         }
 
     def open_link(self, signed: str) -> LinkTarget:
-        site_name, uri, comment_id, action = self.signer.read_moderation_link(signed, self.clock())
+        """The comment a link acts on, refusing links whose comment has changed since."""
+        site_name, uri, comment_id, action, state = self.signer.read_moderation_link(
+            signed, self.clock()
+        )
         if action not in LINK_ACTIONS:
             raise errors.Unauthorized("This moderation link is invalid.")
         self.site(site_name)
         comment = self.store.get_comment(site_name, uri, comment_id)
         if comment is None:
             raise errors.CommentNotFound()
-        return LinkTarget(site_name, comment, action)
+        if not hmac.compare_digest(state.encode(), state_of(comment).encode()):
+            raise errors.InvalidAction(
+                "This comment was moderated or edited after this link was sent, so the link "
+                "no longer applies. Use the moderation page to change it."
+            )
+        return LinkTarget(site_name, comment, action, state)
 
     def follow_link(self, signed: str, action: str) -> Comment:
-        """Act on a link. The action is named twice (signed, and in the form) so a link made
-        for one action cannot be replayed as another."""
+        """Act on a link, once. The action is named twice (signed, and in the form) so a link
+        made for one action cannot be replayed as another; the comment's state is checked
+        (see `open_link`) and the link is spent in the store before acting, so a second
+        submission, a replay or a race of two finds it used."""
         target = self.open_link(signed)
         if not hmac.compare_digest(action.encode(), target.action.encode()):
             raise errors.Forbidden("This link was made for another action.")
         c = target.comment
+        # One record per comment state: using any of a notification's links spends them all.
+        spent = self.signer.keyed_hash("moderation-link", f"{c.uri}\0{c.id}\0{target.state}")
+        if not self.store.use_once(target.site, spent, int(self.clock()) + LINK_TTL_S):
+            raise errors.InvalidAction("This link was already used.")
         return self.act(target.site, c.uri, c.id, target.action)
 
 

@@ -8,8 +8,15 @@ are only needed to write, and reads must not pay for them at cold start.
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from functools import cache
 from typing import Any
+
+from backend.domain.errors import ValidationFailed
+from backend.domain.text import visible
+
+_TAG = re.compile(r"<[^>]*>")
 
 ALLOWED_TAGS = {
     "p",
@@ -61,3 +68,12 @@ def sanitize(html: str) -> str:
         link_rel=LINK_REL,
         strip_comments=True,
     ).strip()
+
+
+def render_visible(text: str) -> str:
+    """`render`, refusing text that renders as nothing a reader could see (`**`, `[](x)`, an
+    empty list item): it would publish an empty comment."""
+    html = render(text)
+    if not visible(html_lib.unescape(_TAG.sub("", html))):
+        raise ValidationFailed(fields={"text": "must contain something visible once formatted"})
+    return html

@@ -7,6 +7,7 @@ API runs them in a worker thread, since both stores block on I/O.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from backend.domain import errors
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import new_ulid
 from backend.domain.limits import check_comment_size
-from backend.domain.models import Comment, NewComment, Status, Thread
-from backend.domain.render import render
+from backend.domain.models import PAGE_CHARS, Comment, NewComment, Status, Thread
+from backend.domain.render import render_visible
 from backend.domain.spam import looks_like_spam
 from backend.domain.tokens import Signer
 from backend.settings import Moderation, Settings, SiteConfig
@@ -56,6 +57,18 @@ class NumberedPage:
     thread: Thread | None
     comments: list[tuple[int | None, Comment]]
     next_cursor: str | None
+
+
+def _within_page_chars(
+    comments: list[Comment], next_after: str | None
+) -> tuple[list[Comment], str | None]:
+    """Cut a page at PAGE_CHARS of text (at least one comment): the rest follows the cursor."""
+    total = 0
+    for index, comment in enumerate(comments):
+        total += len(comment.text) + len(comment.html)
+        if total > PAGE_CHARS and index > 0:
+            return comments[:index], comments[index - 1].id
+    return comments, next_after
 
 
 def _numbered(comments: Sequence[Comment], offset: int) -> list[tuple[int | None, Comment]]:
@@ -113,17 +126,21 @@ class CommentService:
             else:  # top: most liked first, then oldest first
                 everything.sort(key=lambda nc: (-nc[1].likes, nc[1].id))
             chunk = everything[offset : offset + limit]
-            more = offset + limit < len(everything)
-            cursor = self.signer.cursor(site, uri, "~" + sort, offset + limit) if more else None
+            kept, _ = _within_page_chars([c for _, c in chunk], None)
+            chunk = chunk[: len(kept)]
+            end = offset + len(chunk)
+            more = end < len(everything)
+            cursor = self.signer.cursor(site, uri, "~" + sort, end) if more else None
             return NumberedPage(thread, chunk, cursor)
         if after is not None and after.startswith("~"):
             raise errors.InvalidCursor()
         page = self.store.read_page(site, uri, after=after, limit=limit)
-        numbered = _numbered(page.comments, offset)
+        comments, next_after = _within_page_chars(page.comments, page.next_after)
+        numbered = _numbered(comments, offset)
         next_cursor: str | None = None
-        if page.next_after is not None:
+        if next_after is not None:
             seen = max([offset, *(n for n, _ in numbered if n is not None)])
-            next_cursor = self.signer.cursor(site, uri, page.next_after, seen)
+            next_cursor = self.signer.cursor(site, uri, next_after, seen)
         return NumberedPage(page.thread, numbered, next_cursor)
 
     def read_all(
@@ -161,14 +178,14 @@ class CommentService:
                 fields={"email": "An email address is needed to be notified of replies."}
             )
         now = int(self.clock() * 1000) / 1000  # stores keep milliseconds
-        html = render(draft.text)
+        html = render_visible(draft.text)  # refused text costs no storage call, no rate hit
         check_comment_size(draft.text, html)  # before any storage call
 
+        client = client_hash(self.signer, site_name, client_ip)
         first_id = self.store.find_key(site_name, draft.key, int(now))
         if first_id is not None:
-            return self._replay(site_name, draft, first_id), False
+            return self._replay(site_name, draft, first_id, client), False
 
-        client = client_hash(self.signer, site_name, client_ip)
         self._limit(site_name, client, site.rate_limit_per_minute, now)
 
         comment = Comment(
@@ -193,18 +210,35 @@ class CommentService:
         try:
             stored = self.store.create_comment(new)
         except errors.DuplicateKey as dup:  # a concurrent retry of the same draft won the race
-            return self._replay(site_name, draft, dup.comment_id), False
+            return self._replay(site_name, draft, dup.comment_id, client), False
         return self._posted(site, stored), True
 
     def edit(self, site_name: str, uri: str, comment_id: str, token: str, text: str) -> Comment:
+        """Replace a comment's text, re-moderated under the site's rule as a new post would be:
+        an approved comment edited into what would be held goes back to pending (and off the
+        page) before the new words are written, so no crash in between can publish them. An
+        edit never publishes a held comment."""
         site = self.site(site_name)
-        html = render(text)
+        html = render_visible(text)
         check_comment_size(text, html)  # before any storage call
         comment = self._own_comment(site_name, site, uri, comment_id, token)
         self._limit(site_name, comment.ip_hash, site.rate_limit_per_minute, self.clock())
-        return self.store.edit_comment(
+        held = self._hold_edit(site_name, site, comment, text)
+        if held and comment.status is Status.APPROVED:
+            self.store.set_status(site_name, uri, comment_id, Status.PENDING)
+        edited = self.store.edit_comment(
             site_name, uri, comment_id, text=text, html=html, edited=self.now()
         )
+        if edited.status is Status.PENDING:
+            # Told to the owner as a held comment is, after the new words are stored: the
+            # worker builds the one-click links from the comment as it is then, so they are
+            # bound to the edited text (a crash before this leaves it held, never public).
+            from backend.notify import events as outbox
+
+            events = outbox.for_edit(self.settings, site, edited, self.clock())
+            if events:
+                self.store.enqueue(events)
+        return edited
 
     def delete(self, site_name: str, uri: str, comment_id: str, token: str) -> None:
         site = self.site(site_name)
@@ -238,6 +272,15 @@ class CommentService:
             return Status.APPROVED if known else Status.PENDING
         return Status.APPROVED
 
+    def _hold_edit(self, site_name: str, site: SiteConfig, comment: Comment, text: str) -> bool:
+        """Whether an edit to `text` must wait for a moderator, by the rule a new post with
+        these words from this author would meet."""
+        if site.moderation is Moderation.ALL or looks_like_spam(text):
+            return True
+        if site.moderation is Moderation.FIRST_TIME:
+            return not (comment.email and self.store.author_approved(site_name, comment.email))
+        return False
+
     def _limit(self, site: str, client: str, per_minute: int, now: float) -> None:
         window = int(now) // RATE_WINDOW_S
         expires = (window + 2) * RATE_WINDOW_S
@@ -255,11 +298,15 @@ class CommentService:
             raise errors.EditWindowClosed()
         return comment
 
-    def _replay(self, site_name: str, draft: Draft, comment_id: str) -> Posted:
+    def _replay(self, site_name: str, draft: Draft, comment_id: str, client: str) -> Posted:
+        """The answer to a retried post (the widget keeps one key per draft): the first comment
+        and a fresh edit token, but only for a retry from the same network. Anyone elsewhere
+        who learns or guesses a key gets a 422 and no token, so a key is never a way to take
+        over someone's comment."""
         comment = self.store.get_comment(site_name, draft.uri, comment_id)
-        if comment is None:  # the key was used on another thread, or the comment is gone
+        if comment is None or not hmac.compare_digest(comment.ip_hash.encode(), client.encode()):
             raise errors.ValidationFailed(
-                "This draft was already posted elsewhere.", fields={"key": "already used"}
+                "This draft was already posted.", fields={"key": "already used"}
             )
         return self._posted(self.site(site_name), comment)
 

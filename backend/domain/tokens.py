@@ -60,31 +60,34 @@ class Signer:
             raise InvalidCursor()
         return value[2], value[3]
 
-    # -- moderation links: bound to one comment and one action, expiring ------------------------
+    # -- moderation links: bound to one comment in one state, one action, expiring --------------
 
     def moderation_link(
-        self, site: str, uri: str, comment_id: str, action: str, *, expires: int
+        self, site: str, uri: str, comment_id: str, action: str, *, state: str, expires: int
     ) -> str:
-        """`expires` (epoch seconds) travels inside the signed value, so the service's clock
-        decides expiry rather than the wall clock of whoever verifies."""
-        return self._moderate.dumps([site, uri, comment_id, action, expires])
+        """`state` names the comment as it was when the link was made (its status and last
+        edit), so a link acts on what the moderator was shown or not at all. `expires` (epoch
+        seconds) travels inside the signed value, so the service's clock decides expiry rather
+        than the wall clock of whoever verifies."""
+        return self._moderate.dumps([site, uri, comment_id, action, state, expires])
 
-    def read_moderation_link(self, signed: str, now: float) -> tuple[str, str, str, str]:
+    def read_moderation_link(self, signed: str, now: float) -> tuple[str, str, str, str, str]:
+        """(site, uri, comment id, action, state) of a valid, unexpired link."""
         try:
             value: Any = self._moderate.loads(signed)
         except BadSignature:
             raise Unauthorized("This moderation link is invalid.") from None
         if (
             not isinstance(value, list)
-            or len(value) != 5
-            or not all(isinstance(v, str) for v in value[:4])
-            or not isinstance(value[4], int)
+            or len(value) != 6
+            or not all(isinstance(v, str) for v in value[:5])
+            or not isinstance(value[5], int)
         ):
             raise Unauthorized("This moderation link is invalid.")
-        if now >= value[4]:
+        if now >= value[5]:
             raise Unauthorized("This moderation link has expired.")
-        site, uri, comment_id, action, _ = value
-        return site, uri, comment_id, action
+        site, uri, comment_id, action, state, _ = value
+        return site, uri, comment_id, action, state
 
     # -- subscription links: confirm or unsubscribe, bound to one comment or one address ---------
 

@@ -180,3 +180,9 @@ class Store(Outbox, Protocol):
 
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
         """Every comment of a thread, in any status, oldest first, emails included."""
+
+    def use_once(self, site: str, key: str, expires: int) -> bool:
+        """Record `key` as used: True the first time, False every later time, for at least
+        as long as `expires` (epoch seconds; DynamoDB's TTL removes the record some time after).
+        Single-use values (one-click moderation links) are spent here; give an `expires` no
+        earlier than the value's own expiry, so it cannot be replayed in between."""

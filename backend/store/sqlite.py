@@ -66,6 +66,12 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     """,
     sqlite_outbox.MIGRATION,
+    """
+    CREATE TABLE used_once (
+        site TEXT NOT NULL, key TEXT NOT NULL, expires INTEGER NOT NULL,
+        PRIMARY KEY (site, key)
+    ) WITHOUT ROWID;
+    """,
 )
 
 _COLUMNS = (
@@ -481,6 +487,15 @@ class SQLiteStore(SQLiteOutbox):
             if row["hits"] == 1:  # first hit of a window: sweep the expired ones, as TTL would
                 conn.execute("DELETE FROM rate_buckets WHERE expires < ?", (window * 60,))
             return int(row["hits"])
+
+    def use_once(self, site: str, key: str, expires: int) -> bool:
+        with self._write() as conn:  # one row per link used: small enough to keep
+            inserted = conn.execute(
+                "INSERT INTO used_once (site, key, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT (site, key) DO NOTHING",
+                (site, key, expires),
+            ).rowcount
+            return inserted == 1
 
     @staticmethod
     def _touch(conn: sqlite3.Connection, site: str, uri: str) -> None:

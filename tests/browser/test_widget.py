@@ -355,6 +355,25 @@ def test_remembers_the_reader_only_when_asked(browser: Browser, servers: Servers
         ctx.close()
 
 
+def test_notify_box_is_unticked_and_sent_with_the_post(page: Page, servers: Servers) -> None:
+    uri = "/t/notify/"
+    page.goto(servers.page(uri))
+    box = form(page).get_by_role("checkbox", name="Notify me of replies by email")
+    expect(box).to_be_visible()
+    expect(box).not_to_be_checked()
+    sent = api_calls(page, "/api/v1/comments")
+    for n, tick in enumerate((False, True, False)):
+        fill_form(page, f"Nat{n}", f"Tell me? {n}")
+        if tick:
+            box.check()
+        post_button(page).click()
+        expect(page.locator("#parley article", has_text=f"Nat{n} says:")).to_have_count(1)
+        # Never carried over to the next draft: each post asks again.
+        expect(box).not_to_be_checked()
+    posted = [json.loads(r.post_data or "{}") for r in sent if r.method == "POST"]
+    assert [b["notify"] for b in posted] == [False, True, False]
+
+
 def test_awaiting_moderation_is_shown_to_the_author(page: Page, servers: Servers) -> None:
     uri = "/t/moderated/"
     page.goto(servers.page(uri, site="mod"))
@@ -575,8 +594,8 @@ def test_keyboard_only_reply_with_visible_focus(page: Page, servers: Servers) ->
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.type("Typed without a mouse")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
+    for _ in range(3):  # past "Notify me of replies by email" and "Remember me"
+        page.keyboard.press("Tab")
     expect(post_button(page, reply=True)).to_be_focused()
     page.keyboard.press("Enter")
     kim = page.locator("#parley article", has_text="Kim says:")

@@ -27,7 +27,7 @@ const label = (n) => (n ? plural(t.comments, n) : t.none)
 const loadLang = () =>
   new Promise((done) => {
     if (!LANGS.test(lang)) return done((lang = 'en'))
-    const s = h('script', { src: base + '/widget/' + lang + '.js', async: true })
+    const s = h('script', { src: base + '/widget/' + lang + '.js' }) // async: it is inserted by script
     s.onload = s.onerror = () => {
       const l = (window.parleyL10n || {})[lang]
       l ? (t = { ...en, ...l }) : (lang = 'en')
@@ -219,9 +219,7 @@ function thread(host) {
           'd',
           h('time', {
             datetime: c.created,
-            text: new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' }).format(
-              new Date(c.created),
-            ),
+            text: new Date(c.created).toLocaleString(lang, { dateStyle: 'long', timeStyle: 'short' }),
           }),
         ),
         c.edited ? h('span', { class: 'x', text: t.edited }) : null,
@@ -335,6 +333,7 @@ function thread(host) {
     const title = h('h3', { id: pre + 't', text: t.speak })
     const cancel = h('button', { type: 'button', hidden: !sub, text: t.cancel, onclick: () => place(0, 1) })
     const remember = h('input', { type: 'checkbox' })
+    const notify = h('input', { type: 'checkbox' }) // unticked on every new draft
     // Name, email and website are kept with the draft until a post succeeds, then only when
     // "Remember me" is ticked.
     const keep = () =>
@@ -361,6 +360,7 @@ function thread(host) {
       field('website', t.website, 'input', 'url', 0, 200, 'url'),
       field('text', t.text, 'textarea', null, 1, 10000),
       h('p', { class: 'v', 'aria-hidden': 'true' }, h('label', {}, t.hp, (F.hp = h('input', { name: 'hp', tabindex: -1, autocomplete: 'off' })))),
+      h('p', { class: 'r' }, h('label', {}, notify, t.notify)),
       h('p', { class: 'r' }, h('label', {}, remember, t.remember)),
       h('p', {}, h('button', { class: 'p', text: t.post }), ' ', cancel),
     )
@@ -376,6 +376,7 @@ function thread(host) {
       const me = store('me') || {}
       for (const k of ['author', 'email', 'website']) F[k].value = me[k] || ''
       remember.checked = !!me.r
+      notify.checked = false
       F.text.value = draft.x || ''
       errors({})
       if (p) (F.author.value ? F.text : F.author).focus()
@@ -408,16 +409,8 @@ function thread(host) {
       try {
         const j = await api('comments', {
           method: 'POST',
-          body: {
-            title: cfg.title || D.title,
-            parent: parent || undefined,
-            author: v.author,
-            email: v.email,
-            website: v.website || undefined,
-            text: v.text,
-            key: draft.k,
-            hp: v.hp,
-          },
+          // v: author, email, website, text, hp (an empty website or parent reads as none).
+          body: { ...v, title: cfg.title || D.title, parent, key: draft.k, notify: notify.checked },
         })
         if (!remember.checked) store('me', null)
         const c = j.comment

@@ -59,6 +59,10 @@ def rate_key(site: str, client: str, window: int) -> Item:
     return {"pk": s(f"R#{site}#{client}#{window}"), "sk": s(THREAD_SK)}
 
 
+def used_key(site: str, key: str) -> Item:
+    return {"pk": s(f"U#{site}#{key}"), "sk": s("#")}
+
+
 def author_key(site: str, email: str) -> Item:
     """The per-author counter of approved comments (for first-time moderation).
 

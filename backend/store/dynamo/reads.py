@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from backend.domain.models import Comment, Page, QueuePage, Status, Thread
+from backend.domain.models import PAGE_CHARS, Comment, Page, QueuePage, Status, Thread
 from backend.store.dynamo import items as it
 from backend.store.dynamo.table import Table
 from backend.store.dynamo.updates import NAMES as _NAMES
@@ -60,7 +60,7 @@ class Reads(Table):
             params["ExclusiveStartKey"] = it.comment_key(site, uri, after)
         else:
             want += 1
-        items = self._query(params, want)
+        items, more = self._query_bounded(params, want, PAGE_CHARS)
         thread_item = items[0] if items and it.is_thread(items[0]) else None
         comments = [it.to_comment(i) for i in items if not it.is_thread(i)]
         thread = (
@@ -68,7 +68,10 @@ class Reads(Table):
             if after is not None
             else (None if thread_item is None else it.to_thread(thread_item))
         )
-        next_after = comments[limit - 1].id if len(comments) > limit else None
+        if len(comments) > limit:
+            next_after: str | None = comments[limit - 1].id
+        else:  # stopped short by PAGE_CHARS, with more to read
+            next_after = comments[-1].id if more and comments else None
         return Page(thread, comments[:limit], next_after)
 
     # 1 BatchGetItem per 100 uris (+ rounds for UnprocessedKeys), projecting only the count.

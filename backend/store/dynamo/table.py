@@ -44,26 +44,42 @@ class Table:
         return item
 
     def _query(self, params: dict[str, Any], want: int | None) -> list[it.Item]:
-        """Run a Query until `want` items passed its filter or the key range is exhausted.
+        return self._query_bounded(params, want, None)[0]
+
+    def _query_bounded(
+        self, params: dict[str, Any], want: int | None, max_chars: int | None
+    ) -> tuple[list[it.Item], bool]:
+        """Run a Query until `want` items passed its filter or the key range is exhausted, or
+        (with `max_chars`) until the items read hold that many characters of text. Returns the
+        items and whether the range may hold more.
 
         `Limit` counts items read before the FilterExpression, so a page among hidden (pending,
         spam) comments takes another request; a page without any takes exactly one. Each
         further request reads twice as far, so a long run of hidden comments costs few requests.
-        May return more than `want` items.
+        May return more than `want` items. The character bound keeps a page of very long
+        comments from costing several 1 MB Queries: one request reads at most 1 MB anyway.
         """
         params = {"TableName": self.table, **params}
         items: list[it.Item] = []
         limit = 0
+        chars = 0
         while True:
             if want is not None:
                 limit = max(want - len(items), 2 * limit)
                 params["Limit"] = limit
             with translate("Query"):
                 out = self._client.query(**params)
-            items += out.get("Items", [])
+            found = out.get("Items", [])
+            items += found
             last = out.get("LastEvaluatedKey")
-            if last is None or (want is not None and len(items) >= want):
-                return items
+            if last is None:
+                return items, False
+            if want is not None and len(items) >= want:
+                return items, True
+            if max_chars is not None:
+                chars += sum(len(v.get("S", "")) for i in found for v in i.values())
+                if chars >= max_chars:
+                    return items, True
             params["ExclusiveStartKey"] = last
 
     def _transact(self, items: list[dict[str, Any]]) -> None:

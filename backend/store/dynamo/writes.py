@@ -198,3 +198,16 @@ class Writes(Counters):
                 ReturnValues="UPDATED_NEW",
             )
         return it.num(out["Attributes"], "hits")
+
+    # 1 conditional PutItem (1 WCU): the record expires by TTL.
+    def use_once(self, site: str, key: str, expires: int) -> bool:
+        try:
+            with translate("PutItem"):
+                self._client.put_item(
+                    TableName=self.table,
+                    Item={**it.used_key(site, key), "expires": it.n(expires)},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+        except ConditionFailed:
+            return False
+        return True

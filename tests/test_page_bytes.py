@@ -1,0 +1,42 @@
+"""Issue 11, item 11: a page is bounded in bytes, not only in count. 100 comments of 10,000
+characters used to make one page view read and send megabytes (about 500 read units on
+DynamoDB): an abuse lever on the bill."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from backend.domain.models import PAGE_CHARS
+from tests.helpers import post, read
+
+LONG = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 180)[:10_000]
+
+
+def test_a_page_of_long_comments_stops_at_its_byte_budget(client: TestClient) -> None:
+    ids = [post(client, text=f"{n:02d} {LONG[:9_990]}")["comment"]["id"] for n in range(30)]
+    seen: list[str] = []
+    numbers: list[int] = []
+    page = read(client, limit=100)
+    pages = 1
+    while True:
+        chars = sum(len(c["html"]) for c in page["comments"])
+        assert chars <= PAGE_CHARS  # html alone; the budget counts the source text too
+        assert len(page["comments"]) < 30 or page["next"] is None
+        seen += [c["id"] for c in page["comments"]]
+        numbers += [c["number"] for c in page["comments"]]
+        if page["next"] is None:
+            break
+        page = read(client, limit=100, after=page["next"])
+        pages += 1
+    assert pages >= 3  # 30 x ~20,000 characters in pages of at most 256 Ki
+    assert seen == ids  # nothing lost or repeated at the seams
+    assert numbers == list(range(1, 31))
+    assert page["thread"]["count"] == 30
+
+
+def test_one_huge_comment_still_gets_its_own_page(client: TestClient) -> None:
+    post(client, text=LONG)
+    post(client, text="short")
+    page = read(client, limit=100)
+    assert len(page["comments"][0]["html"]) > 9000
+    assert len(page["comments"]) == 2 and page["next"] is None
