@@ -173,7 +173,7 @@ def one_round(base: str, conflicts: Conflicts, parallel: int, replies: int) -> d
         count = http.get("/api/v1/counts", params={"site": "blog", "uri": uri}).json()
         out["posts"] = {
             "statuses": dict(statuses),
-            "conflicts": conflicts.take(),
+            "dynamodb": conflicts.take(),
             "exact": count["counts"][uri] == statuses[201],
         }
 
@@ -190,7 +190,7 @@ def one_round(base: str, conflicts: Conflicts, parallel: int, replies: int) -> d
         likes = page["comments"][0]["likes"]
         out["likes"] = {
             "statuses": dict(statuses),
-            "conflicts": conflicts.take(),
+            "dynamodb": conflicts.take(),
             "exact": likes == statuses[200],
         }
 
@@ -206,7 +206,7 @@ def one_round(base: str, conflicts: Conflicts, parallel: int, replies: int) -> d
         first = page["comments"][0]
         out["replies"] = {
             "statuses": dict(statuses),
-            "conflicts": conflicts.take(),
+            "dynamodb": conflicts.take(),
             "exact": first["replies"] == statuses[201]
             and page["thread"]["count"] == 1 + statuses[201],
         }

@@ -57,6 +57,7 @@ PAGE_VIEW_MODULES = {
     "backend.store.base",
     "backend.store.dynamo",
     "backend.store.dynamo.client",
+    "backend.store.dynamo.counters",
     "backend.store.dynamo.items",
     "backend.store.dynamo.moderation",
     "backend.store.dynamo.outbox",

@@ -1,8 +1,10 @@
-"""Parallel writers over real HTTP: nothing lost, nothing duplicated, counters exact."""
+"""Parallel writers over real HTTP, on every store (SQLite and AWS's DynamoDB Local): no 5xx,
+nothing lost, nothing duplicated, counters exact."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -13,7 +15,8 @@ from backend.store.base import Store
 from tests.conftest import ORIGIN
 from tests.servers import serve
 
-PARALLEL = 40
+PARALLEL = 50  # posts to one thread; as many likes of one comment
+REPLIES = 30  # replies to one parent
 
 
 def test_parallel_posts_to_one_thread(settings: Settings, store: Store) -> None:
@@ -64,3 +67,37 @@ def test_parallel_posts_to_one_thread(settings: Settings, store: Store) -> None:
         )
         counts = http.get("/api/v1/counts", params={"site": "blog", "uri": "/busy/"}).json()
         assert counts == {"counts": {"/busy/": PARALLEL}}
+
+
+def test_parallel_likes_and_replies_on_one_comment(settings: Settings, store: Store) -> None:
+    # One trusted proxy hop, so each reader comes from its own network (voters are per network).
+    proxied = replace(settings, trusted_proxies=1)
+    with (
+        serve(create_app(proxied, store)) as base,
+        httpx.Client(base_url=base, headers={"Origin": ORIGIN}, timeout=30) as http,
+    ):
+        body = {"site": "blog", "uri": "/popular/", "author": "Ann", "email": "ann@example.com"}
+        first = http.post("/api/v1/comments", json={**body, "text": "first", "key": "popular-0"})
+        target = first.json()["comment"]["id"]
+
+        def like(i: int) -> httpx.Response:
+            reader = {"X-Forwarded-For": f"10.{i // 250}.{i % 250}.7"}
+            thread = {"site": "blog", "uri": "/popular/"}
+            return http.post(f"/api/v1/comments/{target}/likes", json=thread, headers=reader)
+
+        def reply(i: int) -> httpx.Response:
+            text = {"text": f"reply {i}", "key": f"popular-reply-{i:03d}", "parent": target}
+            reader = {"X-Forwarded-For": f"10.9.{i}.7"}
+            return http.post("/api/v1/comments", json={**body, **text}, headers=reader)
+
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            likes = list(pool.map(like, range(PARALLEL)))
+            replies = list(pool.map(reply, range(REPLIES)))
+
+        assert [r.status_code for r in likes] == [200] * PARALLEL, [r.text for r in likes]
+        assert [r.status_code for r in replies] == [201] * REPLIES, [r.text for r in replies]
+        page = http.get("/api/v1/comments", params={"site": "blog", "uri": "/popular/"}).json()
+        liked = page["comments"][0]
+        assert (liked["id"], liked["likes"], liked["replies"]) == (target, PARALLEL, REPLIES)
+        assert page["thread"]["count"] == 1 + REPLIES
+        assert max(r.json()["likes"] for r in likes) == PARALLEL

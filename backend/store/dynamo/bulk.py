@@ -20,6 +20,7 @@ from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
 from backend.store.base import Written
 from backend.store.dynamo import items as it
+from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import ConditionFailed, backoff, translate
 
 if TYPE_CHECKING:
@@ -155,6 +156,27 @@ class Bulk:
                 break
             params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
         yield from sorted(found, key=lambda thread: thread.uri)
+
+    # A paginated Scan for the markers a cut-short counter move left (counters.py), then
+    # `repair` per thread. The whole table is read: run from `parley repair`, never a request.
+    def marked_threads(self, site: str) -> list[str]:
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "begins_with(pk, :prefix) AND "
+            "(attribute_exists(#tally) OR attribute_exists(#untally))",
+            "ExpressionAttributeNames": {"#tally": w.TALLY, "#untally": w.UNTALLY},
+            "ExpressionAttributeValues": {":prefix": it.s(it.thread_pk(site, ""))},
+            "ProjectionExpression": "#uri, pk",
+        }
+        params["ExpressionAttributeNames"]["#uri"] = "uri"
+        prefix = it.thread_pk(site, "")
+        found: set[str] = set()
+        while True:
+            out = self._retrying("Scan", lambda: self._client.scan(**params))
+            found.update(item["pk"]["S"][len(prefix) :] for item in out.get("Items", []))
+            if "LastEvaluatedKey" not in out:
+                return sorted(found)
+            params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
     # 1+ Query over the thread's partition, strongly consistent.
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:

@@ -13,18 +13,19 @@ from backend.domain import errors
 from backend.domain.models import Comment, OutboxEvent, Status
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
-from backend.store.dynamo.client import Cancelled, ConditionFailed, translate
+from backend.store.dynamo.client import Cancelled, ConditionFailed
+from backend.store.dynamo.counters import Counters, now_ms
 from backend.store.dynamo.outbox import event_puts
-from backend.store.dynamo.table import Table
 
 STATUS_ATTEMPTS = 3  # re-reads when a comment's status changed under a moderation action
 
 _NAMES = w.NAMES
 
 
-class Moderation(Table):
-    # 1 GetItem + 1 UpdateItem when no count moves, else 1 GetItem + 1 TransactWriteItems
-    # (the comment, the thread's count, the parent's replies, the author's counter).
+class Moderation(Counters):
+    # 1 GetItem + 1 UpdateItem when no count moves, else 1 GetItem + 1 TransactWriteItems (the
+    # comment, marked, and the author's tally; an UpdateItem without an email) + 1 UpdateItem
+    # (the thread's count) [+1 UpdateItem (the parent's replies)] + 1 UpdateItem (the mark).
     def set_status(
         self,
         site: str,
@@ -46,7 +47,7 @@ class Moderation(Table):
         raise errors.StoreUnavailable(retry_after=1)
 
     def _move_status(
-        self, old: Comment, status: Status, scrub: bool, events: Sequence[OutboxEvent]
+        self, old: Comment, status: Status, scrub: bool, events: Sequence[OutboxEvent] = ()
     ) -> Comment:
         delta = int(status is Status.APPROVED) - int(old.status is Status.APPROVED)
         update = "SET #status = :new, gsi1pk = :g"
@@ -69,30 +70,40 @@ class Moderation(Table):
             },
         }
         if not delta and not events:
-            with translate("UpdateItem"):
-                out = self._client.update_item(**comment, ReturnValues="ALL_NEW")
-            return it.to_comment(out["Attributes"])
-        # With events (the outbox), one transaction even when no count moves.
-        items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
+            return it.to_comment(self._update(comment, returns="ALL_NEW"))
+        # The counts move as a post's do (counters.py): the comment marked, with the outbox's
+        # events and the author's tally (not hot items) in one transaction when there are any;
+        # then the thread's count and the parent's replies, each one ADD outside it; then the
+        # mark removed.
+        stamp = now_ms()
         if delta:
-            key = it.thread_key(old.site, old.uri)
-            items.append(w.count_update(self.table, key, "#count", delta))
-        if old.parent is not None and delta:
-            key = it.comment_key(old.site, old.uri, old.parent)
-            items.append(w.count_update(self.table, key, "#replies", delta))
+            comment["UpdateExpression"] += ", #tally = :stamp"
+            comment["ExpressionAttributeNames"]["#tally"] = w.TALLY
+            comment["ExpressionAttributeValues"][":stamp"] = it.n(stamp)
+        items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
         if old.email and delta:
             items.append(w.author_update(self.table, old.site, old.email, delta))
-        self._transact(items)
+        if len(items) > 1:
+            self._transact(items)
+        else:
+            self._update(comment)
+        if delta:
+            self._move_counts(old.site, old.uri, old.parent, delta, it.ms(old.created))
+            self._unmark(it.comment_key(old.site, old.uri, old.id), w.TALLY, stamp)
         return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
 
     # 1 GetItem + 1 Query (the comment's likes) + 1 TransactWriteItems: the comment deleted
-    # (or emptied into a tombstone when it has replies), its likes, and the counts it held.
+    # (or emptied into a tombstone when it has replies) and its likes. An approved comment is
+    # first moved to deleted (set_status's requests), which takes back the counts it held.
     def erase(self, site: str, uri: str, comment_id: str) -> None:
         for _ in range(STATUS_ATTEMPTS):
             old = self.get_comment(site, uri, comment_id)
             if old is None:
                 raise errors.CommentNotFound()
             try:
+                if old.status is Status.APPROVED:  # un-count it first, as a deletion does
+                    self._move_status(old, Status.DELETED, scrub=False)
+                    continue
                 self._erase(old)
                 return
             except (ConditionFailed, Cancelled):
@@ -100,14 +111,7 @@ class Moderation(Table):
         raise errors.StoreUnavailable(retry_after=1)
 
     def _erase(self, old: Comment) -> None:
-        items = [w.erase_comment(self.table, old)]
-        if old.status is Status.APPROVED:  # it counted: un-count it as set_status would
-            items.append(w.count_update(self.table, it.thread_key(old.site, old.uri), "#count", -1))
-            if old.parent is not None:
-                key = it.comment_key(old.site, old.uri, old.parent)
-                items.append(w.count_update(self.table, key, "#replies", -1))
-            if old.email:
-                items.append(w.author_update(self.table, old.site, old.email, -1))
+        items = [w.erase_comment(self.table, old)]  # never approved here: it counts nothing
         likes: list[it.Item] = []
         if not old.replies:  # removed for good, so are its likes (voter hashes)
             likes = self._query(

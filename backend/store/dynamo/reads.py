@@ -80,28 +80,38 @@ class Reads(Table):
         unique = list(result)  # BatchGetItem refuses a key asked twice
         for start in range(0, len(unique), 100):
             keys = [it.thread_key(site, uri) for uri in unique[start : start + 100]]
-            for item in self._batch_get(keys):
+            for item in self._batch_get(keys, ("uri", "count")):
                 result[item["uri"]["S"]] = it.num(item, "count")
         return result
 
-    # 1 Query (more only when the newest comments are mostly hidden).
+    # One thread: 1 Query (more only when its newest comments are mostly hidden). The site: 1
+    # Query on gsi1 (a small projection) + 1 BatchGetItem of those comments.
     def recent(self, site: str, uri: str | None, limit: int) -> list[Comment]:
         if uri is None:
-            params: dict[str, Any] = {
-                "IndexName": "gsi1",
-                "KeyConditionExpression": "gsi1pk = :g",
-                "ExpressionAttributeValues": {":g": it.s(it.status_pk(site, Status.APPROVED))},
-            }
-        else:
-            params = self._thread_range(site, uri, it.comment_sk(""))
-            params["FilterExpression"] = "#status = :approved"
-            params["ExpressionAttributeNames"] = _NAMES
-            params["ExpressionAttributeValues"][":approved"] = it.s(Status.APPROVED.value)
+            keys = self._index(site, Status.APPROVED, None, limit)
+            return self._comments(keys, Status.APPROVED, consistent=False)[:limit]
+        params = self._thread_range(site, uri, it.comment_sk(""))
+        params["FilterExpression"] = "#status = :approved"
+        params["ExpressionAttributeNames"] = _NAMES
+        params["ExpressionAttributeValues"][":approved"] = it.s(Status.APPROVED.value)
         params["ScanIndexForward"] = False
         return [it.to_comment(i) for i in self._query(params, limit)[:limit]]
 
-    # 1 Query on gsi1, newest first.
+    # 1 Query on gsi1 (a small projection), newest first, + 1 BatchGetItem (consistent) of the
+    # comments.
     def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
+        keys = self._index(site, status, after, limit + 1)
+        next_after = keys[limit - 1]["gsi1sk"]["S"] if len(keys) > limit else None
+        return QueuePage(self._comments(keys[:limit], status, consistent=True), next_after)
+
+    def _index(self, site: str, status: Status, after: str | None, want: int) -> list[it.Item]:
+        """The newest keys of a site's comments in one status, from gsi1.
+
+        gsi1 projects only keys, id, site, uri and the outbox event's fields (table.json): a
+        like or a reply count never writes it, and an entry costs one write unit, so a busy
+        site's one index partition per status takes ~1,000 comment writes a second
+        (docs/dynamodb.md).
+        """
         params: dict[str, Any] = {
             "IndexName": "gsi1",
             "KeyConditionExpression": "gsi1pk = :g",
@@ -111,9 +121,21 @@ class Reads(Table):
         if after is not None:
             params["KeyConditionExpression"] += " AND gsi1sk < :after"
             params["ExpressionAttributeValues"][":after"] = it.s(after)
-        comments = [it.to_comment(i) for i in self._query(params, limit + 1)]
-        next_after = comments[limit - 1].id if len(comments) > limit else None
-        return QueuePage(comments[:limit], next_after)
+        return self._query(params, want)[:want]
+
+    def _comments(self, keys: list[it.Item], status: Status, *, consistent: bool) -> list[Comment]:
+        """The comments of gsi1 keys, in the keys' order; one whose status moved since the
+        index was written (it lags the table a little) is left out."""
+        if not keys:
+            return []
+        wanted = [{"pk": k["pk"], "sk": k["sk"]} for k in keys]
+        found = {
+            (i["pk"]["S"], i["sk"]["S"]): i for i in self._batch_get(wanted, consistent=consistent)
+        }
+        items = [found.get((k["pk"]["S"], k["sk"]["S"])) for k in keys]
+        return [
+            it.to_comment(i) for i in items if i is not None and i["status"]["S"] == status.value
+        ]
 
     # 1 GetItem of the author's counter of approved comments.
     def author_approved(self, site: str, email: str) -> bool:

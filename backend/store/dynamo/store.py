@@ -64,3 +64,11 @@ class DynamoStore(Reads, Writes, Moderation, Outbox):
 
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
         return self._bulk.thread_comments(site, uri)
+
+    def repair_site(self, site: str) -> tuple[list[str], list[str]]:
+        """Repair every thread of the site that has markers left: (repaired, busy) uris."""
+        repaired: list[str] = []
+        busy: list[str] = []
+        for uri in self._bulk.marked_threads(site):
+            (repaired if self.repair(site, uri) else busy).append(uri)
+        return repaired, busy

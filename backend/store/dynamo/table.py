@@ -110,16 +110,18 @@ class Table:
         item = self._get(it.comment_key(site, uri, comment_id), consistent=True)
         return None if item is None else it.to_comment(item)
 
-    def _batch_get(self, keys: list[it.Item]) -> list[it.Item]:
+    def _batch_get(
+        self, keys: list[it.Item], attributes: tuple[str, ...] = (), *, consistent: bool = False
+    ) -> list[it.Item]:
+        """One BatchGetItem of up to 100 keys (+ rounds for UnprocessedKeys), in any order;
+        only `attributes` when given."""
         found: list[it.Item] = []
         for attempt in range(BATCH_ATTEMPTS):
-            request = {
-                self.table: {
-                    "Keys": keys,
-                    "ProjectionExpression": "#uri, #count",
-                    "ExpressionAttributeNames": {"#uri": "uri", "#count": "count"},
-                }
-            }
+            wanted: dict[str, Any] = {"Keys": keys, "ConsistentRead": consistent}
+            if attributes:
+                wanted["ProjectionExpression"] = ", ".join(f"#{a}" for a in attributes)
+                wanted["ExpressionAttributeNames"] = {f"#{a}": a for a in attributes}
+            request = {self.table: wanted}
             with translate("BatchGetItem"):
                 out = self._client.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
             found += out.get("Responses", {}).get(self.table, [])

@@ -20,26 +20,24 @@ def names(*attributes: str) -> dict[str, str]:
 MAX_TRANSACTION = 100  # items in one TransactWriteItems
 
 # Positions of the post's TransactItems, to read its CancellationReasons by.
-POST_KEY, POST_COMMENT, POST_THREAD, POST_PARENT = 0, 1, 2, 3
+POST_KEY, POST_COMMENT = 0, 1
+
+# A comment or like item whose counters (the thread's count, the parent's replies, a comment's
+# likes) are being moved carries `tally` (when the move began, ms) until the move is done; a
+# like being taken back carries `untally`. See counters.py.
+TALLY, UNTALLY = "tally", "untally"
 
 
-def post_items(table: str, new: NewComment) -> list[dict[str, Any]]:
-    """A post: the idempotency key, the comment, the thread's count, the parent's replies and
-    the author's tally, all or nothing."""
+def post_items(table: str, new: NewComment, stamp: int) -> list[dict[str, Any]]:
+    """A post, all or nothing: the idempotency key, the comment (marked `tally` when it moves
+    counters) and the author's tally. No hot item: the thread and the parent are not in it
+    (their counters move after, by `count_add`), so parallel posts never conflict."""
     c = new.comment
     approved = c.status is Status.APPROVED
     now = int(c.created.timestamp())
-    set_thread = "SET #site = :site, #uri = :uri, #created = if_not_exists(#created, :created)"
-    thread_values: dict[str, Any] = {
-        ":site": it.s(c.site),
-        ":uri": it.s(c.uri),
-        ":created": it.n(it.ms(c.created)),
-        ":approved": it.n(int(approved)),
-        ":false": it.b(False),
-    }
-    if new.title:  # a thread made by a lock has no title yet: the first titled post names it
-        set_thread += ", #title = if_not_exists(#title, :title)"
-        thread_values[":title"] = it.s(new.title)
+    comment = it.comment_item(c)
+    if approved:
+        comment[TALLY] = it.n(stamp)
     items: list[dict[str, Any]] = [
         # 0: the idempotency key, free or expired (TTL deletes late).
         {
@@ -59,47 +57,66 @@ def post_items(table: str, new: NewComment) -> list[dict[str, Any]]:
         {
             "Put": {
                 "TableName": table,
-                "Item": it.comment_item(c),
+                "Item": comment,
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
-        # 2: the thread, created on its first comment, refusing posts while locked.
-        {
-            "Update": {
-                "TableName": table,
-                "Key": it.thread_key(c.site, c.uri),
-                "UpdateExpression": set_thread + " ADD #count :approved",
-                "ConditionExpression": "attribute_not_exists(#locked) OR #locked = :false",
-                "ExpressionAttributeNames": names(
-                    "site", "uri", "created", "count", "locked", *["title"] * bool(new.title)
-                ),
-                "ExpressionAttributeValues": thread_values,
-            }
-        },
     ]
-    if c.parent is not None:
-        # 3: the parent must be an approved comment of this thread; an approved reply
-        # counts towards its replies, a held one only checks.
-        parent = {
-            "TableName": table,
-            "Key": it.comment_key(c.site, c.uri, c.parent),
-            "ConditionExpression": "attribute_exists(pk) AND #status = :approved",
-            "ExpressionAttributeNames": NAMES,
-            "ExpressionAttributeValues": {":approved": it.s(Status.APPROVED.value)},
-        }
-        if approved:
-            parent["UpdateExpression"] = "ADD #replies :one"
-            parent["ExpressionAttributeNames"] = {**NAMES, "#replies": "replies"}
-            parent["ExpressionAttributeValues"] = {
-                ":approved": it.s(Status.APPROVED.value),
-                ":one": it.n(1),
-            }
-            items.append({"Update": parent})
-        else:
-            items.append({"ConditionCheck": parent})
+    # The author's tally (first-time moderation): one author is not a hot item.
     if approved and c.email:
         items.append(author_update(table, c.site, c.email, 1))
     return items
+
+
+def thread_add(
+    table: str, site: str, uri: str, created: int, delta: int, title: str = ""
+) -> dict[str, Any]:
+    """The thread's count moved by `delta`, creating the thread when it is missing (its first
+    comment, or a held comment whose post was cut short). One UpdateItem outside any
+    transaction: DynamoDB serializes them on the item, so parallel posts never conflict."""
+    update = "SET #site = :site, #uri = :uri, #created = if_not_exists(#created, :created)"
+    values: dict[str, Any] = {
+        ":site": it.s(site),
+        ":uri": it.s(uri),
+        ":created": it.n(created),
+        ":delta": it.n(delta),
+    }
+    if title:  # a thread made by a lock has no title yet: the first titled post names it
+        update += ", #title = if_not_exists(#title, :title)"
+        values[":title"] = it.s(title)
+    return {
+        "TableName": table,
+        "Key": it.thread_key(site, uri),
+        "UpdateExpression": update + " ADD #count :delta",
+        "ExpressionAttributeNames": names(
+            "site", "uri", "created", "count", *["title"] * bool(title)
+        ),
+        "ExpressionAttributeValues": values,
+    }
+
+
+def count_add(table: str, key: it.Item, name: str, delta: int) -> dict[str, Any]:
+    """One counter moved by `delta`, an UpdateItem outside any transaction."""
+    return {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": "ADD #n :delta",
+        "ConditionExpression": "attribute_exists(pk)",  # never create a stray item
+        "ExpressionAttributeNames": {"#n": name},
+        "ExpressionAttributeValues": {":delta": it.n(delta)},
+    }
+
+
+def marker_clear(table: str, key: it.Item, marker: str, stamp: int) -> dict[str, Any]:
+    """Remove a `tally`/`untally` marker, only the one this writer set."""
+    return {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": "REMOVE #m",
+        "ConditionExpression": "#m = :stamp",
+        "ExpressionAttributeNames": {"#m": marker},
+        "ExpressionAttributeValues": {":stamp": it.n(stamp)},
+    }
 
 
 def author_update(table: str, site: str, email: str, delta: int) -> dict[str, Any]:
@@ -109,19 +126,6 @@ def author_update(table: str, site: str, email: str, delta: int) -> dict[str, An
             "Key": it.author_key(site, email),
             "UpdateExpression": "ADD #n :delta",
             "ExpressionAttributeNames": {"#n": "n"},
-            "ExpressionAttributeValues": {":delta": it.n(delta)},
-        }
-    }
-
-
-def count_update(table: str, key: it.Item, name: str, delta: int) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": key,
-            "UpdateExpression": f"ADD {name} :delta",
-            "ConditionExpression": "attribute_exists(pk)",  # never create a stray item
-            "ExpressionAttributeNames": {name: name.lstrip("#")},
             "ExpressionAttributeValues": {":delta": it.n(delta)},
         }
     }

@@ -6,42 +6,58 @@ The cost of each method, in requests, is written above it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from backend.domain import errors
 from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed, translate
+from backend.store.dynamo.counters import Counters, now_ms
 from backend.store.dynamo.outbox import event_puts
-from backend.store.dynamo.table import Table
 
 _NAMES = w.NAMES
 _names = w.names
 
 
-class Writes(Table):
-    # 1 TransactWriteItems (+1 GetItem when the idempotency key was taken).
+class Writes(Counters):
+    # 1 GetItem (the thread: locked?) [+1 GetItem (the parent)] + 1 TransactWriteItems (the
+    # key, the comment, the author's tally, the outbox's events) + 1 UpdateItem (the thread's
+    # count) [+1 UpdateItem
+    # (the parent's replies)] [+1 UpdateItem (the comment's mark removed, when it counts)].
+    # +1 GetItem when the idempotency key was taken. No hot item is in the transaction.
     def create_comment(self, new: NewComment) -> Comment:
-        items = w.post_items(self.table, new) + event_puts(self.table, new.events)
+        c = new.comment
+        thread = self._get(it.thread_key(c.site, c.uri), consistent=True)
+        if thread is not None and thread.get("locked", {}).get("BOOL", False):
+            raise errors.ThreadLocked()
+        if c.parent is not None:
+            parent = self._get(it.comment_key(c.site, c.uri, c.parent), consistent=True)
+            if parent is None or parent["status"]["S"] != Status.APPROVED.value:
+                raise errors.ParentNotFound()
+        stamp = now_ms()
         try:
-            self._transact(items)
+            # The outbox's events (issue 12) ride in the same transaction: one write.
+            self._transact(
+                w.post_items(self.table, new, stamp) + event_puts(self.table, new.events)
+            )
         except Cancelled as cancelled:
             raise self._post_refused(cancelled, new) from None
+        # The comment is stored; its counters follow (a crash from here on leaves the mark
+        # for `repair`; the reader's retry with the same key gets this comment).
+        approved = c.status is Status.APPROVED
+        self._move_counts(c.site, c.uri, c.parent, int(approved), it.ms(c.created), new.title)
+        if approved:
+            self._unmark(it.comment_key(c.site, c.uri, c.id), w.TALLY, stamp)
         return new.comment
 
     def _post_refused(self, cancelled: Cancelled, new: NewComment) -> errors.ParleyError:
-        """The domain error a cancelled post means, most telling reason first."""
+        """The domain error a cancelled post means."""
         c = new.comment
         if cancelled.failed(w.POST_KEY):
             # A retry of a post that landed: answer with the first comment.
             item = self._get(it.idempotency_key(c.site, new.idempotency_key), consistent=True)
             if item is not None:
                 return errors.DuplicateKey(item["comment_id"]["S"])
-        if cancelled.failed(w.POST_THREAD):
-            return errors.ThreadLocked()
-        if c.parent is not None and cancelled.failed(w.POST_PARENT):
-            return errors.ParentNotFound()
         return errors.StoreUnavailable(retry_after=1)  # e.g. an id collision: try again
 
     # 1 UpdateItem (returns the new comment).
@@ -71,71 +87,76 @@ class Writes(Table):
             raise errors.CommentNotFound() from None
         return it.to_comment(out["Attributes"])
 
-    # 1 TransactWriteItems (the like item + likes + 1) + 1 GetItem for the count.
+    # 1 PutItem (the like, marked) + 1 UpdateItem (likes + 1, returning the count) + 1 UpdateItem
+    # (the mark removed). A voter who liked before: 1 PutItem + 1 GetItem. No transaction: a
+    # popular comment takes one serialized ADD per like, not conflicting transactions.
     def add_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": it.comment_key(site, uri, comment_id),
-                    "UpdateExpression": "ADD #likes :one",
-                    "ConditionExpression": "#status = :approved",
-                    "ExpressionAttributeNames": {**_NAMES, "#likes": "likes"},
-                    "ExpressionAttributeValues": {
-                        ":one": it.n(1),
-                        ":approved": it.s(Status.APPROVED.value),
-                    },
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": it.like_key(site, uri, comment_id, voter),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
+        key = it.like_key(site, uri, comment_id, voter)
+        stamp = now_ms()
         try:
-            self._transact(items)
-        except Cancelled as cancelled:
-            if cancelled.failed(0) or not cancelled.failed(1):
-                raise errors.CommentNotFound() from None
-            # This voter liked it before: nothing changes, answer with the count.
-        comment = self.get_comment(site, uri, comment_id)
-        if comment is None or comment.status is not Status.APPROVED:
-            raise errors.CommentNotFound()
-        return comment.likes
+            with translate("PutItem"):
+                self._client.put_item(
+                    TableName=self.table,
+                    Item={**key, w.TALLY: it.n(stamp)},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+        except ConditionFailed:
+            return self._likes_of(site, uri, comment_id)  # liked before: nothing changes
+        try:
+            likes = self._likes_add(site, uri, comment_id, 1)
+        except ConditionFailed:  # not an approved comment: the like goes again
+            with translate("DeleteItem"):
+                self._client.delete_item(TableName=self.table, Key=key)
+            raise errors.CommentNotFound() from None
+        self._unmark(key, w.TALLY, stamp)
+        return likes
 
-    # 1 TransactWriteItems (delete the like item + likes - 1) + 1 GetItem for the count.
+    # 1 UpdateItem (the like marked `untally`) + 1 UpdateItem (likes - 1, returning the count) +
+    # 1 DeleteItem (the like). A voter with no like: 1 UpdateItem + 1 GetItem.
     def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": it.comment_key(site, uri, comment_id),
-                    "UpdateExpression": "ADD #likes :minus",
-                    "ConditionExpression": "#status = :approved",
-                    "ExpressionAttributeNames": {**_NAMES, "#likes": "likes"},
-                    "ExpressionAttributeValues": {
-                        ":minus": it.n(-1),
-                        ":approved": it.s(Status.APPROVED.value),
-                    },
-                }
-            },
-            {
-                "Delete": {
-                    "TableName": self.table,
-                    "Key": it.like_key(site, uri, comment_id, voter),
-                    "ConditionExpression": "attribute_exists(pk)",
-                }
-            },
-        ]
+        key = it.like_key(site, uri, comment_id, voter)
+        stamp = now_ms()
         try:
-            self._transact(items)
-        except Cancelled as cancelled:
-            if cancelled.failed(0) or not cancelled.failed(1):
-                raise errors.CommentNotFound() from None
-            # This voter has no like to take back: nothing changes, answer with the count.
+            self._update(
+                {
+                    "TableName": self.table,
+                    "Key": key,
+                    "UpdateExpression": "SET #m = :stamp",
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#m)",
+                    "ExpressionAttributeNames": {"#m": w.UNTALLY},
+                    "ExpressionAttributeValues": {":stamp": it.n(stamp)},
+                }
+            )
+        except ConditionFailed:
+            return self._likes_of(site, uri, comment_id)  # no like to take back
+        try:
+            likes = self._likes_add(site, uri, comment_id, -1)
+        except ConditionFailed:  # not an approved comment: the like stays as it was
+            self._unmark(key, w.UNTALLY, stamp)
+            raise errors.CommentNotFound() from None
+        with translate("DeleteItem"):
+            self._client.delete_item(TableName=self.table, Key=key)
+        return likes
+
+    def _likes_add(self, site: str, uri: str, comment_id: str, delta: int) -> int:
+        """ADD to an approved comment's likes (else ConditionFailed); returns the count."""
+        out = self._update(
+            {
+                "TableName": self.table,
+                "Key": it.comment_key(site, uri, comment_id),
+                "UpdateExpression": "ADD #likes :delta",
+                "ConditionExpression": "#status = :approved",
+                "ExpressionAttributeNames": {**_NAMES, "#likes": "likes"},
+                "ExpressionAttributeValues": {
+                    ":delta": it.n(delta),
+                    ":approved": it.s(Status.APPROVED.value),
+                },
+            },
+            returns="UPDATED_NEW",
+        )
+        return it.num(out, "likes")
+
+    def _likes_of(self, site: str, uri: str, comment_id: str) -> int:
         comment = self.get_comment(site, uri, comment_id)
         if comment is None or comment.status is not Status.APPROVED:
             raise errors.CommentNotFound()

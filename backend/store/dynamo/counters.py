@@ -1,0 +1,145 @@
+"""Counters on hot items, moved outside transactions, and their repair.
+
+A viral thread's item, a popular comment's item: if every post or like wrote them inside a
+TransactWriteItems, concurrent transactions on the one item would cancel each other
+(TransactionConflict) and readers would get 503s. So a write that moves a counter does it in
+three steps, none a transaction on a hot item:
+
+1. its own new item, written with a marker: the comment (`tally`, in the post's transaction
+   with its idempotency key) or the like item (`tally`; `untally` when taking a like back);
+2. the counters, each one `ADD` (thread count, parent replies, likes): single-item writes,
+   which DynamoDB serializes on the item without conflict;
+3. the marker removed.
+
+A writer that dies between 1 and 3 (a Lambda timeout, a throttled ADD answered with a 503)
+leaves its marker behind, and the counters may or may not include it: an ADD is not
+idempotent, so it is never re-applied. `repair` recounts instead: it reads the thread's
+partition (the thread, then its comments, then their likes: each counter before what it
+counts), and when no marker is fresh (younger than STALE_MS: every writer of a fresh marker may
+still be running) sets every counter to the exact count, conditioned on the value it read, so a
+write that landed meanwhile makes it read again. A stale `untally` like is deleted (its writer
+meant to). Counts are exact once writes settle; nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import suppress
+from typing import Any
+
+from backend.domain import errors
+from backend.domain.models import Status
+from backend.store.dynamo import items as it
+from backend.store.dynamo import updates as w
+from backend.store.dynamo.client import ConditionFailed, translate
+from backend.store.dynamo.table import Table
+
+STALE_MS = 5 * 60 * 1000  # longer than any request lives (the function's timeout is seconds)
+REPAIR_ATTEMPTS = 3
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Counters(Table):
+    def _update(self, params: dict[str, Any], *, returns: str = "NONE") -> it.Item:
+        with translate("UpdateItem"):
+            out = self._client.update_item(**params, ReturnValues=returns)  # type: ignore[arg-type]
+        attributes: it.Item = out.get("Attributes", {})
+        return attributes
+
+    def _add(self, key: it.Item, name: str, delta: int) -> None:
+        """Move one counter; an item erased meanwhile has nothing left to count."""
+        with suppress(ConditionFailed):
+            self._update(w.count_add(self.table, key, name, delta))
+
+    def _unmark(self, key: it.Item, marker: str, stamp: int) -> None:
+        with suppress(ConditionFailed):  # repaired meanwhile: nothing left to clear
+            self._update(w.marker_clear(self.table, key, marker, stamp))
+
+    def _move_counts(
+        self, site: str, uri: str, parent: str | None, delta: int, created: int, title: str = ""
+    ) -> None:
+        """Step 2 for a comment: the thread's count (the thread is made when missing) and the
+        parent's replies."""
+        self._update(w.thread_add(self.table, site, uri, created, delta, title))
+        if parent is not None and delta:
+            self._add(it.comment_key(site, uri, parent), "replies", delta)
+
+    # -- repair ---------------------------------------------------------------------------------
+
+    # 1+ Query over the thread's partition (consistent), then 1 UpdateItem per counter that is
+    # off and per stale marker. Never on a reader's path: `parley repair`, or after a crash.
+    def repair(self, site: str, uri: str, now: int | None = None) -> bool:
+        """Make the thread's counters exact. False when a marker is fresh (writes in flight:
+        try again later); True when the counters are exact. `now` (ms) is for tests."""
+        for _ in range(REPAIR_ATTEMPTS):
+            try:
+                return self._repair_once(site, uri, now_ms() if now is None else now)
+            except ConditionFailed:
+                continue  # a counter moved while we counted: count again
+        raise errors.StoreUnavailable(retry_after=5)
+
+    def _repair_once(self, site: str, uri: str, now: int) -> bool:
+        items = self._query(
+            {
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": it.s(it.thread_pk(site, uri))},
+                "ConsistentRead": True,
+            },
+            None,
+        )
+        marks = [it.num(i, m) for i in items for m in (w.TALLY, w.UNTALLY) if m in i]
+        if any(now - mark < STALE_MS for mark in marks):
+            return False
+        thread = next((i for i in items if it.is_thread(i)), None)
+        comments = {i["id"]["S"]: i for i in items if i["sk"]["S"].startswith(it.comment_sk(""))}
+        likes = [i for i in items if i["sk"]["S"].startswith("L#")]
+        approved = {cid for cid, i in comments.items() if i["status"]["S"] == Status.APPROVED.value}
+        replies = dict.fromkeys(comments, 0)
+        for cid in approved:
+            parent = comments[cid].get("parent", {}).get("S")
+            if parent in replies:
+                replies[parent] += 1
+        liked = dict.fromkeys(comments, 0)
+        for like in likes:
+            cid = like["sk"]["S"].split("#")[1]
+            if w.UNTALLY not in like and cid in liked:
+                liked[cid] += 1
+        if thread is not None:
+            self._set_exact(thread, "count", len(approved))
+        elif comments:  # its first post was cut short before the thread was made
+            first = min(it.num(i, "created") for i in comments.values())
+            made = w.thread_add(self.table, site, uri, first, len(approved))
+            self._update({**made, "ConditionExpression": "attribute_not_exists(pk)"})
+        for cid, item in comments.items():
+            self._set_exact(item, "replies", replies[cid])
+            self._set_exact(item, "likes", liked[cid])
+        for item in [*comments.values(), *likes]:
+            key = {"pk": item["pk"], "sk": item["sk"]}
+            if w.UNTALLY in item:  # its writer meant to take the like back: do it
+                with translate("DeleteItem"), suppress(ConditionFailed):
+                    self._client.delete_item(TableName=self.table, Key=key)
+            elif w.TALLY in item:
+                self._unmark(key, w.TALLY, it.num(item, w.TALLY))
+        return True
+
+    def _set_exact(self, item: it.Item, name: str, value: int) -> None:
+        """SET the counter to `value`, only if it still holds what was read (else ConditionFailed:
+        a write landed meanwhile)."""
+        if it.num(item, name) == value:
+            return
+        read = item.get(name)
+        condition = "#n = :read" if read is not None else "attribute_not_exists(#n)"
+        values = {":value": it.n(value), **({":read": read} if read is not None else {})}
+        self._update(
+            {
+                "TableName": self.table,
+                "Key": {"pk": item["pk"], "sk": item["sk"]},
+                "UpdateExpression": "SET #n = :value",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#n": name},
+                "ExpressionAttributeValues": values,
+            }
+        )

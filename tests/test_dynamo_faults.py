@@ -1,0 +1,223 @@
+"""A fault at each step of each write, on AWS's DynamoDB Local: the reader gets the answer or the
+documented 503 (error shape, Retry-After), a retry succeeds, and once `repair` has run every
+counter is exact: nothing lost, nothing counted twice.
+
+The fault is injected through botocore's `before-call` event at the n-th request of the write
+(DynamoDB Local never throttles); every other request reaches DynamoDB Local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from starlette.testclient import TestClient
+
+from backend.app import create_app
+from backend.domain.models import Status
+from backend.store.dynamo import DynamoStore
+from backend.store.dynamo import items as it
+from backend.store.dynamo.counters import STALE_MS, now_ms
+from tests.conftest import ORIGIN, Clock, make_settings
+from tests.helpers import error_of
+from tests.stores import dynamodb_local_store
+
+SITE, URI = "blog", "/faults/"
+THREAD = {"site": SITE, "uri": URI}
+
+
+@pytest.fixture
+def dynamo(tmp_path: Path) -> Iterator[DynamoStore]:
+    with dynamodb_local_store(tmp_path) as (store, _):
+        assert isinstance(store, DynamoStore)
+        yield store
+
+
+@pytest.fixture
+def api(dynamo: DynamoStore, clock: Clock) -> Iterator[TestClient]:
+    app = create_app(make_settings("dynamodb://parley?region=us-east-1"), dynamo, clock=clock)
+    with TestClient(app, base_url="http://api.test", headers={"Origin": ORIGIN}) as client:
+        yield client
+
+
+@contextmanager
+def fault_at(store: DynamoStore, step: int, code: str = "ThrottlingException") -> Iterator[None]:
+    """The `step`-th request (0-based) while the block runs answers `code`, botocore's retries
+    included (the fault persists for that request), then requests pass again."""
+    seen = {"n": 0, "failing": False}
+
+    def before(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if not seen["failing"]:
+            seen["failing"] = seen["n"] == step
+            seen["n"] += 1
+        if not seen["failing"]:
+            return None
+        response = AWSResponse("http://dynamodb.test", 400, {}, None)  # type: ignore[arg-type]
+        return response, {
+            "Error": {"Code": code, "Message": "injected"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    def after(**_: Any) -> None:
+        seen["failing"] = False  # one request failed (with its retries); the next passes
+
+    events = store.client.meta.events
+    events.register("before-call.dynamodb", before)
+    events.register("after-call.dynamodb", after)
+    try:
+        yield
+    finally:
+        events.unregister("before-call.dynamodb", before)
+        events.unregister("after-call.dynamodb", after)
+
+
+def post(api: TestClient, key: str, **fields: Any) -> Any:
+    body = {**THREAD, "author": "A", "email": "a@example.com", "text": "t", "key": key, "hp": ""}
+    return api.post("/api/v1/comments", json={**body, **fields})
+
+
+def truth(store: DynamoStore) -> dict[str, Any]:
+    """Counts from the items themselves, next to the counters stored."""
+    items = store.client.query(
+        TableName=store.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": it.s(it.thread_pk(SITE, URI))},
+        ConsistentRead=True,
+    )["Items"]
+    comments = [i for i in items if i["sk"]["S"].startswith("C#")]
+    approved = [i for i in comments if i["status"]["S"] == Status.APPROVED.value]
+    likes = [i for i in items if i["sk"]["S"].startswith("L#")]
+    thread = next((i for i in items if i["sk"]["S"] == "#"), {})
+    return {
+        "count": (it.num(thread, "count"), len(approved)),
+        "replies": {
+            i["id"]["S"]: (
+                it.num(i, "replies"),
+                sum(1 for r in approved if r.get("parent", {}).get("S") == i["id"]["S"]),
+            )
+            for i in comments
+        },
+        "likes": {
+            i["id"]["S"]: (
+                it.num(i, "likes"),
+                sum(1 for like in likes if like["sk"]["S"].startswith(f"L#{i['id']['S']}#")),
+            )
+            for i in comments
+        },
+        "marks": [i["sk"]["S"] for i in items if "tally" in i or "untally" in i],
+    }
+
+
+def assert_exact(store: DynamoStore) -> None:
+    assert store.repair(SITE, URI, now=now_ms() + STALE_MS + 1)
+    got = truth(store)
+    assert got["count"][0] == got["count"][1], got
+    for stored, counted in [*got["replies"].values(), *got["likes"].values()]:
+        assert stored == counted, got
+    assert got["marks"] == [], got
+    assert store.repair(SITE, URI, now=now_ms() + STALE_MS + 1)  # again: nothing changes
+    assert truth(store) == got
+
+
+def answered(response: Any, ok: int) -> None:
+    if response.status_code == 503:
+        assert error_of(response)["code"] == "unavailable"
+        assert int(response.headers["Retry-After"]) >= 1
+    else:
+        assert response.status_code == ok, response.text
+
+
+Write = Callable[[TestClient, dict[str, str]], Any]
+
+WRITES: dict[str, tuple[Write, int, int]] = {
+    # name: (the write, its success status, how many requests it makes)
+    "post": (lambda api, ids: post(api, "fault-post-0001"), 201, 6),
+    "reply": (lambda api, ids: post(api, "fault-reply-001", parent=ids["parent"]), 201, 8),
+    "like": (
+        lambda api, ids: api.post(f"/api/v1/comments/{ids['parent']}/likes", json=THREAD),
+        200,
+        4,
+    ),
+    "unlike": (
+        lambda api, ids: api.request(
+            "DELETE", f"/api/v1/comments/{ids['liked']}/likes", json=THREAD
+        ),
+        200,
+        4,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("write", "step"),
+    [(name, step) for name, (_, _, steps) in WRITES.items() for step in range(steps)],
+)
+def test_a_fault_at_any_step_is_503_or_done_and_repairs_exactly(
+    api: TestClient, dynamo: DynamoStore, write: str, step: int
+) -> None:
+    parent = post(api, "fault-parent-01").json()["comment"]["id"]
+    liked = post(api, "fault-liked-001").json()["comment"]["id"]
+    assert api.post(f"/api/v1/comments/{liked}/likes", json=THREAD).status_code == 200
+    call, ok, _ = WRITES[write]
+    ids = {"parent": parent, "liked": liked}
+
+    with fault_at(dynamo, step):
+        answered(call(api, ids), ok)
+    again = call(api, ids)  # the reader retries: it works, and changes nothing twice
+    assert again.status_code == ok, again.text
+    assert_exact(dynamo)
+    if write in ("post", "reply"):
+        assert truth(dynamo)["count"][1] == 3  # exactly one comment for the retried key
+    if write == "like":
+        assert truth(dynamo)["likes"][parent] == (1, 1)
+    if write == "unlike":
+        assert truth(dynamo)["likes"][liked] == (0, 0)
+
+
+@pytest.mark.parametrize("step", range(5))
+def test_a_fault_at_any_step_of_a_status_move_repairs_exactly(
+    dynamo: DynamoStore, api: TestClient, step: int
+) -> None:
+    parent = post(api, "fault-parent-01").json()["comment"]["id"]
+    reply = post(api, "fault-reply-001", parent=parent).json()["comment"]["id"]
+    with fault_at(dynamo, step):
+        try:
+            dynamo.set_status(SITE, URI, reply, Status.SPAM)
+        except Exception as exc:  # the documented failure, nothing else
+            assert type(exc).__name__ == "StoreUnavailable"
+    dynamo.set_status(SITE, URI, reply, Status.SPAM)  # the moderator clicks again
+    assert_exact(dynamo)
+    assert truth(dynamo)["replies"][parent] == (0, 0) and truth(dynamo)["count"] == (1, 1)
+
+
+def test_repair_waits_while_a_mark_is_fresh(dynamo: DynamoStore, api: TestClient) -> None:
+    with fault_at(dynamo, 4):  # the thread's count, after the comment landed
+        answered(post(api, "fault-post-0001"), 201)
+    assert truth(dynamo)["marks"]  # the cut-short move left its mark
+    assert dynamo.repair(SITE, URI) is False  # its writer might still be running
+    assert truth(dynamo)["marks"]
+    assert_exact(dynamo)
+
+
+def test_parley_repair_finds_marked_threads(
+    dynamo: DynamoStore, api: TestClient, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from backend.cli import main
+
+    endpoint = dynamo.client.meta.endpoint_url
+    monkeypatch.setenv(
+        "PARLEY_STORE", f"dynamodb://{dynamo.table}?region=us-east-1&endpoint={endpoint}"
+    )
+    assert main(["repair", "--site", SITE]) == 0
+    assert "0 threads recounted, 0 busy" in capsys.readouterr().out
+    with fault_at(dynamo, 4):  # the thread's count, after the comment landed
+        answered(post(api, "fault-post-0001"), 201)
+    assert main(["repair", "--site", SITE]) == 0  # its writer may still run: left alone
+    out = capsys.readouterr().out
+    assert "0 threads recounted, 1 busy" in out and URI in out
+    assert truth(dynamo)["count"] == (0, 1)
+    assert dynamo.repair_site(SITE) == ([], [URI])
