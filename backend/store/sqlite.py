@@ -423,27 +423,23 @@ class SQLiteStore(SQLiteOutbox):
             )
 
     def add_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
-        with self._write() as conn:
-            row = conn.execute(
-                "SELECT likes, status FROM comments WHERE site = ? AND uri = ? AND id = ?",
-                (site, uri, comment_id),
-            ).fetchone()
-            if row is None or row["status"] != Status.APPROVED:
-                raise errors.CommentNotFound()
-            inserted = conn.execute(
-                "INSERT OR IGNORE INTO likes (site, uri, comment_id, voter) VALUES (?, ?, ?, ?)",
-                (site, uri, comment_id, voter),
-            ).rowcount
-            if not inserted:
-                return int(row["likes"])
-            conn.execute(
-                "UPDATE comments SET likes = likes + 1 WHERE site = ? AND uri = ? AND id = ?",
-                (site, uri, comment_id),
-            )
-            self._touch(conn, site, uri)
-            return int(row["likes"]) + 1
+        return self._move_like(
+            "INSERT OR IGNORE INTO likes (site, uri, comment_id, voter) VALUES (?, ?, ?, ?)",
+            +1,
+            (site, uri, comment_id, voter),
+        )
 
     def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
+        return self._move_like(
+            "DELETE FROM likes WHERE site = ? AND uri = ? AND comment_id = ? AND voter = ?",
+            -1,
+            (site, uri, comment_id, voter),
+        )
+
+    def _move_like(self, change: str, delta: int, key: tuple[str, str, str, str]) -> int:
+        """Insert or delete one voter's like and move the comment's count with it, only when
+        the like item actually changed (so the same reader twice changes nothing)."""
+        site, uri, comment_id, _ = key
         with self._write() as conn:
             row = conn.execute(
                 "SELECT likes, status FROM comments WHERE site = ? AND uri = ? AND id = ?",
@@ -451,18 +447,14 @@ class SQLiteStore(SQLiteOutbox):
             ).fetchone()
             if row is None or row["status"] != Status.APPROVED:
                 raise errors.CommentNotFound()
-            deleted = conn.execute(
-                "DELETE FROM likes WHERE site = ? AND uri = ? AND comment_id = ? AND voter = ?",
-                (site, uri, comment_id, voter),
-            ).rowcount
-            if not deleted:
+            if not conn.execute(change, key).rowcount:
                 return int(row["likes"])
             conn.execute(
-                "UPDATE comments SET likes = likes - 1 WHERE site = ? AND uri = ? AND id = ?",
-                (site, uri, comment_id),
+                "UPDATE comments SET likes = likes + ? WHERE site = ? AND uri = ? AND id = ?",
+                (delta, site, uri, comment_id),
             )
             self._touch(conn, site, uri)
-            return int(row["likes"]) - 1
+            return int(row["likes"]) + delta
 
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         with self._write() as conn:
