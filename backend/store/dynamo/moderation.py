@@ -77,9 +77,9 @@ class Moderation(Counters):
         # mark removed.
         stamp = now_ms()
         if delta:
-            comment["UpdateExpression"] += ", #tally = :stamp"
-            comment["ExpressionAttributeNames"]["#tally"] = w.TALLY
-            comment["ExpressionAttributeValues"][":stamp"] = it.n(stamp)
+            comment["UpdateExpression"] += ", " + w.MARK_SET
+            comment["ExpressionAttributeNames"]["#m"] = w.TALLY
+            comment["ExpressionAttributeValues"].update(w.mark_values(old.site, old.uri, stamp))
         items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
         if old.email and delta:
             items.append(w.author_update(self.table, old.site, old.email, delta))
