@@ -98,7 +98,8 @@ def test_erase_removes_the_comment_its_likes_and_its_counts(dynamo: DynamoStore)
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": it.s(it.thread_pk(SITE, URI))},
     )["Items"]
-    assert [i["sk"]["S"] for i in items] == ["#", f"C#{parent.id}"]  # no like left behind
+    # No like left behind, nor the reply's private part (its email, source and IP hash).
+    assert [i["sk"]["S"] for i in items] == ["#", f"C#{parent.id}", f"P#{parent.id}"]
     got = dynamo.get_comment(SITE, URI, parent.id)
     assert got is not None and got.replies == 0
     assert dynamo.counts(SITE, [URI]) == {URI: 1}
