@@ -131,11 +131,11 @@ def _repair(args: argparse.Namespace) -> int:
         return 0
     store = DynamoStore.from_url(StoreURL.parse(raw))
     try:
-        repaired, busy = store.repair_site(args.site)
+        done = store.repair_site(args.site, scan=args.scan)
     finally:
         store.close()
-    print(f"site {args.site!r}: {len(repaired)} threads recounted, {len(busy)} busy")
-    for uri in busy:
+    print(f"site {args.site!r}: {len(done.repaired)} threads recounted, {len(done.busy)} busy")
+    for uri in done.busy:
         print(f"  busy (writes in flight, run again later): {uri}")
     return 0
 
@@ -223,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
         "repair", help="make a DynamoDB site's counters exact after cut-short writes"
     )
     repair.add_argument("--site", required=True)
+    repair.add_argument(
+        "--scan",
+        action="store_true",
+        help="find markers with a Scan of the whole table (any age, also ones set before the "
+        "marks index existed) instead of a Query of the index (stale markers only)",
+    )
     repair.set_defaults(run=_repair)
 
     token = commands.add_parser("admin-token", help="make an admin token for a site")

@@ -8,6 +8,8 @@ The fault is injected through botocore's `before-call` event at the n-th request
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,9 @@ from starlette.testclient import TestClient
 
 from backend.app import create_app
 from backend.domain.models import Status
+from backend.notify.lambda_worker import handle
+from backend.notify.worker import build_worker
+from backend.store.base import Repairs
 from backend.store.dynamo import DynamoStore
 from backend.store.dynamo import items as it
 from backend.store.dynamo.counters import STALE_MS, now_ms
@@ -216,8 +221,112 @@ def test_parley_repair_finds_marked_threads(
     assert "0 threads recounted, 0 busy" in capsys.readouterr().out
     with fault_at(dynamo, 4):  # the thread's count, after the comment landed
         answered(post(api, "fault-post-0001"), 201)
-    assert main(["repair", "--site", SITE]) == 0  # its writer may still run: left alone
+    assert main(["repair", "--site", SITE]) == 0  # the index shows stale marks only
+    assert "0 threads recounted, 0 busy" in capsys.readouterr().out
+    assert main(["repair", "--site", SITE, "--scan"]) == 0  # its writer may still run
     out = capsys.readouterr().out
     assert "0 threads recounted, 1 busy" in out and URI in out
     assert truth(dynamo)["count"] == (0, 1)
-    assert dynamo.repair_site(SITE) == ([], [URI])
+    assert dynamo.repair_site(SITE, scan=True) == Repairs(busy=(URI,))
+
+
+# -- the schedule (backend/notify/upkeep.py, run by the worker function every 5 minutes) ---------
+
+
+def schedule(store: DynamoStore, later_s: float = 0.0) -> dict[str, Any]:
+    """One scheduled invocation of the worker function, in process, `later_s` from now (the
+    markers' stamps are real time)."""
+    settings = make_settings(f"dynamodb://{store.table}?region=us-east-1")
+    worker = build_worker(settings, store, clock=lambda: time.time() + later_s)
+    return handle(worker, {"source": "aws.events", "detail-type": "Scheduled Event"})
+
+
+LATER_S = STALE_MS / 1000 + 1
+
+
+def test_the_schedule_repairs_what_a_crash_left_once_it_is_stale(
+    dynamo: DynamoStore, api: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    parent = post(api, "fault-parent-01").json()["comment"]["id"]
+    with fault_at(dynamo, 4):  # the post's thread count, after the comment landed
+        answered(post(api, "fault-post-0001"), 201)
+    with fault_at(dynamo, 2):  # a like's ADD, after its like item landed
+        answered(api.post(f"/api/v1/comments/{parent}/likes", json=THREAD), 200)
+    before = truth(dynamo)
+    assert before["count"] == (1, 2) and before["likes"][parent] == (0, 1)
+    assert len(before["marks"]) == 2
+
+    assert schedule(dynamo)["recounted"] == 0  # fresh marks: their writers may still run
+    assert truth(dynamo) == before
+
+    with caplog.at_level(logging.INFO, logger="parley.repair"):
+        assert schedule(dynamo, LATER_S) == {"delivered": 0, "recounted": 1}
+    after = truth(dynamo)
+    assert after["count"] == (2, 2) and after["likes"][parent] == (1, 1) and after["marks"] == []
+    assert f"site blog: counters recounted in 1 threads: {URI}" in caplog.text
+    assert schedule(dynamo, LATER_S)["recounted"] == 0  # nothing left: the index is empty
+    marks = dynamo.client.scan(TableName=dynamo.table, IndexName=it.MARKS_INDEX)
+    assert marks["Items"] == []
+
+
+def test_the_schedule_leaves_a_thread_with_a_write_in_flight(
+    dynamo: DynamoStore, api: TestClient
+) -> None:
+    with fault_at(dynamo, 4):
+        answered(post(api, "fault-post-0001"), 201)
+    stale = truth(dynamo)["marks"][0]
+    # Another writer in the same thread right now: its mark is fresh at the time of the run.
+    item = dynamo.client.get_item(
+        TableName=dynamo.table, Key={"pk": it.s(it.thread_pk(SITE, URI)), "sk": it.s(stale)}
+    )["Item"]
+    later = now_ms() + STALE_MS + 1000
+    fresh = {
+        **item,
+        "sk": it.s("C#01KZZZZZZZZZZZZZZZZZZZZZZZ"),
+        "id": it.s("01KZZZZZZZZZZZZZZZZZZZZZZZ"),
+    }
+    fresh.update({"tally": it.n(later), **it.mark_attributes(SITE, URI, later)})
+    dynamo.client.put_item(TableName=dynamo.table, Item=fresh)
+    assert dynamo.repair_marked(SITE, limit=5, now=later) == Repairs(busy=(URI,))
+    assert truth(dynamo)["count"] == (0, 2)  # untouched
+
+
+def test_a_run_repairs_a_bounded_number_of_threads(dynamo: DynamoStore, api: TestClient) -> None:
+    uris = [f"/bounded/{n}/" for n in range(3)]
+    for n, uri in enumerate(uris):
+        with fault_at(dynamo, 4):
+            answered(post(api, f"fault-bound-{n:04d}", uri=uri), 201)
+    later = now_ms() + STALE_MS + 1000
+    first = dynamo.repair_marked(SITE, limit=2, now=later)
+    assert len(first.repaired) == 2 and first.more and not first.busy
+    second = dynamo.repair_marked(SITE, limit=2, now=later)
+    assert sorted(first.repaired + second.repaired) == uris and not second.more
+    assert dynamo.repair_marked(SITE, limit=2, now=later) == Repairs()
+    assert dynamo.counts(SITE, uris) == dict.fromkeys(uris, 1)
+
+
+def test_parley_repair_scan_clears_a_marker_set_before_the_index(dynamo: DynamoStore) -> None:
+    """A marker from before the marks index existed has no index keys: only `--scan` sees it,
+    and clearing it (the index's keys are not its own) still works."""
+    thread = it.thread_key(SITE, URI)
+    dynamo.client.put_item(
+        TableName=dynamo.table,
+        Item={**thread, "site": it.s(SITE), "uri": it.s(URI), "created": it.n(1), "count": it.n(0)},
+    )
+    like = {"pk": thread["pk"], "sk": it.s("L#01KD0000000000000000000000#v1")}
+    dynamo.client.put_item(TableName=dynamo.table, Item={**like, "tally": it.n(1)})
+    assert dynamo.repair_marked(SITE, limit=5) == Repairs()  # not in the index
+    assert dynamo.repair_site(SITE, scan=True) == Repairs(repaired=(URI,))
+    assert "tally" not in dynamo.client.get_item(TableName=dynamo.table, Key=like)["Item"]
+
+
+def test_the_schedule_requests_are_a_few_index_queries_and_no_scan(dynamo: DynamoStore) -> None:
+    ops: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        ops.append((model.name, params))
+
+    dynamo.client.meta.events.register("before-parameter-build.dynamodb", record)
+    assert dynamo.repair_marked(SITE, limit=25) == Repairs()
+    assert [name for name, _ in ops] == ["Query"] * it.MARK_SHARDS
+    assert {params["IndexName"] for _, params in ops} == {it.MARKS_INDEX}

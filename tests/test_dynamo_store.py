@@ -39,7 +39,7 @@ def test_setup_builds_the_table_of_table_json_and_is_idempotent(dynamo: DynamoSt
     table = client.describe_table(TableName=name)["Table"]
     definition = load_definition()
     assert table["KeySchema"] == definition["KeySchema"]
-    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["gsi1"]
+    assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["DeletionProtectionEnabled"] is True
     ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
@@ -65,6 +65,25 @@ def test_setup_turns_point_in_time_recovery_on(tmp_path: Path) -> None:
         backups = store.client.describe_continuous_backups(TableName=store.table)
         status = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
         assert status["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_init_table_adds_an_index_an_older_table_lacks(dynamo: DynamoStore) -> None:
+    # A table made before the marks index (gsi2) existed, by the definition of that time.
+    spec = table_spec(load_definition(), dynamo.table + "-old").create
+    spec["GlobalSecondaryIndexes"] = spec["GlobalSecondaryIndexes"][:1]
+    spec["AttributeDefinitions"] = [
+        a for a in spec["AttributeDefinitions"] if not a["AttributeName"].startswith("gsi2")
+    ]
+    dynamo.client.create_table(**spec)
+    old = DynamoStore(dynamo.table + "-old", dynamo.client)
+    try:
+        assert old.init_table()[:2] == ["already there", "index gsi2 added"]
+        table = dynamo.client.describe_table(TableName=old.table)["Table"]
+        assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2"]
+        assert "index gsi2 added" not in old.init_table()  # once
+    finally:
+        dynamo.client.update_table(TableName=old.table, DeletionProtectionEnabled=False)
+        dynamo.client.delete_table(TableName=old.table)
 
 
 def test_an_unknown_table_json_property_is_refused() -> None:

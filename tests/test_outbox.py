@@ -300,13 +300,22 @@ def test_the_scheduled_worker_purges_and_drains_what_the_stream_missed(
             c.headers["Origin"] = "https://blog.example.com"
             stale = post(c, expect=202)["comment"]["id"]
         worker = build_worker(settings, store, clock=clock)
-        assert lambda_worker.handle(worker, {"source": "aws.events"}) == {"delivered": 0}
+        assert lambda_worker.handle(worker, {"source": "aws.events"}) == {
+            "delivered": 0,
+            "recounted": 0,
+        }
         clock.advance(lambda_worker.STREAM_GRACE_S)  # the Stream had its chance: take it
-        assert lambda_worker.handle(worker, {"source": "aws.events"}) == {"delivered": 1}
+        assert lambda_worker.handle(worker, {"source": "aws.events"}) == {
+            "delivered": 1,
+            "recounted": 0,
+        }
         assert len(box.to(OWNER)) == 1
         assert store.get_comment("blog", "/post/", stale) is not None
         clock.advance(3600)
-        assert lambda_worker.handle(worker, {"source": "aws.events"}) == {"delivered": 0}
+        assert lambda_worker.handle(worker, {"source": "aws.events"}) == {
+            "delivered": 0,
+            "recounted": 0,
+        }
         assert store.get_comment("blog", "/post/", stale) is None  # purged on the schedule
 
 

@@ -290,3 +290,23 @@ def test_use_once_under_a_race(store: Store) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda _: store.use_once(SITE, "raced", int(T0) + 60), range(16)))
     assert results.count(True) == 1
+
+
+def test_completed_writes_leave_nothing_to_repair(store: Store) -> None:
+    """Every write that returned settled its counters: the scheduled repair finds nothing, even
+    long after (DynamoDB: every marker it set is removed with its index keys; SQLite never
+    leaves one)."""
+    parent = add(store, make())
+    reply = add(store, make(parent=parent.id, at=T0 + 1))
+    store.add_like(SITE, URI, parent.id, "v1")
+    store.add_like(SITE, URI, reply.id, "v2")
+    store.remove_like(SITE, URI, reply.id, "v2")
+    store.set_status(SITE, URI, reply.id, Status.SPAM)
+    store.set_status(SITE, URI, reply.id, Status.APPROVED)
+    store.erase(SITE, URI, reply.id)
+    far = int((T0 + 10 * 365 * 86400) * 1000)  # every marker, if any were left, is stale then
+    done = store.repair_marked(SITE, limit=10, now=far)
+    assert (done.repaired, done.busy, done.more) == ((), (), False)
+    thread = store.get_thread(SITE, URI)
+    assert thread is not None and thread.count == 1
+    assert store.get_comment(SITE, URI, parent.id).likes == 1  # type: ignore[union-attr]

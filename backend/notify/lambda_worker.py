@@ -9,8 +9,9 @@ Two kinds of invocation:
   itself (the table unreachable) reports the record in `batchItemFailures`, so Lambda retries
   it and, past its retry limit, sends the batch's description to the dead-letter queue. The
   item is still in the table then: the schedule below picks it up. Nothing is lost.
-- The schedule (an EventBridge rule, every few minutes): the pending purge, then every event
-  that came due (retries), leaving events younger than STREAM_GRACE_S to the Stream.
+- The schedule (an EventBridge rule, every 5 minutes): the pending purge, then every event
+  that came due (retries), leaving events younger than STREAM_GRACE_S to the Stream, then the
+  counters' repair (upkeep.py): threads a cut-short write left marked, bounded per site.
 
 Built once per sandbox, at import; no web app, no Mangum.
 """
@@ -38,7 +39,8 @@ def handle(worker: Worker, event: Mapping[str, Any]) -> dict[str, Any]:
     if records is None:  # the schedule
         worker.purge()
         delivered = worker.drain(older_than_s=STREAM_GRACE_S)
-        return {"delivered": delivered}
+        recounted = worker.repair_counters()
+        return {"delivered": delivered, "recounted": recounted}
     failures: list[dict[str, str]] = []
     for record in records:
         change = record.get("dynamodb", {})

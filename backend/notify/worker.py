@@ -24,7 +24,7 @@ from backend.domain.ids import ulid_time
 from backend.domain.models import Comment, OutboxEvent, Status
 from backend.domain.moderation import ModerationService
 from backend.domain.tokens import Signer
-from backend.notify import letters, webhook
+from backend.notify import letters, upkeep, webhook
 from backend.notify.events import EventKind
 from backend.notify.subscriptions import SubscriptionService
 from backend.notify.transport import DeliveryFailed, Mailer, mailer_for, post_webhook
@@ -79,10 +79,16 @@ class Worker:
     # -- the loop's one step -----------------------------------------------------------------
 
     def tick(self) -> int:
-        """Purge stale pending comments (hourly) and deliver what is due."""
+        """Purge stale pending comments and repair counters (hourly); deliver what is due."""
         if self.clock() - self._last_purge >= PURGE_EVERY_S:
             self.purge()
+            self.repair_counters()
         return self.drain()
+
+    def repair_counters(self) -> int:
+        """Recount threads a cut-short write left marked (upkeep.py); how many were."""
+        now_ms = int(self.clock() * 1000)
+        return upkeep.repair_counters(self.store, self.settings.sites, now_ms=now_ms)
 
     def purge(self) -> None:
         for name, site in self.settings.sites.items():

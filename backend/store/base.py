@@ -69,6 +69,17 @@ class Written:
     comments: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Repairs:
+    """What one `repair_marked` run did: the threads whose counters it made exact, the threads
+    it left because a write may still be in flight there, and whether more marked threads wait
+    past the run's bound."""
+
+    repaired: tuple[str, ...] = ()
+    busy: tuple[str, ...] = ()
+    more: bool = False
+
+
 class Store(Outbox, Protocol):
     #: True when `thread_stamp` is a cheap local lookup, so a read can be served from the
     #: app's response cache after checking it; False where it would cost a billed request.
@@ -185,6 +196,19 @@ class Store(Outbox, Protocol):
 
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
         """Every comment of a thread, in any status, oldest first, emails included."""
+
+    # -- upkeep (the scheduled worker; never on a reader's path) ------------------------------
+
+    def repair_marked(self, site: str, *, limit: int, now: int | None = None) -> Repairs:
+        """Make exact the counters that writes cut short left off, in at most `limit` threads.
+
+        A store whose writes move a comment and every counter it affects in one transaction
+        (SQLite) never leaves one off: nothing to do, an empty `Repairs`. DynamoDB moves hot
+        counters outside transactions and marks the item until they moved (docs/dynamodb.md):
+        this recounts threads holding a marker older than any request lives, leaves a thread
+        whose other markers are fresh (`busy`), and reads no more than its bound. `now` (epoch
+        ms) is for tests.
+        """
 
     def use_once(self, site: str, key: str, expires: int) -> bool:
         """Record `key` as used: True the first time, False every later time, for at least

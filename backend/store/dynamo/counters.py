@@ -29,6 +29,7 @@ from typing import Any
 
 from backend.domain import errors
 from backend.domain.models import Status
+from backend.store.base import Repairs
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import ConditionFailed, translate
@@ -36,6 +37,8 @@ from backend.store.dynamo.table import Table
 
 STALE_MS = 5 * 60 * 1000  # longer than any request lives (the function's timeout is seconds)
 REPAIR_ATTEMPTS = 3
+MARKS_PAGE = 100  # keys per Query of the marks index
+MARKS_PAGES = 4  # pages per shard and run at most: a run's reads stay bounded
 
 
 def now_ms() -> int:
@@ -55,8 +58,11 @@ class Counters(Table):
             self._update(w.count_add(self.table, key, name, delta))
 
     def _unmark(self, key: it.Item, marker: str, stamp: int) -> None:
-        with suppress(ConditionFailed):  # repaired meanwhile: nothing left to clear
+        try:
             self._update(w.marker_clear(self.table, key, marker, stamp))
+        except ConditionFailed:  # the index's keys are another marker's, or repaired meanwhile
+            with suppress(ConditionFailed):  # repaired meanwhile: nothing left to clear
+                self._update(w.marker_clear(self.table, key, marker, stamp, indexed=False))
 
     def _move_counts(
         self, site: str, uri: str, parent: str | None, delta: int, created: int, title: str = ""
@@ -68,6 +74,53 @@ class Counters(Table):
             self._add(it.comment_key(site, uri, parent), "replies", delta)
 
     # -- repair ---------------------------------------------------------------------------------
+
+    # 1 Query per shard of the marks index (gsi2: keys only, eventually consistent), only marks
+    # older than STALE_MS, oldest first; normally none (0.5 RCU each). Then `repair` per thread.
+    # Never a Scan: the scheduled worker runs this every few minutes.
+    def repair_marked(self, site: str, *, limit: int, now: int | None = None) -> Repairs:
+        """Repair up to `limit` threads that hold a stale marker (docs/dynamodb.md)."""
+        now = now_ms() if now is None else now
+        uris, more = self._stale_threads(site, now - STALE_MS, limit)
+        repaired: list[str] = []
+        busy: list[str] = []
+        for uri in uris:
+            (repaired if self.repair(site, uri, now) else busy).append(uri)
+        return Repairs(tuple(repaired), tuple(busy), more)
+
+    def _stale_threads(self, site: str, before: int, limit: int) -> tuple[list[str], bool]:
+        """The uris of threads holding a marker set before `before` (ms), oldest marker first
+        per shard, at most `limit`; and whether more may wait."""
+        prefix = it.thread_pk(site, "")
+        uris: dict[str, None] = {}
+        more = False
+        for shard in range(it.MARK_SHARDS):
+            params: dict[str, Any] = {
+                "IndexName": it.MARKS_INDEX,
+                "KeyConditionExpression": "gsi2pk = :pk AND gsi2sk < :before",
+                "ExpressionAttributeValues": {
+                    ":pk": it.s(it.mark_pk(site, shard)),
+                    ":before": it.n(before),
+                },
+                "ProjectionExpression": "pk",
+                "Limit": MARKS_PAGE,
+            }
+            last = None
+            for _ in range(MARKS_PAGES):
+                with translate("Query"):
+                    out = self._client.query(TableName=self.table, **params)
+                for item in out.get("Items", []):
+                    uris.setdefault(item["pk"]["S"][len(prefix) :])
+                last = out.get("LastEvaluatedKey")
+                if last is None or len(uris) >= limit:
+                    break
+                params["ExclusiveStartKey"] = last
+            more = more or last is not None  # this shard holds more than was read
+            if len(uris) >= limit:
+                more = more or shard < it.MARK_SHARDS - 1  # the other shards were not read
+                break
+        found = list(uris)
+        return found[:limit], more or len(found) > limit
 
     # 1+ Query over the thread's partition (consistent), then 1 UpdateItem per counter that is
     # off and per stale marker. Never on a reader's path: `parley repair`, or after a crash.

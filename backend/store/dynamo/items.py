@@ -61,6 +61,28 @@ def like_key(site: str, uri: str, comment_id: str, voter: str) -> Item:
     return {"pk": s(thread_pk(site, uri)), "sk": s(like_prefix(comment_id) + voter)}
 
 
+# gsi2, the marks index (sparse, keys only): an item carries `gsi2pk`/`gsi2sk` exactly while it
+# carries a counter marker (counters.py), so the scheduled repair finds cut-short writes with a
+# Query of the few stale ones instead of a Scan. A site's marks spread over MARK_SHARDS
+# partitions by thread (every post and like writes the index twice: one partition per site
+# would cap a site's marked writes at ~500/s, below its threads' own ceilings).
+MARKS_INDEX = "gsi2"
+MARK_SHARDS = 4
+
+
+def mark_pk(site: str, shard: int) -> str:
+    return f"M#{site}#{shard}"
+
+
+def mark_shard(site: str, uri: str) -> int:
+    return hashlib.sha256(thread_pk(site, uri).encode()).digest()[0] % MARK_SHARDS
+
+
+def mark_attributes(site: str, uri: str, stamp: int) -> Item:
+    """The marks index's keys for an item marked at `stamp` (ms)."""
+    return {"gsi2pk": s(mark_pk(site, mark_shard(site, uri))), "gsi2sk": n(stamp)}
+
+
 def status_pk(site: str, status: Status) -> str:
     return f"S#{site}#{status.value}"
 

@@ -80,9 +80,9 @@ class Moderation(Counters):
         # mark removed.
         stamp = now_ms()
         if delta:
-            comment["UpdateExpression"] += ", #tally = :stamp"
-            comment["ExpressionAttributeNames"]["#tally"] = w.TALLY
-            comment["ExpressionAttributeValues"][":stamp"] = it.n(stamp)
+            comment["UpdateExpression"] += ", " + w.MARK_SET
+            comment["ExpressionAttributeNames"]["#m"] = w.TALLY
+            comment["ExpressionAttributeValues"].update(w.mark_values(old.site, old.uri, stamp))
         items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
         if scrub:  # the source goes with the html, in the same transaction
             items.append(w.private_set(self.table, old.site, old.uri, old.id, text=""))

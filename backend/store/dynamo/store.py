@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING
 
 from backend.domain.models import Comment, Thread
 from backend.settings import StoreURL
-from backend.store.base import Written
+from backend.store.base import Repairs, Written
 from backend.store.dynamo.client import make_client
 from backend.store.dynamo.moderation import Moderation
 from backend.store.dynamo.outbox import Outbox
 from backend.store.dynamo.reads import Reads
 from backend.store.dynamo.schema import create_table, load_definition, table_spec
 from backend.store.dynamo.writes import Writes
+
+REPAIR_ALL = 100_000  # threads: `parley repair` has no per-run bound worth the name
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -65,10 +67,15 @@ class DynamoStore(Reads, Writes, Moderation, Outbox):
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
         return self._bulk.thread_comments(site, uri)
 
-    def repair_site(self, site: str) -> tuple[list[str], list[str]]:
-        """Repair every thread of the site that has markers left: (repaired, busy) uris."""
+    def repair_site(self, site: str, *, scan: bool = False) -> Repairs:
+        """`parley repair`: the site's marked threads, all of them. Through the marks index (the
+        stale markers, as the schedule finds them, without its bound), or with `scan` through a
+        Scan of the whole table: markers of any age, including any set before the index existed
+        (a fresh one's thread is reported busy)."""
+        if not scan:
+            return self.repair_marked(site, limit=REPAIR_ALL)
         repaired: list[str] = []
         busy: list[str] = []
         for uri in self._bulk.marked_threads(site):
             (repaired if self.repair(site, uri) else busy).append(uri)
-        return repaired, busy
+        return Repairs(tuple(repaired), tuple(busy))

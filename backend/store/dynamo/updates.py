@@ -37,7 +37,7 @@ def post_items(table: str, new: NewComment, stamp: int) -> list[dict[str, Any]]:
     now = int(c.created.timestamp())
     comment = it.comment_item(c)
     if approved:
-        comment[TALLY] = it.n(stamp)
+        comment.update({TALLY: it.n(stamp), **it.mark_attributes(c.site, c.uri, stamp)})
     items: list[dict[str, Any]] = [
         # 0: the idempotency key, free or expired (TTL deletes late).
         {
@@ -110,13 +110,33 @@ def count_add(table: str, key: it.Item, name: str, delta: int) -> dict[str, Any]
     }
 
 
-def marker_clear(table: str, key: it.Item, marker: str, stamp: int) -> dict[str, Any]:
-    """Remove a `tally`/`untally` marker, only the one this writer set."""
+def mark_values(site: str, uri: str, stamp: int) -> dict[str, Any]:
+    """Values for `SET #m = :stamp, gsi2pk = :mpk, gsi2sk = :stamp` (MARK_SET): a marker set
+    by an UpdateItem, with the marks index's keys."""
+    keys = it.mark_attributes(site, uri, stamp)
+    return {":stamp": keys["gsi2sk"], ":mpk": keys["gsi2pk"]}
+
+
+MARK_SET = "#m = :stamp, gsi2pk = :mpk, gsi2sk = :stamp"
+
+
+def marker_clear(
+    table: str, key: it.Item, marker: str, stamp: int, *, indexed: bool = True
+) -> dict[str, Any]:
+    """Remove a `tally`/`untally` marker, only the one this writer set, and the marks index's
+    keys with it when they are this marker's (`gsi2sk` holds the stamp of the item's latest
+    marker: a like being taken back while its like still moves carries both). `indexed=False`
+    removes the marker alone (the index's keys belong to the other marker, or the item was
+    marked before the index existed)."""
+    if indexed:
+        update, condition = "REMOVE #m, gsi2pk, gsi2sk", "#m = :stamp AND gsi2sk = :stamp"
+    else:
+        update, condition = "REMOVE #m", "#m = :stamp"
     return {
         "TableName": table,
         "Key": key,
-        "UpdateExpression": "REMOVE #m",
-        "ConditionExpression": "#m = :stamp",
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
         "ExpressionAttributeNames": {"#m": marker},
         "ExpressionAttributeValues": {":stamp": it.n(stamp)},
     }

@@ -101,7 +101,7 @@ class Writes(Counters):
             with translate("PutItem"):
                 self._client.put_item(
                     TableName=self.table,
-                    Item={**key, w.TALLY: it.n(stamp)},
+                    Item={**key, w.TALLY: it.n(stamp), **it.mark_attributes(site, uri, stamp)},
                     ConditionExpression="attribute_not_exists(pk)",
                 )
         except ConditionFailed:
@@ -125,10 +125,10 @@ class Writes(Counters):
                 {
                     "TableName": self.table,
                     "Key": key,
-                    "UpdateExpression": "SET #m = :stamp",
+                    "UpdateExpression": "SET " + w.MARK_SET,
                     "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#m)",
                     "ExpressionAttributeNames": {"#m": w.UNTALLY},
-                    "ExpressionAttributeValues": {":stamp": it.n(stamp)},
+                    "ExpressionAttributeValues": w.mark_values(site, uri, stamp),
                 }
             )
         except ConditionFailed:
