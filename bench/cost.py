@@ -448,6 +448,7 @@ def markdown(r: dict[str, Any]) -> str:
             f" {m['gzip_compress_ms']:.2f} | {m['lambda_ms']:.1f} |"
         )
     post = r["post"]
+    units = post["units_by_request"]
     size = r["item_bytes"]
     out += [
         "",
@@ -458,9 +459,7 @@ def markdown(r: dict[str, Any]) -> str:
         f" 20 together {size['private_first_20']:,}.",
         "",
         f"A post (median of {post['posts']}): "
-        + " + ".join(
-            f"{op} ({u:g})" for op, u in zip(post["requests"], post["units_by_request"], strict=True)
-        )
+        + " + ".join(f"{op} ({u:g})" for op, u in zip(post["requests"], units, strict=True))
         + ","
         f" {post['wru_median']:g} write units, {post['rru_median']:g} read units,"
         f" Lambda {post['lambda_ms_median']:.1f} ms (est.).",
