@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -58,17 +57,21 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+WRITES = "backend.api.writes"  # the reader's writes: imported on the first one
+ONE = "/api/v1/comments/{comment_id}"
+
+
 def routes() -> list[BaseRoute]:
     """The page view's routes (thread, counts, widget, health) import their handlers now;
     every other route names its handler as "module:function", imported on first use (cold
     start: backend/api/lazy.py)."""
     return [
         Route("/api/v1/comments", comments.read_thread, methods=["GET"]),
-        Route("/api/v1/comments", comments.post_comment, methods=["POST"]),
-        Route("/api/v1/comments/{comment_id}", comments.edit_comment, methods=["PATCH"]),
-        Route("/api/v1/comments/{comment_id}", comments.delete_comment, methods=["DELETE"]),
-        Route("/api/v1/comments/{comment_id}/likes", comments.like_comment, methods=["POST"]),
-        Route("/api/v1/comments/{comment_id}/likes", comments.unlike_comment, methods=["DELETE"]),
+        Route("/api/v1/comments", lazy(f"{WRITES}:post_comment"), methods=["POST"]),
+        Route(ONE, lazy(f"{WRITES}:edit_comment"), methods=["PATCH"]),
+        Route(ONE, lazy(f"{WRITES}:delete_comment"), methods=["DELETE"]),
+        Route(f"{ONE}/likes", lazy(f"{WRITES}:like_comment"), methods=["POST"]),
+        Route(f"{ONE}/likes", lazy(f"{WRITES}:unlike_comment"), methods=["DELETE"]),
         Route("/api/v1/counts", counts.counts, methods=["GET"]),
         Route("/healthz", meta.healthz, methods=["GET"]),
         Route("/embed.js", meta.embed_js, methods=["GET"]),  # type: ignore[arg-type]
@@ -150,7 +153,6 @@ def create_app(
         exception_handlers={
             ParleyError: parley_error,
             HTTPException: http_error,
-            ValidationError: server_error,
             Exception: server_error,
         },
     )

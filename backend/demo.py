@@ -89,5 +89,5 @@ def local_admin(settings: Settings) -> tuple[Settings, str | None]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(token)
-    demo = DEMO_SITE.model_copy(update={"admin_token_hashes": (token_hash(token),)})
+    demo = dataclasses.replace(DEMO_SITE, admin_token_hashes=(token_hash(token),))
     return dataclasses.replace(settings, sites={**settings.sites, "demo": demo}), token

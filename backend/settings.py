@@ -14,95 +14,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from backend.sites import DEMO_SITE, EMAIL, Moderation, SiteConfig, SiteProblems
+
+# SiteConfig, Moderation and DEMO_SITE live in backend/sites.py; callers import them from here.
+__all__ = [
+    "DEMO_SITE",
+    "ConfigError",
+    "MailURL",
+    "Moderation",
+    "Settings",
+    "SiteConfig",
+    "StoreURL",
+]
 
 
 class ConfigError(Exception):
     """Configuration that Parley refuses to start with."""
 
 
-class Moderation(StrEnum):
-    NONE = "none"
-    FIRST_TIME = "first-time"
-    ALL = "all"
-
-
-_ORIGIN = re.compile(r"^https?://[^/\s:]+(:(\d{1,5}|\*))?$")
-_EMAIL = re.compile(r"^[^@\s<>,]{1,64}@[^@\s<>,]+\.[^@\s<>,.]{2,}$")
 _SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-class SiteConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    origins: tuple[str, ...] = ()
-    moderation: Moderation = Moderation.NONE
-    require_email: bool = True
-    edit_window_s: Annotated[int, Field(ge=0, le=7 * 86400)] = 900
-    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 10
-    admin_token_hashes: tuple[str, ...] = ()
-    webhook: str | None = None
-    # Signs webhook bodies (X-Parley-Signature); without it, a secret derived from
-    # PARLEY_SECRET_KEYS (`parley webhook-secret SITE` prints it).
-    webhook_secret: Annotated[str, Field(min_length=16)] | None = None
-    notify: Annotated[str, Field(pattern="^(all|pending|none)$")] = "pending"
-    notify_emails: tuple[str, ...] = ()  # the owner's addresses: new and held comments
-    purge_pending_after_s: Annotated[int, Field(ge=0)] = 30 * 86400
-
-    @field_validator("origins")
-    @classmethod
-    def _check_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
-        for origin in origins:
-            if not _ORIGIN.match(origin):
-                raise ValueError(
-                    f"origin {origin!r} must look like https://example.com or http://host:*"
-                )
-        return tuple(o.lower() for o in origins)
-
-    @field_validator("admin_token_hashes")
-    @classmethod
-    def _check_hashes(cls, hashes: tuple[str, ...]) -> tuple[str, ...]:
-        for value in hashes:
-            if not re.fullmatch(r"sha256:[0-9a-f]{64}", value):
-                raise ValueError("admin token hashes look like sha256:<64 hex digits>")
-        return hashes
-
-    @field_validator("webhook")
-    @classmethod
-    def _check_webhook(cls, url: str | None) -> str | None:
-        if url is not None and urlsplit(url).scheme not in ("http", "https"):
-            raise ValueError("webhook must be an http(s) URL")
-        return url
-
-    @field_validator("notify_emails")
-    @classmethod
-    def _check_notify_emails(cls, emails: tuple[str, ...]) -> tuple[str, ...]:
-        for email in emails:
-            if not _EMAIL.match(email):
-                raise ValueError(f"notify_emails: {email!r} is not an email address")
-        return emails
-
-    @property
-    def page_origin(self) -> str | None:
-        """Where the site's pages live: its first origin without a wildcard port."""
-        return next((o for o in self.origins if not o.endswith(":*")), None)
-
-    def allows_origin(self, origin: str) -> bool:
-        origin = origin.lower()
-        for allowed in self.origins:
-            if allowed.endswith(":*"):
-                prefix = allowed[:-1]
-                if origin.startswith(prefix) and origin[len(prefix) :].isdigit():
-                    return True
-            elif origin == allowed:
-                return True
-        return False
-
-
-DEMO_SITE = SiteConfig(origins=("http://127.0.0.1:*", "http://localhost:*"))
 
 
 @dataclass(frozen=True)
@@ -264,7 +196,7 @@ def _mail_from_ok(value: str) -> bool:
 
     if not value or "\n" in value or "\r" in value:
         return False
-    return bool(_EMAIL.match(parseaddr(value)[1]))
+    return bool(EMAIL.match(parseaddr(value)[1]))
 
 
 def _parse_sites(raw: str) -> dict[str, SiteConfig]:
@@ -292,12 +224,9 @@ def _parse_sites(raw: str) -> dict[str, SiteConfig]:
         if not _SITE_NAME.match(name):
             raise ConfigError(f"PARLEY_SITES: {name!r} is not a valid site name")
         try:
-            sites[name] = SiteConfig.model_validate(value)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigError(f"PARLEY_SITES: site {name!r}: {problems}") from None
+            sites[name] = SiteConfig.parse(value)
+        except SiteProblems as exc:
+            raise ConfigError(f"PARLEY_SITES: site {name!r}: {exc}") from None
     return sites
 
 

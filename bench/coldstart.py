@@ -96,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
             env["PYTHONDONTWRITEBYTECODE"] = "1"  # as on Lambda: only the shipped bytecode
             python, flags = args.python, ("-S",)
         handler, baseline = measure(args.runs, env, python, flags)
+    version = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    where = f"the artifact {args.artifact.name}" if args.artifact else "this venv"
+    print(f"from: {where}, Python {version}")
     report(args.runs, handler, baseline, as_json=args.json)
     return 0
 

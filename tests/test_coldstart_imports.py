@@ -28,6 +28,7 @@ PAGE_VIEW_MODULES = {
     "backend.lambda_handler",
     "backend.environment",
     "backend.settings",
+    "backend.sites",
     "backend.api",
     "backend.api.cache",
     "backend.api.cdn",  # the CDN secret check runs on every request
@@ -40,7 +41,8 @@ PAGE_VIEW_MODULES = {
     "backend.api.http",
     "backend.api.lazy",
     "backend.api.meta",
-    "backend.api.schemas",
+    "backend.api.query",  # the read's and the counts' queries, checked without pydantic
+    "backend.api.views",  # the read's answer, built without pydantic
     "backend.domain",
     "backend.domain.errors",
     "backend.domain.identity",
@@ -70,6 +72,12 @@ PAGE_VIEW_MODULES = {
 }
 # Never at start: named so that the failure says what came in, whatever the allowlist says.
 HEAVY = (
+    # pydantic and the models: importing it and building the validators was the largest part
+    # of the handler's own cold start (bench/RESULTS.md); bodies are checked on first write.
+    "pydantic",
+    "pydantic_core",
+    "backend.api.schemas",
+    "backend.api.writes",
     "backend.api.admin",
     "backend.api.moderate",
     "backend.api.feed",

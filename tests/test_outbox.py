@@ -264,7 +264,7 @@ def test_the_lambda_post_returns_without_touching_a_stalled_smtp_or_webhook(
     # The worker function, fed the Stream record of that outbox item, delivers it.
     settings = Settings.from_env()
     with smtp_server() as box, webhook_server() as receiver:
-        sites = {"blog": {**settings.sites["blog"].model_dump(), "webhook": receiver.url}}
+        sites = {"blog": {**settings.sites["blog"].to_dict(), "webhook": receiver.url}}
         healthy = mail_settings(
             StoreURL("dynamodb", table=TABLE, region=REGION), sites, box.url,
             PARLEY_PUBLIC_URL="https://api.example.com",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from backend.cli import main
-from backend.settings import ConfigError, Moderation, Settings
+from backend.settings import ConfigError, Moderation, Settings, SiteConfig
 
 
 def settings(tmp_path: Path, **env: str) -> Settings:
@@ -78,6 +78,21 @@ def test_dynamodb_url(tmp_path: Path) -> None:
         ({"PARLEY_SITES": '{"bad name!": {}}'}, "valid site name"),
         ({"PARLEY_SITES": '{"b": {"admin_token_hashes": ["md5:x"]}}'}, "sha256"),
         ({"PARLEY_SITES": '{"b": {"webhook": "file:///etc/passwd"}}'}, "webhook"),
+        ({"PARLEY_SITES": '{"b": "all"}'}, "table of settings"),
+        ({"PARLEY_SITES": '{"b": {"edit_window_s": true}}'}, "edit_window_s: must be a whole"),
+        ({"PARLEY_SITES": '{"b": {"edit_window_s": 900.5}}'}, "edit_window_s: must be a whole"),
+        ({"PARLEY_SITES": '{"b": {"edit_window_s": 604801}}'}, "edit_window_s: must be 0 to"),
+        ({"PARLEY_SITES": '{"b": {"rate_limit_per_minute": 0}}'}, "rate_limit_per_minute"),
+        ({"PARLEY_SITES": '{"b": {"purge_pending_after_s": -1}}'}, "at least 0"),
+        ({"PARLEY_SITES": '{"b": {"require_email": "yes"}}'}, "require_email: must be true"),
+        ({"PARLEY_SITES": '{"b": {"origins": "https://b.example"}}'}, "origins: must be a list"),
+        ({"PARLEY_SITES": '{"b": {"webhook_secret": "short"}}'}, "webhook_secret: must be at"),
+        ({"PARLEY_SITES": '{"b": {"notify": "some"}}'}, "notify: must be one of all"),
+        ({"PARLEY_SITES": '{"b": {"notify_emails": ["me"]}}'}, "notify_emails: 'me' is not"),
+        (
+            {"PARLEY_SITES": '{"b": {"colour": 1, "moderation": 2}}'},
+            "colour: unknown setting; moderation: must be one of none, first-time, all",
+        ),
         ({"PARLEY_TRUSTED_PROXIES": "two"}, "whole number"),
         ({"PARLEY_PUBLIC_URL": "ftp://x"}, "PARLEY_PUBLIC_URL"),
     ],
@@ -93,3 +108,24 @@ def test_cli_reports_configuration_errors(
     monkeypatch.setenv("PARLEY_STORE", "mysql://nope")
     assert main(["serve"]) == 2
     assert "configuration error" in capsys.readouterr().err
+
+
+def test_site_settings_round_trip_through_their_own_spelling() -> None:
+    site = SiteConfig.parse(
+        {
+            "origins": ["https://Blog.example", "http://localhost:*"],
+            "moderation": "first-time",
+            "require_email": False,
+            "edit_window_s": 0,
+            "admin_token_hashes": ["sha256:" + "a" * 64],
+            "webhook": "https://hooks.example/p",
+            "webhook_secret": "s" * 16,
+            "notify": "all",
+            "notify_emails": ["owner@blog.example"],
+            "purge_pending_after_s": 60,
+        }
+    )
+    assert site.origins == ("https://blog.example", "http://localhost:*")
+    assert site.moderation is Moderation.FIRST_TIME and site.require_email is False
+    assert SiteConfig.parse(site.to_dict()) == site
+    assert SiteConfig.parse({}) == SiteConfig()  # every key has a default

@@ -7,17 +7,16 @@ from starlette.responses import Response
 
 from backend.api.comments import READ_CACHE_CONTROL, etag_of
 from backend.api.context import context, run_in_threadpool
-from backend.api.http import etag_matches, read_params
-from backend.api.schemas import CountsOut, CountsParams
+from backend.api.http import dumps, etag_matches
+from backend.api.query import CountsQuery
 
 
 # GET /api/v1/counts?site=&uri=&uri=
 async def counts(request: Request) -> Response:
     ctx = context(request)
-    params = read_params(request, CountsParams, lists=("uri",))
-    found = await run_in_threadpool(ctx.comments.counts, params.site, params.uri)
-    out = CountsOut(counts=found)
-    body = out.__pydantic_serializer__.to_json(out)
+    params = CountsQuery.parse(request.query_params.multi_items())
+    found = await run_in_threadpool(ctx.comments.counts, params.site, params.uris)
+    body = dumps({"counts": found})
     etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}
     if etag_matches(request.headers.get("if-none-match"), etag):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.api.http import json_response
 from backend.domain import errors
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 log = logging.getLogger("parley")
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.domain import errors
 from backend.settings import Settings, SiteConfig
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:  # pydantic is imported on first use: the page view never needs it
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 
 JSON_TYPE = "application/json"
 NO_STORE = "no-store"
@@ -26,7 +28,7 @@ _JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 def json_response(
     data: Any, status: int = 200, *, headers: dict[str, str] | None = None
 ) -> Response:
-    body = data if isinstance(data, bytes) else _dumps(data)
+    body = data if isinstance(data, bytes) else dumps(data)
     return Response(body, status, headers=headers, media_type=JSON_TYPE)
 
 
@@ -48,7 +50,8 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
-def _dumps(data: Any) -> bytes:
+def dumps(data: Any) -> bytes:
+    """Compact UTF-8 JSON, as pydantic writes it."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -82,6 +85,8 @@ async def read_json(request: Request, model: type[M], max_bytes: int) -> M:
         raise errors.BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise errors.BadRequest("The body must be a JSON object.")
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -117,6 +122,8 @@ def read_params(request: Request, model: type[M], *, lists: tuple[str, ...] = ()
             data.setdefault(name, []).append(value)
         else:
             data[name] = value
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:

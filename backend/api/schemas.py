@@ -1,5 +1,7 @@
 """The public HTTP shapes, as pydantic models: they validate input, serialize output and
-generate openapi.json, so the three never drift apart.
+generate openapi.json, so the three never drift apart. The page view is the exception, kept off
+pydantic for cold start: its queries are checked in `backend.api.query` and its answers built in
+`backend.api.views`, with these models' rules (tests/test_api_views.py holds them together).
 
 Stored records live in `backend.domain.models`; the public comment here never carries an email,
 an IP hash or the Markdown source.
@@ -22,9 +24,10 @@ from pydantic import (
     StringConstraints,
 )
 
+from backend.api import query
+from backend.api.views import comment_view, thread_view
 from backend.domain import text as text_rules
-from backend.domain.limits import check_uri
-from backend.domain.models import Comment, Status, Thread
+from backend.domain.models import Comment, Thread
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 
@@ -40,12 +43,6 @@ def _name(value: str) -> str:
 
 def _body(value: str) -> str:
     return text_rules.clean(value, multiline=True, required=True)
-
-
-def _uri(value: str) -> str:
-    if not value.startswith("/") or any(c.isspace() for c in value):
-        raise ValueError("must be a page path starting with / and without spaces")
-    return check_uri(text_rules.clean(value))  # bytes, as DynamoDB counts a key
 
 
 def _email(value: str) -> str:
@@ -72,8 +69,17 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-Site = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-Uri = Annotated[str, StringConstraints(min_length=1, max_length=512), AfterValidator(_uri)]
+# The page view's two queries are checked by hand (backend/api/query.py); these models document
+# them in OpenAPI and check every other request, with the same rules.
+Site = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=query.SITE_CHARS, pattern=query.SITE_PATTERN),
+]
+Uri = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=query.URI_CHARS),
+    AfterValidator(query.page_uri),
+]
 CommentId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 Author = Annotated[
     str,
@@ -134,14 +140,14 @@ class ThreadRef(_In):
     uri: Uri
 
 
-Sort = Literal["oldest", "newest", "top"]
+Sort = query.Sort
 
 
 class ReadParams(_In):
     site: Site
     uri: Uri
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    after: Annotated[str | None, Field(max_length=512)] = None
+    limit: Annotated[int, Field(ge=1, le=query.MAX_LIMIT)] = 50
+    after: Annotated[str | None, Field(max_length=query.CURSOR_CHARS)] = None
     sort: Sort = Field("oldest", description="oldest, newest or top (most liked); `number` "
                        "stays the chronological position")  # fmt: skip
 
@@ -154,7 +160,7 @@ class HtmlParams(_In):
 
 class CountsParams(_In):
     site: Site
-    uri: Annotated[list[Uri], Field(min_length=1, max_length=100)]
+    uri: Annotated[list[Uri], Field(min_length=1, max_length=query.MAX_URIS)]
 
 
 class FeedParams(_In):
@@ -185,28 +191,7 @@ class CommentOut(BaseModel):
 
     @classmethod
     def of(cls, comment: Comment, number: int | None = None) -> CommentOut:
-        if comment.status is Status.DELETED:  # a tombstone keeps the thread's shape, nothing else
-            return cls(
-                id=comment.id, parent=comment.parent, number=number, author="", website=None,
-                avatar="", html="", created=comment.created, edited=None, likes=comment.likes,
-                replies=comment.replies, status="approved", deleted=True,
-            )  # fmt: skip
-        return cls(
-            id=comment.id,
-            parent=comment.parent,
-            number=number,
-            author=comment.author,
-            website=comment.website,
-            avatar=comment.avatar,
-            html=comment.html,
-            created=comment.created,
-            edited=comment.edited,
-            likes=comment.likes,
-            replies=comment.replies,
-            # Readers only ever learn "held"; a spam verdict is not shared with the sender.
-            status="approved" if comment.status is Status.APPROVED else "pending",
-            deleted=False,
-        )
+        return cls.model_validate(comment_view(comment, number))
 
 
 class ThreadOut(BaseModel):
@@ -217,9 +202,7 @@ class ThreadOut(BaseModel):
 
     @classmethod
     def of(cls, uri: str, thread: Thread | None) -> ThreadOut:
-        if thread is None:
-            return cls(uri=uri, title="", count=0, locked=False)
-        return cls(uri=uri, title=thread.title, count=thread.count, locked=thread.locked)
+        return cls.model_validate(thread_view(uri, thread))
 
 
 class ThreadPageOut(BaseModel):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from backend.store.dynamo.client import AlreadyExists, Unsupported, log, translate
@@ -37,6 +36,8 @@ _SAME_SHAPE = (
 
 
 def load_definition() -> dict[str, Any]:
+    from importlib import resources  # ~5 ms of imports: not at cold start, which never needs it
+
     text = resources.files("backend.store").joinpath("table.json").read_text(encoding="utf-8")
     definition: dict[str, Any] = json.loads(text)
     return definition

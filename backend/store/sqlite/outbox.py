@@ -9,29 +9,9 @@ import json
 import sqlite3
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 
 from backend.domain.models import OutboxEvent
-
-MIGRATION = """
-    CREATE TABLE outbox (
-        id TEXT NOT NULL PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL,
-        uri TEXT NOT NULL, comment_id TEXT NOT NULL, due REAL NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL DEFAULT '{}',
-        error TEXT NOT NULL DEFAULT ''
-    ) WITHOUT ROWID;
-    CREATE INDEX outbox_by_due ON outbox (due, id);
-    CREATE TABLE sent (key TEXT NOT NULL PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID;
-    CREATE TABLE subscriptions (
-        site TEXT NOT NULL, uri TEXT NOT NULL, comment_id TEXT NOT NULL, email TEXT NOT NULL,
-        created INTEGER NOT NULL,
-        PRIMARY KEY (site, uri, comment_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE opt_outs (
-        site TEXT NOT NULL, email_hash TEXT NOT NULL, created INTEGER NOT NULL,
-        PRIMARY KEY (site, email_hash)
-    ) WITHOUT ROWID;
-"""
+from backend.store.sqlite.connection import Database
 
 
 def insert_events(conn: sqlite3.Connection, events: Sequence[OutboxEvent]) -> None:
@@ -60,14 +40,8 @@ def _event(row: sqlite3.Row) -> OutboxEvent:
     )
 
 
-class SQLiteOutbox:
-    """Mixed into SQLiteStore, whose connection and write transaction it uses."""
-
-    def _conn(self) -> sqlite3.Connection:
-        raise NotImplementedError
-
-    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
+class SQLiteOutbox(Database):
+    """Part of SQLiteStore: its connection and write transaction."""
 
     def enqueue(self, events: Sequence[OutboxEvent]) -> None:
         with self._write() as conn:

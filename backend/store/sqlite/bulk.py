@@ -1,6 +1,6 @@
 """The SQLite store's bulk side: imports and exports, each batch one transaction.
 
-Kept apart from `sqlite.py`'s per-request writes. Rows are inserted only when absent, so an
+Kept apart from `writes.py`'s per-request writes. Rows are inserted only when absent, so an
 import run twice adds nothing and a moderator's later decision is never overwritten.
 """
 
@@ -8,22 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
 from backend.store.base import Written
+from backend.store.sqlite.rows import COLUMNS, ms
 
-# Keep in step with sqlite.py's _COLUMNS.
-COLUMNS = (
-    "site, uri, id, parent, author, email, website, text, html, status, created, edited, "
-    "likes, replies, ip_hash, avatar"
-)
 PAGE = 500  # threads read per query while walking a site
-
-
-def _ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
 
 
 def put_many(
@@ -32,7 +23,7 @@ def put_many(
     new_threads = conn.executemany(
         "INSERT INTO threads (site, uri, title, count, locked, created, stamp) "
         "VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (site, uri) DO NOTHING",
-        [(t.site, t.uri, t.title, t.count, int(t.locked), _ms(t.created)) for t in threads],
+        [(t.site, t.uri, t.title, t.count, int(t.locked), ms(t.created)) for t in threads],
     ).rowcount
     new_comments = conn.executemany(
         f"INSERT INTO comments ({COLUMNS}) VALUES ({','.join('?' * 16)}) "
@@ -40,7 +31,7 @@ def put_many(
         [
             (
                 c.site, c.uri, c.id, c.parent, c.author, c.email, c.website, c.text, c.html,
-                c.status.value, _ms(c.created), None if c.edited is None else _ms(c.edited),
+                c.status.value, ms(c.created), None if c.edited is None else ms(c.edited),
                 c.likes, c.replies, c.ip_hash, c.avatar,
             )
             for c in comments

@@ -1,0 +1,195 @@
+"""One site's settings (an entry of PARLEY_SITES), checked by hand at start.
+
+Plain Python rather than a pydantic model: the settings are built on every Lambda cold start,
+and importing pydantic and building its validators costs more than the rest of the page view's
+own code together (bench/RESULTS.md, "Cold start"). `SiteConfig.parse` refuses what a model
+with `extra="forbid"` would: unknown keys, wrong types (a bool is not a number here), values
+out of range; each problem names its key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class Moderation(StrEnum):
+    NONE = "none"
+    FIRST_TIME = "first-time"
+    ALL = "all"
+
+
+class SiteProblems(ValueError):
+    """What is wrong with one site's settings: `problems` maps a key to a sentence."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{key}: {why}" for key, why in problems.items()))
+        self.problems = problems
+
+
+ORIGIN = re.compile(r"^https?://[^/\s:]+(:(\d{1,5}|\*))?$")
+EMAIL = re.compile(r"^[^@\s<>,]{1,64}@[^@\s<>,]+\.[^@\s<>,.]{2,}$")
+_TOKEN_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+_NOTIFY = ("all", "pending", "none")
+WEEK_S = 7 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    origins: tuple[str, ...] = ()
+    moderation: Moderation = Moderation.NONE
+    require_email: bool = True
+    edit_window_s: int = 900  # 0 .. a week
+    rate_limit_per_minute: int = 10  # 1 .. 1,000,000
+    admin_token_hashes: tuple[str, ...] = ()
+    webhook: str | None = None
+    # Signs webhook bodies (X-Parley-Signature); without it, a secret derived from
+    # PARLEY_SECRET_KEYS (`parley webhook-secret SITE` prints it).
+    webhook_secret: str | None = None  # at least 16 characters
+    notify: str = "pending"  # all, pending or none
+    notify_emails: tuple[str, ...] = ()  # the owner's addresses: new and held comments
+    purge_pending_after_s: int = 30 * 86400
+
+    @classmethod
+    def parse(cls, data: object) -> SiteConfig:
+        """Check one site's settings as read from JSON or TOML; raise SiteProblems."""
+        if not isinstance(data, Mapping):
+            raise SiteProblems({"value": "must be a table of settings"})
+        problems: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for key, raw in data.items():
+            check = _CHECKS.get(key)
+            if check is None:
+                problems[str(key)] = "unknown setting"
+                continue
+            try:
+                values[key] = check(raw)
+            except ValueError as exc:
+                problems[key] = str(exc)
+        if problems:
+            raise SiteProblems(problems)
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, object]:
+        """The settings as PARLEY_SITES spells them (what `parse` reads back)."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @property
+    def page_origin(self) -> str | None:
+        """Where the site's pages live: its first origin without a wildcard port."""
+        return next((o for o in self.origins if not o.endswith(":*")), None)
+
+    def allows_origin(self, origin: str) -> bool:
+        origin = origin.lower()
+        for allowed in self.origins:
+            if allowed.endswith(":*"):
+                prefix = allowed[:-1]
+                if origin.startswith(prefix) and origin[len(prefix) :].isdigit():
+                    return True
+            elif origin == allowed:
+                return True
+        return False
+
+
+# -- one check per key: the value as read, to the value kept, or ValueError(why) ------------
+
+
+def _strings(value: object, each: Callable[[str], str]) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of strings")
+    return tuple(each(v) for v in value)
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number")
+        if value < low or (high is not None and value > high):
+            raise ValueError(
+                f"must be at least {low}" if high is None else f"must be {low} to {high}"
+            )
+        return value
+
+    return check
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+def _origin(origin: str) -> str:
+    if not ORIGIN.match(origin):
+        raise ValueError(f"origin {origin!r} must look like https://example.com or http://host:*")
+    return origin.lower()
+
+
+def _token_hash(value: str) -> str:
+    if not _TOKEN_HASH.match(value):
+        raise ValueError("admin token hashes look like sha256:<64 hex digits>")
+    return value
+
+
+def _owner_email(email: str) -> str:
+    if not EMAIL.match(email):
+        raise ValueError(f"{email!r} is not an email address")
+    return email
+
+
+def _moderation(value: object) -> Moderation:
+    choices = ", ".join(m.value for m in Moderation)
+    if not isinstance(value, str) or value not in Moderation._value2member_map_:
+        raise ValueError(f"must be one of {choices}")
+    return Moderation(value)
+
+
+def _require_email(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _webhook(value: object) -> str | None:
+    if value is None:
+        return None
+    if urlsplit(_text(value)).scheme not in ("http", "https"):
+        raise ValueError("webhook must be an http(s) URL")
+    return str(value)
+
+
+def _webhook_secret(value: object) -> str | None:
+    if value is not None and len(_text(value)) < 16:
+        raise ValueError("must be at least 16 characters")
+    return None if value is None else str(value)
+
+
+def _notify(value: object) -> str:
+    if _text(value) not in _NOTIFY:
+        raise ValueError("must be one of " + ", ".join(_NOTIFY))
+    return str(value)
+
+
+_CHECKS: dict[str, Callable[[object], Any]] = {
+    "origins": lambda v: _strings(v, _origin),
+    "moderation": _moderation,
+    "require_email": _require_email,
+    "edit_window_s": _whole(0, WEEK_S),
+    "rate_limit_per_minute": _whole(1, 1_000_000),
+    "admin_token_hashes": lambda v: _strings(v, _token_hash),
+    "webhook": _webhook,
+    "webhook_secret": _webhook_secret,
+    "notify": _notify,
+    "notify_emails": lambda v: _strings(v, _owner_email),
+    "purge_pending_after_s": _whole(0),
+}
+
+DEMO_SITE = SiteConfig(origins=("http://127.0.0.1:*", "http://localhost:*"))

@@ -1,0 +1,56 @@
+"""Rows <-> records: the columns a comment is stored in and how a row becomes a domain record.
+Private to the SQLite store (storage returns domain models, not rows)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from backend.domain.models import Comment, Status, Thread
+
+COLUMNS = (
+    "site, uri, id, parent, author, email, website, text, html, status, created, edited, "
+    "likes, replies, ip_hash, avatar"
+)
+VISIBLE = "(status = 'approved' OR (status = 'deleted' AND replies > 0))"
+
+
+def ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def to_comment(row: sqlite3.Row) -> Comment:
+    return Comment(
+        site=row["site"],
+        uri=row["uri"],
+        id=row["id"],
+        parent=row["parent"],
+        author=row["author"],
+        email=row["email"],
+        website=row["website"],
+        text=row["text"],
+        html=row["html"],
+        status=Status(row["status"]),
+        created=dt(row["created"]),
+        edited=None if row["edited"] is None else dt(row["edited"]),
+        likes=row["likes"],
+        replies=row["replies"],
+        ip_hash=row["ip_hash"],
+        avatar=row["avatar"],
+    )
+
+
+def to_thread(row: sqlite3.Row) -> Thread:
+    return Thread(
+        site=row["site"],
+        uri=row["uri"],
+        title=row["title"],
+        count=row["count"],
+        locked=bool(row["locked"]),
+        created=dt(row["created"]),
+        stamp=str(row["stamp"]),
+    )
