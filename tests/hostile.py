@@ -60,3 +60,24 @@ WEBSITES = [
 # What the rule refuses on purpose (a bidi override): kept out of the accepted corpus.
 REFUSED = {"\u202dnot an override, just text?"}
 TEXTS = [t for t in TEXTS if t not in REFUSED]
+
+# Mail (tests/test_mail_hostile.py): what reaches a letter's subject and body. The API refuses
+# line breaks in names and titles, and controls and bidi overrides everywhere, but an import or
+# an older comment may carry them, and a header is where they do harm. Then what the API
+# accepts and a mail must carry intact: zero-width and right-to-left text, very long lines.
+MAIL = [
+    "Title\r\nBcc: victim@example.com",
+    "Title\nX-Injected: yes",
+    "=?utf-8?q?=0D=0ABcc:_victim@example.com?=",  # an encoded CRLF (CVE-2024-6923)
+    "=?utf-8?b?DQpCY2M6IHZpY3RpbUBleGFtcGxlLmNvbQ==?=",  # the same, base64
+    "line\u2028separator\u2029paragraph\u0085next line",
+    "\u202eevil.exe\u202c report.doc",  # a bidi override: the subject would read reversed
+    "zero\u200bwidth\u200cnon\u200djoiner\u200fmark\ufeffbom",
+    "\u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 mixed right-to-left \u200f!",
+    "x" * 5000,  # one word longer than a mail line may be (998 octets)
+    "word " * 2000,
+    "first\n.\n\r\n.\r\nQUIT\r\nMAIL FROM:<evil@example.com>",  # SMTP's dot and commands
+    "NUL\x00 BEL\x07 ESC\x1b[31m red",
+    "lone \ud800 surrogate",
+    "non\ufdd0character\U0001fffe",
+]

@@ -92,3 +92,17 @@ def clean(value: str, *, multiline: bool = False, required: bool = False) -> str
     if multiline:
         value = _SEPARATORS.sub("\n", value)
     return value
+
+
+def inert(value: str, *, multiline: bool = False) -> str:
+    """`value` with every character this rule refuses replaced by a space (and, for one line,
+    line breaks and tabs too; multi-line text gets "\n" line endings).
+
+    For text that never passed the rule (an import, an older comment) on its way somewhere such
+    a character does harm: a line break in a mail header adds a header, a lone surrogate cannot
+    be encoded, a bidi override makes a subject read as something it is not."""
+    value = _ALWAYS.sub(" ", value)
+    value = _SEPARATORS.sub("\n", value) if multiline else _ONE_LINE.sub(" ", value)
+    if any(ord(char) >= 0xFFFE for char in value):  # astral non-characters: rare
+        value = "".join(" " if _is_noncharacter(char) else char for char in value)
+    return value

@@ -1,9 +1,12 @@
 """The mails Parley sends, each as plain text and HTML, built with the standard library's
 `email` package.
 
-Every value a commenter typed is escaped in the HTML part; headers come from EmailMessage,
-which refuses line breaks in a header, so an author's name can never add one. `Reply-To` is
-never set: answering a notification must not mail a reader's address to anyone.
+Every value a commenter typed is escaped in the HTML part. The subject (a thread's title, an
+author's name) is made one line of inert text first (`header_text`): the API refuses line breaks
+in those fields, but an import may carry them, and EmailMessage refuses them with an error, which
+would leave the mail undeliverable for ever. Both parts are made inert as well (no control
+character, lone surrogate or bidi override, whatever the text's source). `Reply-To` is never
+set: answering a notification must not mail a reader's address to anyone.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from backend.domain.models import Comment, Status
+from backend.domain.text import inert
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
 EXCERPT_CHARS = 1200
+SUBJECT_CHARS = 200  # a subject past this is cut (a title may be as long as its page's)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,18 @@ def _html(paragraphs: Sequence[str]) -> str:
     )
 
 
+def header_text(value: str) -> str:
+    """One line of reader text, fit for a header: inert (no line break, control or bidi
+    character), runs of whitespace made one space, at most SUBJECT_CHARS long, and no RFC 2047
+    encoded-word opener: EmailMessage decodes `=?utf-8?q?...?=` on assignment and, before
+    CPython 3.11.10 and 3.12.5 (CVE-2024-6923), writes what it decoded raw, so a title carrying
+    an encoded CRLF would add a header (a Bcc). A word joiner (U+2060, invisible) splits it."""
+    value = " ".join(inert(value).split())
+    if len(value) > SUBJECT_CHARS:
+        value = value[: SUBJECT_CHARS - 1] + "…"
+    return value.replace("=?", "=\u2060?")
+
+
 def message(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     """The MIME message: text and HTML alternatives, a stable Message-ID (so a retried
     delivery is recognisably the same mail) and, for readers, List-Unsubscribe."""
@@ -81,7 +98,7 @@ def message(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = sender
     msg["To"] = letter.to
-    msg["Subject"] = letter.subject
+    msg["Subject"] = header_text(letter.subject)
     msg["Date"] = format_datetime(datetime.now(UTC))
     domain = parseaddr(sender)[1].rpartition("@")[2] or "parley.invalid"
     msg["Message-ID"] = f"<{message_id}@{domain}>"
@@ -89,8 +106,8 @@ def message(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     if letter.unsubscribe:
         msg["List-Unsubscribe"] = f"<{letter.unsubscribe}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(letter.text)
-    msg.add_alternative(letter.html, subtype="html")
+    msg.set_content(inert(letter.text, multiline=True))
+    msg.add_alternative(inert(letter.html, multiline=True), subtype="html")
     return msg
 
 
