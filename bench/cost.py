@@ -245,6 +245,7 @@ def seed(handler: Any, recorder: Recorder) -> dict[str, Any]:
                 "wru": sum(c.units for c in calls if c.kind == "write"),
                 "rru": sum(c.units for c in calls if c.kind == "read"),
                 "requests": [c.operation for c in calls],
+                "units": [c.units for c in calls],
                 "lambda_ms": cpu / LAMBDA_CPU_SHARE + DYNAMODB_LATENCY_MS * len(calls),
             }
         )
@@ -253,7 +254,39 @@ def seed(handler: Any, recorder: Recorder) -> dict[str, Any]:
         "rru_median": statistics.median(p["rru"] for p in posts),
         "lambda_ms_median": statistics.median(p["lambda_ms"] for p in posts),
         "requests": posts[-1]["requests"],
+        "units_by_request": posts[-1]["units"],
         "posts": len(posts),
+    }
+
+
+def item_bytes(store: Any) -> dict[str, Any]:
+    """What the thread's items weigh (DynamoDB's item size: names plus values): the public
+    parts a page view reads and the private parts it does not. Read with the store's own
+    client after the timed runs, so it is in no figure above."""
+    from dynamo_cost import item_size
+
+    client = store.client
+    items: list[Any] = []
+    params: dict[str, Any] = {
+        "TableName": store.table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": f"T#{SITE}#{URI}"}},
+    }
+    while True:
+        out = client.query(**params)
+        items += out["Items"]
+        if "LastEvaluatedKey" not in out:
+            break
+        params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+    public = [item_size(i) for i in items if i["sk"]["S"].startswith("C#")]
+    private = [item_size(i) for i in items if i["sk"]["S"].startswith("P#")]
+    thread = [item_size(i) for i in items if i["sk"]["S"] == "#"]
+    return {
+        "thread": thread[0] if thread else 0,
+        "public_median": statistics.median(public),
+        "public_first_20": sum(public[:20]),
+        "private_median": statistics.median(private) if private else 0,
+        "private_first_20": sum(private[:20]),
     }
 
 
@@ -300,10 +333,12 @@ def main() -> None:
             gz: measure(lh.handler, recorder, event("GET", "/embed.js", {}, gz), args.reads)
             for gz in (False, True)
         }
+        sizes = item_bytes(store)
     result: dict[str, Any] = {
         "engine": engine,
         "corpus": corpus.summary(corpus.load()[:100]),
         "post": post,
+        "item_bytes": sizes,
         "reads": reads,
         "embed": {"plain": embed[False], "gzip": embed[True]},
         "prices": PRICES,
@@ -413,9 +448,19 @@ def markdown(r: dict[str, Any]) -> str:
             f" {m['gzip_compress_ms']:.2f} | {m['lambda_ms']:.1f} |"
         )
     post = r["post"]
+    units = post["units_by_request"]
+    size = r["item_bytes"]
     out += [
         "",
-        f"A post (median of {post['posts']}): {' + '.join(post['requests'])},"
+        f"Items (DynamoDB's size: names plus values): the thread {size['thread']:,} bytes; a"
+        f" comment's public part (what a page view reads) median {size['public_median']:,.0f},"
+        f" the first 20 together {size['public_first_20']:,}; its private part (source, email,"
+        f" IP hash: not read by a page view) median {size['private_median']:,.0f}, the first"
+        f" 20 together {size['private_first_20']:,}.",
+        "",
+        f"A post (median of {post['posts']}): "
+        + " + ".join(f"{op} ({u:g})" for op, u in zip(post["requests"], units, strict=True))
+        + ","
         f" {post['wru_median']:g} write units, {post['rru_median']:g} read units,"
         f" Lambda {post['lambda_ms_median']:.1f} ms (est.).",
         "",

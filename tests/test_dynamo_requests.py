@@ -171,16 +171,21 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
         headers=auth,
     )
     assert edited.status_code == 200, edited.text
-    assert requests.take() == ["GetItem", "UpdateItem", "UpdateItem"]
+    # The token's comment (with its private part: the edit rules need the email), the rate
+    # bucket, the html and the source in one transaction, the comment as edited.
+    assert requests.take() == [
+        "BatchGetItem", "UpdateItem", "TransactWriteItems", "BatchGetItem",
+    ]  # fmt: skip
 
     deleted = api.delete(
         f"/api/v1/comments/{comment_id}", params={"site": SITE, "uri": "/post/"}, headers=auth
     )
     assert deleted.status_code == 204
-    # The token's comment, then the status move: read state, the comment (marked) with the
-    # author's tally, the thread's count, the mark.
+    # The token's comment, then the status move: read state, the comment (marked, its html
+    # emptied) with its private part's text emptied and the author's tally, the thread's
+    # count, the mark.
     assert requests.take() == [
-        "GetItem", "GetItem", "TransactWriteItems", "UpdateItem", "UpdateItem",
+        "BatchGetItem", "BatchGetItem", "TransactWriteItems", "UpdateItem", "UpdateItem",
     ]  # fmt: skip
 
 

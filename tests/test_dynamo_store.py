@@ -117,7 +117,8 @@ def test_erase_removes_the_comment_its_likes_and_its_counts(dynamo: DynamoStore)
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": it.s(it.thread_pk(SITE, URI))},
     )["Items"]
-    assert [i["sk"]["S"] for i in items] == ["#", f"C#{parent.id}"]  # no like left behind
+    # No like left behind, nor the reply's private part (its email, source and IP hash).
+    assert [i["sk"]["S"] for i in items] == ["#", f"C#{parent.id}", f"P#{parent.id}"]
     got = dynamo.get_comment(SITE, URI, parent.id)
     assert got is not None and got.replies == 0
     assert dynamo.counts(SITE, [URI]) == {URI: 1}
@@ -142,3 +143,20 @@ def test_erase_keeps_an_empty_tombstone_for_replies(dynamo: DynamoStore) -> None
     assert parent.id not in [c.id for c in dynamo.recent(SITE, None, 5)]
     assert not dynamo.author_approved(SITE, "p@x.test")
     assert dynamo.counts(SITE, [URI]) == {URI: 1}
+
+
+def test_a_page_view_reads_no_email_source_nor_ip(dynamo: DynamoStore) -> None:
+    """The page's Query range holds public parts only: what a page shows is all it pays for
+    (read units count every byte of every item read, projected or filtered or not)."""
+    parent = add(dynamo, 1, email="p@x.test", text="*source*", ip_hash="ip1")
+    add(dynamo, 2, parent=parent.id)
+    dynamo.add_like(SITE, URI, parent.id, "v1")
+    page_range = dynamo.client.query(
+        TableName=dynamo.table, **dynamo._thread_range(SITE, URI, it.THREAD_SK)
+    )["Items"]
+    assert [i["sk"]["S"][:2] for i in page_range] == ["#", "C#", "C#"]
+    assert not [name for i in page_range for name in ("email", "text", "ip_hash") if name in i]
+    whole = dynamo.get_comment(SITE, URI, parent.id)
+    assert whole is not None and (whole.email, whole.text, whole.ip_hash) == (
+        "p@x.test", "*source*", "ip1"
+    )  # fmt: skip

@@ -20,7 +20,7 @@ def test_a_page_of_long_comments_stops_at_its_byte_budget(client: TestClient) ->
     pages = 1
     while True:
         chars = sum(len(c["html"]) for c in page["comments"])
-        assert chars <= PAGE_CHARS  # html alone; the budget counts the source text too
+        assert chars <= PAGE_CHARS  # the budget counts the html a page carries
         assert len(page["comments"]) < 30 or page["next"] is None
         seen += [c["id"] for c in page["comments"]]
         numbers += [c["number"] for c in page["comments"]]
@@ -28,7 +28,7 @@ def test_a_page_of_long_comments_stops_at_its_byte_budget(client: TestClient) ->
             break
         page = read(client, limit=100, after=page["next"])
         pages += 1
-    assert pages >= 3  # 30 x ~20,000 characters in pages of at most 256 Ki
+    assert pages >= 3  # 30 x ~10,000 characters of html in pages of at most 128 Ki
     assert seen == ids  # nothing lost or repeated at the seams
     assert numbers == list(range(1, 31))
     assert page["thread"]["count"] == 30

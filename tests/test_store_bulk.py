@@ -97,9 +97,11 @@ def test_batch_writes_retry_unprocessed_items(monkeypatch: pytest.MonkeyPatch) -
         client._make_api_call = throttled  # type: ignore[method-assign]
         batch = [comment(n) for n in range(30)]
         assert store.put_many([thread()], batch) == Written(threads=1, comments=30)
-        # 3 land twice, then the 19 left, then the last 6; then the 30 authors' tallies.
-        assert calls == [25, 22, 19, 6, 25, 5]
-        assert len(list(store.thread_comments(SITE, URI))) == 30
+        # The 30 private parts first (3 land twice, then the 19 left, then the last 5), then
+        # the thread and the 30 comments, then the 30 authors' tallies.
+        assert calls == [25, 22, 19, 5, 25, 6, 25, 5]
+        exported = list(store.thread_comments(SITE, URI))
+        assert [c.email for c in exported] == [c.email for c in batch]
         store.close()
 
 

@@ -62,10 +62,11 @@ class NumberedPage:
 def _within_page_chars(
     comments: list[Comment], next_after: str | None
 ) -> tuple[list[Comment], str | None]:
-    """Cut a page at PAGE_CHARS of text (at least one comment): the rest follows the cursor."""
+    """Cut a page at PAGE_CHARS of HTML (at least one comment): the rest follows the cursor.
+    HTML alone: a page's comments carry no source text (the store may leave it empty)."""
     total = 0
     for index, comment in enumerate(comments):
-        total += len(comment.text) + len(comment.html)
+        total += len(comment.html)
         if total > PAGE_CHARS and index > 0:
             return comments[:index], comments[index - 1].id
     return comments, next_after

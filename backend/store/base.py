@@ -102,18 +102,23 @@ class Store(Outbox, Protocol):
 
         Returns at most `limit` comments after the id `after`; `next_after` is set when more
         may follow. The page carries the thread (None when the thread does not exist).
+        A page's comments carry the public fields; `text`, `email` and `ip_hash` may be empty
+        (DynamoDB keeps them apart, so a page view reads less): ask `get_comment` for them.
         """
 
-    def get_comment(self, site: str, uri: str, comment_id: str) -> Comment | None: ...
+    def get_comment(self, site: str, uri: str, comment_id: str) -> Comment | None:
+        """The whole comment: its source text, email and ip_hash included."""
 
     def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
         """Approved comment counts; uris without a thread are 0."""
 
     def recent(self, site: str, uri: str | None, limit: int) -> list[Comment]:
-        """The newest approved comments of one thread, or of the whole site when uri is None."""
+        """The newest approved comments of one thread, or of the whole site when uri is None.
+        Public fields only, as `read_page` (`text`, `email` and `ip_hash` may be empty)."""
 
     def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
-        """A site's comments in one status, newest first (moderation queue)."""
+        """A site's comments in one status, newest first (moderation queue): whole comments,
+        source text, email and ip_hash included."""
 
     def author_approved(self, site: str, email: str) -> bool:
         """Whether this email has at least one approved comment on the site."""

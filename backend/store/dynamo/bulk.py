@@ -64,8 +64,9 @@ class Bulk:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    # BatchGetItem per 100 keys, BatchWriteItem per 25 new items; for the authors' tallies,
-    # BatchGetItem per 100 authors and BatchWriteItem per 25.
+    # BatchGetItem per 100 keys, BatchWriteItem per 25 new items (a comment is two: its public
+    # and its private part); for the authors' tallies, BatchGetItem per 100 authors and
+    # BatchWriteItem per 25.
     def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
         items = [thread_item(t) for t in threads] + [it.comment_item(c) for c in comments]
         stored = self._stored([{"pk": i["pk"], "sk": i["sk"]} for i in items])
@@ -74,8 +75,16 @@ class Bulk:
             fresh.setdefault(_key(item), item)
         for key in stored:
             fresh.pop(key, None)
+        new_ids = set(fresh)
+        # Private parts first: a crash in between leaves parts without their comment, which a
+        # rerun writes again (whole), never a comment whose private part a rerun would skip.
+        private: dict[Key, it.Item] = {}
+        for c in comments:
+            key = _key(it.comment_key(c.site, c.uri, c.id))
+            if key in new_ids:
+                private.setdefault(key, it.private_item(c))
+        self._write([{"PutRequest": {"Item": item}} for item in private.values()])
         self._write([{"PutRequest": {"Item": item}} for item in fresh.values()])
-        new_ids = {_key(i) for i in fresh.values()}
         authors = Counter(
             c.email
             for c in comments
@@ -178,22 +187,30 @@ class Bulk:
                 return sorted(found)
             params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
-    # 1+ Query over the thread's partition, strongly consistent.
+    # 1+ Query over the thread's comments and 1+ over their private parts, strongly consistent.
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        private = {
+            item["sk"]["S"][len(it.PRIVATE_PREFIX) :]: item
+            for item in self._partition(site, uri, it.PRIVATE_PREFIX, prefix=True)
+        }
         for item in self._partition(site, uri, it.comment_sk("")):
-            yield it.to_comment(item)
+            yield it.to_comment(item, private.get(item["id"]["S"]))
 
     # -- requests --------------------------------------------------------------------------------
 
-    def _partition(self, site: str, uri: str, lo: str) -> Iterator[it.Item]:
+    def _partition(
+        self, site: str, uri: str, lo: str, *, prefix: bool = False
+    ) -> Iterator[it.Item]:
+        """The thread's items from `lo` to its last comment, or (`prefix`) those whose sort key
+        begins with `lo`."""
+        values = {":pk": it.s(it.thread_pk(site, uri)), ":lo": it.s(lo)}
+        if not prefix:
+            values[":hi"] = it.s(it.COMMENTS_END)
         params: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
-            "ExpressionAttributeValues": {
-                ":pk": it.s(it.thread_pk(site, uri)),
-                ":lo": it.s(lo),
-                ":hi": it.s(it.COMMENTS_END),
-            },
+            "KeyConditionExpression": "pk = :pk AND "
+            + ("begins_with(sk, :lo)" if prefix else "sk BETWEEN :lo AND :hi"),
+            "ExpressionAttributeValues": values,
             "ConsistentRead": True,
         }
         while True:

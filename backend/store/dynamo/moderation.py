@@ -23,9 +23,11 @@ _NAMES = w.NAMES
 
 
 class Moderation(Counters):
-    # 1 GetItem + 1 UpdateItem when no count moves, else 1 GetItem + 1 TransactWriteItems (the
-    # comment, marked, and the author's tally; an UpdateItem without an email) + 1 UpdateItem
-    # (the thread's count) [+1 UpdateItem (the parent's replies)] + 1 UpdateItem (the mark).
+    # 1 BatchGetItem (the comment and its private part) + 1 UpdateItem when no count moves,
+    # else + 1 TransactWriteItems (the comment, marked, and the author's tally; an UpdateItem
+    # without an email) + 1 UpdateItem (the thread's count) [+1 UpdateItem (the parent's
+    # replies)] + 1 UpdateItem (the mark). `scrub` adds the private part's text, emptied, to
+    # the transaction (one even when no count moves).
     def set_status(
         self,
         site: str,
@@ -53,8 +55,8 @@ class Moderation(Counters):
         update = "SET #status = :new, gsi1pk = :g"
         names = dict(_NAMES)
         if scrub:  # a reader deleting their comment: keep the tombstone, drop the words
-            update += ", #text = :empty, #html = :empty"
-            names.update({"#text": "text", "#html": "html"})
+            update += ", #html = :empty"
+            names["#html"] = "html"
         comment: dict[str, Any] = {
             "TableName": self.table,
             "Key": it.comment_key(old.site, old.uri, old.id),
@@ -69,8 +71,9 @@ class Moderation(Counters):
                 **({":empty": it.s("")} if scrub else {}),
             },
         }
-        if not delta and not events:
-            return it.to_comment(self._update(comment, returns="ALL_NEW"))
+        if not delta and not events and not scrub:
+            new = it.to_comment(self._update(comment, returns="ALL_NEW"))
+            return new.evolve(email=old.email, text=old.text, ip_hash=old.ip_hash)
         # The counts move as a post's do (counters.py): the comment marked, with the outbox's
         # events and the author's tally (not hot items) in one transaction when there are any;
         # then the thread's count and the parent's replies, each one ADD outside it; then the
@@ -81,6 +84,8 @@ class Moderation(Counters):
             comment["ExpressionAttributeNames"]["#m"] = w.TALLY
             comment["ExpressionAttributeValues"].update(w.mark_values(old.site, old.uri, stamp))
         items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
+        if scrub:  # the source goes with the html, in the same transaction
+            items.append(w.private_set(self.table, old.site, old.uri, old.id, text=""))
         if old.email and delta:
             items.append(w.author_update(self.table, old.site, old.email, delta))
         if len(items) > 1:
@@ -92,9 +97,10 @@ class Moderation(Counters):
             self._unmark(it.comment_key(old.site, old.uri, old.id), w.TALLY, stamp)
         return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
 
-    # 1 GetItem + 1 Query (the comment's likes) + 1 TransactWriteItems: the comment deleted
-    # (or emptied into a tombstone when it has replies) and its likes. An approved comment is
-    # first moved to deleted (set_status's requests), which takes back the counts it held.
+    # 1 BatchGetItem + 1 Query (the comment's likes) + 1 TransactWriteItems: the comment deleted
+    # (or emptied into a tombstone when it has replies), its private part and its likes. An
+    # approved comment is first moved to deleted (set_status's requests), which takes back the
+    # counts it held.
     def erase(self, site: str, uri: str, comment_id: str) -> None:
         for _ in range(STATUS_ATTEMPTS):
             old = self.get_comment(site, uri, comment_id)
@@ -111,7 +117,8 @@ class Moderation(Counters):
         raise errors.StoreUnavailable(retry_after=1)
 
     def _erase(self, old: Comment) -> None:
-        items = [w.erase_comment(self.table, old)]  # never approved here: it counts nothing
+        # Never approved here: it counts nothing. The private part goes whatever remains.
+        items = [w.erase_comment(self.table, old), w.erase_private(self.table, old)]
         likes: list[it.Item] = []
         if not old.replies:  # removed for good, so are its likes (voter hashes)
             likes = self._query(

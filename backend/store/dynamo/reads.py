@@ -41,7 +41,8 @@ class Reads(Table):
         return hashlib.blake2b(body, digest_size=12).hexdigest()
 
     # First page: 1 Query returning the thread item and the comments together. Later pages:
-    # 1 Query (from the cursor's ExclusiveStartKey) + 1 GetItem for the thread.
+    # 1 Query (from the cursor's ExclusiveStartKey) + 1 GetItem for the thread. Only the
+    # comments' public parts are in the range: their text, email and ip_hash stay empty.
     def read_page(self, site: str, uri: str, *, after: str | None, limit: int) -> Page:
         params = self._thread_range(site, uri, it.THREAD_SK)
         params["FilterExpression"] = _VISIBLE
@@ -85,11 +86,12 @@ class Reads(Table):
         return result
 
     # One thread: 1 Query (more only when its newest comments are mostly hidden). The site: 1
-    # Query on gsi1 (a small projection) + 1 BatchGetItem of those comments.
+    # Query on gsi1 (a small projection) + 1 BatchGetItem of those comments. Public parts only
+    # (a feed shows what a page shows).
     def recent(self, site: str, uri: str | None, limit: int) -> list[Comment]:
         if uri is None:
             keys = self._index(site, Status.APPROVED, None, limit)
-            return self._comments(keys, Status.APPROVED, consistent=False)[:limit]
+            return self._comments(keys, Status.APPROVED, consistent=False, private=False)[:limit]
         params = self._thread_range(site, uri, it.comment_sk(""))
         params["FilterExpression"] = "#status = :approved"
         params["ExpressionAttributeNames"] = _NAMES
@@ -97,12 +99,13 @@ class Reads(Table):
         params["ScanIndexForward"] = False
         return [it.to_comment(i) for i in self._query(params, limit)[:limit]]
 
-    # 1 Query on gsi1 (a small projection), newest first, + 1 BatchGetItem (consistent) of the
-    # comments.
+    # 1 Query on gsi1 (a small projection), newest first, + 1 BatchGetItem (consistent) per 50
+    # comments, of each comment and its private part (a moderator sees emails and sources).
     def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
         keys = self._index(site, status, after, limit + 1)
         next_after = keys[limit - 1]["gsi1sk"]["S"] if len(keys) > limit else None
-        return QueuePage(self._comments(keys[:limit], status, consistent=True), next_after)
+        comments = self._comments(keys[:limit], status, consistent=True, private=True)
+        return QueuePage(comments, next_after)
 
     def _index(self, site: str, status: Status, after: str | None, want: int) -> list[it.Item]:
         """The newest keys of a site's comments in one status, from gsi1.
@@ -123,19 +126,24 @@ class Reads(Table):
             params["ExpressionAttributeValues"][":after"] = it.s(after)
         return self._query(params, want)[:want]
 
-    def _comments(self, keys: list[it.Item], status: Status, *, consistent: bool) -> list[Comment]:
-        """The comments of gsi1 keys, in the keys' order; one whose status moved since the
-        index was written (it lags the table a little) is left out."""
+    def _comments(
+        self, keys: list[it.Item], status: Status, *, consistent: bool, private: bool
+    ) -> list[Comment]:
+        """The comments of gsi1 keys, in the keys' order, with their private parts when asked
+        (the same BatchGetItem: two keys a comment); one whose status moved since the index
+        was written (it lags the table a little) is left out."""
         if not keys:
             return []
         wanted = [{"pk": k["pk"], "sk": k["sk"]} for k in keys]
+        if private:
+            wanted += [{"pk": k["pk"], "sk": it.s(it.private_sk(k["gsi1sk"]["S"]))} for k in keys]
         found = {
-            (i["pk"]["S"], i["sk"]["S"]): i for i in self._batch_get(wanted, consistent=consistent)
+            (c.uri, c.id): c
+            for c in it.joined(self._batch_get(wanted, consistent=consistent))
+            if c.status is status
         }
-        items = [found.get((k["pk"]["S"], k["sk"]["S"])) for k in keys]
-        return [
-            it.to_comment(i) for i in items if i is not None and i["status"]["S"] == status.value
-        ]
+        ordered = [found.get((k["uri"]["S"], k["gsi1sk"]["S"])) for k in keys]
+        return [c for c in ordered if c is not None]
 
     # 1 GetItem of the author's counter of approved comments.
     def author_approved(self, site: str, email: str) -> bool:

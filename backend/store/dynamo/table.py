@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 TRANSACTION_ATTEMPTS = 4  # our own retries of a transaction that lost a race (TransactionConflict)
 BATCH_ATTEMPTS = 6  # BatchGetItem rounds for UnprocessedKeys before answering 503
+BATCH_KEYS = 100  # BatchGetItem's limit
 
 
 class Table:
@@ -105,16 +106,32 @@ class Table:
             },
         }
 
-    # 1 GetItem, strongly consistent (an edit or a replay reads what was just written).
+    # 1 BatchGetItem of the comment and its private part, strongly consistent (an edit or a
+    # replay reads what was just written).
     def get_comment(self, site: str, uri: str, comment_id: str) -> Comment | None:
+        keys = [it.comment_key(site, uri, comment_id), it.private_key(site, uri, comment_id)]
+        found = it.joined(self._batch_get(keys, consistent=True))
+        return found[0] if found else None
+
+    # 1 GetItem, strongly consistent: the public part only (status, counters), for the store's
+    # own checks that need no email nor source text.
+    def _public_comment(self, site: str, uri: str, comment_id: str) -> Comment | None:
         item = self._get(it.comment_key(site, uri, comment_id), consistent=True)
         return None if item is None else it.to_comment(item)
 
     def _batch_get(
         self, keys: list[it.Item], attributes: tuple[str, ...] = (), *, consistent: bool = False
     ) -> list[it.Item]:
-        """One BatchGetItem of up to 100 keys (+ rounds for UnprocessedKeys), in any order;
-        only `attributes` when given."""
+        """One BatchGetItem per 100 keys (+ rounds for UnprocessedKeys), in any order; only
+        `attributes` when given."""
+        found: list[it.Item] = []
+        for start in range(0, len(keys), BATCH_KEYS):
+            found += self._batch_get_one(keys[start : start + BATCH_KEYS], attributes, consistent)
+        return found
+
+    def _batch_get_one(
+        self, keys: list[it.Item], attributes: tuple[str, ...], consistent: bool
+    ) -> list[it.Item]:
         found: list[it.Item] = []
         for attempt in range(BATCH_ATTEMPTS):
             wanted: dict[str, Any] = {"Keys": keys, "ConsistentRead": consistent}

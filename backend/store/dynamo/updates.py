@@ -20,7 +20,7 @@ def names(*attributes: str) -> dict[str, str]:
 MAX_TRANSACTION = 100  # items in one TransactWriteItems
 
 # Positions of the post's TransactItems, to read its CancellationReasons by.
-POST_KEY, POST_COMMENT = 0, 1
+POST_KEY, POST_COMMENT, POST_PRIVATE = 0, 1, 2
 
 # A comment or like item whose counters (the thread's count, the parent's replies, a comment's
 # likes) are being moved carries `tally` (when the move began, ms) until the move is done; a
@@ -53,7 +53,7 @@ def post_items(table: str, new: NewComment, stamp: int) -> list[dict[str, Any]]:
                 "ExpressionAttributeValues": {":now": it.n(now)},
             }
         },
-        # 1: the comment itself.
+        # 1: the comment itself (its public part, what a page view reads).
         {
             "Put": {
                 "TableName": table,
@@ -61,6 +61,9 @@ def post_items(table: str, new: NewComment, stamp: int) -> list[dict[str, Any]]:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
+        # 2: its private part (source text, email, IP hash): no condition of its own, the
+        # comment's guards both.
+        {"Put": {"TableName": table, "Item": it.private_item(c)}},
     ]
     # The author's tally (first-time moderation): one author is not a hot item.
     if approved and c.email:
@@ -151,10 +154,29 @@ def author_update(table: str, site: str, email: str, delta: int) -> dict[str, An
     }
 
 
+def private_set(table: str, site: str, uri: str, comment_id: str, *, text: str) -> dict[str, Any]:
+    """The private part's source text replaced (an edit, or emptied by a reader's delete): a
+    TransactItem beside the public part's update, which carries the condition."""
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": it.private_key(site, uri, comment_id),
+            "UpdateExpression": "SET #text = :text",
+            "ExpressionAttributeNames": {"#text": "text"},
+            "ExpressionAttributeValues": {":text": it.s(text)},
+        }
+    }
+
+
+def erase_private(table: str, old: Comment) -> dict[str, Any]:
+    """The private part deleted: a tombstone keeps no email, source or IP hash at all."""
+    return {"Delete": {"TableName": table, "Key": it.private_key(old.site, old.uri, old.id)}}
+
+
 def erase_comment(table: str, old: Comment) -> dict[str, Any]:
     """Forget a comment: delete it, or, when replies hang under it, keep a tombstone with every
     personal field emptied (in the deleted queue). Conditioned on the state read, so a reply
-    approved meanwhile cannot be orphaned."""
+    approved meanwhile cannot be orphaned. Its private part goes too (`erase_private`)."""
     values: dict[str, Any] = {":old": it.s(old.status.value)}
     if not old.replies:
         values[":zero"] = it.n(0)
@@ -167,7 +189,7 @@ def erase_comment(table: str, old: Comment) -> dict[str, Any]:
                 "ExpressionAttributeValues": values,
             }
         }
-    emptied = ("author", "email", "text", "html", "ip_hash", "avatar")
+    emptied = ("author", "html", "avatar")  # email, text, ip_hash: in the private part
     values.update(
         {
             ":deleted": it.s(Status.DELETED.value),

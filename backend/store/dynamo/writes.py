@@ -60,32 +60,36 @@ class Writes(Counters):
                 return errors.DuplicateKey(item["comment_id"]["S"])
         return errors.StoreUnavailable(retry_after=1)  # e.g. an id collision: try again
 
-    # 1 UpdateItem (returns the new comment).
+    # 1 TransactWriteItems (the public part's html and the private part's source, together) +
+    # 1 BatchGetItem (the comment as edited).
     def edit_comment(
         self, site: str, uri: str, comment_id: str, *, text: str, html: str, edited: datetime
     ) -> Comment:
+        public = {
+            "TableName": self.table,
+            "Key": it.comment_key(site, uri, comment_id),
+            "UpdateExpression": "SET #html = :html, #edited = :edited",
+            "ConditionExpression": "attribute_exists(pk) AND NOT (#status IN (:deleted, :spam))",
+            "ExpressionAttributeNames": _names("status", "html", "edited"),
+            "ExpressionAttributeValues": {
+                ":html": it.s(html),
+                ":edited": it.n(it.ms(edited)),
+                ":deleted": it.s(Status.DELETED.value),
+                ":spam": it.s(Status.SPAM.value),
+            },
+        }
         try:
-            with translate("UpdateItem"):
-                out = self._client.update_item(
-                    TableName=self.table,
-                    Key=it.comment_key(site, uri, comment_id),
-                    UpdateExpression="SET #text = :text, #html = :html, #edited = :edited",
-                    ConditionExpression=(
-                        "attribute_exists(pk) AND NOT (#status IN (:deleted, :spam))"
-                    ),
-                    ExpressionAttributeNames=_names("status", "text", "html", "edited"),
-                    ExpressionAttributeValues={
-                        ":text": it.s(text),
-                        ":html": it.s(html),
-                        ":edited": it.n(it.ms(edited)),
-                        ":deleted": it.s(Status.DELETED.value),
-                        ":spam": it.s(Status.SPAM.value),
-                    },
-                    ReturnValues="ALL_NEW",
-                )
-        except ConditionFailed:
-            raise errors.CommentNotFound() from None
-        return it.to_comment(out["Attributes"])
+            self._transact(
+                [{"Update": public}, w.private_set(self.table, site, uri, comment_id, text=text)]
+            )
+        except Cancelled as cancelled:
+            if cancelled.failed(0):
+                raise errors.CommentNotFound() from None
+            raise errors.StoreUnavailable(retry_after=1) from None
+        comment = self.get_comment(site, uri, comment_id)
+        if comment is None:  # erased in between
+            raise errors.CommentNotFound()
+        return comment
 
     # 1 PutItem (the like, marked) + 1 UpdateItem (likes + 1, returning the count) + 1 UpdateItem
     # (the mark removed). A voter who liked before: 1 PutItem + 1 GetItem. No transaction: a
@@ -157,7 +161,7 @@ class Writes(Counters):
         return it.num(out, "likes")
 
     def _likes_of(self, site: str, uri: str, comment_id: str) -> int:
-        comment = self.get_comment(site, uri, comment_id)
+        comment = self._public_comment(site, uri, comment_id)
         if comment is None or comment.status is not Status.APPROVED:
             raise errors.CommentNotFound()
         return comment.likes
