@@ -5,17 +5,19 @@ webhook, and the worker function delivers from a DynamoDB Stream record or the s
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -28,7 +30,8 @@ from backend.domain.ids import new_ulid
 from backend.domain.models import Comment, NewComment, OutboxEvent, Status
 from backend.notify import lambda_worker
 from backend.notify.events import EventKind
-from backend.notify.worker import build_worker
+from backend.notify.runner import Runner
+from backend.notify.worker import Worker, build_worker
 from backend.settings import Settings, StoreURL
 from backend.store.base import Store
 from backend.store.dynamo import DynamoStore
@@ -203,6 +206,37 @@ def test_the_lifespan_worker_delivers_soon_after_a_post(tmp_path: Path) -> None:
             assert box.arrived.wait(30), "the lifespan worker delivered nothing"
         assert len(box.to(OWNER)) == 1
     store.close()
+
+
+def test_the_lifespan_worker_stops_after_its_step_in_flight_not_in_it() -> None:
+    """Shutting down waits for the delivery step running in its thread: a cancelled step would
+    run on while the app closes the store under it (a SQLite connection closed in use crashes
+    the process) and a mail sent but not marked sent would go out again."""
+    began, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    class Step:
+        def tick(self) -> int:
+            began.set()
+            assert release.wait(30)
+            order.append("step done")
+            return 0
+
+    async def scenario() -> None:
+        runner = Runner(cast(Worker, Step()))
+        context = runner.running()
+        await context.__aenter__()
+        assert await asyncio.to_thread(began.wait, 30)
+        stopping = asyncio.create_task(context.__aexit__(None, None, None))
+        for _ in range(20):  # let shutdown run as far as it goes without the step
+            await asyncio.sleep(0)
+        assert not stopping.done() and order == []
+        release.set()
+        await stopping
+        order.append("stopped")
+
+    asyncio.run(scenario())
+    assert order == ["step done", "stopped"]
 
 
 # -- Lambda: the API function never waits for a delivery -----------------------------------------

@@ -18,6 +18,7 @@ from backend.notify.worker import Worker
 log = logging.getLogger("parley.notify")
 
 POLL_S = 5.0
+STOP_WAIT_S = 30.0  # at shutdown, how long the step in flight may take to finish
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Runner:
     poll_s: float = POLL_S
     _wake: asyncio.Event | None = field(default=None, init=False)
     _loop: asyncio.AbstractEventLoop | None = field(default=None, init=False)
+    _stopping: bool = field(default=False, init=False)
 
     def wake(self) -> None:
         """Ask for a delivery round now. Safe from any thread; a no-op while not running."""
@@ -36,22 +38,35 @@ class Runner:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await run_in_threadpool(self.worker.tick)
             except Exception:  # a store outage: keep the loop alive, try again soon
                 log.exception("notification worker step failed")
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
+        self._stopping = False
         task = asyncio.create_task(self.run(), name="parley-worker")
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Stop after the step in flight, not in it: a thread cannot be cancelled, so a
+            # cancelled step would run on while the app closes the store under it (a SQLite
+            # connection closed in use crashes the process), and a mail sent but not yet
+            # marked sent would go out again on the next start.
+            self._stopping = True
+            if self._wake is not None:
+                self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), STOP_WAIT_S)
+            except TimeoutError:  # a step stuck past every timeout of its own
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             self._loop = None
