@@ -18,6 +18,13 @@ With `--artifact ZIP [--python PATH]` both sides run instead from the unzipped L
 (built for this machine: `scripts/build_lambda.py --arch x86_64`), without site-packages (-S),
 under the given interpreter: the files and bytecode the deployed function imports.
 
+The artifact ships botocore's models of only the services Parley calls (scripts/build_lambda.py),
+which makes any client cheaper to build from it, the baseline's too. A bare function that only
+makes a DynamoDB client would not ship botocore at all but use the Lambda runtime's, with every
+model: `--stock DIR` (the unpruned dependency tree build_lambda.py caches, build/lambda/deps-*)
+runs the baseline that way, and the budget figure is then the handler against it; the ratio to
+the client on the artifact's own pruned botocore is printed beside it.
+
 The last line is `coldstart_ratio=<median>`; the exit status is 0 whether or not the budget is
 met (bench/run.sh reads the figure).
 """
@@ -78,12 +85,21 @@ def run_once(
     return wall, usage.ru_utime + usage.ru_stime
 
 
+Side = tuple[str, dict[str, str]]  # the code to run, and its environment
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Lambda cold-start import ratio")
     parser.add_argument("--runs", type=int, default=21, help="pairs of runs (default 21)")
     parser.add_argument("--json", action="store_true", help="also print the samples as JSON")
     parser.add_argument("--artifact", type=Path, help="run from this unzipped Lambda zip")
     parser.add_argument("--python", default=sys.executable, help="interpreter (with --artifact)")
+    parser.add_argument(
+        "--stock",
+        type=Path,
+        help="with --artifact: run the baseline from this tree of the same dependencies, "
+        "unpruned (build/lambda/deps-*), as a bare function on Lambda's own boto3 would",
+    )
     args = parser.parse_args(argv)
 
     env = environment()
@@ -95,61 +111,66 @@ def main(argv: list[str] | None = None) -> int:
             env["PYTHONPATH"] = unzipped
             env["PYTHONDONTWRITEBYTECODE"] = "1"  # as on Lambda: only the shipped bytecode
             python, flags = args.python, ("-S",)
-        handler, baseline = measure(args.runs, env, python, flags)
+        sides: dict[str, Side] = {"handler": (HANDLER, env), "baseline": (BASELINE, env)}
+        if args.artifact and args.stock:
+            sides["stock"] = (BASELINE, {**env, "PYTHONPATH": str(args.stock.resolve())})
+        samples = measure(args.runs, sides, python, flags)
     version = subprocess.run(
         [python, "-c", "import platform; print(platform.python_version())"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     where = f"the artifact {args.artifact.name}" if args.artifact else "this venv"
     print(f"from: {where}, Python {version}")
-    report(args.runs, handler, baseline, as_json=args.json)
+    report(args.runs, samples, as_json=args.json)
     return 0
 
 
 def measure(
-    runs: int, env: dict[str, str], python: str, flags: tuple[str, ...]
-) -> tuple[Samples, Samples]:
-    # Warm-up: the first runs fill __pycache__ and the OS's file cache for both sides.
+    runs: int, sides: dict[str, Side], python: str, flags: tuple[str, ...]
+) -> dict[str, Samples]:
+    # Warm-up: the first runs fill the OS's file cache for every side.
     for _ in range(2):
-        run_once(HANDLER, env, python, flags)
-        run_once(BASELINE, env, python, flags)
-
-    handler: Samples = []
-    baseline: Samples = []
+        for code, env in sides.values():
+            run_once(code, env, python, flags)
+    samples: dict[str, Samples] = {name: [] for name in sides}
+    names = list(sides)
     for i in range(runs):
-        # Alternate which goes first, so drift in machine load hits both sides alike.
-        if i % 2:
-            baseline.append(run_once(BASELINE, env, python, flags))
-            handler.append(run_once(HANDLER, env, python, flags))
-        else:
-            handler.append(run_once(HANDLER, env, python, flags))
-            baseline.append(run_once(BASELINE, env, python, flags))
-    return handler, baseline
+        # Rotate which goes first, so drift in machine load hits every side alike.
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            code, env = sides[name]
+            samples[name].append(run_once(code, env, python, flags))
+    return samples
 
 
-def report(runs: int, handler: Samples, baseline: Samples, *, as_json: bool) -> None:
-    def median_ms(samples: Samples, which: int) -> float:
-        return statistics.median(s[which] for s in samples) * 1000
+def report(runs: int, samples: dict[str, Samples], *, as_json: bool) -> None:
+    def median_ms(name: str, which: int) -> float:
+        return statistics.median(s[which] for s in samples[name]) * 1000
 
-    def median_ratio(which: int) -> float:
-        pairs = zip(handler, baseline, strict=True)
+    def median_ratio(baseline: str, which: int) -> float:
+        pairs = zip(samples["handler"], samples[baseline], strict=True)
         return statistics.median(h[which] / b[which] for h, b in pairs)
 
-    ratio, cpu_ratio = median_ratio(0), median_ratio(1)
+    labels = {
+        "handler": "import backend.lambda_handler",
+        "baseline": "boto3 + dynamodb client alone",
+        "stock": "the same, on unpruned botocore",
+    }
+    print(f"runs: {runs} rounds, alternating")
+    for name in samples:
+        print(
+            f"{labels[name]}: median {median_ms(name, 0):.0f} ms wall, "
+            f"{median_ms(name, 1):.0f} ms CPU"
+        )
+    if "stock" in samples:
+        same = median_ratio("baseline", 0)
+        print(f"ratio to the client on the artifact's own (pruned) botocore: {same:.3f} wall")
+    budget_side = "stock" if "stock" in samples else "baseline"
+    ratio, cpu_ratio = median_ratio(budget_side, 0), median_ratio(budget_side, 1)
     verdict = "within" if ratio <= BUDGET else "OVER"
-    print(f"runs: {runs} pairs, alternating")
-    print(
-        f"import backend.lambda_handler: median {median_ms(handler, 0):.0f} ms wall,"
-        f" {median_ms(handler, 1):.0f} ms CPU"
-    )
-    print(
-        f"boto3 + dynamodb client alone: median {median_ms(baseline, 0):.0f} ms wall,"
-        f" {median_ms(baseline, 1):.0f} ms CPU"
-    )
     # CPU time is steadier than wall time on a busy machine; wall time is the figure.
     print(f"median ratio {ratio:.3f} wall ({verdict} the {BUDGET}x budget), {cpu_ratio:.3f} CPU")
     if as_json:
-        print(json.dumps({"handler": handler, "baseline": baseline, "ratio": ratio}))
+        print(json.dumps({"samples": samples, "ratio": ratio}))
     print(f"coldstart_ratio={ratio:.3f}")
 
 

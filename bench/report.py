@@ -232,9 +232,11 @@ def section_coldstart(c: Any, imp: Any) -> list[str]:
     summary = [ln for ln in c["text"].splitlines() if not ln.startswith("{")]
     artifact = "the artifact" in c["text"]
     command = (
-        "`bench/coldstart.py --artifact bench/.work/lambda.zip --python <3.12> --runs 21 "
-        "--json` (the zip `scripts/build_lambda.py` builds for this machine's architecture, "
-        "unzipped, run with `python -S` and only its shipped bytecode, as Lambda runs it)"
+        "`bench/coldstart.py --artifact bench/.work/lambda.zip --stock build/lambda/deps-... "
+        "--python <3.12> --runs 21 --json` (the zip `scripts/build_lambda.py` builds for this "
+        "machine's architecture, unzipped, run with `python -S` and only its shipped bytecode, "
+        "as Lambda runs it; the baseline on the same dependencies with botocore's every model, "
+        "as the Lambda runtime's own boto3 has them, and on the artifact's pruned botocore)"
         if artifact
         else "`bench/coldstart.py --runs 21 --json` (from the venv: no Python 3.12 was found "
         "to run the artifact with)"

@@ -54,11 +54,16 @@ step scaling.py
 step paint.py
 # Cold start from the Lambda artifact, under Python 3.12 as deployed (issue 15): the artifact is
 # built for this machine's architecture; without a Python 3.12 it falls back to the venv.
-PY312=$(command -v python3.12 || ls -d "$HOME"/.pyenv/versions/3.12.*/bin/python3.12 2>/dev/null | tail -1 || true)
+PY312=""
+for candidate in "$HOME"/.pyenv/versions/3.12.*/bin/python3.12 "$(command -v python3.12 || true)"; do
+	# A pyenv shim for a version that is not selected exists but fails: try each one.
+	if [ -n "$candidate" ] && "$candidate" -c "" 2>/dev/null; then PY312=$candidate; break; fi
+done
 case "$(uname -m)" in aarch64 | arm64) ARCH=arm64 ;; *) ARCH=x86_64 ;; esac
 if [ -n "$PY312" ] && "$PY" ../scripts/build_lambda.py --arch "$ARCH" --out "$WORK/lambda.zip" >&2; then
 	echo "== bench: coldstart.py --artifact (Python 3.12, $ARCH) --runs 21" >&2
-	"$PY" coldstart.py --artifact "$WORK/lambda.zip" --python "$PY312" --runs 21 --json > "$RES/coldstart.txt"
+	STOCK=$(ls -td ../build/lambda/deps-"$ARCH"-py3.12-*/ | head -1)
+	"$PY" coldstart.py --artifact "$WORK/lambda.zip" --stock "$STOCK" --python "$PY312" --runs 21 --json > "$RES/coldstart.txt"
 	"$PY" coldstart_breakdown.py --artifact "$WORK/lambda.zip" --python "$PY312" --runs 5 > "$RES/coldstart_breakdown.txt"
 else
 	echo "== bench: coldstart.py --runs 21 (no Python 3.12 or no artifact: from the venv)" >&2

@@ -35,6 +35,10 @@ SERVER_ONLY = {"uvicorn", "click", "colorama", "tqdm", "defusedxml"}
 # Never shipped: bytecode for the wrong interpreter, console scripts, type-stub markers.
 SKIP_DIRS = {"__pycache__", "bin", "tests", "test"}
 SKIP_SUFFIXES = {".pyc", ".pyo", ".pyi"}
+# botocore's models of the services Parley calls: DynamoDB (the store), SSM (the signing secret,
+# read at cold start) and SES v2 (the worker's mail). botocore ships ~450; they are ~90% of the
+# zip, and it lists every one of their folders each time it loads a model (cold start).
+BOTOCORE_SERVICES = {"dynamodb", "ssm", "sesv2"}
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 CACHE_FORMAT = 2
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
@@ -168,7 +172,16 @@ def files_under(base: Path, pyc_tag: str) -> Iterator[Path]:
             continue
         if any(part in SKIP_DIRS for part in rel.parts[:-1]) or path.suffix in SKIP_SUFFIXES:
             continue
+        if not _botocore_data_kept(rel.parts):
+            continue
         yield path
+
+
+def _botocore_data_kept(parts: tuple[str, ...]) -> bool:
+    """botocore/data/<service>/... only for the services Parley calls; its own files stay."""
+    if parts[:2] != ("botocore", "data") or len(parts) <= 3:
+        return True
+    return parts[2] in BOTOCORE_SERVICES
 
 
 def write_zip(out: Path, trees: list[tuple[Path, str]], pyc_tag: str) -> None:

@@ -16,6 +16,7 @@ import gzip
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -357,6 +358,32 @@ def test_unzipped_artifact_answers_events(
     # The artifact carries the widget's brotli twin, and serves it.
     twin = unzipped_artifact / "backend" / "static" / "embed.js.br"
     assert answers[4][1] == f"br: {len(twin.read_bytes())} bytes"
+
+
+def test_artifact_ships_the_models_of_the_services_parley_calls(
+    unzipped_artifact: Path, artifact_python: tuple[str, str]
+) -> None:
+    # botocore's other ~450 service models are left out (size, and cold start: botocore lists
+    # their folders when it loads a model); every client the code makes must still build.
+    probe = (
+        "import json, botocore.session as s; session = s.get_session();"
+        "[session.create_client(n, region_name='us-east-1') for n in ('dynamodb', 'ssm', 'sesv2')];"
+        "print(json.dumps(session.get_available_services()))"
+    )
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(unzipped_artifact)}
+    result = subprocess.run(
+        [artifact_python[0], "-S", "-c", probe], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["dynamodb", "sesv2", "ssm"]
+    called = {
+        name
+        for path in (ROOT / "backend").rglob("*.py")
+        for name in re.findall(r'create_client\(\s*"([a-z0-9-]+)"', path.read_text())
+    }
+    assert called <= {"dynamodb", "sesv2", "ssm"}, (
+        f"add to build_lambda.BOTOCORE_SERVICES: {called}"
+    )
 
 
 def test_import_makes_no_network_call() -> None:

@@ -89,23 +89,21 @@ async def delete_comment(request: Request) -> Response:
 
 # POST /api/v1/comments/{id}/likes
 async def like_comment(request: Request) -> Response:
-    ctx = context(request)
-    comment_id = _comment_id(request)
-    body = await read_json(request, ThreadRef, ctx.settings.max_body_bytes)
-    require_origin(request, ctx.comments.site(body.site))
-    likes = await run_in_threadpool(
-        ctx.comments.like, body.site, body.uri, comment_id, client_ip(request, ctx.settings)
-    )
-    return json_response({"likes": likes}, headers={"Cache-Control": NO_STORE})
+    return await _vote(request, like=True)
 
 
 # DELETE /api/v1/comments/{id}/likes
 async def unlike_comment(request: Request) -> Response:
+    return await _vote(request, like=False)
+
+
+async def _vote(request: Request, *, like: bool) -> Response:
     ctx = context(request)
     comment_id = _comment_id(request)
     body = await read_json(request, ThreadRef, ctx.settings.max_body_bytes)
     require_origin(request, ctx.comments.site(body.site))
+    move = ctx.comments.like if like else ctx.comments.unlike
     likes = await run_in_threadpool(
-        ctx.comments.unlike, body.site, body.uri, comment_id, client_ip(request, ctx.settings)
+        move, body.site, body.uri, comment_id, client_ip(request, ctx.settings)
     )
     return json_response({"likes": likes}, headers={"Cache-Control": NO_STORE})
