@@ -22,8 +22,7 @@ from tests.conftest import ORIGIN, make_settings
 from tests.helpers import new_key, parse_tags
 from tests.hostile import NAMES, TEXTS, WEBSITES
 from tests.moderation_support import TOKEN, auth, sites
-from tests.notify_support import drain
-from tests.webhooks import Received, webhook_receiver
+from tests.notify_support import Hook, drain, webhook_server
 
 URI = "/hostile/"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -43,7 +42,7 @@ class Posted:
 @dataclass
 class World:
     client: TestClient
-    hook: Received
+    hook: Hook
     posted: list[Posted]
     confirm_pages: list[tuple[str, str]]  # (content-security-policy, html) while pending
 
@@ -62,7 +61,7 @@ def safe_markup(html: str, allowed: set[str] | None = None) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    receiver = webhook_receiver()
+    receiver = webhook_server()
     state = receiver.__enter__()
     path: Path = tmp_path_factory.mktemp("hostile") / "parley.db"
     store = SQLiteStore(path)
@@ -92,7 +91,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         drain(client)  # the worker delivers what the posts wrote to the outbox
         # Each comment's confirm page while it is held, then approved through its form.
         pages: list[tuple[str, str]] = []
-        for sent in state.payloads:
+        for sent in state.received:
             link = sent["parley"]["links"]["approve"].removeprefix("http://api.test")
             page = client.get(link)
             assert page.status_code == 200
@@ -105,11 +104,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def test_every_case_was_accepted_and_notified(world: World) -> None:
     assert len(world.posted) == len(NAMES) + len(TEXTS) + len(WEBSITES)
-    assert len(world.hook.payloads) == len(world.posted)
+    assert len(world.hook.received) == len(world.posted)
 
 
 def test_webhook_payloads_ping_no_one_and_forge_no_link(world: World) -> None:
-    for sent, case in zip(world.hook.payloads, world.posted, strict=True):
+    for sent, case in zip(world.hook.received, world.posted, strict=True):
         slack, discord = sent["text"], sent["content"]
         assert slack.count("<") == 3, slack  # our three links, nothing of the commenter's
         assert "<!channel>" not in slack and "<@" not in slack

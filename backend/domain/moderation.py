@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
 from backend.domain import errors
+from backend.domain.context import Context
 from backend.domain.models import Comment, QueuePage, Status, Thread
-from backend.domain.tokens import Signer
 from backend.notify import events as outbox
-from backend.settings import Settings, SiteConfig
-from backend.store.base import Store
+from backend.settings import SiteConfig
 
 ACTIONS: Final = ("approve", "reject", "spam", "delete", "restore")
 LINK_ACTIONS: Final = ("approve", "spam", "delete")  # what a notification offers
@@ -68,18 +65,7 @@ def state_of(comment: Comment) -> str:
 
 
 @dataclass
-class ModerationService:
-    settings: Settings
-    store: Store
-    signer: Signer
-    clock: Callable[[], float] = time.time
-
-    def site(self, name: str) -> SiteConfig:
-        try:
-            return self.settings.sites[name]
-        except KeyError:
-            raise errors.UnknownSite(f"No site named {name!r} is configured.") from None
-
+class ModerationService(Context):
     # -- who is an admin ---------------------------------------------------------------------
 
     def authorize(self, site_name: str, token: str) -> SiteConfig:

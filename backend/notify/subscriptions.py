@@ -8,16 +8,12 @@ nothing. Links are signed and expire; a link used twice says so plainly.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 from backend.domain import errors
+from backend.domain.context import Context
 from backend.domain.models import Comment, Status
-from backend.domain.tokens import Signer
-from backend.settings import Settings, SiteConfig
-from backend.store.base import Store
 
 CONFIRM: Final = "confirm"
 UNSUBSCRIBE: Final = "unsubscribe"
@@ -37,18 +33,7 @@ class LinkTarget:
 
 
 @dataclass
-class SubscriptionService:
-    settings: Settings
-    store: Store
-    signer: Signer
-    clock: Callable[[], float] = time.time
-
-    def site(self, name: str) -> SiteConfig:
-        try:
-            return self.settings.sites[name]
-        except KeyError:
-            raise errors.UnknownSite(f"No site named {name!r} is configured.") from None
-
+class SubscriptionService(Context):
     def email_hash(self, site: str, email: str) -> str:
         return self.signer.keyed_hash("mail", f"{site}\0{email.strip().lower()}")
 

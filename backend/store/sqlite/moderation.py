@@ -3,6 +3,7 @@ parent's replies (and the outbox's events) in one transaction."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 
 from backend.domain import errors
@@ -37,17 +38,7 @@ class Moderation(Reads):
                 "WHERE site = ? AND uri = ? AND id = ?",
                 (status.value, scrub, scrub, site, uri, comment_id),
             )
-            if delta and row["parent"] is not None:
-                conn.execute(
-                    "UPDATE comments SET replies = replies + ? "
-                    "WHERE site = ? AND uri = ? AND id = ?",
-                    (delta, site, uri, row["parent"]),
-                )
-            conn.execute(
-                "UPDATE threads SET count = count + ?, stamp = stamp + 1 "
-                "WHERE site = ? AND uri = ?",
-                (delta, site, uri),
-            )
+            _move_counts(conn, site, uri, row["parent"], delta)
             insert_events(conn, events)
         comment = self.get_comment(site, uri, comment_id)
         assert comment is not None
@@ -75,14 +66,20 @@ class Moderation(Reads):
                 conn.execute(f"DELETE FROM likes {where}", key)
                 conn.execute("DELETE FROM comments WHERE site = ? AND uri = ? AND id = ?", key)
             delta = -int(row["status"] == Status.APPROVED)
-            if delta and row["parent"] is not None:
-                conn.execute(
-                    "UPDATE comments SET replies = replies + ? "
-                    "WHERE site = ? AND uri = ? AND id = ?",
-                    (delta, site, uri, row["parent"]),
-                )
-            conn.execute(
-                "UPDATE threads SET count = count + ?, stamp = stamp + 1 "
-                "WHERE site = ? AND uri = ?",
-                (delta, site, uri),
-            )
+            _move_counts(conn, site, uri, row["parent"], delta)
+
+
+def _move_counts(
+    conn: sqlite3.Connection, site: str, uri: str, parent: str | None, delta: int
+) -> None:
+    """The thread's count and the parent's replies moved by `delta` (the thread's stamp moves
+    in any case), inside the caller's transaction."""
+    if delta and parent is not None:
+        conn.execute(
+            "UPDATE comments SET replies = replies + ? WHERE site = ? AND uri = ? AND id = ?",
+            (delta, site, uri, parent),
+        )
+    conn.execute(
+        "UPDATE threads SET count = count + ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
+        (delta, site, uri),
+    )
