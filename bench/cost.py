@@ -434,19 +434,28 @@ def page_view_cost(
     revalidated = r["embed"]["304"]
     revalidated_bytes = revalidated["bytes"] + revalidated["header_bytes"]
     share = SCROLL_SHARE if lazy else 1.0
-    parts = [
-        (share, request_cost(front, cdn, CDN_HIT_RATIO["thread"], read["lambda_ms"],
-                             read["units"], thread_bytes)),
-        (EMBED_FETCH_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
-                                          embed["lambda_ms"], 0, embed_bytes)),
-        (EMBED_304_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
-                                        revalidated["lambda_ms"], 0, revalidated_bytes)),
-    ]  # fmt: skip
+    parts = {
+        "thread": (share, request_cost(front, cdn, CDN_HIT_RATIO["thread"], read["lambda_ms"],
+                                       read["units"], thread_bytes)),
+        "widget": (EMBED_FETCH_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
+                                                   embed["lambda_ms"], 0, embed_bytes)),
+        "widget_304": (EMBED_304_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
+                                                     revalidated["lambda_ms"], 0,
+                                                     revalidated_bytes)),
+    }  # fmt: skip
     total: dict[str, float] = {}
-    for weight, cost in parts:
+    for name, (weight, cost) in parts.items():
         for key, value in cost.items():
             total[key] = total.get(key, 0.0) + weight * value
-    total["total"] = sum(total.values())
+            total[f"{name}.{key}"] = weight * value
+    total["total"] = sum(v for k, v in total.items() if "." not in k)
+    # Lambda's part split: its requests (a price per invocation) and its duration.
+    invocations = sum(weight * (1.0 - hit) for weight, hit in (
+        (share, CDN_HIT_RATIO["thread"] if cdn else 0.0),
+        (EMBED_FETCH_SHARE + EMBED_304_SHARE, CDN_HIT_RATIO["embed"] if cdn else 0.0),
+    ))  # fmt: skip
+    total["lambda.requests"] = invocations * PRICES["lambda_per_million_requests"] / 1e6
+    total["lambda.duration"] = total["lambda"] - total["lambda.requests"]
     return total
 
 
@@ -458,6 +467,7 @@ def table(r: dict[str, Any]) -> list[dict[str, Any]]:
                 for limit in (20, 50, 100):
                     for lazy in (False, True):
                         per = page_view_cost(r, front, cdn, gz, limit, lazy)
+                        per = {k: v for k, v in per.items() if "." not in k}
                         rows.append(
                             {
                                 "front": front,
@@ -539,6 +549,17 @@ def markdown(r: dict[str, Any]) -> str:
         and (x["limit"] != DEFAULT["limit"] or not x["lazy"])
     ]  # fmt: skip
     out += [row(x) for x in chosen]
+    d = page_view_cost(r, "function_url", False, True, DEFAULT["limit"], True)
+    m = {k: v * 1e6 for k, v in d.items()}
+    out += [
+        "",
+        f"The default, ${m['total']:.3f} per million page views, item by item: Lambda requests"
+        f" {m['lambda.requests']:.3f} ({SCROLL_SHARE + EMBED_FETCH_SHARE + EMBED_304_SHARE:.2f}"
+        f" invocations a view), Lambda duration {m['lambda.duration']:.3f}, DynamoDB"
+        f" {m['dynamodb']:.3f}, transfer of the widget {m['widget.transfer']:.3f} (and"
+        f" {m['widget_304.transfer']:.3f} for its 304s), transfer of the thread"
+        f" {m['thread.transfer']:.3f}.",
+    ]
     return "\n".join(out)
 
 
