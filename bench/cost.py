@@ -69,6 +69,11 @@ SCROLL_SHARE = 0.35  # assumed share of page views that bring #parley near the v
 EMBED_FETCH_SHARE = 0.6
 EMBED_304_SHARE = 0.2
 CDN_HIT_RATIO = {"thread": 0.5, "embed": 0.99}  # assumed; a thread's s-maxage is 10 s
+# Bytes on the wire are the body plus the status line and headers the handler returns
+# (measured) plus what the front door adds (Date, x-amzn-RequestId, X-Amzn-Trace-Id,
+# Connection): assumed 150 bytes. TLS and TCP framing are not counted.
+FRONT_HEADER_BYTES = 150
+BROWSER_ACCEPT = "gzip, deflate, br"  # what browsers send over HTTPS
 GB = 1e9
 
 
@@ -120,10 +125,21 @@ def start_dynamodb(stack: ExitStack) -> tuple[str, str]:
     return local.endpoint, "DynamoDB Local (in memory, 127.0.0.1)"
 
 
-def event(method: str, path: str, query: dict[str, Any], gzip_ok: bool, body: Any = None) -> Any:
+def event(
+    method: str,
+    path: str,
+    query: dict[str, Any],
+    gzip_ok: bool,
+    body: Any = None,
+    *,
+    accept: str = BROWSER_ACCEPT,
+    etag: str = "",
+) -> Any:
     headers = {"origin": ORIGIN, "user-agent": "bench", "accept": "*/*"}
     if gzip_ok:
-        headers["accept-encoding"] = "gzip, deflate, br"
+        headers["accept-encoding"] = accept
+    if etag:
+        headers["if-none-match"] = etag
     ev: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
@@ -166,6 +182,18 @@ def client_bytes(answer: dict[str, Any]) -> int:
     return len(base64.b64decode(raw)) if answer.get("isBase64Encoded") else len(raw.encode())
 
 
+def header_bytes(answer: dict[str, Any]) -> int:
+    """The status line and headers as HTTP/1.1 writes them, plus the front door's own."""
+    headers = dict(answer.get("headers") or {})
+    multi = answer.get("multiValueHeaders") or {}
+    lines = [f"{k}: {v}" for k, v in headers.items()]
+    lines += [f"{k}: {v}" for k, values in multi.items() for v in values]
+    lines += [f"set-cookie: {c}" for c in answer.get("cookies") or []]
+    return (
+        len("HTTP/1.1 200 OK\r\n\r\n") + sum(len(line) + 2 for line in lines) + FRONT_HEADER_BYTES
+    )
+
+
 def measure(handler: Any, recorder: Recorder, ev: Any, runs: int) -> dict[str, Any]:
     """Median handler time, Parley's CPU time, DynamoDB wait, units and bytes of one kind of
     request. CPU time (this process's, so DynamoDB Local's JVM is not in it) is what carries
@@ -202,6 +230,9 @@ def measure(handler: Any, recorder: Recorder, ev: Any, runs: int) -> dict[str, A
     return {
         "status": answer["statusCode"],
         "bytes": client_bytes(answer),
+        "header_bytes": header_bytes(answer),
+        "etag": (answer.get("headers") or {}).get("etag", ""),
+        "coding": (answer.get("headers") or {}).get("content-encoding", ""),
         "gzip": (answer.get("headers") or {}).get("content-encoding") == "gzip",
         "requests": [c.operation for c in calls],
         "units": statistics.median(units) if units else 0.0,
@@ -330,9 +361,15 @@ def main() -> None:
                     lh.handler, recorder, ev, args.reads
                 )
         embed = {
-            gz: measure(lh.handler, recorder, event("GET", "/embed.js", {}, gz), args.reads)
-            for gz in (False, True)
-        }
+            name: measure(
+                lh.handler, recorder, event("GET", "/embed.js", {}, name != "plain", accept=accept),
+                args.reads,
+            )
+            for name, accept in (("plain", ""), ("gzip", "gzip, deflate"), ("br", BROWSER_ACCEPT))
+        }  # fmt: skip
+        # A browser's revalidation once max-age has passed: If-None-Match with the tag it has.
+        revalidate = event("GET", "/embed.js", {}, True, etag=embed["br"]["etag"])
+        embed["304"] = measure(lh.handler, recorder, revalidate, args.reads)
         sizes = item_bytes(store)
     result: dict[str, Any] = {
         "engine": engine,
@@ -340,7 +377,7 @@ def main() -> None:
         "post": post,
         "item_bytes": sizes,
         "reads": reads,
-        "embed": {"plain": embed[False], "gzip": embed[True]},
+        "embed": embed,
         "prices": PRICES,
         "assumptions": {
             "lambda_memory_gb": LAMBDA_MEMORY_GB,
@@ -350,6 +387,8 @@ def main() -> None:
             "embed_fetch_share": EMBED_FETCH_SHARE,
             "embed_304_share": EMBED_304_SHARE,
             "cdn_hit_ratio": CDN_HIT_RATIO,
+            "front_header_bytes": FRONT_HEADER_BYTES,
+            "browser_accept_encoding": BROWSER_ACCEPT,
         },
     }
     result["table"] = table(result)
@@ -384,24 +423,39 @@ def page_view_cost(
     """One page view: the widget (fetched, revalidated or cached by the browser) and, when the
     reader scrolls to the comments (or always, without the lazy thread), one thread read."""
     read = r["reads"][f"limit{limit}{'_gzip' if gz else ''}"]
-    embed = r["embed"]["gzip" if gz or cdn else "plain"]  # CloudFront compresses on its own
-    thread_bytes = read["bytes"]
+    # Browsers accept brotli: the widget goes as the build's twin; CloudFront compresses on its
+    # own when the origin does not.
+    embed = r["embed"]["br" if gz or cdn else "plain"]
+    thread_bytes = read["bytes"] + read["header_bytes"]
     if cdn and not gz:
-        thread_bytes = r["reads"][f"limit{limit}_gzip"]["bytes"]  # CloudFront compresses
+        gzipped = r["reads"][f"limit{limit}_gzip"]
+        thread_bytes = gzipped["bytes"] + gzipped["header_bytes"]
+    embed_bytes = embed["bytes"] + embed["header_bytes"]
+    revalidated = r["embed"]["304"]
+    revalidated_bytes = revalidated["bytes"] + revalidated["header_bytes"]
     share = SCROLL_SHARE if lazy else 1.0
-    parts = [
-        (share, request_cost(front, cdn, CDN_HIT_RATIO["thread"], read["lambda_ms"],
-                             read["units"], thread_bytes)),
-        (EMBED_FETCH_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
-                                          embed["lambda_ms"], 0, embed["bytes"])),
-        (EMBED_304_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
-                                        embed["lambda_ms"], 0, 300)),
-    ]  # fmt: skip
+    parts = {
+        "thread": (share, request_cost(front, cdn, CDN_HIT_RATIO["thread"], read["lambda_ms"],
+                                       read["units"], thread_bytes)),
+        "widget": (EMBED_FETCH_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
+                                                   embed["lambda_ms"], 0, embed_bytes)),
+        "widget_304": (EMBED_304_SHARE, request_cost(front, cdn, CDN_HIT_RATIO["embed"],
+                                                     revalidated["lambda_ms"], 0,
+                                                     revalidated_bytes)),
+    }  # fmt: skip
     total: dict[str, float] = {}
-    for weight, cost in parts:
+    for name, (weight, cost) in parts.items():
         for key, value in cost.items():
             total[key] = total.get(key, 0.0) + weight * value
-    total["total"] = sum(total.values())
+            total[f"{name}.{key}"] = weight * value
+    total["total"] = sum(v for k, v in total.items() if "." not in k)
+    # Lambda's part split: its requests (a price per invocation) and its duration.
+    invocations = sum(weight * (1.0 - hit) for weight, hit in (
+        (share, CDN_HIT_RATIO["thread"] if cdn else 0.0),
+        (EMBED_FETCH_SHARE + EMBED_304_SHARE, CDN_HIT_RATIO["embed"] if cdn else 0.0),
+    ))  # fmt: skip
+    total["lambda.requests"] = invocations * PRICES["lambda_per_million_requests"] / 1e6
+    total["lambda.duration"] = total["lambda"] - total["lambda.requests"]
     return total
 
 
@@ -413,6 +467,7 @@ def table(r: dict[str, Any]) -> list[dict[str, Any]]:
                 for limit in (20, 50, 100):
                     for lazy in (False, True):
                         per = page_view_cost(r, front, cdn, gz, limit, lazy)
+                        per = {k: v for k, v in per.items() if "." not in k}
                         rows.append(
                             {
                                 "front": front,
@@ -433,19 +488,21 @@ def markdown(r: dict[str, Any]) -> str:
     """The tables for bench/RESULTS.md."""
     out = [f"Engine: {r['engine']}. Corpus: {r['corpus']}.", ""]
     out += [
-        "| read (first page) | DynamoDB requests | read units | bytes to the client |"
+        "| read (first page) | DynamoDB requests | read units | body bytes | + headers |"
         " Parley CPU ms | of which gzip ms | Lambda ms (est.) |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for key, m in r["reads"].items():
         out.append(
             f"| {key} | {' + '.join(m['requests'])} | {m['units']:g} | {m['bytes']:,} |"
-            f" {m['parley_cpu_ms']:.2f} | {m['gzip_compress_ms']:.2f} | {m['lambda_ms']:.1f} |"
+            f" {m['header_bytes']:,} | {m['parley_cpu_ms']:.2f} | {m['gzip_compress_ms']:.2f} |"
+            f" {m['lambda_ms']:.1f} |"
         )
     for key, m in r["embed"].items():
+        label = "304 (revalidated)" if key == "304" else key
         out.append(
-            f"| embed.js {key} | - | 0 | {m['bytes']:,} | {m['parley_cpu_ms']:.2f} |"
-            f" {m['gzip_compress_ms']:.2f} | {m['lambda_ms']:.1f} |"
+            f"| embed.js {label} | - | 0 | {m['bytes']:,} | {m['header_bytes']:,} |"
+            f" {m['parley_cpu_ms']:.2f} | {m['gzip_compress_ms']:.2f} | {m['lambda_ms']:.1f} |"
         )
     post = r["post"]
     units = post["units_by_request"]
@@ -492,6 +549,17 @@ def markdown(r: dict[str, Any]) -> str:
         and (x["limit"] != DEFAULT["limit"] or not x["lazy"])
     ]  # fmt: skip
     out += [row(x) for x in chosen]
+    d = page_view_cost(r, "function_url", False, True, DEFAULT["limit"], True)
+    m = {k: v * 1e6 for k, v in d.items()}
+    out += [
+        "",
+        f"The default, ${m['total']:.3f} per million page views, item by item: Lambda requests"
+        f" {m['lambda.requests']:.3f} ({SCROLL_SHARE + EMBED_FETCH_SHARE + EMBED_304_SHARE:.2f}"
+        f" invocations a view), Lambda duration {m['lambda.duration']:.3f}, DynamoDB"
+        f" {m['dynamodb']:.3f}, transfer of the widget {m['widget.transfer']:.3f} (and"
+        f" {m['widget_304.transfer']:.3f} for its 304s), transfer of the thread"
+        f" {m['thread.transfer']:.3f}.",
+    ]
     return "\n".join(out)
 
 

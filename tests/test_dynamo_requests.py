@@ -271,6 +271,20 @@ def test_failing_reads_and_likes_are_503(
         assert_unavailable(calls[operation]())
 
 
+def test_a_like_meeting_an_edits_transaction_is_a_short_503(
+    api: TestClient, dynamo: DynamoStore
+) -> None:
+    """An edit holds the comment's public part in a transaction (its html and its source move
+    together); DynamoDB refuses a single-item write to it meanwhile. That is a moment's
+    contention, answered like throttling (a short Retry-After), not as our own fault (30 s)."""
+    comment_id = seed(dynamo, "/post/", 1)[0]
+    thread = {"site": SITE, "uri": "/post/"}
+    with failing(dynamo, "UpdateItem", 400, "TransactionConflictException"):
+        answer = api.post(f"/api/v1/comments/{comment_id}/likes", json=thread)
+    assert_unavailable(answer)
+    assert int(answer.headers["Retry-After"]) <= 2
+
+
 def test_throttled_transaction_item_is_503(api: TestClient, dynamo: DynamoStore) -> None:
     """DynamoDB may cancel a transaction because one item was throttled: not a client error."""
 

@@ -194,12 +194,12 @@ def test_embed_health_and_preflight(lambda_module: ModuleType) -> None:
     embed = call(lambda_module, "apigw-v2-get-embed.json")
     assert embed["statusCode"] == 200
     assert embed["headers"]["content-type"].startswith("text/javascript")
-    # The recorded browser accepts gzip: the widget goes out compressed, so base64 to API
-    # Gateway (which decodes it before sending the gzip bytes on).
-    assert embed["headers"]["content-encoding"] == "gzip"
+    # The recorded browser accepts brotli: the widget goes out as the build's brotli twin, so
+    # base64 to API Gateway (which decodes it before sending the brotli bytes on).
+    assert embed["headers"]["content-encoding"] == "br"
     assert embed["isBase64Encoded"] is True
     assert "accept-encoding" in embed["headers"]["vary"].lower()
-    assert body_of(embed) == (ROOT / "backend" / "static" / "embed.js").read_bytes()
+    assert body_of(embed) == (ROOT / "backend" / "static" / "embed.js.br").read_bytes()
     health = call(lambda_module, "function-url-get-healthz.json")
     assert (health["statusCode"], json_of(health)) == (200, {"ok": True})
     preflight = call(lambda_module, "apigw-v2-options-preflight.json")
@@ -262,9 +262,10 @@ for path in sys.argv[2:]:
     body = answer.get("body") or ""
     if answer["isBase64Encoded"]:
         body = base64.b64decode(body)
-        if (answer.get("headers") or {}).get("content-encoding") == "gzip":
+        coding = (answer.get("headers") or {}).get("content-encoding")
+        if coding == "gzip":
             body = gzip.decompress(body)
-        body = body.decode()
+        body = f"br: {len(body)} bytes" if coding == "br" else body.decode()
     out.append([answer["statusCode"], body[:2000]])
 print(json.dumps({"python": sys.version.split()[0], "answers": out}))
 """
@@ -354,6 +355,9 @@ def test_unzipped_artifact_answers_events(
     assert [status for status, _ in answers] == [201, 200, 400, 201, 200]
     assert json.loads(answers[1][1])["thread"]["count"] == 1
     assert "JKB" in answers[1][1]
+    # The artifact carries the widget's brotli twin, and serves it.
+    twin = unzipped_artifact / "backend" / "static" / "embed.js.br"
+    assert answers[4][1] == f"br: {len(twin.read_bytes())} bytes"
 
 
 def test_artifact_ships_the_models_of_the_services_parley_calls(

@@ -5,7 +5,7 @@ import { build, transform } from 'esbuild'
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const src = join(root, 'widget', 'src')
@@ -45,5 +45,17 @@ for (const file of readdirSync(join(src, 'i18n'))) {
   writeFileSync(join(out, 'widget', lang + '.js'), `(self.parleyL10n=self.parleyL10n||{}).${lang}=${strings};\n`)
 }
 
-const size = gzipSync(readFileSync(join(out, 'embed.js')), { level: 9 }).length
-console.log(`backend/static/embed.js: ${size} bytes gzipped (budget 6144)`)
+const embed = readFileSync(join(out, 'embed.js'))
+// The brotli twin, served to clients that accept `br` (backend/api/meta.py): compressed once
+// here at the highest quality, where no request waits for it. Written after embed.js, so a
+// twin older than the script is known stale and never served.
+const brotli = brotliCompressSync(embed, {
+  params: {
+    [constants.BROTLI_PARAM_QUALITY]: 11,
+    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+    [constants.BROTLI_PARAM_SIZE_HINT]: embed.length,
+  },
+})
+writeFileSync(join(out, 'embed.js.br'), brotli)
+const size = gzipSync(embed, { level: 9 }).length
+console.log(`backend/static/embed.js: ${size} bytes gzipped (budget 6144), ${brotli.length} with brotli`)

@@ -39,6 +39,12 @@ COMPRESSIBLE = (b"application/json", b"text/", b"application/javascript", b"+jso
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether an Accept-Encoding header allows gzip: `gzip` (or `x-gzip`), else `*`, with
     q > 0. No header: no compression (clients that want it say so)."""
+    return accepts(accept_encoding, "gzip", "x-gzip")
+
+
+def accepts(accept_encoding: str, *codings: str) -> bool:
+    """Whether an Accept-Encoding header allows one of `codings` (named alike), else `*`, with
+    q > 0. No header: nothing but identity."""
     if not accept_encoding:
         return False
     weights: dict[str, float] = {}
@@ -53,7 +59,7 @@ def accepts_gzip(accept_encoding: str) -> bool:
                 except ValueError:
                     q = 0.0
         weights[coding.lower()] = q
-    for coding in ("gzip", "x-gzip", "*"):
+    for coding in (*codings, "*"):
         if coding in weights:
             return weights[coding] > 0
     return False

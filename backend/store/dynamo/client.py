@@ -49,6 +49,9 @@ _TRANSIENT = {
     "InternalFailure",
     "ServiceUnavailable",
     "TransactionInProgressException",
+    # A single-item write to an item an in-flight transaction holds (an edit, a status move):
+    # a moment's contention, not a request we built wrong.
+    "TransactionConflictException",
     "LimitExceededException",
 }
 
