@@ -137,9 +137,8 @@ def marker_clear(
 ) -> dict[str, Any]:
     """Remove a `tally`/`untally` marker, only the one this writer set, and the marks index's
     keys with it when they are this marker's (`gsi2sk` holds the stamp of the item's latest
-    marker: a like being taken back while its like still moves carries both). `indexed=False`
-    removes the marker alone (the index's keys belong to the other marker, or the item was
-    marked before the index existed)."""
+    marker). `indexed=False` removes the marker alone: the item was marked before the index
+    existed (or the index's keys are another marker's; no write sets two on one item now)."""
     if indexed:
         update, condition = "REMOVE #m, gsi2pk, gsi2sk", "#m = :stamp AND gsi2sk = :stamp"
     else:
