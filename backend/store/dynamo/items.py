@@ -19,6 +19,7 @@ THREAD_SK = "#"
 # "P#{id}" (each comment's private part). `sk BETWEEN "#" AND "C$"` therefore takes the thread
 # and its comments and never a like nor a private part: a page view reads only what it shows.
 COMMENTS_END = "C$"
+LIKES_END = "L$"  # `sk BETWEEN "#" AND "L$"`: the thread, its comments and their likes
 PRIVATE_PREFIX = "P#"
 
 
