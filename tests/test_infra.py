@@ -6,6 +6,7 @@ the artifact's dependencies are cached under build/lambda/, so a rerun takes sec
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -338,6 +339,112 @@ def store_actions() -> set[str]:
                 actions.add(_TRANSACT_ACTIONS[kind])
     assert not actions & {"Scan"}, "DESIGN: never a Scan"
     return {f"dynamodb:{a}" for a in actions}
+
+
+def _module_file(name: str) -> Path | None:
+    base = ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported(entry: str) -> set[Path]:
+    """The backend modules `entry` imports, transitively, at module level or inside a function
+    (lazy imports count: they run on the function's code path too)."""
+    seen: set[Path] = set()
+    todo = [entry]
+    while todo:
+        path = _module_file(todo.pop())
+        if path is None or path in seen:
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith("backend")]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("backend"):
+                todo += [node.module or "", *(f"{node.module}.{a.name}" for a in node.names)]
+    return seen
+
+
+def _called_names(node: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call):
+            if isinstance(call.func, ast.Attribute):
+                names.add(call.func.attr)
+            elif isinstance(call.func, ast.Name):
+                names.add(call.func.id)
+    return names
+
+
+def _direct_actions(node: ast.AST) -> set[str]:
+    """The client calls in a function, and the transaction items it builds."""
+    actions = {_METHOD_ACTIONS[n] for n in _called_names(node) if n in _METHOD_ACTIONS}
+    for d in ast.walk(node):
+        if isinstance(d, ast.Dict):
+            for key in d.keys:
+                if isinstance(key, ast.Constant) and key.value in _TRANSACT_ACTIONS:
+                    actions.add(_TRANSACT_ACTIONS[key.value])
+    return actions
+
+
+def function_actions(entry: str) -> set[str]:
+    """The DynamoDB actions one Lambda function's code path uses: the Store methods its modules
+    call (every `x.name(` whose name is a method of the Store protocol, found in the modules
+    `entry` imports outside backend/store/), followed through backend/store/dynamo/ (every
+    function, by name, to the functions it calls) to the client calls and transaction items
+    they reach. Over-approximate by design: a name called anywhere counts."""
+    store = ROOT / "backend" / "store"
+    protocol = ast.parse((store / "base.py").read_text(encoding="utf-8"))
+    store_methods = {
+        f.name
+        for c in protocol.body
+        if isinstance(c, ast.ClassDef) and c.name in {"Store", "Outbox"}
+        for f in c.body
+        if isinstance(f, ast.FunctionDef)
+    }
+    callers = [p for p in _imported(entry) if store not in p.parents]
+    wanted = set().union(*(_called_names(ast.parse(p.read_text("utf-8"))) for p in callers))
+    callees: dict[str, set[str]] = {}
+    actions: dict[str, set[str]] = {}
+    for path in (store / "dynamo").glob("*.py"):
+        if path.name == "bulk.py":  # `parley import/export` only, never in a function
+            continue
+        for f in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(f, ast.FunctionDef):
+                callees.setdefault(f.name, set()).update(_called_names(f))
+                actions.setdefault(f.name, set()).update(_direct_actions(f))
+    used: set[str] = set()
+    reached: set[str] = set()
+    todo = sorted(wanted & store_methods)
+    assert todo, f"{entry} calls no Store method: the derivation is broken"
+    while todo:
+        name = todo.pop()
+        if name in reached or name not in callees:
+            continue
+        reached.add(name)
+        used |= actions[name]
+        todo += callees[name] - reached
+    return {f"dynamodb:{a}" for a in used}
+
+
+def test_each_function_is_granted_every_table_action_its_code_uses(
+    default_stack: Packaged,
+) -> None:
+    api = {s.get("Sid"): s for s in _statements(default_stack)}["ParleyTableItems"]
+    worker_role = default_stack.resources["WorkerRole"]["Properties"]
+    (policy,) = worker_role["Policies"]
+    worker = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}["WorkerTableItems"]
+    for entry, granted in (
+        ("backend.lambda_handler", api),
+        ("backend.notify.lambda_worker", worker),
+    ):
+        used = function_actions(entry)
+        # The derivation reaches the reads every function makes (get_comment's BatchGetItem).
+        assert {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"} <= used
+        missing = used - set(granted["Action"])
+        assert not missing, f"{entry} uses {sorted(missing)}, not granted"
 
 
 def test_iam_grants_exactly_the_store_calls_on_the_table_and_its_index(

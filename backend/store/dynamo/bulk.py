@@ -21,13 +21,14 @@ from backend.domain.tally import tally
 from backend.store.base import Written
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
-from backend.store.dynamo.client import ConditionFailed, backoff, translate
+from backend.store.dynamo.client import Cancelled, ConditionFailed, backoff, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 WRITE_BATCH = 25  # BatchWriteItem's limit
 GET_BATCH = 100  # BatchGetItem's limit
+TRANSACT_GET = 100  # TransactGetItems' limit (items)
 ATTEMPTS = 10  # rounds for UnprocessedItems/Keys and throttled requests before giving up
 PARALLEL = 8  # requests in flight at once (batches, single-item updates)
 
@@ -38,6 +39,11 @@ R = TypeVar("R")
 
 def _key(item: it.Item) -> Key:
     return item["pk"]["S"], item["sk"]["S"]
+
+
+def _tombstone(public: it.Item) -> bool:
+    """An erased comment kept for its replies: deleted, author emptied, no private part."""
+    return public["status"]["S"] == Status.DELETED.value and not public["author"]["S"]
 
 
 def thread_item(t: Thread) -> it.Item:
@@ -187,14 +193,71 @@ class Bulk:
                 return sorted(found)
             params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
-    # 1+ Query over the thread's comments and 1+ over their private parts, strongly consistent.
+    # An export, whole per comment while readers write: the thread's public parts (1+ Query),
+    # their private parts (1+ Query), the public parts again (1+ Query), all consistent. Every
+    # write that touches a private part (post, edit, reader's delete, erase) changes its public
+    # part in the same transaction, so a comment whose public part reads the same before and
+    # after had its private part unchanged in between: the two belong together. Any other one
+    # (posted, edited, liked or erased meanwhile, or without a private part: a tombstone) is
+    # read again, both parts in one TransactGetItems (atomic), 50 comments a request. A public
+    # part with no private part that is not a tombstone is refused, never exported emptied.
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
+        before = {item["id"]["S"]: item for item in self._partition(site, uri, it.comment_sk(""))}
         private = {
             item["sk"]["S"][len(it.PRIVATE_PREFIX) :]: item
             for item in self._partition(site, uri, it.PRIVATE_PREFIX, prefix=True)
         }
-        for item in self._partition(site, uri, it.comment_sk("")):
-            yield it.to_comment(item, private.get(item["id"]["S"]))
+        after = list(self._partition(site, uri, it.comment_sk("")))
+        moved = [
+            item["id"]["S"]
+            for item in after
+            if before.get(item["id"]["S"]) != item or item["id"]["S"] not in private
+        ]
+        again = self._whole(site, uri, moved)
+        for item in after:
+            comment_id = item["id"]["S"]
+            if comment_id not in again:
+                yield it.to_comment(item, private[comment_id])
+            elif (whole := again[comment_id]) is not None:
+                yield whole
+
+    def _whole(self, site: str, uri: str, ids: list[str]) -> dict[str, Comment | None]:
+        """Each comment's two parts read together, atomically (None: erased meanwhile)."""
+        found: dict[str, Comment | None] = {}
+        for start in range(0, len(ids), TRANSACT_GET // 2):
+            chunk = ids[start : start + TRANSACT_GET // 2]
+            gets = [
+                {"Get": {"TableName": self.table, "Key": key(site, uri, i)}}
+                for i in chunk
+                for key in (it.comment_key, it.private_key)
+            ]
+            out = self._atomic_get(gets)
+            for n, comment_id in enumerate(chunk):
+                public = out[2 * n].get("Item")
+                part = out[2 * n + 1].get("Item")
+                if public is None:
+                    found[comment_id] = None
+                elif part is None and not _tombstone(public):
+                    raise errors.StoreUnavailable(
+                        f"comment {comment_id} of {site} {uri} has no private part (its email "
+                        "and source text): refusing to export it emptied",
+                        retry_after=30,
+                    )
+                else:
+                    found[comment_id] = it.to_comment(public, part)
+        return found
+
+    def _atomic_get(self, gets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for attempt in range(ATTEMPTS):
+            try:
+                out = self._retrying(
+                    "TransactGetItems",
+                    lambda: self._client.transact_get_items(TransactItems=gets),  # type: ignore[arg-type]
+                )
+                return list(out["Responses"])
+            except Cancelled:  # a write's transaction on one of the items was in flight
+                backoff(attempt, base=0.05)
+        raise errors.StoreUnavailable(retry_after=5)
 
     # -- requests --------------------------------------------------------------------------------
 

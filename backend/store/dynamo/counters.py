@@ -16,9 +16,11 @@ leaves its marker behind, and the counters may or may not include it: an ADD is 
 idempotent, so it is never re-applied. `repair` recounts instead: it reads the thread's
 partition (the thread, then its comments, then their likes: each counter before what it
 counts), and when no marker is fresh (younger than STALE_MS: every writer of a fresh marker may
-still be running) sets every counter to the exact count, conditioned on the value it read, so a
-write that landed meanwhile makes it read again. A stale `untally` like is deleted (its writer
-meant to). Counts are exact once writes settle; nothing is applied twice.
+still be running) sets every counter to the exact count, conditioned on the counter item's
+version (`v`, moved by every ADD) as read, so a counter move that landed meanwhile makes it
+read again, even one undone by another (the value alone would not show it). A stale `untally`
+like is deleted (its writer meant to). Counts are exact once writes settle; nothing is applied
+twice.
 """
 
 from __future__ import annotations
@@ -135,14 +137,10 @@ class Counters(Table):
         raise errors.StoreUnavailable(retry_after=5)
 
     def _repair_once(self, site: str, uri: str, now: int) -> bool:
-        items = self._query(
-            {
-                "KeyConditionExpression": "pk = :pk",
-                "ExpressionAttributeValues": {":pk": it.s(it.thread_pk(site, uri))},
-                "ConsistentRead": True,
-            },
-            None,
-        )
+        # The thread, its comments, their likes, in that order; never the private parts.
+        counted = self._thread_range(site, uri, it.THREAD_SK)
+        counted["ExpressionAttributeValues"][":hi"] = it.s(it.LIKES_END)
+        items = self._query({**counted, "ConsistentRead": True}, None)
         marks = [it.num(i, m) for i in items for m in (w.TALLY, w.UNTALLY) if m in i]
         if any(now - mark < STALE_MS for mark in marks):
             return False
@@ -161,14 +159,13 @@ class Counters(Table):
             if w.UNTALLY not in like and cid in liked:
                 liked[cid] += 1
         if thread is not None:
-            self._set_exact(thread, "count", len(approved))
+            self._set_exact(thread, {"count": len(approved)})
         elif comments:  # its first post was cut short before the thread was made
             first = min(it.num(i, "created") for i in comments.values())
             made = w.thread_add(self.table, site, uri, first, len(approved))
             self._update({**made, "ConditionExpression": "attribute_not_exists(pk)"})
         for cid, item in comments.items():
-            self._set_exact(item, "replies", replies[cid])
-            self._set_exact(item, "likes", liked[cid])
+            self._set_exact(item, {"replies": replies[cid], "likes": liked[cid]})
         for item in [*comments.values(), *likes]:
             key = {"pk": item["pk"], "sk": item["sk"]}
             if w.UNTALLY in item:  # its writer meant to take the like back: do it
@@ -178,21 +175,26 @@ class Counters(Table):
                 self._unmark(key, w.TALLY, it.num(item, w.TALLY))
         return True
 
-    def _set_exact(self, item: it.Item, name: str, value: int) -> None:
-        """SET the counter to `value`, only if it still holds what was read (else ConditionFailed:
-        a write landed meanwhile)."""
-        if it.num(item, name) == value:
+    def _set_exact(self, item: it.Item, counts: dict[str, int]) -> None:
+        """SET the item's counters that are off to their exact `counts`, in one UpdateItem, only
+        if no counter of the item moved since it was read (its version `v` is as read, or still
+        absent), else ConditionFailed: count again."""
+        off = {name: value for name, value in counts.items() if it.num(item, name) != value}
+        if not off:
             return
-        read = item.get(name)
-        condition = "#n = :read" if read is not None else "attribute_not_exists(#n)"
-        values = {":value": it.n(value), **({":read": read} if read is not None else {})}
+        read = item.get(w.VERSION)
+        condition = "#v = :read" if read is not None else "attribute_not_exists(#v)"
+        sets = [f"#{name} = :{name}" for name in off]
         self._update(
             {
                 "TableName": self.table,
                 "Key": {"pk": item["pk"], "sk": item["sk"]},
-                "UpdateExpression": "SET #n = :value",
+                "UpdateExpression": "SET " + ", ".join(sets),
                 "ConditionExpression": condition,
-                "ExpressionAttributeNames": {"#n": name},
-                "ExpressionAttributeValues": values,
+                "ExpressionAttributeNames": {"#v": w.VERSION, **w.names(*off)},
+                "ExpressionAttributeValues": {
+                    **{f":{name}": it.n(value) for name, value in off.items()},
+                    **({":read": read} if read is not None else {}),
+                },
             }
         )

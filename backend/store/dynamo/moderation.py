@@ -137,4 +137,12 @@ class Moderation(Counters):
         while len(deletes) > w.MAX_TRANSACTION - len(items):
             self._transact(deletes[: w.MAX_TRANSACTION])
             deletes = deletes[w.MAX_TRANSACTION :]
-        self._transact(items + deletes)
+        try:
+            self._transact(items + deletes)
+        except Cancelled as cancelled:
+            comment = self._get(it.comment_key(old.site, old.uri, old.id), consistent=True)
+            if cancelled.failed(0) and comment is not None and w.TALLY in comment:
+                # Its status move's counts are unsettled (in flight, or cut short and left for
+                # the repair): deleting it would drop the marker that triggers their repair.
+                raise errors.StoreUnavailable(retry_after=w.MARKED_RETRY_S) from None
+            raise  # changed under us: `erase` reads again

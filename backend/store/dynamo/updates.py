@@ -20,12 +20,23 @@ def names(*attributes: str) -> dict[str, str]:
 MAX_TRANSACTION = 100  # items in one TransactWriteItems
 
 # Positions of the post's TransactItems, to read its CancellationReasons by.
-POST_KEY, POST_COMMENT, POST_PRIVATE = 0, 1, 2
+POST_KEY, POST_COMMENT = 0, 1  # the private part (2) has no condition of its own
 
 # A comment or like item whose counters (the thread's count, the parent's replies, a comment's
 # likes) are being moved carries `tally` (when the move began, ms) until the move is done; a
 # like being taken back carries `untally`. See counters.py.
 TALLY, UNTALLY = "tally", "untally"
+# Retry-After for a write refused because its item still carries a marker (an un-like of a like
+# whose `likes + 1` is unsettled, an erase of a comment whose status move is): normally a
+# write in flight; after a cut-short one, the repair settles it within STALE_MS + a run.
+MARKED_RETRY_S = 5
+
+# Every counter item (a thread, a comment) carries `v`, how many times its counters moved: each
+# `ADD` to a counter also adds 1 to `v`, in the same UpdateItem (no extra request nor unit). The
+# repair's exact SET is conditioned on the `v` it read, not on the value: a change and its
+# reversal between its reads (an un-like, then a like) leave the value as read, never `v`.
+VERSION = "v"
+VERSION_ADD = ", #v :one"  # appended to an UpdateExpression's ADD clause
 
 
 def post_items(table: str, new: NewComment, stamp: int) -> list[dict[str, Any]]:
@@ -83,6 +94,7 @@ def thread_add(
         ":uri": it.s(uri),
         ":created": it.n(created),
         ":delta": it.n(delta),
+        ":one": it.n(1),
     }
     if title:  # a thread made by a lock has no title yet: the first titled post names it
         update += ", #title = if_not_exists(#title, :title)"
@@ -90,9 +102,9 @@ def thread_add(
     return {
         "TableName": table,
         "Key": it.thread_key(site, uri),
-        "UpdateExpression": update + " ADD #count :delta",
+        "UpdateExpression": update + " ADD #count :delta" + VERSION_ADD,
         "ExpressionAttributeNames": names(
-            "site", "uri", "created", "count", *["title"] * bool(title)
+            "site", "uri", "created", "count", VERSION, *["title"] * bool(title)
         ),
         "ExpressionAttributeValues": values,
     }
@@ -103,10 +115,10 @@ def count_add(table: str, key: it.Item, name: str, delta: int) -> dict[str, Any]
     return {
         "TableName": table,
         "Key": key,
-        "UpdateExpression": "ADD #n :delta",
+        "UpdateExpression": "ADD #n :delta" + VERSION_ADD,
         "ConditionExpression": "attribute_exists(pk)",  # never create a stray item
-        "ExpressionAttributeNames": {"#n": name},
-        "ExpressionAttributeValues": {":delta": it.n(delta)},
+        "ExpressionAttributeNames": {"#n": name, "#v": VERSION},
+        "ExpressionAttributeValues": {":delta": it.n(delta), ":one": it.n(1)},
     }
 
 
@@ -180,12 +192,15 @@ def erase_comment(table: str, old: Comment) -> dict[str, Any]:
     values: dict[str, Any] = {":old": it.s(old.status.value)}
     if not old.replies:
         values[":zero"] = it.n(0)
+        # Never while it is marked (`tally`: a status move whose counts are unsettled): the
+        # marker is the only trigger of their repair. A tombstone keeps it.
         return {
             "Delete": {
                 "TableName": table,
                 "Key": it.comment_key(old.site, old.uri, old.id),
-                "ConditionExpression": "#status = :old AND #replies = :zero",
-                "ExpressionAttributeNames": names("status", "replies"),
+                "ConditionExpression": "#status = :old AND #replies = :zero "
+                "AND attribute_not_exists(#tally)",
+                "ExpressionAttributeNames": names("status", "replies", TALLY),
                 "ExpressionAttributeValues": values,
             }
         }

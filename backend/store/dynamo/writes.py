@@ -5,6 +5,7 @@ The cost of each method, in requests, is written above it.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 
 from backend.domain import errors
@@ -21,9 +22,9 @@ _names = w.names
 
 class Writes(Counters):
     # 1 GetItem (the thread: locked?) [+1 GetItem (the parent)] + 1 TransactWriteItems (the
-    # key, the comment, the author's tally, the outbox's events) + 1 UpdateItem (the thread's
-    # count) [+1 UpdateItem
-    # (the parent's replies)] [+1 UpdateItem (the comment's mark removed, when it counts)].
+    # key, the comment's public part, its private part, the author's tally, the outbox's
+    # events) + 1 UpdateItem (the thread's count) [+1 UpdateItem (the parent's replies)]
+    # [+1 UpdateItem (the comment's mark removed, when it counts)].
     # +1 GetItem when the idempotency key was taken. No hot item is in the transaction.
     def create_comment(self, new: NewComment) -> Comment:
         c = new.comment
@@ -116,30 +117,43 @@ class Writes(Counters):
         return likes
 
     # 1 UpdateItem (the like marked `untally`) + 1 UpdateItem (likes - 1, returning the count) +
-    # 1 DeleteItem (the like). A voter with no like: 1 UpdateItem + 1 GetItem.
+    # 1 DeleteItem (the like). A voter with no like: 1 UpdateItem + 2 GetItem.
     def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
         key = it.like_key(site, uri, comment_id, voter)
         stamp = now_ms()
         try:
+            # Never a like whose own `likes + 1` is unsettled (`tally`): deleting it would take
+            # the only trigger of its repair along, and whether it was counted is unknown.
             self._update(
                 {
                     "TableName": self.table,
                     "Key": key,
                     "UpdateExpression": "SET " + w.MARK_SET,
-                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#m)",
-                    "ExpressionAttributeNames": {"#m": w.UNTALLY},
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#m) "
+                    "AND attribute_not_exists(#t)",
+                    "ExpressionAttributeNames": {"#m": w.UNTALLY, "#t": w.TALLY},
                     "ExpressionAttributeValues": w.mark_values(site, uri, stamp),
                 }
             )
         except ConditionFailed:
+            like = self._get(key, consistent=True)
+            if like is not None and w.TALLY in like:  # in flight, or left for the repair
+                raise errors.StoreUnavailable(retry_after=w.MARKED_RETRY_S) from None
             return self._likes_of(site, uri, comment_id)  # no like to take back
         try:
             likes = self._likes_add(site, uri, comment_id, -1)
         except ConditionFailed:  # not an approved comment: the like stays as it was
             self._unmark(key, w.UNTALLY, stamp)
             raise errors.CommentNotFound() from None
-        with translate("DeleteItem"):
-            self._client.delete_item(TableName=self.table, Key=key)
+        # Only the like this call marked (else the repair deleted it meanwhile, or will).
+        with translate("DeleteItem"), suppress(ConditionFailed):
+            self._client.delete_item(
+                TableName=self.table,
+                Key=key,
+                ConditionExpression="#m = :stamp AND attribute_not_exists(#t)",
+                ExpressionAttributeNames={"#m": w.UNTALLY, "#t": w.TALLY},
+                ExpressionAttributeValues={":stamp": it.n(stamp)},
+            )
         return likes
 
     def _likes_add(self, site: str, uri: str, comment_id: str, delta: int) -> int:
@@ -148,11 +162,12 @@ class Writes(Counters):
             {
                 "TableName": self.table,
                 "Key": it.comment_key(site, uri, comment_id),
-                "UpdateExpression": "ADD #likes :delta",
+                "UpdateExpression": "ADD #likes :delta" + w.VERSION_ADD,
                 "ConditionExpression": "#status = :approved",
-                "ExpressionAttributeNames": {**_NAMES, "#likes": "likes"},
+                "ExpressionAttributeNames": {**_NAMES, "#likes": "likes", "#v": w.VERSION},
                 "ExpressionAttributeValues": {
                     ":delta": it.n(delta),
+                    ":one": it.n(1),
                     ":approved": it.s(Status.APPROVED.value),
                 },
             },

@@ -1,0 +1,162 @@
+"""The counter repair's own races and bounds, on AWS's DynamoDB Local (review of session 3).
+
+Interleavings are driven deterministically: a second store on the same table (its own client,
+no hooks) writes at a chosen point of the repair's requests, which botocore's events expose.
+Cut-short writes are left by `fault_at` (tests/test_dynamo_faults.py), as the faults suite does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.domain import errors
+from backend.domain.models import Comment, NewComment, Status
+from backend.store.dynamo import DynamoStore
+from backend.store.dynamo import items as it
+from backend.store.dynamo.counters import STALE_MS, now_ms
+from tests.stores import PATIENT, SESSION, dynamodb_local_store
+from tests.test_dynamo_faults import SITE, URI, fault_at, truth
+
+Stores = tuple[DynamoStore, DynamoStore]
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> Iterator[Stores]:
+    """The store under test, and another on the same table: a concurrent writer."""
+    with dynamodb_local_store(tmp_path) as (store, url):
+        assert isinstance(store, DynamoStore)
+        other = DynamoStore.from_url(url, SESSION, PATIENT)
+        try:
+            yield store, other
+        finally:
+            other.close()
+
+
+def comment(store: DynamoStore, n: int, uri: str = URI, parent: str | None = None) -> Comment:
+    """An approved comment, posted through the store (its counters move as a reader's post's)."""
+    made = Comment(
+        site=SITE,
+        uri=uri,
+        id=f"01KD{n:022d}",
+        parent=parent,
+        author="A",
+        email="a@example.com",
+        website=None,
+        text="t",
+        html="<p>t</p>",
+        status=Status.APPROVED,
+        created=datetime(2026, 11, 30, tzinfo=UTC),
+    )
+    new = NewComment(made, "", f"key-{n}", key_expires=2_000_000_000)
+    return store.create_comment(new)
+
+
+@contextmanager
+def paged(store: DynamoStore, limit: int, then: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, the store's Queries read at most `limit` items a page, and `then`
+    runs once, after the first page came back: a write landing between the repair's pages."""
+    state = {"pages": 0}
+
+    def shorten(params: dict[str, Any], **_: Any) -> None:
+        params["Limit"] = limit
+
+    def between(**_: Any) -> None:
+        state["pages"] += 1
+        if state["pages"] == 1:
+            then()
+
+    events = store.client.meta.events
+    events.register("provide-client-params.dynamodb.Query", shorten)
+    events.register("after-call.dynamodb.Query", between)
+    try:
+        yield
+    finally:
+        events.unregister("provide-client-params.dynamodb.Query", shorten)
+        events.unregister("after-call.dynamodb.Query", between)
+
+
+def later() -> int:
+    return now_ms() + STALE_MS + 1
+
+
+def test_a_change_and_its_reversal_between_the_repairs_reads_are_not_written(
+    stores: Stores,
+) -> None:
+    """Reviewer's defect 2: the comment (likes=5) and voter `vb`'s like are on the repair's first
+    page; then `vb` takes the like back and `vz` likes (5 again, both marks cleared); `vz`'s like
+    is on the second page. Conditioned on the value, likes=6 was written; on the counter's
+    version, the repair counts again and leaves 5."""
+    store, other = stores
+    liked = comment(store, 1).id
+    for voter in ("v1", "v2", "v3", "v4", "vb"):
+        store.add_like(SITE, URI, liked, voter)
+
+    def unlike_then_like() -> None:
+        assert other.remove_like(SITE, URI, liked, "vb") == 4
+        assert other.add_like(SITE, URI, liked, "vz") == 5
+
+    # Page 1: the thread, the comment, its likes v1..v4 and vb; page 2: vz (and the rest).
+    with paged(store, 7, unlike_then_like):
+        assert store.repair(SITE, URI, now=later())
+    assert truth(store)["likes"][liked] == (5, 5)
+
+
+def test_the_repair_reads_no_private_part(stores: Stores) -> None:
+    """Reviewer's defect 6: the repair counts from the thread, comments and likes only; a
+    comment's private part (`P#`, ~0.45 KB) is billed and never used."""
+    store, _ = stores
+    for n in range(3):
+        store.add_like(SITE, URI, comment(store, n).id, "v1")
+    read: list[str] = []
+
+    def record(parsed: dict[str, Any], **_: Any) -> None:
+        read.extend(item["sk"]["S"] for item in parsed.get("Items", []))
+
+    store.client.meta.events.register("after-call.dynamodb.Query", record)
+    assert store.repair(SITE, URI, now=later())
+    assert read and not [sk for sk in read if sk.startswith(it.PRIVATE_PREFIX)], read
+    assert {sk[:2] for sk in read} == {"#", "C#", "L#"}
+
+
+def test_taking_back_a_like_still_marked_keeps_its_marker(stores: Stores) -> None:
+    """Reviewer's defect 3 (writes.py): a like whose `likes + 1` was cut short still carries
+    `tally`; an un-like that deleted it took the only trigger of its repair with it, and the
+    count stayed off for good. Now the un-like is refused (503, nothing moved) until the
+    repair has settled the like; then it goes through."""
+    store, _ = stores
+    liked = comment(store, 1).id
+    with fault_at(store, 1), pytest.raises(errors.StoreUnavailable):  # the like's ADD
+        store.add_like(SITE, URI, liked, "v1")
+    assert truth(store)["likes"][liked] == (0, 1)
+    with pytest.raises(errors.StoreUnavailable):
+        store.remove_like(SITE, URI, liked, "v1")
+    assert store.repair_marked(SITE, limit=5, now=later()).repaired == (URI,)
+    assert truth(store)["likes"][liked] == (1, 1)
+    assert store.remove_like(SITE, URI, liked, "v1") == 0
+    assert truth(store)["likes"][liked] == (0, 0) and truth(store)["marks"] == []
+
+
+def test_erasing_a_comment_still_marked_keeps_its_marker(stores: Stores) -> None:
+    """Reviewer's defect 3 (moderation.py): erase moves an approved comment to deleted first;
+    when that move is cut short after its transaction, the comment is deleted and marked while
+    the thread still counts it. A retry that deleted it took the marker with it: the count stayed
+    +1 for good. Now the retry is refused (503) until the repair has settled the count."""
+    store, _ = stores
+    gone = comment(store, 1).id
+    comment(store, 2)
+    with fault_at(store, 2), pytest.raises(errors.StoreUnavailable):  # the thread's count
+        store.erase(SITE, URI, gone)
+    assert truth(store)["count"] == (2, 1)
+    with pytest.raises(errors.StoreUnavailable):
+        store.erase(SITE, URI, gone)
+    assert store.repair_marked(SITE, limit=5, now=later()).repaired == (URI,)
+    assert truth(store)["count"] == (1, 1)
+    store.erase(SITE, URI, gone)
+    assert store.get_comment(SITE, URI, gone) is None
+    assert truth(store)["count"] == (1, 1) and truth(store)["marks"] == []
