@@ -126,9 +126,13 @@ class Store(Outbox, Protocol):
         """The newest approved comments of one thread, or of the whole site when uri is None.
         Public fields only, as `read_page` (`text`, `email` and `ip_hash` may be empty)."""
 
-    def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
+    def queue(
+        self, site: str, status: Status, *, after: str | None, limit: int, private: bool = True
+    ) -> QueuePage:
         """A site's comments in one status, newest first (moderation queue): whole comments,
-        source text, email and ip_hash included."""
+        source text, email and ip_hash included. With `private=False` (a walk that only counts
+        or reads creation times) those three may be empty, as in `read_page`, and the store
+        may skip reading them (DynamoDB: half the items)."""
 
     def author_approved(self, site: str, email: str) -> bool:
         """Whether this email has at least one approved comment on the site."""
