@@ -7,6 +7,7 @@ Cut-short writes are left by `fault_at` (tests/test_dynamo_faults.py), as the fa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,12 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from backend.domain import errors
 from backend.domain.models import Comment, NewComment, Status
+from backend.notify.lambda_worker import handle
+from backend.notify.upkeep import repair_counters, time_left
+from backend.notify.worker import build_worker
+from backend.store.base import RUN_EVERY_MS, Repairs
 from backend.store.dynamo import DynamoStore
 from backend.store.dynamo import items as it
 from backend.store.dynamo.counters import STALE_MS, now_ms
+from tests.conftest import make_settings
 from tests.stores import PATIENT, SESSION, dynamodb_local_store
 from tests.test_dynamo_faults import SITE, URI, fault_at, truth
 
@@ -38,10 +45,12 @@ def stores(tmp_path: Path) -> Iterator[Stores]:
             other.close()
 
 
-def comment(store: DynamoStore, n: int, uri: str = URI, parent: str | None = None) -> Comment:
+def comment(
+    store: DynamoStore, n: int, uri: str = URI, parent: str | None = None, site: str = SITE
+) -> Comment:
     """An approved comment, posted through the store (its counters move as a reader's post's)."""
     made = Comment(
-        site=SITE,
+        site=site,
         uri=uri,
         id=f"01KD{n:022d}",
         parent=parent,
@@ -160,3 +169,123 @@ def test_erasing_a_comment_still_marked_keeps_its_marker(stores: Stores) -> None
     store.erase(SITE, URI, gone)
     assert store.get_comment(SITE, URI, gone) is None
     assert truth(store)["count"] == (1, 1) and truth(store)["marks"] == []
+
+
+# -- the schedule's bounds: a failing thread, turns, time (review of session 3, defect 5) ------
+
+
+def cut_short_post(store: DynamoStore, n: int, uri: str, site: str = SITE) -> None:
+    """A post whose thread count was throttled after the comment landed: a marked thread."""
+    with fault_at(store, 2), pytest.raises(errors.StoreUnavailable):
+        comment(store, n, uri, site=site)
+
+
+def uri_in_shard(stem: str, shard: int, site: str = SITE) -> str:
+    return next(u for n in range(100) if it.mark_shard(site, u := f"/{stem}{n}/") == shard)
+
+
+@contextmanager
+def failing(store: DynamoStore, uri: str, site: str = SITE) -> Iterator[None]:
+    """Every Query of `uri`'s thread partition is throttled (botocore's retries included)."""
+
+    def before(model: Any, params: dict[str, Any], **_: Any) -> Any:
+        body = params.get("body", b"")
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        if model.name != "Query" or it.thread_pk(site, uri) not in text:
+            return None
+        response = AWSResponse("http://dynamodb.test", 400, {}, None)  # type: ignore[arg-type]
+        return response, {"Error": {"Code": "ThrottlingException", "Message": "injected"}}
+
+    store.client.meta.events.register("before-call.dynamodb", before)
+    try:
+        yield
+    finally:
+        store.client.meta.events.unregister("before-call.dynamodb", before)
+
+
+def test_a_thread_whose_repair_fails_is_busy_and_the_others_are_repaired(stores: Stores) -> None:
+    store, _ = stores
+    for n, uri in enumerate(["/a/", "/stuck/", "/b/"]):
+        cut_short_post(store, n, uri)
+    with failing(store, "/stuck/"):
+        done = store.repair_marked(SITE, limit=5, now=later())
+    assert sorted(done.repaired) == ["/a/", "/b/"] and done.busy == ("/stuck/",)
+    assert store.repair_marked(SITE, limit=5, now=later()).repaired == ("/stuck/",)
+
+
+def test_runs_take_turns_so_a_busy_shard_cannot_hold_the_others(stores: Stores) -> None:
+    """A thread in shard 0 that keeps failing, a bound of one thread a run: the thread in shard
+    2 is still repaired within a round of runs (each starts at the next shard)."""
+    store, _ = stores
+    stuck, waiting = uri_in_shard("stuck", 0), uri_in_shard("waiting", 2)
+    cut_short_post(store, 1, stuck)
+    cut_short_post(store, 2, waiting)
+    repaired: list[str] = []
+    with failing(store, stuck):
+        for run in range(it.MARK_SHARDS):
+            now = later() + run * RUN_EVERY_MS
+            repaired += store.repair_marked(SITE, limit=1, now=now).repaired
+    assert repaired == [waiting]
+
+
+class Invocation:
+    """A Lambda context on a fake clock: each thread's repair takes 20 s of it."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@contextmanager
+def invocation(store: DynamoStore, remaining_ms: int) -> Iterator[Invocation]:
+    context = Invocation(remaining_ms)
+
+    def spent(params: dict[str, Any], **_: Any) -> None:
+        if params.get("ConsistentRead"):  # a thread's repair (the index is not consistent)
+            context.remaining_ms -= 20_000
+
+    events = store.client.meta.events
+    events.register("provide-client-params.dynamodb.Query", spent)
+    try:
+        yield context
+    finally:
+        events.unregister("provide-client-params.dynamodb.Query", spent)
+
+
+def test_the_scheduled_run_starts_no_thread_near_the_invocations_timeout(
+    stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, _ = stores
+    for n in range(3):
+        cut_short_post(store, n, f"/timed{n}/")
+    settings = make_settings(f"dynamodb://{store.table}?region=us-east-1")
+    worker = build_worker(settings, store, clock=lambda: later() / 1000)
+    run = {"source": "aws.events"}
+    # 50 s, 30 s, then 10 s left: no third thread.
+    with caplog.at_level(logging.WARNING, logger="parley.repair"), invocation(store, 50_000) as ctx:
+        assert handle(worker, run, ctx)["recounted"] == 2
+    assert "more marked threads wait" in caplog.text
+    with invocation(store, 50_000) as context:
+        assert handle(worker, run, context)["recounted"] == 1
+
+
+def test_runs_take_turns_across_sites(stores: Stores) -> None:
+    """Time for one thread a run, and the first site's thread keeps failing: each run starts
+    with the next site, so the second site's thread is repaired all the same."""
+    store, _ = stores
+    cut_short_post(store, 1, "/stuck/", site="first")
+    cut_short_post(store, 2, "/two/", site="second")
+    recounted = 0
+    with failing(store, "/stuck/", site="first"):
+        for run in range(2):
+            with invocation(store, 30_000) as context:
+                recounted += repair_counters(
+                    store,
+                    ["first", "second"],
+                    now_ms=later() + run * RUN_EVERY_MS,
+                    out_of_time=time_left(context.get_remaining_time_in_millis),
+                )
+    assert recounted == 1
+    assert store.repair_marked("second", limit=5, now=later()) == Repairs()

@@ -51,9 +51,8 @@ class Table:
         self, params: dict[str, Any], want: int | None, max_chars: int | None
     ) -> tuple[list[it.Item], bool]:
         """Run a Query until `want` items passed its filter or the key range is exhausted, or
-        (with `max_chars`) until the items read hold that many characters of html (what a page
-        carries, as the service counts it: a long uri or author must not end a page early).
-        Returns the items and whether the range may hold more.
+        (with `max_chars`) until the items read hold that many characters of html. Returns the
+        items and whether the range may hold more.
 
         `Limit` counts items read before the FilterExpression, so a page among hidden (pending,
         spam) comments takes another request; a page without any takes exactly one. Each
@@ -79,7 +78,9 @@ class Table:
             if want is not None and len(items) >= want:
                 return items, True
             if max_chars is not None:
-                chars += sum(len(i.get("html", {}).get("S", "")) for i in found)
+                # html alone, as the service's bound counts: a long uri (in every key) must
+                # not cut a page short.
+                chars += sum(len(i["html"]["S"]) for i in found if "html" in i)
                 if chars >= max_chars:
                     return items, True
             params["ExclusiveStartKey"] = last
