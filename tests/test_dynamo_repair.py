@@ -289,3 +289,22 @@ def test_runs_take_turns_across_sites(stores: Stores) -> None:
                 )
     assert recounted == 1
     assert store.repair_marked("second", limit=5, now=later()) == Repairs()
+
+
+def test_a_status_move_never_overwrites_an_unsettled_ones_marker(stores: Stores) -> None:
+    """Found beside defect 3: a moderator's second move of a comment whose first move was cut
+    short (marked, the thread's count not moved) replaced the first marker with its own and
+    cleared it: the first move's count was off for good. Now the second move is refused (503)
+    until the repair settled the first."""
+    store, _ = stores
+    moved = comment(store, 1).id
+    comment(store, 2)
+    with fault_at(store, 2), pytest.raises(errors.StoreUnavailable):  # the thread's count
+        store.set_status(SITE, URI, moved, Status.SPAM)
+    assert truth(store)["count"] == (2, 1)
+    with pytest.raises(errors.StoreUnavailable):
+        store.set_status(SITE, URI, moved, Status.APPROVED)
+    assert store.repair_marked(SITE, limit=5, now=later()).repaired == (URI,)
+    assert truth(store)["count"] == (1, 1)
+    store.set_status(SITE, URI, moved, Status.APPROVED)
+    assert truth(store)["count"] == (2, 2) and truth(store)["marks"] == []
