@@ -20,7 +20,7 @@ from botocore.awsrequest import AWSResponse
 from starlette.testclient import TestClient
 
 from backend.app import create_app
-from backend.domain.models import Comment, NewComment, Status
+from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.domain.moderation import ModerationService
 from backend.domain.tokens import Signer
 from backend.store.dynamo import DynamoStore
@@ -393,3 +393,25 @@ def test_only_the_queue_page_and_privacy_requests_read_private_parts(
     assert [(c.email, c.text) for c in page.comments] == [("b@example.com", "t")]
     assert len(moderation.comments_of(SITE, "a@example.com")) == 3
     assert set(read) == {"C#", "P#"}
+
+
+def test_a_long_uri_does_not_cut_a_page_among_hidden_comments(dynamo: DynamoStore) -> None:
+    """The page's character bound counts html, as the service's does: a thread whose uri is
+    long (it is in every key and item) still fills its page when hidden comments make the
+    Query read on."""
+    uri = "/" + "long-path-segment/" * 105  # ~1.9 KB, near the key's limit
+    at = 1_767_225_000.0
+
+    def comment(i: int) -> Comment:
+        status = Status.APPROVED if i % 2 else Status.PENDING
+        return Comment(
+            site=SITE, uri=uri, id=f"01KD{i:022d}", parent=None, author="A", email="a@x.test",
+            website=None, text="t", html="<p>t</p>", status=status,
+            created=datetime.fromtimestamp(at + i, UTC),
+        )  # fmt: skip
+
+    comments = [comment(i) for i in range(240)]
+    thread = Thread(SITE, uri, "T", 120, False, datetime.fromtimestamp(at, UTC))
+    dynamo.put_many([thread], comments)
+    page = dynamo.read_page(SITE, uri, after=None, limit=100)
+    assert len(page.comments) == 100 and page.next_after is not None
