@@ -72,8 +72,8 @@ class Written:
 @dataclass(frozen=True, slots=True)
 class Repairs:
     """What one `repair_marked` run did: the threads whose counters it made exact, the threads
-    it left because a write may still be in flight there, and whether more marked threads wait
-    past the run's bound."""
+    it left because a write may still be in flight there or their repair failed, and whether
+    more marked threads wait past the run's bounds (threads, time)."""
 
     repaired: tuple[str, ...] = ()
     busy: tuple[str, ...] = ()

@@ -192,8 +192,14 @@ class Counters(Table):
         for item in [*comments.values(), *likes]:
             key = {"pk": item["pk"], "sk": item["sk"]}
             if w.UNTALLY in item:  # its writer meant to take the like back: do it
-                with translate("DeleteItem"), suppress(ConditionFailed):
-                    self._client.delete_item(TableName=self.table, Key=key)
+                with translate("DeleteItem"), suppress(ConditionFailed):  # (gone meanwhile)
+                    self._client.delete_item(  # that like, never one made again since
+                        TableName=self.table,
+                        Key=key,
+                        ConditionExpression="#u = :read",
+                        ExpressionAttributeNames={"#u": w.UNTALLY},
+                        ExpressionAttributeValues={":read": item[w.UNTALLY]},
+                    )
             elif w.TALLY in item:
                 self._unmark(key, w.TALLY, it.num(item, w.TALLY))
         return True
