@@ -137,6 +137,8 @@ def _repair(args: argparse.Namespace) -> int:
     print(f"site {args.site!r}: {len(done.repaired)} threads recounted, {len(done.busy)} busy")
     for uri in done.busy:
         print(f"  busy (writes in flight, run again later): {uri}")
+    if done.more:
+        print("  more marked threads wait: run it again")
     return 0
 
 

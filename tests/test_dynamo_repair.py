@@ -7,6 +7,7 @@ Cut-short writes are left by `fault_at` (tests/test_dynamo_faults.py), as the fa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,12 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from backend.domain import errors
 from backend.domain.models import Comment, NewComment, Status
+from backend.notify.lambda_worker import handle
+from backend.notify.upkeep import repair_counters, time_left
+from backend.notify.worker import build_worker
+from backend.store.base import RUN_EVERY_MS, Repairs
 from backend.store.dynamo import DynamoStore
 from backend.store.dynamo import items as it
 from backend.store.dynamo.counters import STALE_MS, now_ms
+from tests.conftest import make_settings
 from tests.stores import PATIENT, SESSION, dynamodb_local_store
 from tests.test_dynamo_faults import SITE, URI, fault_at, truth
 
@@ -38,10 +45,12 @@ def stores(tmp_path: Path) -> Iterator[Stores]:
             other.close()
 
 
-def comment(store: DynamoStore, n: int, uri: str = URI, parent: str | None = None) -> Comment:
+def comment(
+    store: DynamoStore, n: int, uri: str = URI, parent: str | None = None, site: str = SITE
+) -> Comment:
     """An approved comment, posted through the store (its counters move as a reader's post's)."""
     made = Comment(
-        site=SITE,
+        site=site,
         uri=uri,
         id=f"01KD{n:022d}",
         parent=parent,
@@ -160,3 +169,185 @@ def test_erasing_a_comment_still_marked_keeps_its_marker(stores: Stores) -> None
     store.erase(SITE, URI, gone)
     assert store.get_comment(SITE, URI, gone) is None
     assert truth(store)["count"] == (1, 1) and truth(store)["marks"] == []
+
+
+# -- the schedule's bounds: a failing thread, turns, time (review of session 3, defect 5) ------
+
+
+def cut_short_post(store: DynamoStore, n: int, uri: str, site: str = SITE) -> None:
+    """A post whose thread count was throttled after the comment landed: a marked thread."""
+    with fault_at(store, 2), pytest.raises(errors.StoreUnavailable):
+        comment(store, n, uri, site=site)
+
+
+def uri_in_shard(stem: str, shard: int, site: str = SITE) -> str:
+    return next(u for n in range(100) if it.mark_shard(site, u := f"/{stem}{n}/") == shard)
+
+
+@contextmanager
+def failing(store: DynamoStore, uri: str, site: str = SITE) -> Iterator[None]:
+    """Every Query of `uri`'s thread partition is throttled (botocore's retries included)."""
+
+    def before(model: Any, params: dict[str, Any], **_: Any) -> Any:
+        body = params.get("body", b"")
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        if model.name != "Query" or it.thread_pk(site, uri) not in text:
+            return None
+        response = AWSResponse("http://dynamodb.test", 400, {}, None)  # type: ignore[arg-type]
+        return response, {"Error": {"Code": "ThrottlingException", "Message": "injected"}}
+
+    store.client.meta.events.register("before-call.dynamodb", before)
+    try:
+        yield
+    finally:
+        store.client.meta.events.unregister("before-call.dynamodb", before)
+
+
+def test_a_thread_whose_repair_fails_is_busy_and_the_others_are_repaired(stores: Stores) -> None:
+    store, _ = stores
+    for n, uri in enumerate(["/a/", "/stuck/", "/b/"]):
+        cut_short_post(store, n, uri)
+    with failing(store, "/stuck/"):
+        done = store.repair_marked(SITE, limit=5, now=later())
+    assert sorted(done.repaired) == ["/a/", "/b/"] and done.busy == ("/stuck/",)
+    assert store.repair_marked(SITE, limit=5, now=later()).repaired == ("/stuck/",)
+
+
+def test_runs_take_turns_so_a_busy_shard_cannot_hold_the_others(stores: Stores) -> None:
+    """A thread in shard 0 that keeps failing, a bound of one thread a run: the thread in shard
+    2 is still repaired within a round of runs (each starts at the next shard)."""
+    store, _ = stores
+    stuck, waiting = uri_in_shard("stuck", 0), uri_in_shard("waiting", 2)
+    cut_short_post(store, 1, stuck)
+    cut_short_post(store, 2, waiting)
+    repaired: list[str] = []
+    with failing(store, stuck):
+        for run in range(it.MARK_SHARDS):
+            now = later() + run * RUN_EVERY_MS
+            repaired += store.repair_marked(SITE, limit=1, now=now).repaired
+    assert repaired == [waiting]
+
+
+class Invocation:
+    """A Lambda context on a fake clock: each thread's repair takes 20 s of it."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@contextmanager
+def invocation(store: DynamoStore, remaining_ms: int) -> Iterator[Invocation]:
+    context = Invocation(remaining_ms)
+
+    def spent(params: dict[str, Any], **_: Any) -> None:
+        if params.get("ConsistentRead"):  # a thread's repair (the index is not consistent)
+            context.remaining_ms -= 20_000
+
+    events = store.client.meta.events
+    events.register("provide-client-params.dynamodb.Query", spent)
+    try:
+        yield context
+    finally:
+        events.unregister("provide-client-params.dynamodb.Query", spent)
+
+
+def test_the_scheduled_run_starts_no_thread_near_the_invocations_timeout(
+    stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, _ = stores
+    for n in range(3):
+        cut_short_post(store, n, f"/timed{n}/")
+    settings = make_settings(f"dynamodb://{store.table}?region=us-east-1")
+    worker = build_worker(settings, store, clock=lambda: later() / 1000)
+    run = {"source": "aws.events"}
+    # 50 s, 30 s, then 10 s left: no third thread.
+    with caplog.at_level(logging.WARNING, logger="parley.repair"), invocation(store, 50_000) as ctx:
+        assert handle(worker, run, ctx)["recounted"] == 2
+    assert "more marked threads wait" in caplog.text
+    with invocation(store, 50_000) as context:
+        assert handle(worker, run, context)["recounted"] == 1
+
+
+def test_runs_take_turns_across_sites(stores: Stores) -> None:
+    """Time for one thread a run, and the first site's thread keeps failing: each run starts
+    with the next site, so the second site's thread is repaired all the same."""
+    store, _ = stores
+    cut_short_post(store, 1, "/stuck/", site="first")
+    cut_short_post(store, 2, "/two/", site="second")
+    recounted = 0
+    with failing(store, "/stuck/", site="first"):
+        for run in range(2):
+            with invocation(store, 30_000) as context:
+                recounted += repair_counters(
+                    store,
+                    ["first", "second"],
+                    now_ms=later() + run * RUN_EVERY_MS,
+                    out_of_time=time_left(context.get_remaining_time_in_millis),
+                )
+    assert recounted == 1
+    assert store.repair_marked("second", limit=5, now=later()) == Repairs()
+
+
+def test_a_status_move_never_overwrites_an_unsettled_ones_marker(stores: Stores) -> None:
+    """Found beside defect 3: a moderator's second move of a comment whose first move was cut
+    short (marked, the thread's count not moved) replaced the first marker with its own and
+    cleared it: the first move's count was off for good. Now the second move is refused (503)
+    until the repair settled the first."""
+    store, _ = stores
+    moved = comment(store, 1).id
+    comment(store, 2)
+    with fault_at(store, 2), pytest.raises(errors.StoreUnavailable):  # the thread's count
+        store.set_status(SITE, URI, moved, Status.SPAM)
+    assert truth(store)["count"] == (2, 1)
+    with pytest.raises(errors.StoreUnavailable):
+        store.set_status(SITE, URI, moved, Status.APPROVED)
+    assert store.repair_marked(SITE, limit=5, now=later()).repaired == (URI,)
+    assert truth(store)["count"] == (1, 1)
+    store.set_status(SITE, URI, moved, Status.APPROVED)
+    assert truth(store)["count"] == (2, 2) and truth(store)["marks"] == []
+
+
+def test_the_repair_deletes_only_the_stale_untally_like_it_read(stores: Stores) -> None:
+    """Minor point of the review: the repair deleted a stale `untally` like unconditionally, so
+    a like made again in its place after the repair's read (a new like, counted) went too."""
+    store, other = stores
+    liked = comment(store, 1).id
+    store.add_like(SITE, URI, liked, "v1")
+    with fault_at(store, 1), pytest.raises(errors.StoreUnavailable):  # the un-like's ADD
+        store.remove_like(SITE, URI, liked, "v1")
+    key = it.like_key(SITE, URI, liked, "v1")
+
+    def liked_again(**_: Any) -> None:  # after the repair's SET, before its delete
+        events.unregister("after-call.dynamodb.UpdateItem", liked_again)
+        other.client.delete_item(TableName=other.table, Key=key)
+        assert other.add_like(SITE, URI, liked, "v1") == 1
+
+    events = store.client.meta.events
+    events.register("after-call.dynamodb.UpdateItem", liked_again)
+    assert store.repair(SITE, URI, now=later())
+    assert truth(store)["likes"][liked] == (1, 1)
+
+
+def test_parley_repair_says_when_more_marks_wait(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backend.cli import main
+    from backend.store.dynamo import store as dynamo_store
+    from backend.store.dynamo import writes
+
+    store, _ = stores
+    monkeypatch.setattr(writes, "now_ms", lambda: now_ms() - STALE_MS - 1000)  # stale marks
+    for n in range(2):
+        cut_short_post(store, n, f"/more{n}/")
+    monkeypatch.setattr(dynamo_store, "REPAIR_ALL", 1)
+    endpoint = store.client.meta.endpoint_url
+    monkeypatch.setenv(
+        "PARLEY_STORE", f"dynamodb://{store.table}?region=us-east-1&endpoint={endpoint}"
+    )
+    assert main(["repair", "--site", SITE]) == 0
+    assert "more marked threads wait: run it again" in capsys.readouterr().out
+    assert main(["repair", "--site", SITE]) == 0
+    assert "1 threads recounted, 0 busy\n" in capsys.readouterr().out

@@ -20,7 +20,9 @@ from botocore.awsrequest import AWSResponse
 from starlette.testclient import TestClient
 
 from backend.app import create_app
-from backend.domain.models import Comment, NewComment, Status
+from backend.domain.models import Comment, NewComment, Status, Thread
+from backend.domain.moderation import ModerationService
+from backend.domain.tokens import Signer
 from backend.store.dynamo import DynamoStore
 from backend.store.dynamo.counters import STALE_MS, now_ms
 from tests.conftest import ORIGIN, Clock, make_settings
@@ -358,3 +360,58 @@ def _draft() -> dict[str, Any]:
         "site": SITE, "uri": "/post/", "author": "JKB", "email": "jkb@example.com",
         "text": "hello", "hp": "",
     }  # fmt: skip
+
+
+# -- which walks of the queues read private parts -------------------------------------------------
+
+
+def test_only_the_queue_page_and_privacy_requests_read_private_parts(
+    dynamo: DynamoStore, clock: Clock
+) -> None:
+    # The admin's tab counts and the pending purge walk the queues for counts and creation
+    # times only: reading each comment's private part too would double their units.
+    seed(dynamo, "/q/", 3)
+    held = Comment(
+        site=SITE, uri="/q/", id="01KD" + "9" * 22, parent=None, author="B",
+        email="b@example.com", website=None, text="t", html="<p>t</p>",
+        status=Status.PENDING, created=datetime.fromtimestamp(clock.now, UTC),
+    )  # fmt: skip
+    dynamo.create_comment(NewComment(held, "T", "held", int(clock.now) + 86400))
+    settings = make_settings("dynamodb://parley?region=us-east-1")
+    moderation = ModerationService(settings, dynamo, Signer(settings.secret_keys), clock=clock)
+    read: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        read.extend(k["sk"]["S"][:2] for r in params["RequestItems"].values() for k in r["Keys"])
+
+    dynamo.client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", record)
+    assert moderation.status_counts(SITE) == {"pending": 1, "approved": 3, "spam": 0, "deleted": 0}
+    assert moderation.purge_pending(SITE, moderation.site(SITE)) == 0
+    assert read and set(read) == {"C#"}
+    read.clear()
+    page = moderation.queue(SITE, Status.PENDING, after=None, limit=10)
+    assert [(c.email, c.text) for c in page.comments] == [("b@example.com", "t")]
+    assert len(moderation.comments_of(SITE, "a@example.com")) == 3
+    assert set(read) == {"C#", "P#"}
+
+
+def test_a_long_uri_does_not_cut_a_page_among_hidden_comments(dynamo: DynamoStore) -> None:
+    """The page's character bound counts html, as the service's does: a thread whose uri is
+    long (it is in every key and item) still fills its page when hidden comments make the
+    Query read on."""
+    uri = "/" + "long-path-segment/" * 105  # ~1.9 KB, near the key's limit
+    at = 1_767_225_000.0
+
+    def comment(i: int) -> Comment:
+        status = Status.APPROVED if i % 2 else Status.PENDING
+        return Comment(
+            site=SITE, uri=uri, id=f"01KD{i:022d}", parent=None, author="A", email="a@x.test",
+            website=None, text="t", html="<p>t</p>", status=status,
+            created=datetime.fromtimestamp(at + i, UTC),
+        )  # fmt: skip
+
+    comments = [comment(i) for i in range(240)]
+    thread = Thread(SITE, uri, "T", 120, False, datetime.fromtimestamp(at, UTC))
+    dynamo.put_many([thread], comments)
+    page = dynamo.read_page(SITE, uri, after=None, limit=100)
+    assert len(page.comments) == 100 and page.next_after is not None

@@ -91,7 +91,18 @@ def test_the_item_size_is_checked_in_bytes() -> None:
     for text in (FOUR_BYTES * 10_000, "http://a.b " * 909, ">" * 10_000):
         limits.check_comment_size(text, render(text))
     # A text the API would not take today (imports, a raised limit) is refused by the check.
-    big = FOUR_BYTES * 60_000
+    big = FOUR_BYTES * 110_000  # 440 KB: over one item
     with pytest.raises(errors.ValidationFailed) as refused:
         limits.check_comment_size(big, render(big))
     assert "bytes" in refused.value.fields["text"]
+
+
+def test_each_part_of_a_comment_is_checked_on_its_own() -> None:
+    # The html (public part) and the source (private part) are two DynamoDB items since issue
+    # 15: each may be near 400 KB; one too big is refused even when the other is tiny.
+    half = "x" * 300_000
+    limits.check_comment_size(half, half)
+    for text, html in (("x", "<p>" + "x" * 406_000), ("x" * 406_000, "<p>x</p>")):
+        with pytest.raises(errors.ValidationFailed) as refused:
+            limits.check_comment_size(text, html)
+        assert "bytes" in refused.value.fields["text"]

@@ -264,11 +264,18 @@ def test_what_cannot_be_stored_is_skipped_with_its_reason(
 ) -> None:
     """DynamoDB's limits (a 2,048-byte key, a 400 KB item) hold on every store."""
     text = (FIXTURES / "wordpress-1.1.xml").read_text(encoding="utf-8")
-    huge = text.replace("From WXR 1.1", "x" * 300_000)
+    huge = text.replace("From WXR 1.1", "x" * 420_000)  # over one item
     long_link = text.replace("/2008/07/an-old-post/", "/" + "é" * 1100 + "/")
     for name, body in (("huge.xml", huge), ("long.xml", long_link), ("ok.xml", text)):
         (tmp_path / name).write_text(body, encoding="utf-8")
     run = do_import(store, settings, "wordpress", tmp_path / "huge.xml")
+    assert run.summary.endswith("skipped 1: 1 too big for one stored comment (400 KB)")
+    # Escaping makes html up to 4x its body: a body of 120 KB of "<" (&lt; in the XML) renders
+    # to 480 KB, one public part over 400 KB. It is judged from its rendering, on every store.
+    (tmp_path / "escaped.xml").write_text(
+        text.replace("From WXR 1.1", "&lt;" * 120_000), encoding="utf-8"
+    )
+    run = do_import(store, settings, "wordpress", tmp_path / "escaped.xml")
     assert run.summary.endswith("skipped 1: 1 too big for one stored comment (400 KB)")
     run = do_import(store, settings, "wordpress", tmp_path / "long.xml")
     assert run.summary.endswith("skipped 1: 1 on a page whose uri is over 1981 bytes")

@@ -95,7 +95,9 @@ class ModerationService(Context):
         for status in (Status.PENDING, Status.APPROVED, Status.SPAM, Status.DELETED):
             n, after = 0, None
             while n < cap:
-                page = self.store.queue(site_name, status, after=after, limit=SCAN_PAGE)
+                page = self.store.queue(
+                    site_name, status, after=after, limit=SCAN_PAGE, private=False
+                )
                 n += len(page.comments)
                 if page.next_after is None:
                     break
@@ -158,7 +160,9 @@ class ModerationService(Context):
         stale: list[Comment] = []
         after: str | None = None
         while True:  # newest first: the stale ones are at the end
-            page = self.store.queue(site_name, Status.PENDING, after=after, limit=SCAN_PAGE)
+            page = self.store.queue(
+                site_name, Status.PENDING, after=after, limit=SCAN_PAGE, private=False
+            )
             stale += [c for c in page.comments if c.created.timestamp() < cutoff]
             if page.next_after is None:
                 break

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import encode
-from backend.domain.limits import COMMENT_OVERHEAD_BYTES, ITEM_BYTES, URI_BYTES, utf8_bytes
+from backend.domain.limits import URI_BYTES, fits, utf8_bytes
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.render import sanitize
 from backend.domain.tally import tally
@@ -107,6 +107,7 @@ class Importer:
         self._unwritten: list[Thread] = []
         self._batch: list[Comment] = []
         self._hashes: dict[tuple[str, str], str] = {}
+        self._html: dict[str, str] = {}  # source comment key -> its rendering, until built
         self._too_long: set[str] = set()  # source thread keys whose uri cannot be a key
         self.seen = 0  # comments read (the progress bar's total for a second pass)
 
@@ -169,7 +170,7 @@ class Importer:
             self._skip(Skipped(source.key, f"on a page whose uri is over {URI_BYTES} bytes"))
         elif source.thread not in self._threads:
             self._skip(Skipped(source.key, "in a thread missing from the file"))
-        elif _too_big(source):
+        elif self._too_big(source):
             self._skip(Skipped(source.key, "too big for one stored comment (400 KB)"))
         elif source.ping and not self.include_pings:
             self._skip(Skipped(source.key, "trackbacks or pingbacks (--include-pings keeps them)"))
@@ -189,8 +190,24 @@ class Importer:
         else:
             self._waiting.setdefault(source.parent, []).append(source)
 
+    def _too_big(self, source: SourceComment) -> bool:
+        """Whether the comment cannot be stored as its two DynamoDB items (400 KB each): the
+        public part (its rendering, author, website) and the private part (its source text,
+        email). Judged from the rendering, which escaping can make 4x the body, in a dry run
+        too, so a dry run and an import agree; the same rule holds on SQLite, so a site moves
+        between the stores with every comment. The rendering is kept for `_build`."""
+        html = _render(source)
+        if not fits(
+            source.body, html, public=(source.author, source.website or ""), private=(source.email,)
+        ):
+            return True
+        if self.store is not None:
+            self._html[source.key] = html
+        return False
+
     def _skip(self, skipped: Skipped) -> None:
         self.summary.skipped[skipped.reason] += 1
+        self._html.pop(skipped.key, None)
         self._dropped.add(skipped.key)
         for reply in self._waiting.pop(skipped.key, []):
             self.summary.notes["replies to a skipped comment, kept top-level"] += 1
@@ -235,12 +252,11 @@ class Importer:
         author = source.author if source.id else " ".join(source.author.split()) or "Anonymous"
         email = source.email.strip()
         # A deleted comment keeps its words (an admin may restore it); readers see a tombstone.
+        html = self._html.pop(source.key, None)
         if self.store is None:
-            html = ""  # a check pass: bodies are rendered when they are written
-        elif source.html is not None:
-            html = sanitize(source.html)
-        else:
-            html = to_html(source.body, source.markup)
+            html = ""  # a check pass: the record shows no rendering
+        elif html is None:
+            html = _render(source)
         if source.ip_hash is not None:
             ip_hash = source.ip_hash
         elif source.ip and self.store is not None:
@@ -290,12 +306,8 @@ class Importer:
         self._batch = []
 
 
-def _too_big(source: SourceComment) -> bool:
-    """Whether the comment cannot be one DynamoDB item (400 KB), judged from the source alone
-    (its rendering is at most about as long), so a dry run and an import agree. The same rule
-    holds on SQLite: a site moves between the stores with every comment."""
-    fields = (source.body, source.body, source.author, source.email, source.website or "")
-    return sum(map(utf8_bytes, fields)) + COMMENT_OVERHEAD_BYTES > ITEM_BYTES
+def _render(source: SourceComment) -> str:
+    return sanitize(source.html) if source.html is not None else to_html(source.body, source.markup)
 
 
 def _millis(value: datetime) -> datetime:

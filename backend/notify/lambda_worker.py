@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from backend.environment import resolve_environment
+from backend.notify.upkeep import time_left
 from backend.notify.worker import Worker, build_worker
 from backend.settings import Settings
 from backend.store import open_store
@@ -34,12 +35,14 @@ log = logging.getLogger("parley.notify")
 STREAM_GRACE_S = 120.0
 
 
-def handle(worker: Worker, event: Mapping[str, Any]) -> dict[str, Any]:
+def handle(worker: Worker, event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
     records = event.get("Records")
     if records is None:  # the schedule
         worker.purge()
         delivered = worker.drain(older_than_s=STREAM_GRACE_S)
-        recounted = worker.repair_counters()
+        # The repair stops starting threads near the invocation's timeout (Lambda's context).
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        recounted = worker.repair_counters(None if remaining is None else time_left(remaining))
         return {"delivered": delivered, "recounted": recounted}
     failures: list[dict[str, str]] = []
     for record in records:
@@ -67,4 +70,4 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     global _worker
     if _worker is None:
         _worker = build(os.environ)
-    return handle(_worker, event)
+    return handle(_worker, event, context)

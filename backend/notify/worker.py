@@ -85,10 +85,13 @@ class Worker:
             self.repair_counters()
         return self.drain()
 
-    def repair_counters(self) -> int:
-        """Recount threads a cut-short write left marked (upkeep.py); how many were."""
+    def repair_counters(self, out_of_time: Callable[[], bool] | None = None) -> int:
+        """Recount threads a cut-short write left marked (upkeep.py); how many were. No thread
+        is started once `out_of_time()` (a Lambda invocation near its timeout)."""
         now_ms = int(self.clock() * 1000)
-        return upkeep.repair_counters(self.store, self.settings.sites, now_ms=now_ms)
+        return upkeep.repair_counters(
+            self.store, self.settings.sites, now_ms=now_ms, out_of_time=out_of_time
+        )
 
     def purge(self) -> None:
         for name, site in self.settings.sites.items():

@@ -7,7 +7,7 @@ shapes stay private to each implementation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -72,12 +72,22 @@ class Written:
 @dataclass(frozen=True, slots=True)
 class Repairs:
     """What one `repair_marked` run did: the threads whose counters it made exact, the threads
-    it left because a write may still be in flight there, and whether more marked threads wait
-    past the run's bound."""
+    it left because a write may still be in flight there or their repair failed, and whether
+    more marked threads wait past the run's bounds (threads, time)."""
 
     repaired: tuple[str, ...] = ()
     busy: tuple[str, ...] = ()
     more: bool = False
+
+
+RUN_EVERY_MS = 5 * 60 * 1000  # the scheduled worker's period (serverless.yml, workerSchedule)
+
+
+def turn(now_ms: int) -> int:
+    """The scheduled run `now_ms` belongs to: consecutive runs, consecutive turns. Where a
+    repair run starts (its first site, its first shard of marks) moves on by one each run, so
+    what keeps failing cannot keep the rest waiting."""
+    return now_ms // RUN_EVERY_MS
 
 
 class Store(Outbox, Protocol):
@@ -116,9 +126,13 @@ class Store(Outbox, Protocol):
         """The newest approved comments of one thread, or of the whole site when uri is None.
         Public fields only, as `read_page` (`text`, `email` and `ip_hash` may be empty)."""
 
-    def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
+    def queue(
+        self, site: str, status: Status, *, after: str | None, limit: int, private: bool = True
+    ) -> QueuePage:
         """A site's comments in one status, newest first (moderation queue): whole comments,
-        source text, email and ip_hash included."""
+        source text, email and ip_hash included. With `private=False` (a walk that only counts
+        or reads creation times) those three may be empty, as in `read_page`, and the store
+        may skip reading them (DynamoDB: half the items)."""
 
     def author_approved(self, site: str, email: str) -> bool:
         """Whether this email has at least one approved comment on the site."""
@@ -199,15 +213,23 @@ class Store(Outbox, Protocol):
 
     # -- upkeep (the scheduled worker; never on a reader's path) ------------------------------
 
-    def repair_marked(self, site: str, *, limit: int, now: int | None = None) -> Repairs:
+    def repair_marked(
+        self,
+        site: str,
+        *,
+        limit: int,
+        now: int | None = None,
+        out_of_time: Callable[[], bool] | None = None,
+    ) -> Repairs:
         """Make exact the counters that writes cut short left off, in at most `limit` threads.
 
         A store whose writes move a comment and every counter it affects in one transaction
         (SQLite) never leaves one off: nothing to do, an empty `Repairs`. DynamoDB moves hot
         counters outside transactions and marks the item until they moved (docs/dynamodb.md):
         this recounts threads holding a marker older than any request lives, leaves a thread
-        whose other markers are fresh (`busy`), and reads no more than its bound. `now` (epoch
-        ms) is for tests.
+        whose other markers are fresh or whose repair failed (`busy`), reads no more than its
+        bound, and starts no thread once `out_of_time()` is true (the rest are `more`). `now`
+        (epoch ms) is for tests.
         """
 
     def use_once(self, site: str, key: str, expires: int) -> bool:

@@ -25,13 +25,15 @@ twice.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
 from backend.domain import errors
 from backend.domain.models import Status
-from backend.store.base import Repairs
+from backend.store.base import Repairs, turn
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import ConditionFailed, translate
@@ -41,6 +43,8 @@ STALE_MS = 5 * 60 * 1000  # longer than any request lives (the function's timeou
 REPAIR_ATTEMPTS = 3
 MARKS_PAGE = 100  # keys per Query of the marks index
 MARKS_PAGES = 4  # pages per shard and run at most: a run's reads stay bounded
+
+log = logging.getLogger("parley.repair")
 
 
 def now_ms() -> int:
@@ -80,23 +84,42 @@ class Counters(Table):
     # 1 Query per shard of the marks index (gsi2: keys only, eventually consistent), only marks
     # older than STALE_MS, oldest first; normally none (0.5 RCU each). Then `repair` per thread.
     # Never a Scan: the scheduled worker runs this every few minutes.
-    def repair_marked(self, site: str, *, limit: int, now: int | None = None) -> Repairs:
-        """Repair up to `limit` threads that hold a stale marker (docs/dynamodb.md)."""
+    def repair_marked(
+        self,
+        site: str,
+        *,
+        limit: int,
+        now: int | None = None,
+        out_of_time: Callable[[], bool] | None = None,
+    ) -> Repairs:
+        """Repair up to `limit` threads that hold a stale marker (docs/dynamodb.md). A thread
+        whose repair fails (it keeps moving, or DynamoDB throttles) is `busy`, never the end of
+        the run; none is started once `out_of_time()`. Shards are read from `turn(now)` on, so
+        a shard full of busy threads cannot keep the others waiting run after run."""
         now = now_ms() if now is None else now
-        uris, more = self._stale_threads(site, now - STALE_MS, limit)
+        uris, more = self._stale_threads(site, now - STALE_MS, limit, turn(now))
         repaired: list[str] = []
         busy: list[str] = []
         for uri in uris:
-            (repaired if self.repair(site, uri, now) else busy).append(uri)
+            if out_of_time is not None and out_of_time():
+                return Repairs(tuple(repaired), tuple(busy), True)
+            try:
+                (repaired if self.repair(site, uri, now) else busy).append(uri)
+            except errors.StoreUnavailable:  # left for the next run, as a busy one
+                log.warning("repair of %s %s failed; the next run retries", site, uri)
+                busy.append(uri)
         return Repairs(tuple(repaired), tuple(busy), more)
 
-    def _stale_threads(self, site: str, before: int, limit: int) -> tuple[list[str], bool]:
+    def _stale_threads(
+        self, site: str, before: int, limit: int, first: int = 0
+    ) -> tuple[list[str], bool]:
         """The uris of threads holding a marker set before `before` (ms), oldest marker first
-        per shard, at most `limit`; and whether more may wait."""
+        per shard, shards from `first` on (round), at most `limit`; and whether more may wait."""
         prefix = it.thread_pk(site, "")
         uris: dict[str, None] = {}
         more = False
-        for shard in range(it.MARK_SHARDS):
+        for n in range(it.MARK_SHARDS):
+            shard = (first + n) % it.MARK_SHARDS
             params: dict[str, Any] = {
                 "IndexName": it.MARKS_INDEX,
                 "KeyConditionExpression": "gsi2pk = :pk AND gsi2sk < :before",
@@ -119,7 +142,7 @@ class Counters(Table):
                 params["ExclusiveStartKey"] = last
             more = more or last is not None  # this shard holds more than was read
             if len(uris) >= limit:
-                more = more or shard < it.MARK_SHARDS - 1  # the other shards were not read
+                more = more or n < it.MARK_SHARDS - 1  # the other shards were not read
                 break
         found = list(uris)
         return found[:limit], more or len(found) > limit
@@ -169,8 +192,14 @@ class Counters(Table):
         for item in [*comments.values(), *likes]:
             key = {"pk": item["pk"], "sk": item["sk"]}
             if w.UNTALLY in item:  # its writer meant to take the like back: do it
-                with translate("DeleteItem"), suppress(ConditionFailed):
-                    self._client.delete_item(TableName=self.table, Key=key)
+                with translate("DeleteItem"), suppress(ConditionFailed):  # (gone meanwhile)
+                    self._client.delete_item(  # that like, never one made again since
+                        TableName=self.table,
+                        Key=key,
+                        ConditionExpression="#u = :read",
+                        ExpressionAttributeNames={"#u": w.UNTALLY},
+                        ExpressionAttributeValues={":read": item[w.UNTALLY]},
+                    )
             elif w.TALLY in item:
                 self._unmark(key, w.TALLY, it.num(item, w.TALLY))
         return True

@@ -212,10 +212,13 @@ def to_comment(item: Item, private: Item | None = None) -> Comment:
 def joined(items: list[Item]) -> list[Comment]:
     """Comments from public items and private parts read together (a BatchGetItem, or the two
     ranges of a thread), in the public items' order; a private part alone (none should be) is
-    left out."""
-    private = {i["sk"]["S"][len(PRIVATE_PREFIX) :]: i for i in items if is_private(i)}
+    left out. Matched by thread and id: a queue's read spans threads, and an import may bring
+    one id in two of them."""
+    private = {
+        (i["pk"]["S"], i["sk"]["S"][len(PRIVATE_PREFIX) :]): i for i in items if is_private(i)
+    }
     return [
-        to_comment(i, private.get(i["id"]["S"]))
+        to_comment(i, private.get((i["pk"]["S"], i["id"]["S"])))
         for i in items
         if i["sk"]["S"].startswith(COMMENT_PREFIX)
     ]

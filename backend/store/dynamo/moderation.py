@@ -81,6 +81,9 @@ class Moderation(Counters):
         stamp = now_ms()
         if delta:
             comment["UpdateExpression"] += ", " + w.MARK_SET
+            # Never over another move's marker: its counts may not have moved yet, and the
+            # marker is the only trigger of their repair.
+            comment["ConditionExpression"] += " AND attribute_not_exists(#m)"
             comment["ExpressionAttributeNames"]["#m"] = w.TALLY
             comment["ExpressionAttributeValues"].update(w.mark_values(old.site, old.uri, stamp))
         items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
@@ -88,10 +91,14 @@ class Moderation(Counters):
             items.append(w.private_set(self.table, old.site, old.uri, old.id, text=""))
         if old.email and delta:
             items.append(w.author_update(self.table, old.site, old.email, delta))
-        if len(items) > 1:
-            self._transact(items)
-        else:
-            self._update(comment)
+        try:
+            if len(items) > 1:
+                self._transact(items)
+            else:
+                self._update(comment)
+        except (ConditionFailed, Cancelled):
+            self._refuse_if_marked(comment["Key"])
+            raise  # moved concurrently: the caller reads again
         if delta:
             self._move_counts(old.site, old.uri, old.parent, delta, it.ms(old.created))
             self._unmark(it.comment_key(old.site, old.uri, old.id), w.TALLY, stamp)
@@ -139,10 +146,14 @@ class Moderation(Counters):
             deletes = deletes[w.MAX_TRANSACTION :]
         try:
             self._transact(items + deletes)
-        except Cancelled as cancelled:
-            comment = self._get(it.comment_key(old.site, old.uri, old.id), consistent=True)
-            if cancelled.failed(0) and comment is not None and w.TALLY in comment:
-                # Its status move's counts are unsettled (in flight, or cut short and left for
-                # the repair): deleting it would drop the marker that triggers their repair.
-                raise errors.StoreUnavailable(retry_after=w.MARKED_RETRY_S) from None
+        except Cancelled:
+            # Deleting it while marked would drop the trigger of its counts' repair.
+            self._refuse_if_marked(it.comment_key(old.site, old.uri, old.id))
             raise  # changed under us: `erase` reads again
+
+    def _refuse_if_marked(self, key: it.Item) -> None:
+        """503 when the comment still carries a status move's marker (1 consistent GetItem):
+        that move's counts are unsettled, in flight or left for the repair (STALE_MS + a run)."""
+        comment = self._get(key, consistent=True)
+        if comment is not None and w.TALLY in comment:
+            raise errors.StoreUnavailable(retry_after=w.MARKED_RETRY_S)

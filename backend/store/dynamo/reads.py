@@ -100,11 +100,14 @@ class Reads(Table):
         return [it.to_comment(i) for i in self._query(params, limit)[:limit]]
 
     # 1 Query on gsi1 (a small projection), newest first, + 1 BatchGetItem (consistent) per 50
-    # comments, of each comment and its private part (a moderator sees emails and sources).
-    def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
+    # comments, of each comment and its private part (a moderator sees emails and sources), or
+    # per 100 comments of their public parts only (`private=False`: counts, the pending purge).
+    def queue(
+        self, site: str, status: Status, *, after: str | None, limit: int, private: bool = True
+    ) -> QueuePage:
         keys = self._index(site, status, after, limit + 1)
         next_after = keys[limit - 1]["gsi1sk"]["S"] if len(keys) > limit else None
-        comments = self._comments(keys[:limit], status, consistent=True, private=True)
+        comments = self._comments(keys[:limit], status, consistent=True, private=private)
         return QueuePage(comments, next_after)
 
     def _index(self, site: str, status: Status, after: str | None, want: int) -> list[it.Item]:

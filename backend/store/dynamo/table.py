@@ -51,7 +51,7 @@ class Table:
         self, params: dict[str, Any], want: int | None, max_chars: int | None
     ) -> tuple[list[it.Item], bool]:
         """Run a Query until `want` items passed its filter or the key range is exhausted, or
-        (with `max_chars`) until the items read hold that many characters of text. Returns the
+        (with `max_chars`) until the items read hold that many characters of html. Returns the
         items and whether the range may hold more.
 
         `Limit` counts items read before the FilterExpression, so a page among hidden (pending,
@@ -78,7 +78,9 @@ class Table:
             if want is not None and len(items) >= want:
                 return items, True
             if max_chars is not None:
-                chars += sum(len(v.get("S", "")) for i in found for v in i.values())
+                # html alone, as the service's bound counts: a long uri (in every key) must
+                # not cut a page short.
+                chars += sum(len(i["html"]["S"]) for i in found if "html" in i)
                 if chars >= max_chars:
                     return items, True
             params["ExclusiveStartKey"] = last

@@ -20,7 +20,7 @@ def names(*attributes: str) -> dict[str, str]:
 MAX_TRANSACTION = 100  # items in one TransactWriteItems
 
 # Positions of the post's TransactItems, to read its CancellationReasons by.
-POST_KEY, POST_COMMENT, POST_PRIVATE = 0, 1, 2
+POST_KEY, POST_COMMENT = 0, 1  # the private part (2) has no condition of its own
 
 # A comment or like item whose counters (the thread's count, the parent's replies, a comment's
 # likes) are being moved carries `tally` (when the move began, ms) until the move is done; a

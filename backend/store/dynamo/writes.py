@@ -22,9 +22,9 @@ _names = w.names
 
 class Writes(Counters):
     # 1 GetItem (the thread: locked?) [+1 GetItem (the parent)] + 1 TransactWriteItems (the
-    # key, the comment, the author's tally, the outbox's events) + 1 UpdateItem (the thread's
-    # count) [+1 UpdateItem
-    # (the parent's replies)] [+1 UpdateItem (the comment's mark removed, when it counts)].
+    # key, the comment's public part, its private part, the author's tally, the outbox's
+    # events) + 1 UpdateItem (the thread's count) [+1 UpdateItem (the parent's replies)]
+    # [+1 UpdateItem (the comment's mark removed, when it counts)].
     # +1 GetItem when the idempotency key was taken. No hot item is in the transaction.
     def create_comment(self, new: NewComment) -> Comment:
         c = new.comment

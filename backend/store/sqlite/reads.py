@@ -68,7 +68,10 @@ class Reads(Database):
             params = (site, uri, limit)
         return [to_comment(r) for r in self._conn().execute(sql, params)]
 
-    def queue(self, site: str, status: Status, *, after: str | None, limit: int) -> QueuePage:
+    def queue(
+        self, site: str, status: Status, *, after: str | None, limit: int, private: bool = True
+    ) -> QueuePage:
+        # `private` changes nothing here: one row holds the whole comment.
         rows = (
             self._conn()
             .execute(

@@ -7,7 +7,7 @@ events, sent markers, subscriptions), `bulk.py` (imports and exports). Row shape
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from backend.domain.models import Comment, Thread
 from backend.store.base import Repairs, Written
@@ -43,7 +43,14 @@ class SQLiteStore(Writes, Moderation, SQLiteOutbox):
 
     # -- upkeep ------------------------------------------------------------------------------
 
-    def repair_marked(self, site: str, *, limit: int, now: int | None = None) -> Repairs:
+    def repair_marked(
+        self,
+        site: str,
+        *,
+        limit: int,
+        now: int | None = None,
+        out_of_time: Callable[[], bool] | None = None,
+    ) -> Repairs:
         """Nothing to repair: every write moves its comment and all the counters it affects in
         one SQLite transaction, so a crash leaves all or none of it and never a marker."""
         return Repairs()
