@@ -235,7 +235,14 @@ def test_the_lifespan_worker_stops_after_its_step_in_flight_not_in_it() -> None:
         await stopping
         order.append("stopped")
 
-    asyncio.run(scenario())
+    # Not asyncio.run: it replaces the thread's current event loop, and an earlier test's loop
+    # dropped that way is collected unclosed later (a ResourceWarning in another test).
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(scenario())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
     assert order == ["step done", "stopped"]
 
 
