@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,6 +85,70 @@ def test_init_table_adds_an_index_an_older_table_lacks(dynamo: DynamoStore) -> N
     finally:
         dynamo.client.update_table(TableName=old.table, DeletionProtectionEnabled=False)
         dynamo.client.delete_table(TableName=old.table)
+
+
+def test_init_table_adds_two_missing_indexes_one_at_a_time(dynamo: DynamoStore) -> None:
+    # Each UpdateTable names only the attributes its index uses (DynamoDB refuses definitions
+    # no index uses yet) and the next waits until that index is ACTIVE (a Query on an index
+    # still backfilling fails; so does a second index update meanwhile).
+    spec = table_spec(load_definition(), dynamo.table + "-bare").create
+    del spec["GlobalSecondaryIndexes"]
+    spec["AttributeDefinitions"] = spec["AttributeDefinitions"][:2]  # pk, sk
+    dynamo.client.create_table(**spec)
+    bare = DynamoStore(dynamo.table + "-bare", dynamo.client)
+    sent: list[list[str]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append([a["AttributeName"] for a in params["AttributeDefinitions"]])
+
+    dynamo.client.meta.events.register("before-parameter-build.dynamodb.UpdateTable", record)
+    try:
+        assert bare.init_table()[:3] == ["already there", "index gsi1 added", "index gsi2 added"]
+        assert sent == [["gsi1pk", "gsi1sk"], ["gsi2pk", "gsi2sk"]]
+        table = dynamo.client.describe_table(TableName=bare.table)["Table"]
+        assert {i["IndexName"]: i["IndexStatus"] for i in table["GlobalSecondaryIndexes"]} == {
+            "gsi1": "ACTIVE",
+            "gsi2": "ACTIVE",
+        }
+    finally:
+        dynamo.client.meta.events.unregister("before-parameter-build.dynamodb.UpdateTable", record)
+        dynamo.client.update_table(TableName=bare.table, DeletionProtectionEnabled=False)
+        dynamo.client.delete_table(TableName=bare.table)
+
+
+def test_init_table_waits_for_a_filling_index_before_the_next(
+    dynamo: DynamoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DynamoDB Local fills an index at once; on AWS it may take long. While gsi1 reads as
+    # CREATING, gsi2 is not asked for; the next run waits for gsi1, then adds gsi2.
+    spec = table_spec(load_definition(), dynamo.table + "-slow").create
+    del spec["GlobalSecondaryIndexes"]
+    spec["AttributeDefinitions"] = spec["AttributeDefinitions"][:2]
+    dynamo.client.create_table(**spec)
+    slow = DynamoStore(dynamo.table + "-slow", dynamo.client)
+    monkeypatch.setattr("backend.store.dynamo.schema.INDEX_WAIT_S", 0)
+
+    def filling(parsed: dict[str, Any], **_: Any) -> None:
+        for index in parsed.get("Table", {}).get("GlobalSecondaryIndexes", []):
+            index["IndexStatus"] = "CREATING"
+
+    events = dynamo.client.meta.events
+    events.register("after-call.dynamodb.DescribeTable", filling)
+    try:
+        assert slow.init_table()[:3] == [
+            "already there",
+            "index gsi1 added",
+            "index gsi1 still filling: run init-table again later",
+        ]
+        table = dynamo.client.describe_table(TableName=slow.table)["Table"]
+        assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["gsi1"]
+        events.unregister("after-call.dynamodb.DescribeTable", filling)
+        monkeypatch.setattr("backend.store.dynamo.schema.INDEX_WAIT_S", 60)
+        assert slow.init_table()[:2] == ["already there", "index gsi2 added"]
+    finally:
+        events.unregister("after-call.dynamodb.DescribeTable", filling)
+        dynamo.client.update_table(TableName=slow.table, DeletionProtectionEnabled=False)
+        dynamo.client.delete_table(TableName=slow.table)
 
 
 def test_an_unknown_table_json_property_is_refused() -> None:

@@ -6,6 +6,7 @@ TTL or point-in-time recovery gets a warning, not a failure.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,10 @@ from backend.store.dynamo.client import AlreadyExists, Unsupported, log, transla
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+INDEX_WAIT_S = 600  # how long init-table waits for an index's backfill
+INDEX_POLL_S = 2
 
 
 @dataclass(frozen=True)
@@ -124,28 +129,55 @@ def create_table(client: DynamoDBClient, spec: TableSpec) -> list[str]:
 
 def _add_indexes(client: DynamoDBClient, create: dict[str, Any]) -> list[str]:
     """Add the global secondary indexes table.json has and an older table lacks (the marks
-    index, gsi2, came after gsi1), one at a time as DynamoDB requires; DynamoDB fills each
-    from the existing items in the background."""
+    index, gsi2, came after gsi1), one at a time as DynamoDB requires: each UpdateTable names
+    only its own index's key attributes (DynamoDB refuses a definition no index uses), and the
+    next waits until the index is ACTIVE, its backfill from the existing items done (a Query
+    on an index still filling fails). A table CloudFormation manages gets its indexes from a
+    deploy, never from here (docs/deploy.md)."""
     name = create["TableName"]
     with translate("DescribeTable"):
         table = client.describe_table(TableName=name)["Table"]
     present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
-    added: list[str] = []
+    types = {a["AttributeName"]: a for a in create["AttributeDefinitions"]}
+    done: list[str] = []
     for index in create.get("GlobalSecondaryIndexes", []):
-        if index["IndexName"] in present:
-            continue
-        with translate("UpdateTable"):
-            client.update_table(
-                TableName=name,
-                AttributeDefinitions=create["AttributeDefinitions"],
-                GlobalSecondaryIndexUpdates=[{"Create": index}],
-            )
-        with translate("DescribeTable"):  # the table takes the next update once ACTIVE again
-            client.get_waiter("table_exists").wait(
-                TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-            )
-        added.append(f"index {index['IndexName']} added")
-    return added
+        index_name = index["IndexName"]
+        if index_name not in present:
+            keys = [types[k["AttributeName"]] for k in index["KeySchema"]]
+            with translate("UpdateTable"):
+                client.update_table(
+                    TableName=name,
+                    AttributeDefinitions=keys,
+                    GlobalSecondaryIndexUpdates=[{"Create": index}],
+                )
+            done.append(f"index {index_name} added")
+        # An index added now, or by an earlier run that stopped waiting, must be ACTIVE before
+        # the next update (DynamoDB takes one index change at a time) and before it is read.
+        if not _index_active(client, name, index_name):
+            done.append(f"index {index_name} still filling: run init-table again later")
+            break
+    return done
+
+
+def _index_active(client: DynamoDBClient, table: str, index: str) -> bool:
+    """Wait (at most INDEX_WAIT_S) for the index's backfill to end; whether it did."""
+    deadline = time.monotonic() + INDEX_WAIT_S
+    while True:
+        with translate("DescribeTable"):
+            described = client.describe_table(TableName=table)["Table"]
+        status = next(
+            (
+                i.get("IndexStatus")
+                for i in described.get("GlobalSecondaryIndexes", [])
+                if i["IndexName"] == index
+            ),
+            None,
+        )
+        if status == "ACTIVE" and described.get("TableStatus") == "ACTIVE":
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(INDEX_POLL_S)
 
 
 def _unsupported(table: str, feature: str) -> str:
