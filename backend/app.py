@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.api import comments, counts, meta
 from backend.api.cdn import CdnGuard
 from backend.api.compress import GzipResponses
-from backend.api.context import Context
+from backend.api.context import Context, inline
 from backend.api.cors import CORSMiddleware
 from backend.api.errors import http_error, parley_error, server_error
 from backend.api.lazy import lazy
@@ -111,12 +111,15 @@ def create_app(
     *,
     clock: Callable[[], float] = time.time,
     run_worker: bool = False,
+    one_request_at_a_time: bool = False,
 ) -> Starlette:
     """Build Parley for one process. Everything a request needs hangs off `app.state.parley`;
     nothing lives in module globals, which on Lambda would outlive the request.
 
     `run_worker` runs the notification worker as a task of the app's lifespan (`parley
-    serve`); on Lambda a second function delivers instead (backend/notify/lambda_worker.py)."""
+    serve`); on Lambda a second function delivers instead (backend/notify/lambda_worker.py).
+    `one_request_at_a_time` (Lambda) runs the store's blocking calls on the event loop's thread
+    instead of a worker thread (`backend.api.context.inline`)."""
     signer = Signer(settings.secret_keys)
     ctx = Context(
         settings=settings,
@@ -125,6 +128,8 @@ def create_app(
         comments=CommentService(settings, store, signer, clock=clock),
         clock=clock,
     )
+    if one_request_at_a_time:
+        ctx.blocking = inline
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -43,7 +43,8 @@ TEXT_MIME_TYPES = [
 def build_handler(environ: Mapping[str, str]) -> Mangum:
     """Settings, store and app for one Lambda sandbox, wrapped for Lambda events."""
     settings = Settings.from_env(resolve_environment(environ))
-    app = create_app(settings, open_store(settings))
+    # A sandbox serves one request at a time: the store is called on the event loop's thread.
+    app = create_app(settings, open_store(settings), one_request_at_a_time=True)
     # No lifespan: there is nothing to start or stop, and it would cost every cold start.
     return Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 

@@ -86,8 +86,7 @@ def main() -> None:
     import floor_app
     from starlette.requests import Request
 
-    from backend.api.http import read_params
-    from backend.api.schemas import ReadParams
+    from backend.api.query import ReadQuery
     from backend.app import create_app
     from backend.settings import Settings
     from backend.store import open_store
@@ -117,8 +116,8 @@ def main() -> None:
         "thread_stamp (SQLite PK lookup)": timed_us(
             lambda: sqlite_store.thread_stamp(lib.SITE, lib.THREAD_URI)
         ),
-        "read_params (query -> pydantic ReadParams)": timed_us(
-            lambda: read_params(Request(scope_for(query)), ReadParams)
+        "read query (query string -> ReadQuery, by hand)": timed_us(
+            lambda: ReadQuery.parse(Request(scope_for(query)).query_params.multi_items())
         ),
         "uncached: service.read limit=100 (store query + rows)": timed_us(
             lambda: app.state.parley.comments.read(lib.SITE, lib.THREAD_URI, None, 100), 200

@@ -22,7 +22,7 @@ from backend.domain.models import Comment, NewComment, Status
 from backend.notify.lambda_worker import handle
 from backend.notify.upkeep import repair_counters, time_left
 from backend.notify.worker import build_worker
-from backend.store.base import RUN_EVERY_MS, Repairs
+from backend.store.base import RUN_EVERY_MS
 from backend.store.dynamo import DynamoStore
 from backend.store.dynamo import items as it
 from backend.store.dynamo.counters import STALE_MS, now_ms
@@ -263,12 +263,15 @@ def test_the_scheduled_run_starts_no_thread_near_the_invocations_timeout(
     settings = make_settings(f"dynamodb://{store.table}?region=us-east-1")
     worker = build_worker(settings, store, clock=lambda: later() / 1000)
     run = {"source": "aws.events"}
-    # 50 s, 30 s, then 10 s left: no third thread.
+    # 50 s, 30 s (the second thread's counts set, its mark left: 10 s), no third thread.
     with caplog.at_level(logging.WARNING, logger="parley.repair"), invocation(store, 50_000) as ctx:
         assert handle(worker, run, ctx)["recounted"] == 2
     assert "more marked threads wait" in caplog.text
-    with invocation(store, 50_000) as context:
-        assert handle(worker, run, context)["recounted"] == 1
+    counts = store.counts(SITE, ["/timed0/", "/timed1/", "/timed2/"])
+    assert sorted(counts.values()) == [0, 1, 1]  # in the run's order of shards
+    with invocation(store, 600_000) as context:  # the next run: the rest
+        assert handle(worker, run, context)["recounted"] == 2
+    assert store.client.scan(TableName=store.table, IndexName=it.MARKS_INDEX)["Items"] == []
 
 
 def test_runs_take_turns_across_sites(stores: Stores) -> None:
@@ -287,8 +290,7 @@ def test_runs_take_turns_across_sites(stores: Stores) -> None:
                     now_ms=later() + run * RUN_EVERY_MS,
                     out_of_time=time_left(context.get_remaining_time_in_millis),
                 )
-    assert recounted == 1
-    assert store.repair_marked("second", limit=5, now=later()) == Repairs()
+    assert recounted == 1 and store.counts("second", ["/two/"]) == {"/two/": 1}
 
 
 def test_a_status_move_never_overwrites_an_unsettled_ones_marker(stores: Stores) -> None:
@@ -351,3 +353,19 @@ def test_parley_repair_says_when_more_marks_wait(
     assert "more marked threads wait: run it again" in capsys.readouterr().out
     assert main(["repair", "--site", SITE]) == 0
     assert "1 threads recounted, 0 busy\n" in capsys.readouterr().out
+
+
+def test_a_thread_with_many_stale_marks_clears_them_until_out_of_time(stores: Stores) -> None:
+    """Review defect 5: one UpdateItem per stale mark, uncapped (a throttling storm on a viral
+    comment leaves thousands). The counters are set first; marks are cleared while time lasts,
+    and those left bring the thread back to the next run."""
+    store, _ = stores
+    liked = comment(store, 1).id
+    for voter in ("v1", "v2", "v3"):
+        with fault_at(store, 1), pytest.raises(errors.StoreUnavailable):  # each like's ADD
+            store.add_like(SITE, URI, liked, voter)
+    checks = iter([False, True])
+    assert store.repair(SITE, URI, now=later(), out_of_time=lambda: next(checks))
+    assert truth(store)["likes"][liked] == (3, 3) and len(truth(store)["marks"]) == 2
+    assert store.repair_marked(SITE, limit=5, now=later()).repaired == (URI,)
+    assert truth(store)["marks"] == []

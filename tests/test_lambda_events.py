@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -153,6 +154,23 @@ def test_post_then_read_through_api_gateway_and_function_url(lambda_module: Modu
         assert [c["id"] for c in page["comments"]] == [comment["id"]]
         assert page["thread"]["count"] == 1
         assert "etag" in read["headers"]
+
+
+def test_store_calls_run_on_the_invocations_own_thread(
+    lambda_module: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sandbox serves one request at a time, and Mangum gives every invocation a new event
+    # loop: a worker thread per store call only cost CPU (backend.api.context.inline).
+    service = lambda_module.handler.app.state.parley.comments
+    threads: list[int] = []
+
+    def read(*args: Any) -> Any:
+        threads.append(threading.get_ident())
+        return type(service).read(service, *args)
+
+    monkeypatch.setattr(service, "read", read)
+    assert call(lambda_module, "function-url-get-comments.json")["statusCode"] == 200
+    assert threads == [threading.get_ident()]
 
 
 def test_base64_bodies_from_both_event_kinds(lambda_module: ModuleType) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.api.context import Context, context, run_in_threadpool
+from backend.api.context import Context, context
 from backend.api.http import NO_STORE, bearer, model_response, read_json, read_params
 from backend.api.schemas import (
     AdminCommentEnvelope,
@@ -46,7 +46,7 @@ async def queue(request: Request) -> Response:
     ctx = context(request)
     params = read_params(request, QueueParams)
     origin = _authorize(request, ctx, params.site)
-    page = await run_in_threadpool(
+    page = await ctx.blocking(
         ctx.moderation.queue, params.site, Status(params.status), params.after, params.limit
     )
     comments = [AdminCommentOut.of(c, origin) for c in page.comments]
@@ -59,7 +59,7 @@ async def status_counts(request: Request) -> Response:
     ctx = context(request)
     params = read_params(request, SiteParams)
     _authorize(request, ctx, params.site)
-    counts = await run_in_threadpool(ctx.moderation.status_counts, params.site)
+    counts = await ctx.blocking(ctx.moderation.status_counts, params.site)
     return model_response(StatusCountsOut(counts=counts), headers=_PRIVATE)
 
 
@@ -74,7 +74,7 @@ async def act(request: Request) -> Response:
         raise BadRequest("The comment id is malformed.", fields={"id": "not a comment id"})
     body = await read_json(request, ThreadRef, ctx.settings.max_body_bytes)
     _authorize(request, ctx, body.site)
-    comment = await run_in_threadpool(ctx.moderation.act, body.site, body.uri, comment_id, action)
+    comment = await ctx.blocking(ctx.moderation.act, body.site, body.uri, comment_id, action)
     out = AdminCommentEnvelope(comment=AdminCommentOut.of(comment))
     return model_response(out, headers=_PRIVATE)
 
@@ -84,7 +84,7 @@ async def lock(request: Request) -> Response:
     ctx = context(request)
     body = await read_json(request, LockIn, ctx.settings.max_body_bytes)
     _authorize(request, ctx, body.site)
-    thread = await run_in_threadpool(ctx.moderation.lock, body.site, body.uri, body.locked)
+    thread = await ctx.blocking(ctx.moderation.lock, body.site, body.uri, body.locked)
     return model_response(ThreadEnvelope(thread=ThreadOut.of(body.uri, thread)), headers=_PRIVATE)
 
 
@@ -93,7 +93,7 @@ async def export(request: Request) -> Response:
     ctx = context(request)
     body = await read_json(request, EmailIn, ctx.settings.max_body_bytes)
     _authorize(request, ctx, body.site)
-    comments = await run_in_threadpool(ctx.moderation.comments_of, body.site, body.email)
+    comments = await ctx.blocking(ctx.moderation.comments_of, body.site, body.email)
     out = ExportOut(email=body.email, comments=[AdminCommentOut.of(c) for c in comments])
     return model_response(out, headers=_PRIVATE)
 
@@ -103,5 +103,5 @@ async def erase(request: Request) -> Response:
     ctx = context(request)
     body = await read_json(request, EmailIn, ctx.settings.max_body_bytes)
     _authorize(request, ctx, body.site)
-    erased = await run_in_threadpool(ctx.moderation.erase_email, body.site, body.email)
+    erased = await ctx.blocking(ctx.moderation.erase_email, body.site, body.email)
     return model_response(ErasedOut(erased=erased), headers=_PRIVATE)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.api.cache import Cached, KnownQuery
-from backend.api.context import context, run_in_threadpool
+from backend.api.context import context
 from backend.api.http import dumps, etag_matches
 from backend.api.query import ReadQuery
 from backend.api.views import page_view
@@ -56,7 +56,7 @@ async def read_thread(request: Request) -> Response:
         entry = ctx.cache.get(key, ctx.store.thread_stamp(params.site, params.uri))
         if entry is not None:
             return cached_response(request, entry)
-    page = await run_in_threadpool(
+    page = await ctx.blocking(
         ctx.comments.read, params.site, params.uri, params.after, params.limit, params.sort
     )
     body = dumps(page_view(params.uri, page.thread, page.comments, page.next_cursor))

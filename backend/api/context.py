@@ -6,9 +6,9 @@ none of them, and their modules are not imported at cold start (backend/api/lazy
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar, cast
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,7 +24,26 @@ if TYPE_CHECKING:
     from backend.notify.subscriptions import SubscriptionService
     from backend.notify.worker import Worker
 
-__all__ = ["Context", "context", "run_in_threadpool"]
+__all__ = ["Blocking", "Context", "context", "inline", "run_in_threadpool"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Blocking(Protocol):
+    """How a handler runs a blocking call (the store's): `await ctx.blocking(fn, *args)`."""
+
+    def __call__(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Awaitable[T]: ...
+
+
+async def inline(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking call on the event loop's own thread.
+
+    For Lambda, where a sandbox serves one request at a time, so nothing waits behind the call.
+    Mangum runs every invocation on a new event loop, and a worker thread per invocation cost
+    ~1.2 ms of CPU in a read of ~0.3 ms (bench/RESULTS.md, "Cold start").
+    """
+    return func(*args, **kwargs)
 
 
 def _nobody() -> None:
@@ -39,6 +58,8 @@ class Context:
     comments: CommentService
     clock: Callable[[], float] = time.time
     cache: ReadCache = field(default_factory=ReadCache)
+    # A worker thread under uvicorn, which serves many requests on one loop; `inline` on Lambda.
+    blocking: Blocking = run_in_threadpool
     # Tells the lifespan worker (`parley serve`) that a request wrote events; set while it runs.
     wake: Callable[[], None] = _nobody
     _moderation: ModerationService | None = field(default=None, init=False, repr=False)

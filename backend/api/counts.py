@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.api.comments import READ_CACHE_CONTROL, etag_of
-from backend.api.context import context, run_in_threadpool
+from backend.api.context import context
 from backend.api.http import dumps, etag_matches
 from backend.api.query import CountsQuery
 
@@ -15,7 +15,7 @@ from backend.api.query import CountsQuery
 async def counts(request: Request) -> Response:
     ctx = context(request)
     params = CountsQuery.parse(request.query_params.multi_items())
-    found = await run_in_threadpool(ctx.comments.counts, params.site, params.uris)
+    found = await ctx.blocking(ctx.comments.counts, params.site, params.uris)
     body = dumps({"counts": found})
     etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}

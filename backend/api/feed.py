@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.api.context import context, run_in_threadpool
+from backend.api.context import context
 from backend.api.http import read_params
 from backend.api.schemas import FeedParams
 from backend.domain.models import Comment
@@ -60,7 +60,7 @@ async def feed(request: Request) -> Response:
     ctx = context(request)
     params = read_params(request, FeedParams)
     site = ctx.comments.site(params.site)
-    comments = await run_in_threadpool(ctx.comments.recent, params.site, params.uri, FEED_SIZE)
+    comments = await ctx.blocking(ctx.comments.recent, params.site, params.uri, FEED_SIZE)
     base = _page_base(site.origins, ctx.settings.public_url)
     body = render_feed(params.site, params.uri, comments, base, str(request.url))
     headers = {"Cache-Control": "public, max-age=300"}

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.api.comments import READ_CACHE_CONTROL, etag_of
-from backend.api.context import context, run_in_threadpool
+from backend.api.context import context
 from backend.api.http import read_params
 from backend.api.schemas import CommentOut, HtmlParams, ThreadOut
 from backend.domain.models import Comment, Thread
@@ -103,7 +103,7 @@ def render_thread(
 async def thread_html(request: Request) -> Response:
     ctx = context(request)
     params = read_params(request, HtmlParams)
-    thread, comments = await run_in_threadpool(ctx.comments.read_all, params.site, params.uri)
+    thread, comments = await ctx.blocking(ctx.comments.read_all, params.site, params.uri)
     if params.sort == "newest":
         comments.reverse()
     elif params.sort == "top":

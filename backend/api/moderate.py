@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from backend.api.context import context, run_in_threadpool
+from backend.api.context import context
 from backend.api.errors import STATUS_TABLE
 from backend.domain import errors
 from backend.domain.models import Comment
@@ -80,7 +80,7 @@ def error_page(exc: errors.ParleyError) -> HTMLResponse:
 async def confirm(request: Request) -> Response:
     ctx = context(request)
     try:
-        target = await run_in_threadpool(ctx.moderation.open_link, request.path_params["signed"])
+        target = await ctx.blocking(ctx.moderation.open_link, request.path_params["signed"])
     except errors.ParleyError as exc:
         return error_page(exc)
     verb = VERBS[target.action]
@@ -103,7 +103,7 @@ async def act(request: Request) -> Response:
     form = parse_qs(raw.decode("utf-8", "replace"))
     action = form.get("action", [""])[0]
     try:
-        comment = await run_in_threadpool(
+        comment = await ctx.blocking(
             ctx.moderation.follow_link, request.path_params["signed"], action
         )
     except errors.ParleyError as exc:

@@ -15,7 +15,7 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.api.context import context, run_in_threadpool
+from backend.api.context import context
 from backend.api.moderate import MAX_FORM_BYTES, error_page, page
 from backend.domain import errors
 from backend.notify.subscriptions import CONFIRM, UNSUBSCRIBE, LinkTarget
@@ -58,7 +58,7 @@ def _about(target: LinkTarget) -> str:
 async def confirm(request: Request) -> Response:
     ctx = context(request)
     try:
-        target = await run_in_threadpool(ctx.subscriptions.open_link, request.path_params["signed"])
+        target = await ctx.blocking(ctx.subscriptions.open_link, request.path_params["signed"])
     except errors.ParleyError as exc:
         return error_page(exc)
     if target.done:
@@ -81,9 +81,7 @@ async def act(request: Request) -> Response:
         if len(raw) > MAX_FORM_BYTES:
             return error_page(errors.BodyTooLarge())
     try:
-        target = await run_in_threadpool(
-            ctx.subscriptions.follow_link, request.path_params["signed"]
-        )
+        target = await ctx.blocking(ctx.subscriptions.follow_link, request.path_params["signed"])
     except errors.ParleyError as exc:
         return error_page(exc)
     title, text = _words(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.api.context import context, run_in_threadpool
+from backend.api.context import context
 from backend.api.http import (
     NO_STORE,
     bearer,
@@ -44,7 +44,7 @@ async def post_comment(request: Request) -> Response:
         email=body.email, website=body.website, text=body.text, key=body.key, honeypot=body.hp,
         notify=body.notify,
     )  # fmt: skip
-    posted, new = await run_in_threadpool(
+    posted, new = await ctx.blocking(
         ctx.comments.post, body.site, draft, client_ip(request, ctx.settings)
     )
     out = {
@@ -67,7 +67,7 @@ async def edit_comment(request: Request) -> Response:
     comment_id = _comment_id(request)
     body = await read_json(request, EditIn, ctx.settings.max_body_bytes)
     require_origin(request, ctx.comments.site(body.site))
-    comment = await run_in_threadpool(
+    comment = await ctx.blocking(
         ctx.comments.edit, body.site, body.uri, comment_id, bearer(request), body.text
     )
     if comment.status is Status.PENDING:
@@ -81,9 +81,7 @@ async def delete_comment(request: Request) -> Response:
     comment_id = _comment_id(request)
     params = read_params(request, ThreadRef)
     require_origin(request, ctx.comments.site(params.site))
-    await run_in_threadpool(
-        ctx.comments.delete, params.site, params.uri, comment_id, bearer(request)
-    )
+    await ctx.blocking(ctx.comments.delete, params.site, params.uri, comment_id, bearer(request))
     return Response(status_code=204)
 
 
@@ -103,7 +101,7 @@ async def _vote(request: Request, *, like: bool) -> Response:
     body = await read_json(request, ThreadRef, ctx.settings.max_body_bytes)
     require_origin(request, ctx.comments.site(body.site))
     move = ctx.comments.like if like else ctx.comments.unlike
-    likes = await run_in_threadpool(
+    likes = await ctx.blocking(
         move, body.site, body.uri, comment_id, client_ip(request, ctx.settings)
     )
     return json_response({"likes": likes}, headers={"Cache-Control": NO_STORE})

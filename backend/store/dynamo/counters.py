@@ -104,7 +104,7 @@ class Counters(Table):
             if out_of_time is not None and out_of_time():
                 return Repairs(tuple(repaired), tuple(busy), True)
             try:
-                (repaired if self.repair(site, uri, now) else busy).append(uri)
+                (repaired if self.repair(site, uri, now, out_of_time) else busy).append(uri)
             except errors.StoreUnavailable:  # left for the next run, as a busy one
                 log.warning("repair of %s %s failed; the next run retries", site, uri)
                 busy.append(uri)
@@ -149,17 +149,27 @@ class Counters(Table):
 
     # 1+ Query over the thread's partition (consistent), then 1 UpdateItem per counter that is
     # off and per stale marker. Never on a reader's path: `parley repair`, or after a crash.
-    def repair(self, site: str, uri: str, now: int | None = None) -> bool:
+    def repair(
+        self,
+        site: str,
+        uri: str,
+        now: int | None = None,
+        out_of_time: Callable[[], bool] | None = None,
+    ) -> bool:
         """Make the thread's counters exact. False when a marker is fresh (writes in flight:
-        try again later); True when the counters are exact. `now` (ms) is for tests."""
+        try again later); True when the counters are exact. Stale marks are cleared until
+        `out_of_time()` (a viral comment's throttling storm can leave thousands; those left
+        bring the thread back to the next run). `now` (ms) is for tests."""
         for _ in range(REPAIR_ATTEMPTS):
             try:
-                return self._repair_once(site, uri, now_ms() if now is None else now)
+                return self._repair_once(site, uri, now_ms() if now is None else now, out_of_time)
             except ConditionFailed:
                 continue  # a counter moved while we counted: count again
         raise errors.StoreUnavailable(retry_after=5)
 
-    def _repair_once(self, site: str, uri: str, now: int) -> bool:
+    def _repair_once(
+        self, site: str, uri: str, now: int, out_of_time: Callable[[], bool] | None
+    ) -> bool:
         # The thread, its comments, their likes, in that order; never the private parts.
         counted = self._thread_range(site, uri, it.THREAD_SK)
         counted["ExpressionAttributeValues"][":hi"] = it.s(it.LIKES_END)
@@ -189,7 +199,9 @@ class Counters(Table):
             self._update({**made, "ConditionExpression": "attribute_not_exists(pk)"})
         for cid, item in comments.items():
             self._set_exact(item, {"replies": replies[cid], "likes": liked[cid]})
-        for item in [*comments.values(), *likes]:
+        for item in [i for i in [*comments.values(), *likes] if w.TALLY in i or w.UNTALLY in i]:
+            if out_of_time is not None and out_of_time():
+                break  # the counters are exact; the marks left bring the thread back next run
             key = {"pk": item["pk"], "sk": item["sk"]}
             if w.UNTALLY in item:  # its writer meant to take the like back: do it
                 with translate("DeleteItem"), suppress(ConditionFailed):  # (gone meanwhile)
