@@ -21,6 +21,7 @@ class EventKind(StrEnum):
     EDITED = "comment.edited"  # an edit sent a comment back to moderation
     SUBSCRIBE = "subscription.requested"  # the author ticked "notify me": confirm by mail
     DIGEST = "digest.item"  # a reply mail over the hourly cap, kept for the next digest
+    OWNER_DIGEST = "digest.owner"  # an owner mail over the site's notify_digest, kept likewise
 
 
 def event(kind: EventKind, comment: Comment, now: float, **data: str) -> OutboxEvent:
