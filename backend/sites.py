@@ -53,6 +53,11 @@ class SiteConfig:
     notify: str = "pending"  # all, pending or none
     notify_emails: tuple[str, ...] = ()  # the owner's addresses: new and held comments
     purge_pending_after_s: int = 30 * 86400
+    # Replies from the open web (backend/inbound/): Webmentions accepted per hour (each one is
+    # a fetch by the worker), and whether the fetcher may reach private addresses (only for
+    # tests and local stand-ins: it turns off the SSRF guard's address check).
+    webmentions_per_hour: int = 100  # 0 turns the receiver off
+    fetch_private_addresses: bool = False
 
     @classmethod
     def parse(cls, data: object) -> SiteConfig:
@@ -190,6 +195,8 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "notify": _notify,
     "notify_emails": lambda v: _strings(v, _owner_email),
     "purge_pending_after_s": _whole(0),
+    "webmentions_per_hour": _whole(0, 100_000),
+    "fetch_private_addresses": _require_email,  # a bool, checked the same way
 }
 
 DEMO_SITE = SiteConfig(origins=("http://127.0.0.1:*", "http://localhost:*"))

@@ -171,6 +171,12 @@ class FeedParams(_In):
 # -- responses ---------------------------------------------------------------------------------
 
 
+class OriginOut(BaseModel):
+    kind: Literal["webmention", "mastodon", "bluesky"]
+    url: str = Field(description="The original: the mentioning page, the status, the post")
+    handle: str = Field(description="@user@instance or @name.bsky.social; empty for a page")
+
+
 class CommentOut(BaseModel):
     id: str
     parent: str | None
@@ -188,6 +194,10 @@ class CommentOut(BaseModel):
     replies: int = Field(description="Direct approved replies")
     status: Literal["approved", "pending"]
     deleted: bool
+    origin: OriginOut | None = Field(
+        description="Where a comment written elsewhere came from (Webmention, Mastodon, "
+        "Bluesky); null for one posted through the form"
+    )
 
     @classmethod
     def of(cls, comment: Comment, number: int | None = None) -> CommentOut:

@@ -1,0 +1,44 @@
+"""Binding a thread to its announcement post on Mastodon or Bluesky (the owner's, by admin
+token): the worker then pulls the post's replies into the thread (backend/inbound/pull.py).
+Imported on first use (backend/api/lazy.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import StrictBool, StringConstraints
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend.api.context import context
+from backend.api.http import NO_STORE, bearer, json_response, read_json
+from backend.api.schemas import Site, Uri, _In
+
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+class AnnounceIn(_In):
+    site: Site
+    uri: Uri
+    url: Url  # the post's public URL
+    api: Url | None = None  # where to ask for replies, when not the post's own host
+    bound: StrictBool = True  # false unbinds
+
+
+# POST /api/v1/admin/threads/announce
+async def announce(request: Request) -> Response:
+    ctx = context(request)
+    body = await read_json(request, AnnounceIn, ctx.settings.max_body_bytes)
+    ctx.moderation.authorize(body.site, bearer(request))
+    from backend.inbound.bind import bind, unbind
+
+    if body.bound:
+        done = await ctx.blocking(
+            bind, ctx.store, body.site, body.uri, body.url, body.api, ctx.clock()
+        )
+        ctx.wake()
+    else:
+        done = await ctx.blocking(unbind, ctx.store, body.site, body.uri, body.url, body.api)
+    post = done.post
+    out = {"uri": body.uri, "network": post.kind.value, "url": post.url, "bound": done.bound}
+    return json_response(out, headers={"Cache-Control": NO_STORE})
