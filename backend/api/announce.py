@@ -4,25 +4,12 @@ Imported on first use (backend/api/lazy.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import StrictBool, StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.api.context import context
 from backend.api.http import NO_STORE, bearer, json_response, read_json
-from backend.api.schemas import Site, Uri, _In
-
-Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
-
-
-class AnnounceIn(_In):
-    site: Site
-    uri: Uri
-    url: Url  # the post's public URL
-    api: Url | None = None  # where to ask for replies, when not the post's own host
-    bound: StrictBool = True  # false unbinds
+from backend.api.schemas import AnnounceIn
 
 
 # POST /api/v1/admin/threads/announce

@@ -341,3 +341,38 @@ class ExportOut(BaseModel):
 
 class ErasedOut(BaseModel):
     erased: int
+
+
+# -- replies from the open web (backend/inbound/) ---------------------------------------------
+
+InboundUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+class WebmentionIn(_In):
+    """POST /webmention, form-encoded (W3C Webmention)."""
+
+    source: InboundUrl = Field(description="The page that mentions target")
+    target: InboundUrl = Field(description="A page of one of the site's origins")
+
+
+class WebmentionOut(BaseModel):
+    status: Literal["queued"]
+    site: str
+    uri: str
+
+
+class AnnounceIn(_In):
+    site: Site
+    uri: Uri
+    url: InboundUrl = Field(description="The announcement post's public URL (Mastodon, Bluesky)")
+    api: InboundUrl | None = Field(
+        default=None, description="Where to ask for replies, when not the post's own host"
+    )
+    bound: StrictBool = Field(default=True, description="false unbinds")
+
+
+class AnnounceOut(BaseModel):
+    uri: str
+    network: Literal["mastodon", "bluesky"]
+    url: str
+    bound: bool
