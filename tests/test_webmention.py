@@ -225,8 +225,9 @@ def test_held_by_the_sites_moderation(web: TestClient, standin: tuple[StandIn, s
 
 def test_openapi_documents_the_inbound_endpoints(web: TestClient) -> None:
     doc = web.get("/api/v1/openapi.json").json()
-    assert "application/x-www-form-urlencoded" in (
-        doc["paths"]["/webmention"]["post"]["requestBody"]["content"]
+    assert (
+        "application/x-www-form-urlencoded"
+        in (doc["paths"]["/webmention"]["post"]["requestBody"]["content"])
     )
     assert "/api/v1/admin/threads/announce" in doc["paths"]
     assert "origin" in doc["components"]["schemas"]["CommentOut"]["properties"]
