@@ -19,7 +19,7 @@ SITES  ?= sites.$(STAGE).json
 PARAMS ?=
 DEPLOY_ARGS = --stage $(STAGE) --region $(REGION) --sites $(SITES) $(foreach p,$(PARAMS),--param $(p))
 
-.PHONY: dev dev-dynamo runtime test check lint typecheck pytest setup widget chromium java bench lock clean artifact package deploy
+.PHONY: dev dev-dynamo runtime test check lint typecheck pytest setup widget chromium java bench lock clean artifact package deploy restore
 
 # PARLEY_PUBLIC_URL follows HOST and PORT, so `/`'s embed snippet and the links in mail name
 # the server this runs.
@@ -109,6 +109,10 @@ package: setup widget
 
 deploy: setup widget
 	$(BIN)/python scripts/deploy.py deploy $(DEPLOY_ARGS)
+
+# After the flood breaker tripped (docs/deploy.md): the API function's usual concurrency back.
+restore: runtime
+	$(BIN)/python scripts/deploy.py restore --stage $(STAGE) --region $(REGION)
 
 chromium:
 	sh scripts/ensure-chromium.sh

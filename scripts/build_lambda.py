@@ -36,9 +36,10 @@ SERVER_ONLY = {"uvicorn", "click", "colorama", "tqdm", "defusedxml"}
 SKIP_DIRS = {"__pycache__", "bin", "tests", "test"}
 SKIP_SUFFIXES = {".pyc", ".pyo", ".pyi"}
 # botocore's models of the services Parley calls: DynamoDB (the store), SSM (the signing secret,
-# read at cold start) and SES v2 (the worker's mail). botocore ships ~450; they are ~90% of the
+# read at cold start), SES v2 (the worker's mail) and Lambda (the flood breaker sets the API
+# function's concurrency). botocore ships ~450; they are ~90% of the
 # zip, and it lists every one of their folders each time it loads a model (cold start).
-BOTOCORE_SERVICES = {"dynamodb", "ssm", "sesv2"}
+BOTOCORE_SERVICES = {"dynamodb", "ssm", "sesv2", "lambda"}
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 CACHE_FORMAT = 2
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}

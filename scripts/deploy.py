@@ -1,13 +1,18 @@
-"""`make package` and `make deploy`: Parley on AWS in one command.
+"""`make package`, `make deploy` and `make restore`: Parley on AWS in one command each.
 
     .venv/bin/python scripts/deploy.py package --stage dev --sites infra/sites.example.json
     .venv/bin/python scripts/deploy.py deploy --stage prod --sites sites.prod.json \
-        [--region us-east-1] [--param cdn=true ...]
+        [--region us-east-1] [--param alarmEmail=you@example.org] [--param cdn=true ...]
+    .venv/bin/python scripts/deploy.py restore --stage prod [--region us-east-1]
 
-Both build the Lambda artifact (scripts/build_lambda.py) and check the sites file. `package`
-then runs `serverless package` (offline: no credentials, no network). `deploy` creates the
-signing secret in SSM Parameter Store when it is missing (a SecureString of 32 random bytes;
-an existing one is never changed) and runs `serverless deploy`.
+`package` and `deploy` build the Lambda artifact (scripts/build_lambda.py) and check the sites
+file. `package` then runs `serverless package` (offline: no credentials, no network).
+`deploy` first makes sure someone is told when things go wrong (the alarm mail address, asked
+for or required), reads the account's Lambda concurrency quota and keeps the API function's
+reserved concurrency only if the account can give it, creates the signing secret in SSM
+Parameter Store when it is missing (a SecureString of 32 random bytes; an existing one is never
+changed), runs `serverless deploy`, and, when that fails, says what was left behind that bills.
+`restore` undoes a trip of the flood breaker: the API function's usual concurrency back.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # whatever `node` the machine has on PATH.
 NODE = ROOT / "node_modules" / ".bin" / "node"
 SERVERLESS = ROOT / "node_modules" / "osls" / "bin" / "serverless.js"
+
+
+# serverless.yml's `reservedConcurrency` default (a test keeps the two equal).
+DEFAULT_RESERVED = "2"
 
 
 def serverless_command() -> list[str]:
@@ -114,6 +125,121 @@ def ssm_client(region: str) -> Any:
     return botocore.session.get_session().create_client("ssm", region_name=region)
 
 
+def aws_client(service: str, region: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().create_client(service, region_name=region)
+
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+UNWATCHED = "none"
+
+
+def alarm_email(params: dict[str, str], ask: Callable[[str], str] | None) -> str:
+    """The address the alarms mail: the `alarmEmail` parameter, or asked for when a person is
+    at the terminal (`ask`). Deploying without one must be said out loud: `alarmEmail=none`."""
+    email = params.get("alarmEmail", "").strip()
+    if not email and ask is not None:
+        email = ask(
+            "deploy: the address that gets alarm mail (errors, throttles, a flood, the budget);\n"
+            f"        '{UNWATCHED}' to deploy with nobody told: "
+        ).strip()
+    if email == UNWATCHED:
+        print(
+            "deploy: WARNING: no alarm mail. Nothing tells you about errors, a flood (the "
+            "breaker still trips) or the budget; set alarmEmail to be told.",
+            file=sys.stderr,
+        )
+        return ""
+    if not email:
+        raise DeployError(
+            "no alarm mail address: pass PARAMS=alarmEmail=you@example.org (AWS mails a "
+            f"confirmation link to it), or alarmEmail={UNWATCHED} to deploy with nobody told"
+        )
+    if not EMAIL.fullmatch(email):
+        raise DeployError(f"alarmEmail {email!r} is not a mail address")
+    return email
+
+
+# "You can reserve concurrency for as many functions as you like, as long as you leave at
+# least 100 simultaneous executions unreserved" (Lambda API reference, PutFunctionConcurrency).
+UNRESERVED_MINIMUM = 100
+
+
+def plan_concurrency(lambda_client: Any, function: str, wanted: str) -> tuple[str, str]:
+    """The reserved concurrency to deploy for the API function, and one line saying why.
+    `wanted` is the `reservedConcurrency` parameter ("" for none). What this function already
+    reserves counts as available (a redeploy keeps it)."""
+    if wanted == "":
+        return "", "reserved concurrency: none asked for (the function shares the account's)"
+    if not wanted.isdigit() or int(wanted) < 1:
+        raise DeployError(f"reservedConcurrency {wanted!r}: a whole number of sandboxes, or ''")
+    settings = lambda_client.get_account_settings()["AccountLimit"]
+    quota = int(settings["ConcurrentExecutions"])
+    unreserved = int(settings["UnreservedConcurrentExecutions"])
+    try:
+        current = lambda_client.get_function_concurrency(FunctionName=function)
+        held = int(current.get("ReservedConcurrentExecutions") or 0)
+    except lambda_client.exceptions.ResourceNotFoundException:
+        held = 0
+    room = unreserved + held - UNRESERVED_MINIMUM
+    if int(wanted) <= room:
+        return wanted, f"reserved concurrency: {wanted} (account quota {quota})"
+    return "", (
+        f"reserved concurrency: left off: the account's quota is {quota} with {unreserved} "
+        f"unreserved, and AWS keeps {UNRESERVED_MINIMUM} unreserved, so {wanted} cannot be "
+        "reserved; the function shares the account's concurrency and the flood breaker is "
+        "the only ceiling. Ask AWS Support (Service Quotas, Lambda concurrent executions) "
+        "for 1000, then deploy again"
+    )
+
+
+def left_behind(cfn: Any, dynamodb: Any, stage: str, region: str) -> list[str]:
+    """After a failed `serverless deploy`: what of the stack is still there and bills, with the
+    commands that remove it. A first deploy that rolled back keeps the table (Retain), which
+    bills point-in-time recovery and storage."""
+    stack = f"parley-{stage}"
+    lines: list[str] = []
+    try:
+        (found,) = cfn.describe_stacks(StackName=stack)["Stacks"]
+        status = found["StackStatus"]
+    except cfn.exceptions.ClientError:
+        status = "GONE"
+    if status in {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"}:
+        lines.append(
+            f"stack {stack} is {status}: remove it before deploying again: "
+            f"aws cloudformation delete-stack --region {region} --stack-name {stack}"
+        )
+    pages = dynamodb.get_paginator("list_tables").paginate()
+    tables = [name for page in pages for name in page["TableNames"]]
+    for table in (t for t in tables if t.startswith(f"{stack}-ParleyTable")):
+        if status not in {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "GONE"}:
+            continue  # a live stack's table: its comments
+        lines.append(
+            f"table {table} was kept (it is never deleted with the stack) and bills its "
+            "backups and storage; if it holds no comments yet, delete it: aws dynamodb "
+            f"update-table --region {region} --table-name {table} "
+            f"--no-deletion-protection-enabled && aws dynamodb delete-table --region {region} "
+            f"--table-name {table}"
+        )
+    return lines
+
+
+def restore(lambda_client: Any, stage: str) -> str:
+    """Undo a trip of the flood breaker: the API function's usual reserved concurrency (the
+    breaker function's PARLEY_BREAKER_NORMAL, what the last deploy set) back."""
+    api, breaker = f"parley-{stage}-api", f"parley-{stage}-breaker"
+    config = lambda_client.get_function_configuration(FunctionName=breaker)
+    normal = config.get("Environment", {}).get("Variables", {}).get("PARLEY_BREAKER_NORMAL", "")
+    if normal == "":
+        lambda_client.delete_function_concurrency(FunctionName=api)
+        return f"restore: {api} shares the account's concurrency again (no reservation)"
+    lambda_client.put_function_concurrency(
+        FunctionName=api, ReservedConcurrentExecutions=int(normal)
+    )
+    return f"restore: {api} may run {normal} sandboxes again"
+
+
 def parse_params(pairs: list[str]) -> dict[str, str]:
     params: dict[str, str] = {}
     for pair in pairs:
@@ -126,7 +252,7 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
 
 def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["package", "deploy"])
+    parser.add_argument("command", choices=["package", "deploy", "restore"])
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or "us-east-1")
     parser.add_argument("--sites", type=Path, help="sites file (default: sites.<stage>.json)")
@@ -135,6 +261,9 @@ def run(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     params = parse_params(args.param)
+    if args.command == "restore":
+        print(restore(aws_client("lambda", args.region), args.stage))
+        return 0
     sites = args.sites or ROOT / f"sites.{args.stage}.json"
     params["sitesFile"] = str(check_sites(sites))
     if not all(Path(part).exists() for part in serverless_command()[:2]):
@@ -142,12 +271,33 @@ def run(argv: list[str] | None = None) -> int:
     if not args.skip_build:
         build_artifact()
     if args.command == "deploy":
+        params["alarmEmail"] = alarm_email(params, input if sys.stdin.isatty() else None)
+        function = f"parley-{args.stage}-api"
+        wanted = params.get("reservedConcurrency", DEFAULT_RESERVED)
+        params["reservedConcurrency"], line = plan_concurrency(
+            aws_client("lambda", args.region), function, wanted
+        )
+        print(f"deploy: {line}")
         name = secret_param_name(args.stage, params)
         created = ensure_secret(ssm_client(args.region), name)
         print(f"deploy: signing keys in SSM {name} ({'created' if created else 'kept'})")
     command = serverless_argv(args.command, args.stage, args.region, params)
     # Fixed argv (our serverless, our own parameters); no shell.
-    return subprocess.run(command, cwd=ROOT, check=False).returncode  # noqa: S603
+    status = subprocess.run(command, cwd=ROOT, check=False).returncode  # noqa: S603
+    if args.command == "deploy" and status != 0:
+        cfn, dynamodb = (
+            aws_client("cloudformation", args.region),
+            aws_client("dynamodb", args.region),
+        )
+        for line in left_behind(cfn, dynamodb, args.stage, args.region):
+            print(f"deploy: {line}", file=sys.stderr)
+    elif args.command == "deploy" and params["alarmEmail"]:
+        print(
+            f"deploy: AWS has mailed {params['alarmEmail']} a subscription confirmation (from "
+            "no-reply@sns.amazonaws.com, 'AWS Notification - Subscription Confirmation'); "
+            "follow its link once, or no alarm mail arrives"
+        )
+    return status
 
 
 def main() -> int:

@@ -120,6 +120,7 @@ FULL = {
     "publicUrl": "https://comments.example.com",
     "trustedProxies": "2",
     "secretKeysParam": "/parley/test/keys",
+    "mail": "ses://eu-west-2",
 }
 
 TABLE_JSON = ROOT / "backend" / "store" / "table.json"
@@ -216,7 +217,7 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-def _imported(entry: str) -> set[Path]:
+def imported_modules(entry: str) -> set[Path]:
     """The backend modules `entry` imports, transitively, at module level or inside a function
     (lazy imports count: they run on the function's code path too)."""
     seen: set[Path] = set()
@@ -234,7 +235,7 @@ def _imported(entry: str) -> set[Path]:
     return seen
 
 
-def _called_names(node: ast.AST) -> set[str]:
+def called_names(node: ast.AST) -> set[str]:
     names: set[str] = set()
     for call in ast.walk(node):
         if isinstance(call, ast.Call):
@@ -247,7 +248,7 @@ def _called_names(node: ast.AST) -> set[str]:
 
 def _direct_actions(node: ast.AST) -> set[str]:
     """The client calls in a function, and the transaction items it builds."""
-    actions = {_METHOD_ACTIONS[n] for n in _called_names(node) if n in _METHOD_ACTIONS}
+    actions = {_METHOD_ACTIONS[n] for n in called_names(node) if n in _METHOD_ACTIONS}
     for d in ast.walk(node):
         if isinstance(d, ast.Dict):
             for key in d.keys:
@@ -271,8 +272,8 @@ def function_actions(entry: str) -> set[str]:
         for f in c.body
         if isinstance(f, ast.FunctionDef)
     }
-    callers = [p for p in _imported(entry) if store not in p.parents]
-    wanted = set().union(*(_called_names(ast.parse(p.read_text("utf-8"))) for p in callers))
+    callers = [p for p in imported_modules(entry) if store not in p.parents]
+    wanted = set().union(*(called_names(ast.parse(p.read_text("utf-8"))) for p in callers))
     callees: dict[str, set[str]] = {}
     actions: dict[str, set[str]] = {}
     for path in (store / "dynamo").glob("*.py"):
@@ -280,7 +281,7 @@ def function_actions(entry: str) -> set[str]:
             continue
         for f in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(f, ast.FunctionDef):
-                callees.setdefault(f.name, set()).update(_called_names(f))
+                callees.setdefault(f.name, set()).update(called_names(f))
                 actions.setdefault(f.name, set()).update(_direct_actions(f))
     used: set[str] = set()
     reached: set[str] = set()

@@ -8,13 +8,21 @@ were read for this module, not fetched by it: nothing here uses the network)."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.infra_support import Packaged, build_artifact, packaged
+from tests.infra_support import (
+    Packaged,
+    build_artifact,
+    called_names,
+    function_actions,
+    imported_modules,
+    packaged,
+)
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +233,199 @@ def test_every_function_runs_the_runtime_the_artifact_is_built_for(default_stack
     text = (Path(__file__).resolve().parent.parent / "serverless.yml").read_text("utf-8")
     assert re.search(r"^  runtime: python3\.12$", text, re.M), "provider.runtime declares it"
     assert "Runtime:" not in text, "no runtime patched in under resources.extensions"
+
+
+# -- Every alarm reaches someone -------------------------------------------------------------------
+# "Using Amazon CloudWatch alarms", section "Alarm actions", Amazon CloudWatch User Guide
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html): an
+# alarm only changes state; what happens then is its actions (an SNS topic, a Lambda function,
+# ...). An alarm without one tells nobody. With `alarmEmail` set every alarm must notify the
+# topic; the flood alarm must act (the breaker) whatever `alarmEmail` is.
+
+
+def test_every_alarm_notifies_the_topic_when_alarm_email_is_set(full_stack: Packaged) -> None:
+    resources = _live(full_stack)
+    alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 6, sorted(alarms)
+    for name, alarm in alarms.items():
+        actions = [_ref_name(a) for a in alarm["Properties"].get("AlarmActions") or []]
+        assert "AlarmTopic" in actions, f"{name} tells nobody"
+
+
+def test_the_flood_alarm_trips_the_breaker_without_alarm_email(default_stack: Packaged) -> None:
+    resources = _live(default_stack)
+    flood = resources["FloodAlarm"]["Properties"]
+    assert [_ref_name(a) for a in flood["AlarmActions"]] == ["BreakerLambdaFunction"]
+
+
+# "Invoke a Lambda function from an alarm", Amazon CloudWatch User Guide
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-actions-Lambda.html):
+# CloudWatch invokes the function only if the function's resource policy lets the service
+# principal lambda.alarms.cloudwatch.amazonaws.com call lambda:InvokeFunction; scoped here to
+# the one alarm (SourceArn) of this account (SourceAccount).
+
+
+@pytest.mark.parametrize("variant", ["default", "full"])
+def test_a_lambda_alarm_action_is_allowed_by_the_functions_policy(variant: str) -> None:
+    build_artifact()
+    resources = _live(packaged(variant))
+    for name, alarm in _of_type(resources, "AWS::CloudWatch::Alarm").items():
+        for action in alarm["Properties"].get("AlarmActions") or []:
+            target = _ref_name(action)
+            if target is None or resources[target]["Type"] != "AWS::Lambda::Function":
+                continue
+            assert any(
+                p["Action"] == "lambda:InvokeFunction"
+                and p["Principal"] == "lambda.alarms.cloudwatch.amazonaws.com"
+                and p.get("SourceArn") == {"Fn::GetAtt": [name, "Arn"]}
+                and p.get("SourceAccount") == {"Ref": "AWS::AccountId"}
+                for p in _permissions_on(resources, target)
+            ), f"{name} cannot invoke {target}"
+
+
+# -- Every alarm watches a metric that exists ------------------------------------------------
+# A CloudWatch alarm on a metric name or dimension AWS never publishes stays in
+# INSUFFICIENT_DATA (or, with TreatMissingData notBreaching, OK) for ever: it looks armed and
+# never fires. The metrics and the dimension each is published under, from:
+# - Lambda function URLs: "Monitoring Lambda function URLs"
+#   (https://docs.aws.amazon.com/lambda/latest/dg/urls-monitoring.html): UrlRequestCount,
+#   Url4xxCount, Url5xxCount (Sum), by FunctionName, Resource or ExecutedVersion;
+# - Lambda functions: "Types of metrics for Lambda functions"
+#   (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html): Errors,
+#   Throttles, by FunctionName;
+# - HTTP APIs: "Monitor CloudWatch metrics for HTTP APIs in API Gateway"
+#   (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html): Count,
+#   4xx, 5xx, by ApiId;
+# - SQS: "Available CloudWatch metrics for Amazon SQS"
+#   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html):
+#   ApproximateNumberOfMessagesVisible, ApproximateAgeOfOldestMessage, by QueueName;
+# - DynamoDB: "DynamoDB Metrics and dimensions"
+#   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html):
+#   ReadThrottleEvents, WriteThrottleEvents, by TableName.
+# Periods are multiples of 60 seconds for standard-resolution metrics ("CloudWatch concepts",
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html).
+
+DOCUMENTED_METRICS: dict[tuple[str, str], set[str]] = {
+    ("AWS/Lambda", "UrlRequestCount"): {"FunctionName", "Resource", "ExecutedVersion"},
+    ("AWS/Lambda", "Url4xxCount"): {"FunctionName", "Resource", "ExecutedVersion"},
+    ("AWS/Lambda", "Url5xxCount"): {"FunctionName", "Resource", "ExecutedVersion"},
+    ("AWS/Lambda", "Errors"): {"FunctionName", "Resource", "ExecutedVersion"},
+    ("AWS/Lambda", "Throttles"): {"FunctionName", "Resource", "ExecutedVersion"},
+    ("AWS/ApiGateway", "Count"): {"ApiId"},
+    ("AWS/ApiGateway", "5xx"): {"ApiId"},
+    ("AWS/SQS", "ApproximateNumberOfMessagesVisible"): {"QueueName"},
+    ("AWS/SQS", "ApproximateAgeOfOldestMessage"): {"QueueName"},
+    ("AWS/DynamoDB", "ReadThrottleEvents"): {"TableName"},
+    ("AWS/DynamoDB", "WriteThrottleEvents"): {"TableName"},
+}
+
+
+def _alarm_metrics(props: dict[str, Any]) -> list[tuple[str, str, set[str], int]]:
+    if "Metrics" not in props:
+        dims = {d["Name"] for d in props.get("Dimensions", [])}
+        return [(props["Namespace"], props["MetricName"], dims, int(props["Period"]))]
+    found = []
+    for metric in props["Metrics"]:
+        if "MetricStat" in metric:
+            stat = metric["MetricStat"]
+            dims = {d["Name"] for d in stat["Metric"].get("Dimensions", [])}
+            m = stat["Metric"]
+            found.append((m["Namespace"], m["MetricName"], dims, int(stat["Period"])))
+    return found
+
+
+def test_every_alarm_watches_a_documented_metric(full_stack: Packaged) -> None:
+    for name, alarm in _of_type(_live(full_stack), "AWS::CloudWatch::Alarm").items():
+        for namespace, metric, dims, period in _alarm_metrics(alarm["Properties"]):
+            allowed = DOCUMENTED_METRICS.get((namespace, metric))
+            assert allowed is not None, f"{name}: {namespace} {metric} is not a documented metric"
+            assert dims and dims <= allowed, f"{name}: {metric} by {sorted(dims)}"
+            assert period % 60 == 0, f"{name}: period {period}"
+
+
+# -- Every IAM action is used ----------------------------------------------------------------------
+# Least privilege ("Security best practices in IAM", https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege):
+# each action a role grants is one the function's code calls, or one an AWS service calls with
+# the function's role on its behalf. Which IAM action each SDK call needs comes from the
+# Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/):
+# SES v2's SendEmail (raw content included) is ses:SendEmail, SSM's GetParameter is
+# ssm:GetParameter, Lambda's PutFunctionConcurrency is lambda:PutFunctionConcurrency. The
+# DynamoDB actions are derived from the store's source (tests/infra_support.py).
+
+CLIENT_CALLS: dict[str, dict[str, str]] = {
+    "sesv2": {"send_email": "ses:SendEmail"},
+    "ssm": {"get_parameter": "ssm:GetParameter"},
+    "lambda": {"put_function_concurrency": "lambda:PutFunctionConcurrency"},
+}
+
+# Granted for an AWS service acting with the function's role:
+# - Lambda itself writes the function's logs ("Defining Lambda function permissions with an
+#   execution role", https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html:
+#   logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents); osls adds logs:TagResource
+#   for the log group it tags;
+# - the DynamoDB Stream event source mapping reads the stream and sends failed batches to the
+#   on-failure destination ("Process DynamoDB records with Lambda",
+#   https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, execution role permissions:
+#   dynamodb:DescribeStream, GetRecords, GetShardIterator, ListStreams; sqs:SendMessage for an
+#   SQS destination).
+LOGS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:TagResource"}
+STREAM_MAPPING = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+    "sqs:SendMessage",
+}
+
+
+def client_actions(entry: str) -> set[str]:
+    """The non-DynamoDB actions `entry`'s code path calls: the clients its modules create
+    (`create_client("service")`) and the methods called on anything in those modules."""
+    services: set[str] = set()
+    called: set[str] = set()
+    for path in imported_modules(entry):
+        text = path.read_text(encoding="utf-8")
+        services |= set(re.findall(r'create_client\(\s*"([a-z0-9-]+)"', text))
+        called |= called_names(ast.parse(text))
+    services.discard("dynamodb")
+    unknown = services - set(CLIENT_CALLS)
+    assert not unknown, f"{entry} makes clients of {unknown}: state their IAM actions here"
+    return {
+        action
+        for service in services
+        for method, action in CLIENT_CALLS[service].items()
+        if method in called
+    }
+
+
+# Reachable in the API's modules but never run by the API function: the notification worker
+# that `parley serve` runs in its lifespan (backend/app.py, `run_worker`, off unless asked;
+# backend/lambda_handler.py never asks). On Lambda the worker is its own function and role.
+NOT_RUN_BY = {"backend.lambda_handler": {"ses:SendEmail"}}
+
+ROLES = {
+    "IamRoleLambdaExecution": ("backend.lambda_handler", set()),
+    "WorkerRole": ("backend.notify.lambda_worker", STREAM_MAPPING),
+    "BreakerRole": ("backend.breaker.lambda_breaker", set()),
+}
+
+
+def test_every_granted_action_is_used_and_every_used_action_granted(
+    full_stack: Packaged,
+) -> None:
+    resources = _live(full_stack)
+    assert {n for n, r in resources.items() if r["Type"] == "AWS::IAM::Role"} == set(ROLES)
+    for role, (entry, by_services) in ROLES.items():
+        statements = [
+            s
+            for p in resources[role]["Properties"]["Policies"]
+            for s in p["PolicyDocument"]["Statement"]
+        ]
+        granted = {a for s in statements for a in s["Action"]}
+        code = client_actions(entry)
+        if entry != "backend.breaker.lambda_breaker":
+            code |= function_actions(entry)
+        unused = granted - code - by_services - LOGS
+        assert not unused, f"{role} grants {sorted(unused)}, which nothing calls"
+        missing = code - granted - NOT_RUN_BY.get(entry, set())
+        assert not missing, f"{entry} calls {sorted(missing)}, not granted to {role}"

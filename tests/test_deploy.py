@@ -5,9 +5,11 @@ check, and the order deploy runs in (a stand-in serverless records its arguments
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import stat
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -93,6 +95,33 @@ def test_bad_param_is_refused() -> None:
         deploy.parse_params(["cdn"])
 
 
+class Account:
+    """A Lambda client whose GetAccountSettings answers the given quota (moto does not
+    implement it); every other call goes to moto's Lambda."""
+
+    def __init__(self, quota: int, unreserved: int, client: Any = None) -> None:
+        self.quota, self.unreserved = quota, unreserved
+        self.client = client or botocore.session.get_session().create_client(
+            "lambda", region_name="eu-west-1"
+        )
+        self.exceptions = self.client.exceptions
+
+    def get_account_settings(self) -> dict[str, Any]:
+        return {
+            "AccountLimit": {
+                "ConcurrentExecutions": self.quota,
+                "UnreservedConcurrentExecutions": self.unreserved,
+            }
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def account(quota: int, unreserved: int) -> Account:
+    return Account(quota, unreserved)
+
+
 def fake_serverless(tmp_path: Path) -> tuple[Path, Path]:
     """A stand-in for node_modules/.bin/serverless that writes its arguments to a file."""
     record = tmp_path / "serverless-args.json"
@@ -114,14 +143,28 @@ def test_deploy_creates_the_secret_then_runs_serverless_deploy(
     sites.write_text(json.dumps({"blog": {"origins": ["https://b.example"]}}), encoding="utf-8")
     monkeypatch.setattr(deploy, "serverless_command", lambda: [str(script)])
     monkeypatch.setattr(deploy, "ssm_client", lambda region: ssm)
+    monkeypatch.setattr(deploy, "aws_client", lambda name, region: account(1000, 1000))
     status = deploy.run(
-        ["deploy", "--stage", "prod", "--sites", str(sites), "--param", "cdn=true", "--skip-build"]
+        [
+            "deploy",
+            "--stage",
+            "prod",
+            "--sites",
+            str(sites),
+            "--param",
+            "cdn=true",
+            "--param",
+            "alarmEmail=ops@example.com",
+            "--skip-build",
+        ]
     )
     assert status == 0
     args = json.loads(record.read_text(encoding="utf-8"))
     assert args[:5] == ["deploy", "--stage", "prod", "--region", args[4]]
     assert f"--param=sitesFile={sites.resolve()}" in args
     assert "--param=cdn=true" in args
+    assert "--param=alarmEmail=ops@example.com" in args
+    assert "--param=reservedConcurrency=2" in args
     stored = ssm.get_parameter(Name="/parley/prod/secret-keys", WithDecryption=True)
     assert stored["Parameter"]["Type"] == "SecureString"
 
@@ -164,3 +207,196 @@ def test_make_deploy_passes_stage_sites_and_params() -> None:
         "--param",
         "a=b",
     ]
+
+
+# -- the alarm mail address ----------------------------------------------------------------------
+
+
+def test_deploy_refuses_to_run_unwatched_without_saying_so() -> None:
+    with pytest.raises(deploy.DeployError, match=r"alarmEmail=you@example\.org"):
+        deploy.alarm_email({}, None)
+    with pytest.raises(deploy.DeployError, match="not a mail address"):
+        deploy.alarm_email({"alarmEmail": "ops"}, None)
+    assert deploy.alarm_email({"alarmEmail": "ops@example.com"}, None) == "ops@example.com"
+
+
+def test_deploy_asks_for_the_address_at_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    asked: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return " ops@example.com \n"
+
+    assert deploy.alarm_email({}, ask) == "ops@example.com"
+    assert asked and "alarm mail" in asked[0]
+    assert deploy.alarm_email({}, lambda prompt: "none") == ""
+    assert "WARNING: no alarm mail" in capsys.readouterr().err
+
+
+# -- reserved concurrency that fits the account (PutFunctionConcurrency: AWS keeps at least 100
+# executions unreserved; a new account's quota is often 10) ----------------------------------------
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
+
+
+def make_function(client: Any, name: str, env: dict[str, str] | None = None) -> None:
+    iam = botocore.session.get_session().create_client("iam", region_name="eu-west-1")
+    try:
+        role = iam.get_role(RoleName="parley-test")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(
+            RoleName="parley-test",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": buffer.getvalue()},
+        Environment={"Variables": env or {}},
+    )
+
+
+def test_a_new_account_at_quota_10_gets_no_reservation_and_one_clear_line(aws: None) -> None:
+    value, line = deploy.plan_concurrency(account(10, 10), "parley-prod-api", "5")
+    assert value == ""
+    assert "quota is 10" in line and "100 unreserved" in line and "left off" in line
+
+
+def test_a_usual_account_gets_the_reservation(aws: None) -> None:
+    assert deploy.plan_concurrency(account(1000, 1000), "parley-prod-api", "5")[0] == "5"
+    # Exactly at the minimum: 105 unreserved leaves 100 after reserving 5.
+    assert deploy.plan_concurrency(account(105, 105), "parley-prod-api", "5")[0] == "5"
+    assert deploy.plan_concurrency(account(104, 104), "parley-prod-api", "5")[0] == ""
+    assert deploy.plan_concurrency(account(1000, 1000), "parley-prod-api", "")[0] == ""
+    with pytest.raises(deploy.DeployError, match="whole number"):
+        deploy.plan_concurrency(account(1000, 1000), "parley-prod-api", "lots")
+
+
+def test_a_redeploy_counts_what_the_function_already_reserves(aws: None) -> None:
+    client = account(105, 100)  # 5 already reserved, by this very function
+    make_function(client.client, "parley-prod-api")
+    client.put_function_concurrency(FunctionName="parley-prod-api", ReservedConcurrentExecutions=5)
+    assert deploy.plan_concurrency(client, "parley-prod-api", "5")[0] == "5"
+    assert deploy.plan_concurrency(client, "parley-prod-api", "6")[0] == ""
+
+
+def test_serverless_default_reservation_is_the_deploy_default() -> None:
+    text = (ROOT / "serverless.yml").read_text(encoding="utf-8")
+    assert f'reservedConcurrency: "{deploy.DEFAULT_RESERVED}"' in text
+
+
+# -- restoring after the breaker tripped ---------------------------------------------------------
+
+
+def test_restore_puts_back_the_concurrency_the_last_deploy_set(aws: None) -> None:
+    from backend.breaker.lambda_breaker import Breaker, handle
+
+    client = account(1000, 1000).client
+    make_function(client, "parley-prod-api")
+    make_function(client, "parley-prod-breaker", {"PARLEY_BREAKER_NORMAL": "5"})
+    client.put_function_concurrency(FunctionName="parley-prod-api", ReservedConcurrentExecutions=5)
+    handle(Breaker("parley-prod-api", 0), client, alarm_event("ALARM"))
+    tripped = client.get_function_concurrency(FunctionName="parley-prod-api")
+    assert tripped["ReservedConcurrentExecutions"] == 0
+    assert "5 sandboxes" in deploy.restore(client, "prod")
+    back = client.get_function_concurrency(FunctionName="parley-prod-api")
+    assert back["ReservedConcurrentExecutions"] == 5
+
+
+def test_restore_without_a_reservation_removes_it(aws: None) -> None:
+    client = account(1000, 1000).client
+    make_function(client, "parley-prod-api")
+    make_function(client, "parley-prod-breaker", {"PARLEY_BREAKER_NORMAL": ""})
+    client.put_function_concurrency(FunctionName="parley-prod-api", ReservedConcurrentExecutions=0)
+    assert "no reservation" in deploy.restore(client, "prod")
+    assert "ReservedConcurrentExecutions" not in client.get_function_concurrency(
+        FunctionName="parley-prod-api"
+    )
+
+
+def alarm_event(state: str) -> dict[str, Any]:
+    """A CloudWatch alarm's Lambda action event, shaped as the CloudWatch User Guide documents
+    it ("Invoke a Lambda function from an alarm")."""
+    return {
+        "source": "aws.cloudwatch",
+        "alarmArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:parley-prod-FloodAlarm-X",
+        "accountId": "123456789012",
+        "time": "2026-12-02T20:00:00.000+0000",
+        "region": "eu-west-1",
+        "alarmData": {
+            "alarmName": "parley-prod-FloodAlarm-X",
+            "state": {"value": state, "reason": "Threshold Crossed", "timestamp": "x"},
+            "previousState": {"value": "OK", "reason": "", "timestamp": "x"},
+            "configuration": {"description": "flood", "metrics": []},
+        },
+    }
+
+
+# -- a failed first deploy ------------------------------------------------------------------------
+
+
+def test_a_failed_first_deploy_names_the_kept_table_and_how_to_delete_it(aws: None) -> None:
+    session = botocore.session.get_session()
+    dynamodb = session.create_client("dynamodb", region_name="eu-west-1")
+    cfn = session.create_client("cloudformation", region_name="eu-west-1")
+    for name in ("parley-prod-ParleyTable-1ABC", "parley-staging-ParleyTable-2DEF", "other"):
+        dynamodb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    lines = deploy.left_behind(cfn, dynamodb, "prod", "eu-west-1")
+    assert len(lines) == 1, lines
+    assert "parley-prod-ParleyTable-1ABC" in lines[0]
+    assert "--no-deletion-protection-enabled" in lines[0] and "delete-table" in lines[0]
+
+
+def test_deploy_reports_what_bills_when_serverless_fails(
+    ssm: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failing = tmp_path / "serverless"
+    failing.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    failing.chmod(0o755)
+    sites = tmp_path / "sites.prod.json"
+    sites.write_text(json.dumps({"blog": {"origins": ["https://b.example"]}}), encoding="utf-8")
+    monkeypatch.setattr(deploy, "serverless_command", lambda: [str(failing)])
+    monkeypatch.setattr(deploy, "ssm_client", lambda region: ssm)
+    calls: list[str] = []
+
+    def client(name: str, region: str) -> Any:
+        calls.append(name)
+        if name == "lambda":
+            return account(10, 10)
+        return botocore.session.get_session().create_client(name, region_name=region)
+
+    monkeypatch.setattr(deploy, "aws_client", client)
+    argv = ["deploy", "--stage", "prod", "--sites", str(sites), "--skip-build"]
+    status = deploy.run([*argv, "--param", "alarmEmail=ops@example.com"])
+    assert status == 1
+    assert calls == ["lambda", "cloudformation", "dynamodb"]
+    err = capsys.readouterr()
+    assert "reserved concurrency: left off" in err.out

@@ -51,7 +51,11 @@ def full_stack(artifact: Path) -> Packaged:
 @pytest.fixture(scope="session")
 def function(default_stack: Packaged) -> dict[str, Any]:
     functions = default_stack.of_type("AWS::Lambda::Function")
-    assert sorted(functions) == ["ApiLambdaFunction", "WorkerLambdaFunction"]
+    assert sorted(functions) == [
+        "ApiLambdaFunction",
+        "BreakerLambdaFunction",
+        "WorkerLambdaFunction",
+    ]
     props: dict[str, Any] = functions["ApiLambdaFunction"]["Properties"]
     return props
 
@@ -170,6 +174,7 @@ def test_log_retention(default_stack: Packaged) -> None:
     assert {name: int(g["Properties"]["RetentionInDays"]) for name, g in groups.items()} == {
         "ApiLogGroup": 30,  # the API function's logs
         "WorkerLogGroup": 30,  # the worker's logs
+        "BreakerLogGroup": 30,  # the flood breaker's logs
         "ApiAccessLogGroup": 30,  # the HTTP API's access logs
     }
 
@@ -183,7 +188,8 @@ def test_each_function_is_granted_every_table_action_its_code_uses(
     api = {s.get("Sid"): s for s in _statements(default_stack)}["ParleyTableItems"]
     worker_role = default_stack.resources["WorkerRole"]["Properties"]
     (policy,) = worker_role["Policies"]
-    worker = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}["WorkerTableItems"]
+    listed = policy["PolicyDocument"]["Statement"]
+    worker = {s["Sid"]: s for s in listed if "Sid" in s}["WorkerTableItems"]
     for entry, granted in (
         ("backend.lambda_handler", api),
         ("backend.notify.lambda_worker", worker),
@@ -268,11 +274,27 @@ def test_worker_function_is_fed_by_outbox_inserts_with_retries_and_dead_letters(
 
 
 def test_worker_role_is_least_privilege_and_the_api_gains_nothing(
-    default_stack: Packaged,
+    default_stack: Packaged, full_stack: Packaged
 ) -> None:
     role = default_stack.resources["WorkerRole"]["Properties"]
     (policy,) = role["Policies"]
-    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    listed = policy["PolicyDocument"]["Statement"]
+    statements = {s["Sid"]: s for s in listed if "Sid" in s}
+    # SES only with `mail` = ses://REGION (the full variant), for that region alone.
+    (ses,) = [s["Fn::If"] for s in listed if "Fn::If" in s]
+    assert ses[0] == "UsesSes" and ses[2] == {"Ref": "AWS::NoValue"}
+    assert default_stack.template["Conditions"]["UsesSes"] == {
+        "Fn::Not": [{"Fn::Equals": ["", ""]}]
+    }
+    statements["WorkerMail"] = ses[1]
+    full = full_stack.resources["WorkerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    (full_ses,) = [s["Fn::If"][1] for s in full["Statement"] if "Fn::If" in s]
+    assert full_ses["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:eu-west-2:${AWS::AccountId}:identity/*"}
+    ]
+    assert full_stack.template["Conditions"]["UsesSes"] == {
+        "Fn::Not": [{"Fn::Equals": ["eu-west-2", ""]}]
+    }
     for statement in statements.values():
         assert statement["Effect"] == "Allow"
         assert not any("*" in action for action in statement["Action"])
@@ -284,7 +306,7 @@ def test_worker_role_is_least_privilege_and_the_api_gains_nothing(
     ]
     assert statements["WorkerDeadLetters"]["Action"] == ["sqs:SendMessage"]
     assert statements["WorkerStream"]["Resource"] == [{"Fn::Sub": "${ParleyTable.Arn}/stream/*"}]
-    assert set(statements["WorkerMail"]["Action"]) == {"ses:SendEmail", "ses:SendRawEmail"}
+    assert statements["WorkerMail"]["Action"] == ["ses:SendEmail"]  # SES v2's SendEmail
     api_actions = {a for s in _statements(default_stack) for a in s["Action"]}
     assert not {a for a in api_actions if a.startswith(("sqs:", "ses:"))}
     assert not api_actions & {"dynamodb:GetRecords", "dynamodb:GetShardIterator"}
@@ -324,14 +346,19 @@ def _metrics(alarm: dict[str, Any]) -> set[tuple[str, str]]:
 
 def test_alarms_on_5xx_and_throttles(default_stack: Packaged, full_stack: Packaged) -> None:
     alarms = default_stack.of_type("AWS::CloudWatch::Alarm")
-    assert _metrics(alarms["ErrorsAlarm"]) == {("AWS/ApiGateway", "5xx"), ("AWS/Lambda", "Errors")}
+    assert _metrics(alarms["ErrorsAlarm"]) == {
+        ("AWS/Lambda", "Url5xxCount"),
+        ("AWS/ApiGateway", "5xx"),
+        ("AWS/Lambda", "Errors"),
+    }
     assert _metrics(alarms["ThrottlesAlarm"]) == {
         ("AWS/Lambda", "Throttles"),
         ("AWS/DynamoDB", "ReadThrottleEvents"),
         ("AWS/DynamoDB", "WriteThrottleEvents"),
     }
     for alarm in alarms.values():
-        assert [m["Id"] for m in alarm["Properties"]["Metrics"] if m["ReturnData"]] == ["total"]
+        metrics = alarm["Properties"].get("Metrics", [])
+        assert [m["Id"] for m in metrics if m["ReturnData"]] == (["total"] if metrics else [])
     # The SNS topic exists only with alarmEmail set.
     assert default_stack.template["Conditions"]["HasAlarmEmail"] == {
         "Fn::Not": [{"Fn::Equals": ["", ""]}]
@@ -379,10 +406,10 @@ def test_cloudfront_is_optional_and_caches_only_reads(
 def test_function_concurrency_is_reserved(default_stack: Packaged) -> None:
     props = default_stack.resources["ApiLambdaFunction"]["Properties"]
     assert props["ReservedConcurrentExecutions"] == {
-        "Fn::If": ["HasReservedConcurrency", "20", {"Ref": "AWS::NoValue"}]
+        "Fn::If": ["HasReservedConcurrency", "2", {"Ref": "AWS::NoValue"}]
     }
     assert default_stack.template["Conditions"]["HasReservedConcurrency"] == {
-        "Fn::Not": [{"Fn::Equals": ["20", ""]}]
+        "Fn::Not": [{"Fn::Equals": ["2", ""]}]
     }
 
 
@@ -410,6 +437,8 @@ def test_a_budget_mails_the_alarm_address(default_stack: Packaged, full_stack: P
     assert budget["Budget"]["BudgetType"] == "COST"
     assert budget["Budget"]["TimeUnit"] == "MONTHLY"
     assert float(budget["Budget"]["BudgetLimit"]["Amount"]) == 10
+    # Budget names are unique per account, whatever the region: the name carries both.
+    assert budget["Budget"]["BudgetName"] == "parley-test-eu-west-1-monthly"
     kinds = {n["Notification"]["NotificationType"] for n in budget["NotificationsWithSubscribers"]}
     assert kinds == {"ACTUAL", "FORECASTED"}
     for notification in budget["NotificationsWithSubscribers"]:

@@ -385,7 +385,8 @@ def test_artifact_ships_the_models_of_the_services_parley_calls(
     # their folders when it loads a model); every client the code makes must still build.
     probe = (
         "import json, botocore.session as s; session = s.get_session();"
-        "[session.create_client(n, region_name='us-east-1') for n in ('dynamodb', 'ssm', 'sesv2')];"
+        "[session.create_client(n, region_name='us-east-1')"
+        " for n in ('dynamodb', 'ssm', 'sesv2', 'lambda')];"
         "print(json.dumps(session.get_available_services()))"
     )
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(unzipped_artifact)}
@@ -393,13 +394,13 @@ def test_artifact_ships_the_models_of_the_services_parley_calls(
         [artifact_python[0], "-S", "-c", probe], env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == ["dynamodb", "sesv2", "ssm"]
+    assert json.loads(result.stdout) == ["dynamodb", "lambda", "sesv2", "ssm"]
     called = {
         name
         for path in (ROOT / "backend").rglob("*.py")
         for name in re.findall(r'create_client\(\s*"([a-z0-9-]+)"', path.read_text())
     }
-    assert called <= {"dynamodb", "sesv2", "ssm"}, (
+    assert called <= {"dynamodb", "sesv2", "ssm", "lambda"}, (
         f"add to build_lambda.BOTOCORE_SERVICES: {called}"
     )
 

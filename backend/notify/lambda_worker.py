@@ -35,9 +35,21 @@ log = logging.getLogger("parley.notify")
 STREAM_GRACE_S = 120.0
 
 
+class UnexpectedEvent(ValueError):
+    """An invocation that is neither a DynamoDB Stream batch nor the EventBridge schedule:
+    raised, so it shows in the function's errors instead of passing as a scheduled run."""
+
+
 def handle(worker: Worker, event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
     records = event.get("Records")
-    if records is None:  # the schedule
+    if records is None and event.get("source") != "aws.events":
+        raise UnexpectedEvent(f"not a Stream batch nor the schedule: keys {sorted(event)}")
+    if records is not None and not all(
+        isinstance(r, Mapping) and r.get("eventSource", "aws:dynamodb") == "aws:dynamodb"
+        for r in records
+    ):
+        raise UnexpectedEvent("a record that is not from a DynamoDB Stream")
+    if records is None:  # the schedule (EventBridge's "Scheduled Event")
         worker.purge()
         delivered = worker.drain(older_than_s=STREAM_GRACE_S)
         # The repair stops starting threads near the invocation's timeout (Lambda's context).
