@@ -43,7 +43,7 @@ def test_empty_thread(client: TestClient) -> None:
             "count": 0,
             "locked": False,
             "reactions": None,
-        },  # fmt: skip
+        },
         "comments": [],
         "next": None,
     }
