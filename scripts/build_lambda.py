@@ -187,7 +187,7 @@ def _botocore_data_kept(parts: tuple[str, ...]) -> bool:
 
 def write_zip(out: Path, trees: list[tuple[Path, str]], pyc_tag: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")  # builds at once never share a half-written file
     entries: dict[str, Path] = {}
     for base, prefix in trees:
         for path in files_under(base, pyc_tag):

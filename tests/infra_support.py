@@ -6,6 +6,7 @@ calls on AWS."""
 from __future__ import annotations
 
 import ast
+import fcntl
 import functools
 import importlib.util
 import json
@@ -25,7 +26,21 @@ ARTIFACT = ROOT / "build" / "lambda" / "parley.zip"
 
 
 def build_artifact(out: Path = ARTIFACT, arch: str = "arm64", python: str = "3.12") -> Path:
-    """Run scripts/build_lambda.py (dependencies cached under build/lambda/)."""
+    """Run scripts/build_lambda.py (dependencies cached under build/lambda/), one build at a
+    time across processes: pytest-xdist's workers share build/lambda/ (its dependency cache
+    and the zip), and two builds at once would write the same files."""
+    lock_path = ROOT / "build" / "lambda.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _build(out, arch, python)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return out
+
+
+def _build(out: Path, arch: str, python: str) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -42,7 +57,6 @@ def build_artifact(out: Path = ARTIFACT, arch: str = "arm64", python: str = "3.1
         capture_output=True,
         text=True,
     )
-    return out
 
 
 def load_script(name: str) -> ModuleType:
