@@ -23,9 +23,9 @@ from typing import Final
 from backend.domain.ids import ulid_time
 from backend.domain.models import Comment, OutboxEvent, Status
 from backend.domain.moderation import ModerationService
+from backend.domain.outbox import EventKind
 from backend.domain.tokens import Signer
 from backend.notify import letters, upkeep, webhook
-from backend.notify.events import EventKind
 from backend.notify.subscriptions import SubscriptionService
 from backend.notify.transport import DeliveryFailed, Mailer, mailer_for, post_webhook
 from backend.settings import Settings, SiteConfig

@@ -2,8 +2,8 @@
 
 This is the interface the rest of Parley uses to notify anyone: build events here and hand
 them to the store in the write that causes them (`NewComment.events`, `set_status(events=)`),
-or to `store.enqueue` when there is no such write. The worker (worker.py) turns each event into
-deliveries. Nothing here sends anything.
+or to `store.enqueue` when there is no such write. The worker (backend/notify/worker.py) turns
+each event into deliveries. Nothing here sends anything: the rules never import the notifier.
 """
 
 from __future__ import annotations
