@@ -66,4 +66,6 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, key)
     ) WITHOUT ROWID;
     """,
+    # Comments brought in from the open web (backend/inbound/): JSON {kind, url, handle}.
+    "ALTER TABLE comments ADD COLUMN origin TEXT NOT NULL DEFAULT '';",
 )
