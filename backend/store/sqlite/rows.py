@@ -10,8 +10,9 @@ from backend.domain.models import Comment, Status, Thread
 
 COLUMNS = (
     "site, uri, id, parent, author, email, website, text, html, status, created, edited, "
-    "likes, replies, ip_hash, avatar"
+    "likes, replies, ip_hash, avatar, role"
 )
+WIDTH = 17  # columns in COLUMNS
 VISIBLE = "(status = 'approved' OR (status = 'deleted' AND replies > 0))"
 
 
@@ -41,6 +42,7 @@ def to_comment(row: sqlite3.Row) -> Comment:
         replies=row["replies"],
         ip_hash=row["ip_hash"],
         avatar=row["avatar"],
+        role=row["role"],
     )
 
 
@@ -53,4 +55,6 @@ def to_thread(row: sqlite3.Row) -> Thread:
         locked=bool(row["locked"]),
         created=dt(row["created"]),
         stamp=str(row["stamp"]),
+        pinned=row["pinned"],
+        pinned_number=row["pinned_number"],
     )

@@ -66,4 +66,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, key)
     ) WITHOUT ROWID;
     """,
+    # The owner's desk: the owner's own comments, a pinned comment per thread, blocks.
+    """
+    ALTER TABLE comments ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    ALTER TABLE threads ADD COLUMN pinned TEXT NOT NULL DEFAULT '';
+    ALTER TABLE threads ADD COLUMN pinned_number INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE blocks (
+        site TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL, created INTEGER NOT NULL,
+        PRIMARY KEY (site, key)
+    ) WITHOUT ROWID;
+    """,
 )

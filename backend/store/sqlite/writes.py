@@ -10,7 +10,7 @@ from backend.domain import errors
 from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.store.sqlite.outbox import insert_events
 from backend.store.sqlite.reads import Reads
-from backend.store.sqlite.rows import COLUMNS, ms
+from backend.store.sqlite.rows import COLUMNS, WIDTH, ms
 
 
 class Writes(Reads):
@@ -50,10 +50,11 @@ class Writes(Reads):
                 (c.site, c.uri, new.title, int(approved), ms(c.created)),
             )
             conn.execute(
-                f"INSERT INTO comments ({COLUMNS}) VALUES ({','.join('?' * 16)})",
+                f"INSERT INTO comments ({COLUMNS}) VALUES ({','.join('?' * WIDTH)})",
                 (
                     c.site, c.uri, c.id, c.parent, c.author, c.email, c.website, c.text,
                     c.html, c.status.value, ms(c.created), None, 0, 0, c.ip_hash, c.avatar,
+                    c.role,
                 ),
             )  # fmt: skip
             conn.execute(
