@@ -30,8 +30,9 @@ def comment_view(comment: Comment, number: int | None = None) -> View:
             "id": comment.id, "parent": comment.parent, "number": number, "author": "",
             "website": None, "avatar": "", "html": "", "created": instant(comment.created),
             "edited": None, "likes": comment.likes, "replies": comment.replies,
-            "status": "approved", "deleted": True, "author_role": None,
+            "status": "approved", "deleted": True, "origin": None, "author_role": None,
         }  # fmt: skip
+    origin = comment.origin
     return {
         "id": comment.id,
         "parent": comment.parent,
@@ -47,6 +48,9 @@ def comment_view(comment: Comment, number: int | None = None) -> View:
         # Readers only ever learn "held"; a spam verdict is not shared with the sender.
         "status": "approved" if comment.status is Status.APPROVED else "pending",
         "deleted": False,
+        "origin": None
+        if origin is None
+        else {"kind": origin.kind.value, "url": origin.url, "handle": origin.handle},
         # The badge comes from the role the admin token gave, never from a name.
         "author_role": "owner" if comment.role == OWNER else None,
     }

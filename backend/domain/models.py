@@ -41,6 +41,23 @@ class Thread:
     pinned_number: int = 0  # its number when it was pinned (shown when it is on a later page)
 
 
+class OriginKind(enum.StrEnum):
+    """Where a comment came from besides the form (a form comment has no origin)."""
+
+    WEBMENTION = "webmention"
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """A comment written elsewhere and brought in (backend/inbound/): by whom and where."""
+
+    kind: OriginKind
+    url: str  # the original: the mentioning page, the status, the post
+    handle: str = ""  # @user@instance, @name.bsky.social; "" for a web page
+
+
 @dataclass(frozen=True, slots=True)
 class Comment:
     site: str
@@ -59,6 +76,7 @@ class Comment:
     replies: int = 0  # direct approved replies
     ip_hash: str = ""
     avatar: str = ""
+    origin: Origin | None = None  # None: posted through the form (or imported)
     role: str = ""  # OWNER when the site's owner wrote it (through the admin token); else ""
 
     @property

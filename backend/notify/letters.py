@@ -22,6 +22,7 @@ from backend.domain.text import inert
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
+    from email.policy import EmailPolicy as Policy
 
 EXCERPT_CHARS = 1200
 SUBJECT_CHARS = 200  # a subject past this is cut (a title may be as long as its page's)
@@ -87,6 +88,22 @@ def header_text(value: str) -> str:
     return value.replace("=?", "=\u2060?")
 
 
+class _Subject(str):
+    """A subject that folds itself: CPython's folder ends a line with the space before an
+    encoded word and then adds the fold's own, so readers saw "Garden  — Field Notes". Here a
+    non-ASCII value becomes encoded words only (RFC 2047), between which folding adds nothing,
+    and an ASCII one folds at its spaces."""
+
+    name = "Subject"
+
+    def fold(self, *, policy: Policy) -> str:
+        from email.header import Header
+
+        charset = "us-ascii" if self.isascii() else "utf-8"
+        encoded = Header(str(self), charset, header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
 def message(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     """The MIME message: text and HTML alternatives, a stable Message-ID (so a retried
     delivery is recognisably the same mail) and, for readers, List-Unsubscribe."""
@@ -98,7 +115,7 @@ def message(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = sender
     msg["To"] = letter.to
-    msg["Subject"] = header_text(letter.subject)
+    msg["Subject"] = _Subject(header_text(letter.subject))
     msg["Date"] = format_datetime(datetime.now(UTC))
     domain = parseaddr(sender)[1].rpartition("@")[2] or "parley.invalid"
     msg["Message-ID"] = f"<{message_id}@{domain}>"

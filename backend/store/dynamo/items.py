@@ -10,7 +10,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.domain.models import Comment, Status, Thread
+from backend.domain.models import Comment, Origin, OriginKind, Status, Thread
 
 Item = dict[str, Any]  # a low-level item: {"name": {"S": "..."}}
 
@@ -176,6 +176,9 @@ def comment_item(c: Comment) -> Item:
         item["website"] = s(c.website)
     if c.edited is not None:
         item["edited"] = n(ms(c.edited))
+    if c.origin is not None:
+        o = c.origin
+        item["origin"] = {"M": {"kind": s(o.kind.value), "url": s(o.url), "handle": s(o.handle)}}
     if c.role:
         item["role"] = s(c.role)
     return item
@@ -213,8 +216,16 @@ def to_comment(item: Item, private: Item | None = None) -> Comment:
         replies=num(item, "replies"),
         ip_hash=_str(part, "ip_hash") or "",
         avatar=_str(item, "avatar") or "",
+        origin=_origin(item),
         role=_str(item, "role") or "",
     )
+
+
+def _origin(item: Item) -> Origin | None:
+    if "origin" not in item:
+        return None
+    o = item["origin"]["M"]
+    return Origin(OriginKind(o["kind"]["S"]), o["url"]["S"], o["handle"]["S"])
 
 
 def joined(items: list[Item]) -> list[Comment]:

@@ -230,3 +230,23 @@ class Writes(Counters):
         except ConditionFailed:
             return False
         return True
+
+    # 1 PutItem, conditioned on no unexpired hold (TTL removes expired ones some time after).
+    def claim(self, site: str, key: str, now: int, expires: int) -> bool:
+        try:
+            with translate("PutItem"):
+                self._client.put_item(
+                    TableName=self.table,
+                    Item={**it.used_key(site, key), "expires": it.n(expires)},
+                    ConditionExpression="attribute_not_exists(pk) OR #expires <= :now",
+                    ExpressionAttributeNames={"#expires": "expires"},
+                    ExpressionAttributeValues={":now": it.n(now)},
+                )
+        except ConditionFailed:
+            return False
+        return True
+
+    # 1 DeleteItem
+    def release(self, site: str, key: str) -> None:
+        with translate("DeleteItem"):
+            self._client.delete_item(TableName=self.table, Key=it.used_key(site, key))

@@ -66,6 +66,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, key)
     ) WITHOUT ROWID;
     """,
+    # Comments brought in from the open web (backend/inbound/): JSON {kind, url, handle}.
+    "ALTER TABLE comments ADD COLUMN origin TEXT NOT NULL DEFAULT '';",
     # The owner's desk: the owner's own comments, a pinned comment per thread, blocks.
     """
     ALTER TABLE comments ADD COLUMN role TEXT NOT NULL DEFAULT '';
