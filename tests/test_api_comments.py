@@ -24,22 +24,26 @@ def test_post_then_read(client: TestClient) -> None:
         "title": "Feel-Good News",
         "count": 1,
         "locked": False,
+        "pinned": None,
     }
     [got] = data["comments"]
     assert got["id"] == comment["id"] and got["number"] == 1 and data["next"] is None
     assert set(got) == {
         "id", "parent", "number", "author", "website", "avatar", "html", "created", "edited",
-        "likes", "replies", "status", "deleted", "origin",
+        "likes", "replies", "status", "deleted", "origin", "author_role",
     }  # fmt: skip
 
 
 def test_empty_thread(client: TestClient) -> None:
     data = read(client, "/never-commented/")
     assert data == {
-        "thread": {"uri": "/never-commented/", "title": "", "count": 0, "locked": False},
+        "thread": {
+            "uri": "/never-commented/", "title": "", "count": 0, "locked": False, "pinned": None,
+        },
         "comments": [],
         "next": None,
-    }
+        "pinned": None,
+    }  # fmt: skip
 
 
 def test_markdown_is_rendered_and_sanitized(client: TestClient) -> None:
