@@ -24,6 +24,7 @@ def test_post_then_read(client: TestClient) -> None:
         "title": "Feel-Good News",
         "count": 1,
         "locked": False,
+        "reactions": None,
         "pinned": None,
     }
     [got] = data["comments"]
@@ -38,7 +39,12 @@ def test_empty_thread(client: TestClient) -> None:
     data = read(client, "/never-commented/")
     assert data == {
         "thread": {
-            "uri": "/never-commented/", "title": "", "count": 0, "locked": False, "pinned": None,
+            "uri": "/never-commented/",
+            "title": "",
+            "count": 0,
+            "locked": False,
+            "reactions": None,
+            "pinned": None,
         },
         "comments": [],
         "next": None,

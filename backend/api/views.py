@@ -58,9 +58,14 @@ def comment_view(comment: Comment, number: int | None = None) -> View:
 
 def thread_view(uri: str, thread: Thread | None) -> View:
     if thread is None:
-        return {"uri": uri, "title": "", "count": 0, "locked": False, "pinned": None}
+        return {
+            "uri": uri, "title": "", "count": 0, "locked": False, "reactions": None,
+            "pinned": None,
+        }  # fmt: skip
+    likes, reposts = thread.reactions
     return {
         "uri": uri, "title": thread.title, "count": thread.count, "locked": thread.locked,
+        "reactions": {"likes": likes, "reposts": reposts} if likes or reposts else None,
         "pinned": thread.pinned or None,
     }  # fmt: skip
 

@@ -37,6 +37,8 @@ class Thread:
     locked: bool
     created: datetime
     stamp: str = ""  # changes on every write that touches the thread (cache key)
+    # Likes and reposts of the thread's announcement posts (Mastodon, Bluesky): sums over them.
+    reactions: tuple[int, int] = (0, 0)
     pinned: str = ""  # the id of the comment shown first, or ""
     pinned_number: int = 0  # its number when it was pinned (shown when it is on a later page)
 

@@ -67,7 +67,9 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     """,
     # Comments brought in from the open web (backend/inbound/): JSON {kind, url, handle}.
-    "ALTER TABLE comments ADD COLUMN origin TEXT NOT NULL DEFAULT '';",
+    "ALTER TABLE comments ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
+    # Likes and reposts of a thread's announcement posts: JSON {source: [likes, reposts]}.
+    "ALTER TABLE threads ADD COLUMN reactions TEXT NOT NULL DEFAULT '';",
     # The owner's desk: the owner's own comments, a pinned comment per thread, blocks.
     """
     ALTER TABLE comments ADD COLUMN role TEXT NOT NULL DEFAULT '';
