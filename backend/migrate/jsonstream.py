@@ -60,6 +60,9 @@ class _Buffer:
             raise SourceError(f"not the JSON expected: {char!r} missing at {self.where}")
         self.at += 1
 
+    def _too_long(self) -> SourceError:
+        return SourceError(f"{self.where} is longer than {self._limit:,} bytes: refused")
+
     def value(self) -> Any:
         self.peek()
         while True:
@@ -74,10 +77,12 @@ class _Buffer:
                 ) from None
             else:
                 if end < len(self.text) or self.eof:  # a number may go on in the next piece
+                    if end - self.at > self._limit:
+                        raise self._too_long()
                     self.at = end
                     return found
             if len(self.text) - self.at > self._limit:
-                raise SourceError(f"{self.where} is longer than {self._limit:,} bytes: refused")
+                raise self._too_long()
             self._fill(max(PIECE, len(self.text) - self.at))
 
 
