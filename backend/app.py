@@ -75,6 +75,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/counts", counts.counts, methods=["GET"]),
         Route("/healthz", meta.healthz, methods=["GET"]),
         Route("/embed.js", meta.embed_js, methods=["GET"]),
+        Route("/widget/thread.{hash:str}.js", meta.thread_js, methods=["GET"]),
         # Not on a page view's path: imported on first use.
         Route("/api/v1/comments.html", lazy("backend.api.html:thread_html"), methods=["GET"]),
         Route("/", meta.landing, methods=["GET"]),
