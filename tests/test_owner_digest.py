@@ -154,6 +154,6 @@ def test_the_stream_leaves_a_digest_item_to_the_schedule(
         assert lambda_worker.handle(worker, {"Records": [record]}) == {"batchItemFailures": []}
         assert owner_mails(mailbox) == []  # not yet: due at the end of the hour
         clock.now = kept.due + lambda_worker.STREAM_GRACE_S + 1
-        lambda_worker.handle(worker, {})  # the schedule
+        lambda_worker.handle(worker, {"source": "aws.events"})  # the schedule
         mails = owner_mails(mailbox)
         assert len(mails) == 1 and "Kept for later" in text_of(mails[0])
