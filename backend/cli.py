@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("site")
     token.set_defaults(run=_admin_token)
 
-    formats = ("wordpress", "disqus", "isso", "remark42", "commento", "parley")
+    formats = ("wordpress", "disqus", "blogger", "isso", "remark42", "commento", "parley")
     imports = commands.add_parser(
         "import", help="import comments from another system's export (see docs/migrate.md)"
     )
