@@ -76,7 +76,8 @@ def make(case: str, scale: float) -> tuple[str, Path]:
         path = WORK / f"{case}-{size}.xml.gz"
         junk = "<wp:term><wp:term_id>1</wp:term_id><wp:term_slug>s</wp:term_slug></wp:term>\n"
         return "wordpress", _write(
-            path, [WXR_HEAD, *_repeat(junk, size), ITEM, WXR_TAIL]  # type: ignore[list-item]
+            path,
+            [WXR_HEAD, *_repeat(junk, size), ITEM, WXR_TAIL],  # type: ignore[list-item]
         )
     if case.startswith("attr-"):
         size = int(int(case.removeprefix("attr-").removesuffix("m")) * MB * scale)
@@ -89,14 +90,17 @@ def make(case: str, scale: float) -> tuple[str, Path]:
         size = int(100 * MB * scale)
         path = WORK / f"{case}-{size}.xml.gz"
         head = '<?xml version="1.0"?>\n<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">\n'
-        thread = '<thread dsq:id=7><link>https://blog.example/p/</link></thread>\n'
-        post = ('<post dsq:id="{}"><message>Hello there</message><createdAt>2020-01-01T10:00:00Z'
-                '</createdAt><author><name>A</name></author><thread dsq:id="7"/></post>\n')  # fmt: skip
+        thread = "<thread dsq:id=7><link>https://blog.example/p/</link></thread>\n"
+        post = (
+            '<post dsq:id="{}"><message>Hello there</message><createdAt>2020-01-01T10:00:00Z'
+            '</createdAt><author><name>A</name></author><thread dsq:id="7"/></post>\n'
+        )
         junk = '<category dsq:id="1"><forum>f</forum><title>General</title></category>\n'
         posts = "".join(post.format(i) for i in range(10))
 
         return "disqus", _write(
-            path, [head, thread, *_repeat(junk, size), posts, "</disqus>\n"]  # type: ignore[list-item]
+            path,
+            [head, thread, *_repeat(junk, size), posts, "</disqus>\n"],  # type: ignore[list-item]
         )
     raise SystemExit(f"unknown case {case}")
 
@@ -115,9 +119,9 @@ def one(fmt: str, path: str) -> None:
     started = time.monotonic()
     code = run_import(settings, fmt, Path(path), "bench", out=out, err=err)
     wall = time.monotonic() - started
-    said = (out.getvalue().strip().splitlines() or err.getvalue().strip().splitlines() or [""])
-    print(json.dumps({"exit": code, "wall_s": round(wall, 2),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    said = out.getvalue().strip().splitlines() or err.getvalue().strip().splitlines() or [""]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"exit": code, "wall_s": round(wall, 2), "peak_rss_mb": round(peak, 1),
                       "said": said[-1][:300]}))  # fmt: skip
 
 
