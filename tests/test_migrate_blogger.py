@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from backend.domain.models import Status
 from backend.settings import Settings
@@ -52,4 +53,16 @@ def test_a_wordpress_export_is_not_a_blogger_one(store: Store, settings: Setting
     assert "try `parley import wordpress wordpress-com.xml`" in run.err
     blogger = do_import(store, settings, "wordpress", FIXTURES / "blogger-takeout.atom")
     assert "try `parley import blogger blogger-takeout.atom`" in blogger.err
+    assert list(store.threads(SITE)) == []
+
+
+def test_a_blog_without_comments_says_so(store: Store, settings: Settings, tmp_path: Path) -> None:
+    text = (FIXTURES / "blogger-legacy.xml").read_text(encoding="utf-8")
+    path = tmp_path / "posts-only.xml"
+    path.write_text(text[: text.index("  <entry>\n    <id>tag:blogger.com,1999:blog-777.post-501")]
+                    + "</feed>\n")  # fmt: skip
+    run = do_import(store, settings, "blogger", path)
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[0] == "the file holds no comments: nothing to import"
+    assert "0 threads (0 new), 0 comments (0 new); skipped 0" in run.summary
     assert list(store.threads(SITE)) == []
