@@ -110,9 +110,7 @@ def one(fmt: str, path: str) -> None:
     from backend.migrate.command import run_import
     from backend.settings import Settings
 
-    db = WORK / "hostile.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db = WORK / f"hostile-{os.getpid()}.db"
     settings = Settings.from_env({"PARLEY_STORE": f"sqlite:///{db}", "PARLEY_SITES": SITES,
                                   "PARLEY_SECRET_KEYS": "bench-secret-key-0123456789"})  # fmt: skip
     out, err = io.StringIO(), io.StringIO()
@@ -121,6 +119,8 @@ def one(fmt: str, path: str) -> None:
     wall = time.monotonic() - started
     said = out.getvalue().strip().splitlines() or err.getvalue().strip().splitlines() or [""]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
     print(json.dumps({"exit": code, "wall_s": round(wall, 2), "peak_rss_mb": round(peak, 1),
                       "said": said[-1][:300]}))  # fmt: skip
 
