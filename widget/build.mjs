@@ -11,7 +11,7 @@
 import { build, transform } from 'esbuild'
 import { minify } from 'terser'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
@@ -84,13 +84,20 @@ const brotli = (data) =>
     },
   })
 
+// Each file is replaced whole (written aside, then renamed), so a server reading the folder
+// while the tests build again never sees half a file; only bundles of other builds go.
+const put = (path, data) => {
+  writeFileSync(path + '.' + process.pid, data)
+  renameSync(path + '.' + process.pid, path)
+}
 mkdirSync(widget, { recursive: true })
-for (const file of readdirSync(widget)) if (/^thread\./.test(file)) rmSync(join(widget, file))
+for (const file of readdirSync(widget))
+  if (/^thread\./.test(file) && !file.startsWith(bundle)) rmSync(join(widget, file), { force: true })
 for (const file of readdirSync(join(src, 'i18n'))) {
   const lang = file.replace(/\.json$/, '')
   if (lang == file || lang == 'en') continue // English is bundled
   const strings = JSON.stringify(JSON.parse(readFileSync(join(src, 'i18n', file), 'utf8')))
-  writeFileSync(join(widget, lang + '.js'), `(self.parleyL10n=self.parleyL10n||{}).${lang}=${strings};\n`)
+  put(join(widget, lang + '.js'), `(self.parleyL10n=self.parleyL10n||{}).${lang}=${strings};\n`)
 }
 // Each twin is written after its script, so a twin older than the script is known stale and
 // never served (backend/api/meta.py).
@@ -99,9 +106,9 @@ for (const [path, data] of [
   [join(widget, bundle), thread],
   [join(out, 'embed.js'), loader],
 ]) {
-  writeFileSync(path, data)
+  put(path, data)
   const br = brotli(data)
-  writeFileSync(path + '.br', br)
+  put(path + '.br', br)
   sizes[path.endsWith('embed.js') ? 'loader' : 'bundle'] = { gzip: gzipSync(data, { level: 9 }).length, brotli: br.length }
 }
 // Each feature's bytes: the bundle without any feature module (index.js's imports of
@@ -119,7 +126,7 @@ const core = await variant(null)
 sizes.core = { gzip: core }
 sizes.features = {}
 for (const name of names) sizes.features[name] = { gzip: (await variant(name)) - core }
-writeFileSync(join(out, 'widget.json'), JSON.stringify({ bundle, sizes }, null, 2) + '\n')
+put(join(out, 'widget.json'), JSON.stringify({ bundle, sizes }, null, 2) + '\n')
 const { loader: l, bundle: b } = sizes
 console.log(
   `widget: loader ${l.gzip} B gzipped (${l.brotli} brotli), bundle ${bundle} ${b.gzip} B gzipped (${b.brotli} brotli), ` +
