@@ -1,5 +1,5 @@
-"""The `parley` command: serve, worker, init-table, admin-token, webhook-secret, import,
-export."""
+"""The `parley` command: serve, worker, dead-letters, init-table, admin-token, webhook-secret,
+import, export."""
 
 from __future__ import annotations
 
@@ -63,6 +63,17 @@ def _worker(args: argparse.Namespace) -> int:
         if args.once:
             return 0
         time.sleep(args.poll)
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    """Print the outbox's dead letters: events the worker gave up on, and why."""
+    from backend.store import open_store
+
+    store = open_store(Settings.from_env())
+    for event in store.dead_events(args.limit):
+        print(f"{event.id}\t{event.kind}\t{event.site}\t{event.uri}\t"
+              f"{event.attempts} attempts\t{event.error}")  # fmt: skip
+    return 0
 
 
 def _webhook_secret(args: argparse.Namespace) -> int:
@@ -213,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--poll", type=float, default=5.0, help="seconds between rounds")
     worker.add_argument("--log-level", default="info")
     worker.set_defaults(run=_worker)
+
+    dead = commands.add_parser(
+        "dead-letters", help="list notifications the worker gave up on, and why"
+    )
+    dead.add_argument("--limit", type=int, default=100)
+    dead.set_defaults(run=_dead_letters)
 
     secret = commands.add_parser("webhook-secret", help="print a site's webhook signing secret")
     secret.add_argument("site")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Final
 
+from backend.domain import errors
 from backend.domain.ids import ulid_time
 from backend.domain.models import Comment, OutboxEvent, Status
 from backend.domain.moderation import ModerationService
@@ -34,9 +35,10 @@ from backend.store.base import Store
 log = logging.getLogger("parley.notify")
 
 BATCH: Final = 50
-BACKOFF_S: Final = (30, 120, 600, 1800, 3600, 3 * 3600)  # then every 6 hours, for ever
+BACKOFF_S: Final = (30, 120, 600, 1800, 3600, 3 * 3600)  # then every 6 hours
 LATE_BACKOFF_S: Final = 6 * 3600
 LOUD_AFTER: Final = 6  # attempts after which each failure is logged as an error
+DEAD_AFTER: Final = 24  # attempts (~4.6 days of backoff) after which an event is a dead letter
 SENT_TTL_S: Final = 30 * 86400
 MAILS_PER_HOUR: Final = 4  # reply mails per address and site; more go into an hourly digest
 HOUR: Final = 3600
@@ -138,9 +140,10 @@ class Worker:
         except Exception as exc:  # a store outage: the event stays, and is tried again
             log.exception("planning event %s (%s) failed", event.id, event.kind)
             for e in finished:
-                self._retry(e, f"{type(exc).__name__}: {exc}")
+                self._retry(e, f"{type(exc).__name__}: {exc}", never=_never(exc))
             return
         problems: list[str] = []
+        never = False
         for delivery in deliveries:
             if self.store.was_sent(delivery.key):
                 continue
@@ -155,17 +158,27 @@ class Worker:
             except Exception as exc:  # a bug or a store outage: keep the event, say why
                 log.exception("%s for event %s failed", delivery.what, event.id)
                 problems.append(f"{delivery.what}: {type(exc).__name__}: {exc}")
+                never = never or _never(exc)
                 continue
             now = int(self.clock())
             self.store.mark_sent(delivery.key, now, now + SENT_TTL_S)
         for e in finished:
             if problems:
-                self._retry(e, "; ".join(problems))
+                self._retry(e, "; ".join(problems), never=never)
             else:
                 self.store.finish_event(e.id)
 
-    def _retry(self, event: OutboxEvent, problem: str) -> None:
+    def _retry(self, event: OutboxEvent, problem: str, *, never: bool = False) -> None:
+        """Try the event again later, with backoff; or, when it can never succeed (the store
+        refused a request as malformed) or failed DEAD_AFTER times, move it to the dead
+        letters with an ERROR: an operator reads them (`parley dead-letters`)."""
         attempts = event.attempts + 1
+        if never or attempts >= DEAD_AFTER:
+            why = "can never succeed" if never else f"failed {attempts} times"
+            log.error("event %s (%s) %s: %s; moved to the dead letters",
+                      event.id, event.kind, why, problem)  # fmt: skip
+            self.store.bury_event(replace(event, attempts=attempts, error=problem[:500]))
+            return
         wait = BACKOFF_S[attempts - 1] if attempts <= len(BACKOFF_S) else LATE_BACKOFF_S
         level = logging.ERROR if attempts >= LOUD_AFTER else logging.WARNING
         log.log(level, "event %s (%s) attempt %d failed: %s; next try in %d s",
@@ -328,6 +341,11 @@ class Worker:
             unsubscribe_all=self.subscriptions.unsubscribe_all_url(site, comment.email),
         )  # fmt: skip
         return [self._mail(f"{event.id}:confirm", "confirmation mail", letter)]
+
+
+def _never(exc: BaseException) -> bool:
+    """Whether a failure means the event can never succeed as it is."""
+    return isinstance(exc, errors.StoreRefused)
 
 
 def build_worker(

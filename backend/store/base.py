@@ -39,6 +39,13 @@ class Outbox(Protocol):
     def retry_event(self, event: OutboxEvent) -> None:
         """Store the event's new `due`, `attempts` and `error`."""
 
+    def bury_event(self, event: OutboxEvent) -> None:
+        """Move an event that can never be delivered to the dead letters, with its `attempts`
+        and `error`: never due again, kept for an operator to read (`dead_events`)."""
+
+    def dead_events(self, limit: int) -> list[OutboxEvent]:
+        """The dead letters, oldest first."""
+
     def was_sent(self, key: str) -> bool:
         """Whether the delivery with this idempotency key was already made."""
 
