@@ -35,6 +35,7 @@ ORIGIN = re.compile(r"^https?://[^/\s:]+(:(\d{1,5}|\*))?$")
 EMAIL = re.compile(r"^[^@\s<>,]{1,64}@[^@\s<>,]+\.[^@\s<>,.]{2,}$")
 _TOKEN_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _NOTIFY = ("all", "pending", "none")
+DIGESTS = ("instant", "hourly", "daily")
 WEEK_S = 7 * 86400
 
 
@@ -52,6 +53,9 @@ class SiteConfig:
     webhook_secret: str | None = None  # at least 16 characters
     notify: str = "pending"  # all, pending or none
     notify_emails: tuple[str, ...] = ()  # the owner's addresses: new and held comments
+    # Owner mail: `instant` (one mail per comment), `hourly` (the first 3 of an hour at once,
+    # the rest in one digest at the end of the hour) or `daily` (the same per UTC day).
+    notify_digest: str = "hourly"
     purge_pending_after_s: int = 30 * 86400
 
     @classmethod
@@ -178,6 +182,12 @@ def _notify(value: object) -> str:
     return str(value)
 
 
+def _notify_digest(value: object) -> str:
+    if _text(value) not in DIGESTS:
+        raise ValueError("must be one of " + ", ".join(DIGESTS))
+    return str(value)
+
+
 _CHECKS: dict[str, Callable[[object], Any]] = {
     "origins": lambda v: _strings(v, _origin),
     "moderation": _moderation,
@@ -189,6 +199,7 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "webhook_secret": _webhook_secret,
     "notify": _notify,
     "notify_emails": lambda v: _strings(v, _owner_email),
+    "notify_digest": _notify_digest,
     "purge_pending_after_s": _whole(0),
 }
 

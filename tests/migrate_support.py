@@ -57,3 +57,12 @@ def isso_db(tmp: Path) -> Path:
     conn.commit()
     conn.close()
     return path
+
+
+def real_export(name: str) -> Path:
+    """A file from shared/data/import, the real exports kept beside the repository."""
+    for folder in Path(__file__).resolve().parents:
+        path = folder / "shared" / "data" / "import" / name
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"shared/data/import/{name} is not beside the repository")

@@ -84,6 +84,7 @@ HEAVY = (
     "backend.api.openapi",
     "backend.api.html",
     "backend.domain.moderation",
+    "backend.domain.outbox",  # a post's events: imported on the first post
     "backend.notify",
     "backend.migrate",
     "backend.cli",

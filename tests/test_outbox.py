@@ -28,8 +28,8 @@ from backend.app import create_app
 from backend.domain import errors
 from backend.domain.ids import new_ulid
 from backend.domain.models import Comment, NewComment, OutboxEvent, Status
+from backend.domain.outbox import EventKind
 from backend.notify import lambda_worker
-from backend.notify.events import EventKind
 from backend.notify.runner import Runner
 from backend.notify.worker import Worker, build_worker
 from backend.settings import Settings, StoreURL

@@ -89,6 +89,7 @@ def test_dynamodb_url(tmp_path: Path) -> None:
         ({"PARLEY_SITES": '{"b": {"webhook_secret": "short"}}'}, "webhook_secret: must be at"),
         ({"PARLEY_SITES": '{"b": {"notify": "some"}}'}, "notify: must be one of all"),
         ({"PARLEY_SITES": '{"b": {"notify_emails": ["me"]}}'}, "notify_emails: 'me' is not"),
+        ({"PARLEY_SITES": '{"b": {"notify_digest": "weekly"}}'}, "notify_digest: must be one"),
         (
             {"PARLEY_SITES": '{"b": {"colour": 1, "moderation": 2}}'},
             "colour: unknown setting; moderation: must be one of none, first-time, all",
@@ -122,6 +123,7 @@ def test_site_settings_round_trip_through_their_own_spelling() -> None:
             "webhook_secret": "s" * 16,
             "notify": "all",
             "notify_emails": ["owner@blog.example"],
+            "notify_digest": "daily",
             "purge_pending_after_s": 60,
         }
     )

@@ -93,7 +93,7 @@ class OutboxEvent:
     """
 
     id: str  # a ULID: unique, and sorts by creation
-    kind: str  # an EventKind value (backend/notify/events.py)
+    kind: str  # an EventKind value (backend/domain/outbox.py)
     site: str
     uri: str
     comment_id: str

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from backend.domain import errors
+from backend.domain import errors, outbox
 from backend.domain.context import Context
 from backend.domain.models import Comment, QueuePage, Status, Thread
-from backend.notify import events as outbox
 from backend.settings import SiteConfig
 
 ACTIONS: Final = ("approve", "reject", "spam", "delete", "restore")

@@ -204,7 +204,7 @@ class CommentService:
             ip_hash=client,
             avatar=avatar_hash(self.signer, draft.email, draft.author),
         )
-        from backend.notify import events as outbox  # on first post: a page view needs none
+        from backend.domain import outbox  # on first post: a page view needs none
 
         events = outbox.for_post(self.settings, site, comment, now, notify=draft.notify)
         new = NewComment(comment, draft.title, draft.key, int(now) + IDEMPOTENCY_TTL_S, events)
@@ -234,7 +234,7 @@ class CommentService:
             # Told to the owner as a held comment is, after the new words are stored: the
             # worker builds the one-click links from the comment as it is then, so they are
             # bound to the edited text (a crash before this leaves it held, never public).
-            from backend.notify import events as outbox
+            from backend.domain import outbox
 
             events = outbox.for_edit(self.settings, site, edited, self.clock())
             if events:

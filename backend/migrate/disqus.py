@@ -50,7 +50,10 @@ def _thread(element: Element) -> SourceThread:
 
 
 def _post(element: Element) -> Record:
-    key = attr(element, "dsq:id")
+    # A post without dsq:id (seen in real exports) is kept by its own <id> when it has one.
+    key = attr(element, "dsq:id") or (
+        f"id:{child_text(element, 'id')}" if child_text(element, "id") else ""
+    )
     thread = child(element, "thread")
     parent = child(element, "parent")
     author = child(element, "author")

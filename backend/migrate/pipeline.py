@@ -119,15 +119,26 @@ class Importer:
                 self._comment(record)
             else:
                 self._skip(record)
-        for parent, replies in self._waiting.items():
-            self._dropped.add(parent)  # never seen: its replies become top-level comments
-            for reply in replies:
-                self.summary.notes["replies to a comment missing from the file, kept"] += 1
-                self._place(reply, None)
-        self._waiting.clear()
+        self._place_orphans()
         self._flush()
         self.summary.threads = len(self._uris)
         return self.summary
+
+    def _place_orphans(self) -> None:
+        """Replies still waiting: those whose parent is missing from the file become top-level
+        comments (their own replies follow them); a loop of parents is cut where it starts."""
+        waiting = {reply.key for replies in self._waiting.values() for reply in replies}
+        missing = [parent for parent in self._waiting if parent not in waiting]
+        for parent in missing:
+            self._orphan(parent, "replies to a comment missing from the file, kept")
+        while self._waiting:  # only loops are left
+            self._orphan(next(iter(self._waiting)), "replies in a loop of parents, kept top-level")
+
+    def _orphan(self, parent: str, note: str) -> None:
+        self._dropped.add(parent)
+        for reply in self._waiting.pop(parent):  # placing it places the replies waiting on it
+            self.summary.notes[note] += 1
+            self._place(reply, None)
 
     def recount(self, progress: Progress = lambda n: None) -> None:
         """Make every thread of the file exact: count and reply counts from what is stored."""

@@ -34,17 +34,16 @@ MAX_REPAIRS = 50
 _UNQUOTED = re.compile(r"""(\s[\w:.-]+\s*=\s*)([^\s"'<>=/`]+)(?=\s|/?>)""")
 
 # Namespaces by the prefix Parley's readers use. WordPress changes its URI with each WXR
-# version (1.0, 1.1, 1.2): any of them reads as "wp".
+# version (1.0, 1.1, 1.2), and WordPress.com writes it with https: any of them reads as "wp"
+# (and its excerpt namespace as "excerpt"). Any other version is refused by the reader.
 _PREFIXES = {
     "http://purl.org/rss/1.0/modules/content/": "content",
     "http://purl.org/dc/elements/1.1/": "dc",
-    "http://wordpress.org/export/1.0/excerpt/": "excerpt",
-    "http://wordpress.org/export/1.1/excerpt/": "excerpt",
-    "http://wordpress.org/export/1.2/excerpt/": "excerpt",
     "http://disqus.com/disqus-internals": "dsq",
     "http://disqus.com": "",
 }
-_WXR = re.compile(r"^http://wordpress\.org/export/1\.[0-9]+/$")
+WXR = re.compile(r"^https?://wordpress\.org/export/1\.[012]/$")
+_EXCERPT = re.compile(r"^https?://wordpress\.org/export/1\.[012]/excerpt/$")
 
 
 @cache  # a file has a few dozen distinct tags, read hundreds of thousands of times
@@ -53,7 +52,12 @@ def name(tag: str) -> str:
     if not tag.startswith("{"):
         return tag
     uri, _, local = tag[1:].partition("}")
-    prefix = "wp" if _WXR.match(uri) else _PREFIXES.get(uri, "")
+    if WXR.match(uri):
+        prefix = "wp"
+    elif _EXCERPT.match(uri):
+        prefix = "excerpt"
+    else:
+        prefix = _PREFIXES.get(uri, "")
     return f"{prefix}:{local}" if prefix else local
 
 

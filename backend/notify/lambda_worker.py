@@ -51,7 +51,10 @@ def handle(worker: Worker, event: Mapping[str, Any], context: object = None) -> 
         if record.get("eventName") != "INSERT" or not image or not is_event(image):
             continue
         try:
-            worker.process([to_event(image)])
+            outbox_event = to_event(image)
+            if outbox_event.due > worker.clock():
+                continue  # a digest's item: the schedule delivers it when it comes due
+            worker.process([outbox_event])
         except Exception:
             log.exception("outbox record %s failed", change.get("SequenceNumber"))
             failures.append({"itemIdentifier": str(change.get("SequenceNumber", ""))})

@@ -24,9 +24,9 @@ from backend.domain import errors
 from backend.domain.ids import ulid_time
 from backend.domain.models import Comment, OutboxEvent, Status
 from backend.domain.moderation import ModerationService
+from backend.domain.outbox import EventKind
 from backend.domain.tokens import Signer
-from backend.notify import letters, upkeep, webhook
-from backend.notify.events import EventKind
+from backend.notify import digest, letters, upkeep, webhook
 from backend.notify.subscriptions import SubscriptionService
 from backend.notify.transport import DeliveryFailed, Mailer, mailer_for, post_webhook
 from backend.settings import Settings, SiteConfig
@@ -134,14 +134,19 @@ class Worker:
         return done
 
     def process(self, events: Sequence[OutboxEvent]) -> None:
-        digests: dict[tuple[str, str], list[OutboxEvent]] = {}
+        digests: dict[tuple[str, str, str], list[OutboxEvent]] = {}
         for event in events:
-            if event.kind == EventKind.DIGEST:
-                digests.setdefault((event.site, event.data.get("to", "")), []).append(event)
+            if event.kind in (EventKind.DIGEST, EventKind.OWNER_DIGEST):
+                key = (event.kind, event.site, event.data.get("to", ""))
+                digests.setdefault(key, []).append(event)
             else:
                 self._run(event, partial(self.plan, event), [event])
         for group in digests.values():
-            self._run(group[0], partial(self._digest, group), group)
+            if group[0].kind == EventKind.OWNER_DIGEST:
+                group = self._gather(group)
+                self._run(group[0], partial(self._owner_digest, group), group)
+            else:
+                self._run(group[0], partial(self._digest, group), group)
 
     # -- delivering one event ----------------------------------------------------------------
 
@@ -268,8 +273,45 @@ class Worker:
             page = self._page(comment)
             for number, to in enumerate(site.notify_emails):
                 letter = letters.owner(to, comment, page, links, edited=edited)
-                out.append(self._mail(f"{event.id}:owner:{to}", f"owner mail {number}", letter))
+                mail = self._mail(f"{event.id}:owner:{to}", f"owner mail {number}", letter)
+                out.append(self._owner_mail(mail, site, comment, to))
         return out
+
+    def _owner_mail(self, mail: Delivery, site: SiteConfig, comment: Comment, to: str) -> Delivery:
+        """The owner's mail, or, past the first few of its window, an item of the digest."""
+
+        def send() -> None:
+            address = self.subscriptions.email_hash(comment.site, to)
+            span = digest.window(site.notify_digest, self.clock(), address)
+            if span is not None:
+                hits = self.store.hit_rate(comment.site, span.name, span.number, span.expires)
+                if hits > digest.INSTANT_PER_WINDOW:
+                    self.store.enqueue([digest.item(comment, to, address, span.ends)])
+                    return
+            mail.send()
+
+        return Delivery(mail.key, mail.what, send)
+
+    def _gather(self, group: list[OutboxEvent]) -> list[OutboxEvent]:
+        """Every due item of this digest, not only this batch's: one mail for a long burst."""
+        try:
+            due = self.store.due_events(self.clock(), digest.GATHER)
+        except Exception:  # the batch's own items still make a digest
+            log.exception("gathering the digest of event %s failed", group[0].id)
+            return group
+        return digest.gathered(group, due)
+
+    def _owner_digest(self, group: Sequence[OutboxEvent]) -> list[Delivery]:
+        first = group[0]
+        to = first.data.get("to", "")
+        site = self.settings.sites.get(first.site)
+        if self.mailer is None or not to or site is None or to not in site.notify_emails:
+            return []  # the site or the address was taken out of the settings since
+        links = self.moderation.links
+        letter = digest.compose(self.store, group, self._page, lambda c, at: links(c, now=at))
+        if letter is None:
+            return []
+        return [self._mail(f"{first.id}:odigest", "owner digest", letter)]
 
     def _subscriber(self, answer: Comment) -> tuple[Comment, str] | None:
         """The parent of a reply and its confirmed subscriber's address, when that reader is

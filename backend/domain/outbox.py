@@ -2,8 +2,8 @@
 
 This is the interface the rest of Parley uses to notify anyone: build events here and hand
 them to the store in the write that causes them (`NewComment.events`, `set_status(events=)`),
-or to `store.enqueue` when there is no such write. The worker (worker.py) turns each event into
-deliveries. Nothing here sends anything.
+or to `store.enqueue` when there is no such write. The worker (backend/notify/worker.py) turns
+each event into deliveries. Nothing here sends anything: the rules never import the notifier.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class EventKind(StrEnum):
     EDITED = "comment.edited"  # an edit sent a comment back to moderation
     SUBSCRIBE = "subscription.requested"  # the author ticked "notify me": confirm by mail
     DIGEST = "digest.item"  # a reply mail over the hourly cap, kept for the next digest
+    OWNER_DIGEST = "digest.owner"  # an owner mail over the site's notify_digest, kept likewise
 
 
 def event(kind: EventKind, comment: Comment, now: float, **data: str) -> OutboxEvent:
