@@ -12,7 +12,7 @@ import pytest
 
 from backend.domain.ids import new_ulid
 from backend.domain.models import OutboxEvent
-from backend.notify.events import EventKind
+from backend.domain.outbox import EventKind
 from backend.notify.worker import DEAD_AFTER, LATE_BACKOFF_S
 from backend.store.base import Store
 from tests.conftest import ORIGIN, Clock

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from backend.domain import errors
-from backend.domain.identity import avatar_hash, client_hash
+from backend.domain.identity import avatar_hash, client_hash, shown_avatar
 from backend.domain.ids import new_ulid
 from backend.domain.limits import check_comment_size
 from backend.domain.models import PAGE_CHARS, Comment, NewComment, Status, Thread
@@ -106,6 +106,19 @@ class CommentService:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
+    def shown(self, comment: Comment) -> Comment:
+        """The comment as readers get it: its avatar keyed per site, and none at all for a
+        comment that is not published (a held or honeypot post's answer must not tell whether
+        its address ever commented here)."""
+        published = comment.status is Status.APPROVED
+        avatar = shown_avatar(self.signer, comment.site, comment.avatar) if published else ""
+        return replace(comment, avatar=avatar)
+
+    def _shown_numbered(
+        self, comments: list[tuple[int | None, Comment]]
+    ) -> list[tuple[int | None, Comment]]:
+        return [(n, self.shown(c)) for n, c in comments]
+
     # -- reads -------------------------------------------------------------------------------
 
     def read(
@@ -132,7 +145,7 @@ class CommentService:
             end = offset + len(chunk)
             more = end < len(everything)
             cursor = self.signer.cursor(site, uri, "~" + sort, end) if more else None
-            return NumberedPage(thread, chunk, cursor)
+            return NumberedPage(thread, chunk, cursor)  # read_all's: shown already
         if after is not None and after.startswith("~"):
             raise errors.InvalidCursor()
         page = self.store.read_page(site, uri, after=after, limit=limit)
@@ -142,7 +155,7 @@ class CommentService:
         if next_after is not None:
             seen = max([offset, *(n for n, _ in numbered if n is not None)])
             next_cursor = self.signer.cursor(site, uri, next_after, seen)
-        return NumberedPage(page.thread, numbered, next_cursor)
+        return NumberedPage(page.thread, self._shown_numbered(numbered), next_cursor)
 
     def read_all(
         self, site: str, uri: str
@@ -156,7 +169,7 @@ class CommentService:
             page = self.store.read_page(site, uri, after=after, limit=100)
             comments += page.comments
             if page.next_after is None:
-                return page.thread, _numbered(comments, 0)
+                return page.thread, self._shown_numbered(_numbered(comments, 0))
             after = page.next_after
 
     def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
@@ -165,7 +178,7 @@ class CommentService:
 
     def recent(self, site: str, uri: str | None, limit: int = 50) -> list[Comment]:
         self.site(site)
-        return self.store.recent(site, uri, limit)
+        return [self.shown(c) for c in self.store.recent(site, uri, limit)]
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -199,7 +212,7 @@ class CommentService:
             website=draft.website,
             text=draft.text,
             html=html,
-            status=self._status_for(site_name, site, draft),
+            status=self._status_for(site_name, site, draft, html),
             created=datetime.fromtimestamp(now, UTC),
             ip_hash=client,
             avatar=avatar_hash(self.signer, draft.email, draft.author),
@@ -224,7 +237,7 @@ class CommentService:
         check_comment_size(text, html)  # before any storage call
         comment = self._own_comment(site_name, site, uri, comment_id, token)
         self._limit(site_name, comment.ip_hash, site.rate_limit_per_minute, self.clock())
-        held = self._hold_edit(site_name, site, comment, text)
+        held = self._hold_edit(site_name, site, comment, html)
         if held and comment.status is Status.APPROVED:
             self.store.set_status(site_name, uri, comment_id, Status.PENDING)
         edited = self.store.edit_comment(
@@ -239,7 +252,7 @@ class CommentService:
             events = outbox.for_edit(self.settings, site, edited, self.clock())
             if events:
                 self.store.enqueue(events)
-        return edited
+        return self.shown(edited)
 
     def delete(self, site_name: str, uri: str, comment_id: str, token: str) -> None:
         site = self.site(site_name)
@@ -263,20 +276,20 @@ class CommentService:
 
     # -- rules -------------------------------------------------------------------------------
 
-    def _status_for(self, site_name: str, site: SiteConfig, draft: Draft) -> Status:
+    def _status_for(self, site_name: str, site: SiteConfig, draft: Draft, html: str) -> Status:
         if draft.honeypot:
             return Status.SPAM  # a bot filled the hidden field; answer as if held, publish nothing
-        if site.moderation is Moderation.ALL or looks_like_spam(draft.text):
+        if site.moderation is Moderation.ALL or looks_like_spam(html):
             return Status.PENDING
         if site.moderation is Moderation.FIRST_TIME:
             known = bool(draft.email) and self.store.author_approved(site_name, draft.email)
             return Status.APPROVED if known else Status.PENDING
         return Status.APPROVED
 
-    def _hold_edit(self, site_name: str, site: SiteConfig, comment: Comment, text: str) -> bool:
-        """Whether an edit to `text` must wait for a moderator, by the rule a new post with
-        these words from this author would meet."""
-        if site.moderation is Moderation.ALL or looks_like_spam(text):
+    def _hold_edit(self, site_name: str, site: SiteConfig, comment: Comment, html: str) -> bool:
+        """Whether an edit rendered as `html` must wait for a moderator, by the rule a new post
+        with these words from this author would meet."""
+        if site.moderation is Moderation.ALL or looks_like_spam(html):
             return True
         if site.moderation is Moderation.FIRST_TIME:
             return not (comment.email and self.store.author_approved(site_name, comment.email))
@@ -314,4 +327,4 @@ class CommentService:
     def _posted(self, site: SiteConfig, comment: Comment) -> Posted:
         token = self.signer.edit_token(comment.site, comment.uri, comment.id)
         until = datetime.fromtimestamp(comment.created.timestamp() + site.edit_window_s, UTC)
-        return Posted(comment, token, until)
+        return Posted(self.shown(comment), token, until)
