@@ -78,14 +78,14 @@ def _dead_letters(args: argparse.Namespace) -> int:
 
 def _webhook_secret(args: argparse.Namespace) -> int:
     from backend.domain.tokens import Signer
-    from backend.notify.webhook import secret_for
+    from backend.notify.webhook import secret_for, standard_secret
 
     settings = Settings.from_env()
     site = settings.sites.get(args.site)
     if site is None:
         print(f"webhook-secret: no site named {args.site!r} in PARLEY_SITES", file=sys.stderr)
         return 2
-    print(secret_for(Signer(settings.secret_keys), args.site, site))
+    print(standard_secret(secret_for(Signer(settings.secret_keys), args.site, site)))
     return 0
 
 

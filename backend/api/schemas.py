@@ -268,7 +268,7 @@ class StatusCountsOut(BaseModel):
 class LockIn(_In):
     site: Site
     uri: Uri
-    locked: bool
+    locked: StrictBool  # JSON true or false: not "yes", 1 or "false"
 
 
 class EmailIn(_In):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from backend.domain import errors
+from backend.domain import errors, rate
 from backend.domain.identity import avatar_hash, client_hash, shown_avatar
 from backend.domain.ids import new_ulid
 from backend.domain.limits import check_comment_size
@@ -236,6 +236,7 @@ class CommentService:
         html = render_visible(text)
         check_comment_size(text, html)  # before any storage call
         comment = self._own_comment(site_name, site, uri, comment_id, token)
+        self._open_thread(site_name, uri)
         self._limit(site_name, comment.ip_hash, site.rate_limit_per_minute, self.clock())
         held = self._hold_edit(site_name, site, comment, html)
         if held and comment.status is Status.APPROVED:
@@ -264,6 +265,7 @@ class CommentService:
         voter = client_hash(self.signer, site_name, client_ip)
         limit = site.rate_limit_per_minute * LIKES_PER_WRITE
         self._limit(site_name, voter + ":like", limit, self.clock())
+        self._open_thread(site_name, uri)
         return self.store.add_like(site_name, uri, comment_id, voter)
 
     def unlike(self, site_name: str, uri: str, comment_id: str, client_ip: str) -> int:
@@ -272,6 +274,7 @@ class CommentService:
         voter = client_hash(self.signer, site_name, client_ip)
         limit = site.rate_limit_per_minute * LIKES_PER_WRITE
         self._limit(site_name, voter + ":like", limit, self.clock())
+        self._open_thread(site_name, uri)
         return self.store.remove_like(site_name, uri, comment_id, voter)
 
     # -- rules -------------------------------------------------------------------------------
@@ -296,10 +299,15 @@ class CommentService:
         return False
 
     def _limit(self, site: str, client: str, per_minute: int, now: float) -> None:
-        window = int(now) // RATE_WINDOW_S
-        expires = (window + 2) * RATE_WINDOW_S
-        if self.store.hit_rate(site, client, window, expires) > per_minute:
-            raise errors.RateLimited(retry_after=max(1, (window + 1) * RATE_WINDOW_S - int(now)))
+        """At most `per_minute` writes in any minute (a sliding window: domain/rate.py)."""
+        rate.check(self.store, site, client, per_minute, RATE_WINDOW_S, now)
+
+    def _open_thread(self, site_name: str, uri: str) -> None:
+        """A locked thread takes no new comment, edit or like (a reader may still delete their
+        own comment: their words are theirs to take back)."""
+        thread = self.store.get_thread(site_name, uri)
+        if thread is not None and thread.locked:
+            raise errors.ThreadLocked()
 
     def _own_comment(
         self, site_name: str, site: SiteConfig, uri: str, comment_id: str, token: str

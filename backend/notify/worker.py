@@ -261,13 +261,18 @@ class Worker:
             secret = webhook.secret_for(self.signer, event.site, site)
             key = f"{event.id}:webhook"
             headers = {
-                "X-Parley-Signature": webhook.signature(secret, body),
+                "X-Parley-Signature": webhook.signature(secret, body),  # for one release more
                 "X-Parley-Delivery": _hex(key),
                 "X-Parley-Event": event.kind,
             }
             url = site.webhook
-            timeout = self.webhook_timeout_s
-            send = partial(self.send_webhook, url, body, headers, timeout)
+
+            def send(headers: dict[str, str] = headers, body: bytes = body) -> None:
+                # Signed when sent: the timestamp is the attempt's, so a retry is fresh and a
+                # captured delivery goes stale (receivers refuse an old timestamp).
+                signed = webhook.standard_headers(secret, _hex(key), int(self.clock()), body)
+                self.send_webhook(url, body, {**headers, **signed}, self.webhook_timeout_s)
+
             out.append(Delivery(key, "webhook", send))
         if self.mailer is not None and site.notify_emails:
             page = self._page(comment)

@@ -201,6 +201,9 @@ class Store(Outbox, Protocol):
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         """Count one write from `client` in the rate window `window`; returns the hits so far."""
 
+    def rate_hits(self, site: str, client: str, window: int) -> int:
+        """The hits `hit_rate` counted in `window` (0 when none, or swept): no write."""
+
     # -- bulk (import and export; never on a reader's path) ----------------------------------------
 
     def put_many(self, threads: Sequence[Thread], comments: Sequence[Comment]) -> Written:
