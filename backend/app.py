@@ -91,6 +91,12 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/admin/threads/lock", lazy("backend.api.admin:lock"), methods=["POST"]),
         Route("/api/v1/admin/export", lazy("backend.api.admin:export"), methods=["POST"]),
         Route("/api/v1/admin/erase", lazy("backend.api.admin:erase"), methods=["POST"]),
+        Route("/webmention", lazy("backend.api.webmention:receive"), methods=["POST"]),
+        Route(
+            "/api/v1/admin/threads/announce",
+            lazy("backend.api.announce:announce"),
+            methods=["POST"],
+        ),
         Route("/moderate/{signed}", lazy("backend.api.moderate:confirm"), methods=["GET"]),
         Route("/moderate/{signed}", lazy("backend.api.moderate:act"), methods=["POST"]),
         Route(

@@ -57,6 +57,11 @@ class SiteConfig:
     # the rest in one digest at the end of the hour) or `daily` (the same per UTC day).
     notify_digest: str = "hourly"
     purge_pending_after_s: int = 30 * 86400
+    # Replies from the open web (backend/inbound/): Webmentions accepted per hour (each one is
+    # a fetch by the worker), and whether the fetcher may reach private addresses (only for
+    # tests and local stand-ins: it turns off the SSRF guard's address check).
+    webmentions_per_hour: int = 100  # 0 turns the receiver off
+    fetch_private_addresses: bool = False
 
     @classmethod
     def parse(cls, data: object) -> SiteConfig:
@@ -201,6 +206,8 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "notify_emails": lambda v: _strings(v, _owner_email),
     "notify_digest": _notify_digest,
     "purge_pending_after_s": _whole(0),
+    "webmentions_per_hour": _whole(0, 100_000),
+    "fetch_private_addresses": _require_email,  # a bool, checked the same way
 }
 
 DEMO_SITE = SiteConfig(origins=("http://127.0.0.1:*", "http://localhost:*"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from html import escape
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,12 +30,18 @@ def _attr(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _date(when: datetime) -> str:
-    return f"{when:%B} {when.day}, {when.year} at {when:%H:%M} UTC"
+def _time(when: datetime, iso: str, attrs: str = "") -> str:
+    """The date as a reader writes it ("December 2, 2026"): the reader's time zone is unknown
+    when the page is built, so the hour goes only in the tooltip, marked UTC."""
+    day = f"{when:%B} {when.day}, {when.year}"
+    return f'<time{attrs} datetime="{_attr(iso)}" title="{when:%Y-%m-%d %H:%M} UTC">{day}</time>'
 
 
 def _count(n: int) -> str:
     return "No comments yet" if n == 0 else f"{n} Comment" if n == 1 else f"{n} Comments"
+
+
+VIA = {"mastodon": "Mastodon", "bluesky": "Bluesky"}  # a page's host otherwise
 
 
 def render_comment(number: int | None, comment: Comment, authors: dict[str, str]) -> str:
@@ -46,9 +53,8 @@ def render_comment(number: int | None, comment: Comment, authors: dict[str, str]
         f" data-c='{_attr(json.dumps(data, separators=(',', ':')))}'><article><header>"
     ]
     if out.deleted:
-        created = _attr(data["created"])
-        parts.append(f'<a class="d" href="#comment-{cid}"><time datetime="{created}">')
-        parts.append(f"{_date(out.created)}</time></a></header>")
+        when = _time(out.created, data["created"])
+        parts.append(f'<a class="d" href="#comment-{cid}">{when}</a></header>')
         parts.append('<p class="x">This comment was deleted.</p><div itemprop="text"></div>')
         return "".join(parts) + "</article></li>"
     if number is not None:
@@ -57,13 +63,20 @@ def render_comment(number: int | None, comment: Comment, authors: dict[str, str]
     if out.website:
         href = _attr(out.website)
         name = f'<a itemprop="url" href="{href}" rel="nofollow ugc noopener">{name}</a>'
+    when = _time(out.created, data["created"], ' itemprop="dateCreated"')
     parts.append(
         f'<span itemprop="author" itemscope itemtype="{SCHEMA}Person" class="a">{name}</span>'
-        f' says: <a class="d" href="#comment-{cid}"><time itemprop="dateCreated"'
-        f' datetime="{_attr(data["created"])}">{_date(out.created)}</time></a>'
+        f' says: <a class="d" href="#comment-{cid}">{when}</a>'
     )
     if out.edited:
         parts.append(' <span class="x">(edited)</span>')
+    if out.origin is not None:  # written elsewhere: "via Mastodon", linked to the original
+        where = VIA.get(out.origin.kind) or urlsplit(out.origin.url).netloc
+        title = f' title="{_attr(out.origin.handle)}"' if out.origin.handle else ""
+        parts.append(
+            f' <a class="via" href="{_attr(out.origin.url)}" rel="nofollow ugc noopener"'
+            f"{title}>via {escape(where)}</a>"
+        )
     parts.append("</header>")
     if out.parent:
         parent = _attr(out.parent)
@@ -73,9 +86,13 @@ def render_comment(number: int | None, comment: Comment, authors: dict[str, str]
             f'<link itemprop="parentItem" href="#comment-{parent}">'
         )
     parts.append(f'<div class="b" itemprop="text">{out.html}</div>')  # sanitized when stored
+    # The widget's unpressed heart, only where someone liked the comment (a filled one reads
+    # as "liked by you", and "♥ 0" as something to press on a page that cannot).
+    likes = out.likes
+    noun = "like" if likes == 1 else "likes"
+    said = f'<span aria-label="{likes} {noun}">♡ {likes}</span>'
     parts.append(
-        f'<footer><meta itemprop="upvoteCount" content="{out.likes}">'
-        f'<span aria-label="{out.likes} likes">♥ {out.likes}</span></footer>'
+        f'<footer><meta itemprop="upvoteCount" content="{likes}">{said if likes else ""}</footer>'
     )
     return "".join(parts) + "</article></li>"
 
@@ -93,7 +110,9 @@ def render_thread(
     ]
     if out.title:
         head.append(f'<meta itemprop="name" content="{_attr(out.title)}">')
-    head.append(f"<h2>{_count(out.count)}</h2><ol>")
+    # The comments carry their own numbers ("1. Ann says:"), as in the widget: the list's
+    # markers would double them on a page without the widget's style.
+    head.append(f'<h2>{_count(out.count)}</h2><ol style="list-style:none;padding-left:0">')
     body = [render_comment(number, comment, authors) for number, comment in comments]
     tail = "</ol><p>Comments are closed.</p>" if out.locked else "</ol>"
     return "".join(head + body) + tail + "</section>\n"

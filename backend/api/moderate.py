@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from backend.api.context import context
+from backend.api.context import Context, context
 from backend.api.errors import STATUS_TABLE
 from backend.domain import errors
 from backend.domain.models import Comment
@@ -29,6 +29,11 @@ HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 VERBS = {"approve": "Approve", "spam": "Mark as spam", "delete": "Delete"}
+QUESTIONS = {
+    "approve": "Approve this comment?",
+    "spam": "Mark this comment as spam?",
+    "delete": "Delete this comment?",
+}
 DONE = {"approve": "approved", "spam": "marked as spam", "delete": "deleted"}
 
 PAGE = """<!doctype html>
@@ -58,11 +63,20 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status, headers=HEADERS)
 
 
-def _comment_html(comment: Comment) -> str:
+async def post_link(ctx: Context, comment: Comment) -> str:
+    """The post a comment is on, named by its thread's title (else its path) and linked back
+    to the page on the site's first origin."""
+    thread = await ctx.blocking(ctx.store.get_thread, comment.site, comment.uri)
+    name = escape((thread.title if thread else "") or comment.uri)
+    site = ctx.settings.sites.get(comment.site)
+    origin = site.page_origin if site else None
+    return f'<a href="{escape(origin + comment.uri)}">{name}</a>' if origin else name
+
+
+async def _comment_html(ctx: Context, comment: Comment) -> str:
     when = comment.created.strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f'<p class="meta">On <strong>{escape(comment.site)}</strong>, page '
-        f"<code>{escape(comment.uri)}</code>, {escape(when)}, status "
+        f'<p class="meta">On {await post_link(ctx, comment)}, {escape(when)}, status '
         f"<strong>{escape(comment.status.value)}</strong>:</p>"
         f"<p><strong>{escape(comment.author)}</strong> says:</p>"
         f"<blockquote>{escape(comment.text)}</blockquote>"
@@ -84,12 +98,12 @@ async def confirm(request: Request) -> Response:
     except errors.ParleyError as exc:
         return error_page(exc)
     verb = VERBS[target.action]
-    body = _comment_html(target.comment) + (
+    body = await _comment_html(ctx, target.comment) + (
         '<form method="post">'
         f'<input type="hidden" name="action" value="{escape(target.action)}">'
         f'<button type="submit" autofocus>{escape(verb)}</button></form>'
     )
-    return page(f"{verb} this comment?", body)
+    return page(QUESTIONS[target.action], body)
 
 
 # POST /moderate/{signed} — a plain form post from the confirm page
@@ -108,4 +122,4 @@ async def act(request: Request) -> Response:
         )
     except errors.ParleyError as exc:
         return error_page(exc)
-    return page(f"Comment {DONE[action]}", _comment_html(comment))
+    return page(f"Comment {DONE[action]}", await _comment_html(ctx, comment))

@@ -68,7 +68,8 @@ def openapi_document() -> dict[str, Any]:
         s.PostIn, s.EditIn, s.ThreadRef, s.ThreadPageOut, s.PostOut, s.CommentEnvelope,
         s.LikesOut, s.CountsOut, s.HealthOut, s.ErrorOut,
         s.LockIn, s.EmailIn, s.QueueOut, s.AdminCommentEnvelope, s.ThreadEnvelope, s.ExportOut,
-        s.ErasedOut, s.StatusCountsOut,
+        s.ErasedOut, s.StatusCountsOut, s.WebmentionIn, s.WebmentionOut, s.AnnounceIn,
+        s.AnnounceOut,
     ]  # fmt: skip
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith(("In", "Ref")) else "serialization")
@@ -176,6 +177,20 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     }
+    paths["/webmention"] = {
+        "post": {
+            "summary": "Receive a Webmention (W3C); verified later by the worker",
+            "operationId": "webmention",
+            "requestBody": {
+                "required": True,
+                "content": {"application/x-www-form-urlencoded": {"schema": _ref(s.WebmentionIn)}},
+            },
+            "responses": {
+                "202": _json(s.WebmentionOut, "Queued for verification"),
+                **_errors((400, 404, 413, 415, 429, 503)),
+            },
+        }
+    }
     paths.update(_admin_paths())
     return {
         "openapi": "3.1.0",
@@ -239,6 +254,13 @@ def _admin_paths() -> dict[str, Any]:
         "/api/v1/admin/comments/{id}/{action}": act,
         "/api/v1/admin/threads/lock": _admin_post(
             "Lock or unlock a thread", "lockThread", s.LockIn, s.ThreadEnvelope
+        ),
+        "/api/v1/admin/threads/announce": _admin_post(
+            "Bind a thread to its announcement post (Mastodon, Bluesky), or unbind it",
+            "announceThread",
+            s.AnnounceIn,
+            s.AnnounceOut,
+            (409,),
         ),
         "/api/v1/admin/export": _admin_post(
             "Every comment of an email address on the site",

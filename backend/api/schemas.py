@@ -171,6 +171,12 @@ class FeedParams(_In):
 # -- responses ---------------------------------------------------------------------------------
 
 
+class OriginOut(BaseModel):
+    kind: Literal["webmention", "mastodon", "bluesky"]
+    url: str = Field(description="The original: the mentioning page, the status, the post")
+    handle: str = Field(description="@user@instance or @name.bsky.social; empty for a page")
+
+
 class CommentOut(BaseModel):
     id: str
     parent: str | None
@@ -188,10 +194,19 @@ class CommentOut(BaseModel):
     replies: int = Field(description="Direct approved replies")
     status: Literal["approved", "pending"]
     deleted: bool
+    origin: OriginOut | None = Field(
+        description="Where a comment written elsewhere came from (Webmention, Mastodon, "
+        "Bluesky); null for one posted through the form"
+    )
 
     @classmethod
     def of(cls, comment: Comment, number: int | None = None) -> CommentOut:
         return cls.model_validate(comment_view(comment, number))
+
+
+class ReactionsOut(BaseModel):
+    likes: int
+    reposts: int
 
 
 class ThreadOut(BaseModel):
@@ -199,6 +214,10 @@ class ThreadOut(BaseModel):
     title: str
     count: int
     locked: bool
+    reactions: ReactionsOut | None = Field(
+        description="Likes and reposts of the thread's announcement posts on Mastodon and "
+        "Bluesky; null when there are none"
+    )
 
     @classmethod
     def of(cls, uri: str, thread: Thread | None) -> ThreadOut:
@@ -331,3 +350,38 @@ class ExportOut(BaseModel):
 
 class ErasedOut(BaseModel):
     erased: int
+
+
+# -- replies from the open web (backend/inbound/) ---------------------------------------------
+
+InboundUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+class WebmentionIn(_In):
+    """POST /webmention, form-encoded (W3C Webmention)."""
+
+    source: InboundUrl = Field(description="The page that mentions target")
+    target: InboundUrl = Field(description="A page of one of the site's origins")
+
+
+class WebmentionOut(BaseModel):
+    status: Literal["queued"]
+    site: str
+    uri: str
+
+
+class AnnounceIn(_In):
+    site: Site
+    uri: Uri
+    url: InboundUrl = Field(description="The announcement post's public URL (Mastodon, Bluesky)")
+    api: InboundUrl | None = Field(
+        default=None, description="Where to ask for replies, when not the post's own host"
+    )
+    bound: StrictBool = Field(default=True, description="false unbinds")
+
+
+class AnnounceOut(BaseModel):
+    uri: str
+    network: Literal["mastodon", "bluesky"]
+    url: str
+    bound: bool

@@ -15,8 +15,8 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.api.context import context
-from backend.api.moderate import MAX_FORM_BYTES, error_page, page
+from backend.api.context import Context, context
+from backend.api.moderate import MAX_FORM_BYTES, error_page, page, post_link
 from backend.domain import errors
 from backend.notify.subscriptions import CONFIRM, UNSUBSCRIBE, LinkTarget
 
@@ -44,13 +44,13 @@ def _words(
     return title.format(site=target.site), text.format(site=target.site)
 
 
-def _about(target: LinkTarget) -> str:
+async def _about(ctx: Context, target: LinkTarget) -> str:
     if target.comment is None:
         return ""
     c = target.comment
     return (
-        f'<p class="meta">Your comment on <strong>{escape(c.site)}</strong>, page '
-        f"<code>{escape(c.uri)}</code>:</p><blockquote>{escape(c.text)}</blockquote>"
+        f'<p class="meta">Your comment on {await post_link(ctx, c)}:</p>'
+        f"<blockquote>{escape(c.text)}</blockquote>"
     )
 
 
@@ -63,9 +63,9 @@ async def confirm(request: Request) -> Response:
         return error_page(exc)
     if target.done:
         title, text = _words(target, AGAIN, AGAIN_ALL)
-        return page(title, f"<p>{escape(text)}</p>" + _about(target))
+        return page(title, f"<p>{escape(text)}</p>" + await _about(ctx, target))
     title, button = _words(target, ASK, ASK_ALL)
-    body = _about(target) + (
+    body = await _about(ctx, target) + (
         '<form method="post"><input type="hidden" name="action" value="yes">'
         f'<button type="submit" autofocus>{escape(button)}</button></form>'
     )
@@ -87,4 +87,4 @@ async def act(request: Request) -> Response:
     title, text = _words(
         target, AGAIN if target.done else DONE, AGAIN_ALL if target.done else DONE_ALL
     )
-    return page(title, f"<p>{escape(text)}</p>" + _about(target))
+    return page(title, f"<p>{escape(text)}</p>" + await _about(ctx, target))

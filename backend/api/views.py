@@ -30,8 +30,9 @@ def comment_view(comment: Comment, number: int | None = None) -> View:
             "id": comment.id, "parent": comment.parent, "number": number, "author": "",
             "website": None, "avatar": "", "html": "", "created": instant(comment.created),
             "edited": None, "likes": comment.likes, "replies": comment.replies,
-            "status": "approved", "deleted": True,
+            "status": "approved", "deleted": True, "origin": None,
         }  # fmt: skip
+    origin = comment.origin
     return {
         "id": comment.id,
         "parent": comment.parent,
@@ -47,13 +48,20 @@ def comment_view(comment: Comment, number: int | None = None) -> View:
         # Readers only ever learn "held"; a spam verdict is not shared with the sender.
         "status": "approved" if comment.status is Status.APPROVED else "pending",
         "deleted": False,
+        "origin": None
+        if origin is None
+        else {"kind": origin.kind.value, "url": origin.url, "handle": origin.handle},
     }
 
 
 def thread_view(uri: str, thread: Thread | None) -> View:
     if thread is None:
-        return {"uri": uri, "title": "", "count": 0, "locked": False}
-    return {"uri": uri, "title": thread.title, "count": thread.count, "locked": thread.locked}
+        return {"uri": uri, "title": "", "count": 0, "locked": False, "reactions": None}
+    likes, reposts = thread.reactions
+    return {
+        "uri": uri, "title": thread.title, "count": thread.count, "locked": thread.locked,
+        "reactions": {"likes": likes, "reposts": reposts} if likes or reposts else None,
+    }  # fmt: skip
 
 
 def page_view(

@@ -34,6 +34,25 @@ class Thread:
     locked: bool
     created: datetime
     stamp: str = ""  # changes on every write that touches the thread (cache key)
+    # Likes and reposts of the thread's announcement posts (Mastodon, Bluesky): sums over them.
+    reactions: tuple[int, int] = (0, 0)
+
+
+class OriginKind(enum.StrEnum):
+    """Where a comment came from besides the form (a form comment has no origin)."""
+
+    WEBMENTION = "webmention"
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """A comment written elsewhere and brought in (backend/inbound/): by whom and where."""
+
+    kind: OriginKind
+    url: str  # the original: the mentioning page, the status, the post
+    handle: str = ""  # @user@instance, @name.bsky.social; "" for a web page
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +73,7 @@ class Comment:
     replies: int = 0  # direct approved replies
     ip_hash: str = ""
     avatar: str = ""
+    origin: Origin | None = None  # None: posted through the form (or imported)
 
     @property
     def visible(self) -> bool:

@@ -22,6 +22,9 @@ class EventKind(StrEnum):
     SUBSCRIBE = "subscription.requested"  # the author ticked "notify me": confirm by mail
     DIGEST = "digest.item"  # a reply mail over the hourly cap, kept for the next digest
     OWNER_DIGEST = "digest.owner"  # an owner mail over the site's notify_digest, kept likewise
+    # Replies from the open web, handled by backend/inbound/ (no comment yet: comment_id "").
+    WEBMENTION = "webmention.received"  # data: source, target; verified by the worker
+    FEDIVERSE_PULL = "fediverse.pull"  # data: the thread's binding; pulls its replies
 
 
 def event(kind: EventKind, comment: Comment, now: float, **data: str) -> OutboxEvent:

@@ -22,6 +22,7 @@ from backend.domain.text import inert
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
+    from email.policy import EmailPolicy as Policy
 
 EXCERPT_CHARS = 1200
 SUBJECT_CHARS = 200  # a subject past this is cut (a title may be as long as its page's)
@@ -91,17 +92,6 @@ LINE_BYTES = 998  # RFC 5322's hard limit on a line, CRLF aside
 FOLD_AT = 78  # ... and the length it asks lines to keep to
 
 
-def _fold_words(name: str, value: str) -> str:
-    """An ASCII header value folded at its spaces so lines keep to FOLD_AT where a word
-    allows (a longer word stays whole: a line may reach LINE_BYTES)."""
-    lines = [f"{name}:"]
-    for word in value.split(" "):
-        if len(lines[-1]) + 1 + len(word) > FOLD_AT and lines[-1] != f"{name}:":
-            lines.append("")
-        lines[-1] += " " + word
-    return "\n".join(lines)[len(name) + 2 :]
-
-
 def _fold_url(name: str, url: str) -> str:
     """`<url>` on the header's line; a URL too long for one line (LINE_BYTES) is broken inside
     the brackets, where RFC 2369 (section 2) has readers ignore whitespace."""
@@ -113,15 +103,31 @@ def _fold_url(name: str, url: str) -> str:
     return "\n ".join(chunks)
 
 
-def _set_ascii(msg: EmailMessage, name: str, value: str, *, url: bool = False) -> None:
-    """Write an ASCII header as it is, folded at spaces, never as RFC 2047 encoded-words:
-    the email package encodes any word longer than a line (a long URL, a long title word),
-    which a reader of the raw header (a mailbox provider's one-click unsubscribe) cannot
-    use. Other text takes the package's way (encoded-words are the only way for it)."""
-    if not value.isascii() or "\r" in value or "\n" in value:
-        msg[name] = value
+def _set_url(msg: EmailMessage, name: str, url: str) -> None:
+    """Write `<url>` as it is, never as RFC 2047 encoded-words: the email package encodes any
+    word longer than a line (a long URL), which a reader of the raw header (a mailbox
+    provider's one-click unsubscribe) cannot use. A URL that is not ASCII (it never is)
+    takes the package's way."""
+    if not url.isascii() or "\r" in url or "\n" in url:
+        msg[name] = f"<{url}>"
         return
-    msg.set_raw(name, _fold_url(name, value) if url else _fold_words(name, value))
+    msg.set_raw(name, _fold_url(name, url))
+
+
+class _Subject(str):
+    """A subject that folds itself: CPython's folder ends a line with the space before an
+    encoded word and then adds the fold's own, so readers saw "Garden  — Field Notes". Here a
+    non-ASCII value becomes encoded words only (RFC 2047), between which folding adds nothing,
+    and an ASCII one folds at its spaces."""
+
+    name = "Subject"
+
+    def fold(self, *, policy: Policy) -> str:
+        from email.header import Header
+
+        charset = "us-ascii" if self.isascii() else "utf-8"
+        encoded = Header(str(self), charset, header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
 
 
 def message(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
@@ -133,18 +139,18 @@ def message(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     from email.message import EmailMessage
     from email.utils import format_datetime, parseaddr
 
-    # refold_source="none": the raw ASCII headers above are written as folded here; the others
-    # are header objects, folded by the policy as always.
+    # refold_source="none": a raw header (`_set_url`) is written as folded here; the others are
+    # header objects, folded by the policy as always (the subject by `_Subject`).
     msg = EmailMessage(policy=policy.SMTP.clone(refold_source="none"))
     msg["From"] = sender
     msg["To"] = letter.to
-    _set_ascii(msg, "Subject", header_text(letter.subject))
+    msg["Subject"] = _Subject(header_text(letter.subject))
     msg["Date"] = format_datetime(datetime.now(UTC))
     domain = parseaddr(sender)[1].rpartition("@")[2] or "parley.invalid"
     msg["Message-ID"] = f"<{message_id}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # no vacation replies back to us
     if letter.unsubscribe:  # RFC 2369's `<url>`, with RFC 8058's one-click POST beside it
-        _set_ascii(msg, "List-Unsubscribe", letter.unsubscribe, url=True)
+        _set_url(msg, "List-Unsubscribe", letter.unsubscribe)
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(inert(letter.text, multiline=True))
     msg.add_alternative(inert(letter.html, multiline=True), subtype="html")

@@ -214,6 +214,8 @@ class Worker:
     # -- what each event means ---------------------------------------------------------------
 
     def plan(self, event: OutboxEvent) -> list[Delivery]:
+        if event.kind in (EventKind.WEBMENTION, EventKind.FEDIVERSE_PULL):
+            return [Delivery(f"{event.id}:inbound", event.kind, partial(self._inbound, event))]
         site = self.settings.sites.get(event.site)
         comment = self.store.get_comment(event.site, event.uri, event.comment_id)
         if site is None or comment is None:
@@ -233,6 +235,16 @@ class Worker:
             return self._confirmation(event, comment)
         log.warning("event %s has an unknown kind %r; dropped", event.id, event.kind)
         return []
+
+    def _inbound(self, event: OutboxEvent) -> None:
+        """A Webmention to verify or replies to pull (backend/inbound/): fetches under the
+        SSRF guard, as a delivery, so a source that is down is retried with backoff."""
+        from backend.inbound import work
+
+        try:
+            work.run(self.settings, self.store, self.signer, event, self.clock())
+        except work.VerifyLater as exc:
+            raise DeliveryFailed(str(exc), retry=True) from None
 
     def _page(self, comment: Comment) -> letters.Page:
         thread = self.store.get_thread(comment.site, comment.uri)

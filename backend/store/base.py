@@ -247,3 +247,16 @@ class Store(Outbox, Protocol):
         as long as `expires` (epoch seconds; DynamoDB's TTL removes the record some time after).
         Single-use values (one-click moderation links) are spent here; give an `expires` no
         earlier than the value's own expiry, so it cannot be replayed in between."""
+
+    def claim(self, site: str, key: str, now: int, expires: int) -> bool:
+        """Hold `key` until `release` or `expires` (epoch seconds): True when it was free (never
+        held, released, or its hold expired by `now`), False while someone else holds it. One
+        pending verification per Webmention (backend/inbound/)."""
+
+    def release(self, site: str, key: str) -> None:
+        """Free a key `claim` held; freeing a free key is no error."""
+
+    def set_reactions(self, site: str, uri: str, source: str, likes: int, reposts: int) -> None:
+        """Record how many likes and reposts one announcement post (`source`: its network) has;
+        a thread's `reactions` are the sums over its sources. Nothing when the thread does not
+        exist yet (it is made by its first comment)."""

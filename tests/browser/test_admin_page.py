@@ -113,8 +113,13 @@ def test_approve_a_pending_comment_with_the_keyboard(
     page.keyboard.press("Enter")
     expect(item).to_have_count(0)
     expect(page.get_by_role("status")).to_have_text("Comment approved.")
-    # focus moved on to the next comment, so the next Enter can moderate it
-    expect(page.locator(f"#c-{older['id']} button[data-action=approve]")).to_be_focused()
+    # Focus moves on to the next comment itself, not to its Approve button: a second Enter
+    # (a held spam comment, one key from being published) must change nothing.
+    expect(page.locator(f"#c-{older['id']}")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Space")
+    expect(page.locator(f"#c-{older['id']}")).to_be_visible()
+    expect(page.locator("#tabs [data-status=pending]")).to_have_text("Pending (1)")
     assert [c["id"] for c in admin.read()["comments"]] == [held["id"]]
     assert admin.read()["thread"]["count"] == 1
 
@@ -220,8 +225,32 @@ def test_rows_link_the_page_lock_in_place_bulk_and_keys(browser: Browser, admin:
     row.get_by_role("checkbox").check()
     page.get_by_role("button", name="Approve selected").click()
     expect(row).to_have_count(0)
-    expect(page.get_by_role("status")).to_have_text("1 comment(s) approved.")
+    expect(page.get_by_role("status")).to_have_text("1 comment approved.")
     expect(page.locator("#tabs [data-status=pending]")).to_have_text("Pending (0)")
     assert [c["id"] for c in admin.read()["comments"]] == [first["id"], second["id"]]
     assert errors == []
     ctx.close()
+
+
+def test_cards_keep_their_layout_and_counts_read_as_words(page: Page, admin: Admin) -> None:
+    for i in range(2):
+        admin.post(f"Held {i}", author=f"Author {i}")
+    sign_in(page, admin)
+    expect(page.get_by_role("status")).to_have_text("2 pending comments shown.")
+    rows = page.locator("#comments > li")
+    expect(rows).to_have_count(2)
+    for row in rows.all():
+        box = row.get_by_role("checkbox").bounding_box()
+        name = row.locator("h3 strong").bounding_box()
+        assert box is not None and name is not None
+        # The checkbox is a checkbox's size, and the author's name follows it on its line.
+        assert box["width"] < 30, box
+        assert 0 < name["x"] - (box["x"] + box["width"]) < 20, (box, name)
+        assert abs((name["y"] + name["height"] / 2) - (box["y"] + box["height"] / 2)) < 8
+    page.get_by_role("button", name=re.compile(r"^Spam \(")).click()
+    expect(page.get_by_role("status")).to_have_text("No spam comments.")
+    page.get_by_role("button", name=re.compile(r"^Pending \(")).click()
+    rows.first.get_by_role("button", name=re.compile("^Approve")).click()
+    expect(page.get_by_role("status")).to_have_text("Comment approved.")
+    page.get_by_role("button", name=re.compile(r"^Pending \(")).click()
+    expect(page.get_by_role("status")).to_have_text("1 pending comment shown.")

@@ -27,6 +27,11 @@
     return node;
   }
 
+  // "1 comment", "2 pending comments".
+  function comments(n, kind) {
+    return n + (kind ? " " + kind : "") + (n === 1 ? " comment" : " comments");
+  }
+
   function say(text) { $("status").textContent = text; }
   function fail(text) { $("error").textContent = text; }
 
@@ -159,7 +164,7 @@
     const picked = [...document.querySelectorAll("#comments > li")].filter((li) => li.querySelector(".pick").checked);
     if (!picked.length) return say("Tick the comments to " + LABELS[action].toLowerCase() + " first.");
     for (const li of picked) await act(li, action, true);
-    say(picked.length + " comment(s) " + DONE[action] + ".");
+    say(comments(picked.length) + " " + DONE[action] + ".");
   }
 
   // j / k move between comments; a approves and s marks spam the one in focus.
@@ -194,14 +199,14 @@
       fail(error.message);
       return;
     }
-    // Keep keyboard users in place: focus moves to the next comment's first button.
+    // Keep keyboard users in place: focus moves to the next comment itself, never to one of
+    // its buttons, so a second Enter cannot approve (publish) a comment nobody has read yet.
     const next = li.nextElementSibling || li.previousElementSibling;
     li.remove();
     counts();
     if (!quiet) say("Comment " + DONE[action] + ".");
     if (next) {
-      if (rowFocused) next.focus();
-      else if (inRow) next.querySelector(".actions button").focus();
+      if (rowFocused || inRow) next.focus();
     } else {
       $("empty").hidden = false;
       $("queue-title").focus();
@@ -249,7 +254,8 @@
     state.next = data.next;
     $("more").hidden = !data.next;
     $("empty").hidden = $("comments").children.length > 0;
-    say(data.comments.length + " " + state.status + " comment(s) shown.");
+    const n = $("comments").children.length;
+    say(n ? comments(n, state.status) + " shown." : "No " + state.status + " comments.");
   }
 
   async function lock(event) {

@@ -10,7 +10,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.domain.models import Comment, Status, Thread
+from backend.domain.models import Comment, Origin, OriginKind, Status, Thread
 
 Item = dict[str, Any]  # a low-level item: {"name": {"S": "..."}}
 
@@ -179,6 +179,9 @@ def comment_item(c: Comment) -> Item:
         item["website"] = s(c.website)
     if c.edited is not None:
         item["edited"] = n(ms(c.edited))
+    if c.origin is not None:
+        o = c.origin
+        item["origin"] = {"M": {"kind": s(o.kind.value), "url": s(o.url), "handle": s(o.handle)}}
     return item
 
 
@@ -214,7 +217,15 @@ def to_comment(item: Item, private: Item | None = None) -> Comment:
         replies=num(item, "replies"),
         ip_hash=_str(part, "ip_hash") or "",
         avatar=_str(item, "avatar") or "",
+        origin=_origin(item),
     )
+
+
+def _origin(item: Item) -> Origin | None:
+    if "origin" not in item:
+        return None
+    o = item["origin"]["M"]
+    return Origin(OriginKind(o["kind"]["S"]), o["url"]["S"], o["handle"]["S"])
 
 
 def joined(items: list[Item]) -> list[Comment]:
@@ -246,7 +257,14 @@ def to_thread(item: Item) -> Thread:
         count=num(item, "count"),
         locked=bool(item.get("locked", {}).get("BOOL", False)),
         created=_dt(item["created"]),
+        reactions=(
+            sum(int(v["L"][0]["N"]) for k, v in item.items() if k.startswith(REACTIONS)),
+            sum(int(v["L"][1]["N"]) for k, v in item.items() if k.startswith(REACTIONS)),
+        ),
     )
+
+
+REACTIONS = "rx_"  # the thread item's `rx_{source}`: [likes, reposts] of one announcement post
 
 
 def is_thread(item: Item) -> bool:

@@ -217,9 +217,9 @@ def erase_comment(table: str, old: Comment) -> dict[str, Any]:
             "Key": it.comment_key(old.site, old.uri, old.id),
             "UpdateExpression": "SET #status = :deleted, gsi1pk = :g, "
             + ", ".join(f"#{name} = :empty" for name in emptied)
-            + " REMOVE #website",
+            + " REMOVE #website, #origin",
             "ConditionExpression": "#status = :old",
-            "ExpressionAttributeNames": names("status", "website", *emptied),
+            "ExpressionAttributeNames": names("status", "website", "origin", *emptied),
             "ExpressionAttributeValues": values,
         }
     }

@@ -235,3 +235,38 @@ class Writes(Counters):
         except ConditionFailed:
             return False
         return True
+
+    # 1 PutItem, conditioned on no unexpired hold (TTL removes expired ones some time after).
+    def claim(self, site: str, key: str, now: int, expires: int) -> bool:
+        try:
+            with translate("PutItem"):
+                self._client.put_item(
+                    TableName=self.table,
+                    Item={**it.used_key(site, key), "expires": it.n(expires)},
+                    ConditionExpression="attribute_not_exists(pk) OR #expires <= :now",
+                    ExpressionAttributeNames={"#expires": "expires"},
+                    ExpressionAttributeValues={":now": it.n(now)},
+                )
+        except ConditionFailed:
+            return False
+        return True
+
+    # 1 UpdateItem, only on an existing thread item
+    def set_reactions(self, site: str, uri: str, source: str, likes: int, reposts: int) -> None:
+        try:
+            with translate("UpdateItem"):
+                self._client.update_item(
+                    TableName=self.table,
+                    Key=it.thread_key(site, uri),
+                    UpdateExpression="SET #rx = :rx",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#rx": it.REACTIONS + source},
+                    ExpressionAttributeValues={":rx": {"L": [it.n(likes), it.n(reposts)]}},
+                )
+        except ConditionFailed:
+            return
+
+    # 1 DeleteItem
+    def release(self, site: str, key: str) -> None:
+        with translate("DeleteItem"):
+            self._client.delete_item(TableName=self.table, Key=it.used_key(site, key))

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
 from backend.store.base import Written
-from backend.store.sqlite.rows import COLUMNS, ms
+from backend.store.sqlite.rows import COLUMNS, PLACES, ms, origin_column
 
 PAGE = 500  # threads read per query while walking a site
 
@@ -26,13 +26,13 @@ def put_many(
         [(t.site, t.uri, t.title, t.count, int(t.locked), ms(t.created)) for t in threads],
     ).rowcount
     new_comments = conn.executemany(
-        f"INSERT INTO comments ({COLUMNS}) VALUES ({','.join('?' * 16)}) "
+        f"INSERT INTO comments ({COLUMNS}) VALUES ({PLACES}) "
         "ON CONFLICT (site, uri, id) DO NOTHING",
         [
             (
                 c.site, c.uri, c.id, c.parent, c.author, c.email, c.website, c.text, c.html,
                 c.status.value, ms(c.created), None if c.edited is None else ms(c.edited),
-                c.likes, c.replies, c.ip_hash, c.avatar,
+                c.likes, c.replies, c.ip_hash, c.avatar, origin_column(c.origin),
             )
             for c in comments
         ],

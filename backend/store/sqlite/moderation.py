@@ -57,7 +57,7 @@ class Moderation(Reads):
             if row["replies"] > 0:
                 conn.execute(
                     "UPDATE comments SET status = 'deleted', author = '', email = '', "
-                    "website = NULL, text = '', html = '', ip_hash = '', avatar = '' "
+                    "website = NULL, text = '', html = '', ip_hash = '', avatar = '', origin = '' "
                     "WHERE site = ? AND uri = ? AND id = ?",
                     key,
                 )

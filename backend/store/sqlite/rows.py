@@ -3,15 +3,17 @@ Private to the SQLite store (storage returns domain models, not rows)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 
-from backend.domain.models import Comment, Status, Thread
+from backend.domain.models import Comment, Origin, OriginKind, Status, Thread
 
 COLUMNS = (
     "site, uri, id, parent, author, email, website, text, html, status, created, edited, "
-    "likes, replies, ip_hash, avatar"
+    "likes, replies, ip_hash, avatar, origin"
 )
+PLACES = ",".join("?" * len(COLUMNS.split(",")))
 VISIBLE = "(status = 'approved' OR (status = 'deleted' AND replies > 0))"
 
 
@@ -41,7 +43,22 @@ def to_comment(row: sqlite3.Row) -> Comment:
         replies=row["replies"],
         ip_hash=row["ip_hash"],
         avatar=row["avatar"],
+        origin=origin_of(row["origin"]),
     )
+
+
+def origin_column(origin: Origin | None) -> str:
+    """An origin as its column holds it: JSON, or '' for a form comment."""
+    if origin is None:
+        return ""
+    return json.dumps({"kind": origin.kind.value, "url": origin.url, "handle": origin.handle})
+
+
+def origin_of(column: str) -> Origin | None:
+    if not column:
+        return None
+    data = json.loads(column)
+    return Origin(OriginKind(data["kind"]), data["url"], data.get("handle", ""))
 
 
 def to_thread(row: sqlite3.Row) -> Thread:
@@ -53,4 +70,12 @@ def to_thread(row: sqlite3.Row) -> Thread:
         locked=bool(row["locked"]),
         created=dt(row["created"]),
         stamp=str(row["stamp"]),
+        reactions=reactions_of(row["reactions"]),
     )
+
+
+def reactions_of(column: str) -> tuple[int, int]:
+    if not column:
+        return (0, 0)
+    counts = json.loads(column).values()
+    return (sum(c[0] for c in counts), sum(c[1] for c in counts))

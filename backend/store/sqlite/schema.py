@@ -66,6 +66,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, key)
     ) WITHOUT ROWID;
     """,
+    # Comments brought in from the open web (backend/inbound/): JSON {kind, url, handle}.
+    "ALTER TABLE comments ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
+    # Likes and reposts of a thread's announcement posts: JSON {source: [likes, reposts]}.
+    "ALTER TABLE threads ADD COLUMN reactions TEXT NOT NULL DEFAULT '';",
     # The outbox's dead letters: events that can never be delivered (outbox.py, bury_event).
     """
     CREATE TABLE dead_events (

@@ -4,13 +4,14 @@ and its outbox events land together or not at all."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from backend.domain import errors
 from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.store.sqlite.outbox import insert_events
 from backend.store.sqlite.reads import Reads
-from backend.store.sqlite.rows import COLUMNS, ms
+from backend.store.sqlite.rows import COLUMNS, PLACES, ms, origin_column
 
 
 class Writes(Reads):
@@ -50,10 +51,11 @@ class Writes(Reads):
                 (c.site, c.uri, new.title, int(approved), ms(c.created)),
             )
             conn.execute(
-                f"INSERT INTO comments ({COLUMNS}) VALUES ({','.join('?' * 16)})",
+                f"INSERT INTO comments ({COLUMNS}) VALUES ({PLACES})",
                 (
                     c.site, c.uri, c.id, c.parent, c.author, c.email, c.website, c.text,
                     c.html, c.status.value, ms(c.created), None, 0, 0, c.ip_hash, c.avatar,
+                    origin_column(c.origin),
                 ),
             )  # fmt: skip
             conn.execute(
@@ -157,3 +159,33 @@ class Writes(Reads):
                 (site, key, expires),
             ).rowcount
             return inserted == 1
+
+    def claim(self, site: str, key: str, now: int, expires: int) -> bool:
+        with self._write() as conn:  # the same rows as use_once: keys never overlap
+            changed = conn.execute(
+                "INSERT INTO used_once (site, key, expires) VALUES (?, ?, ?) "
+                "ON CONFLICT (site, key) DO UPDATE SET expires = excluded.expires "
+                "WHERE used_once.expires <= ?",
+                (site, key, expires, now),
+            ).rowcount
+            return changed == 1
+
+    def release(self, site: str, key: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM used_once WHERE site = ? AND key = ?", (site, key))
+
+    def set_reactions(self, site: str, uri: str, source: str, likes: int, reposts: int) -> None:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT reactions FROM threads WHERE site = ? AND uri = ?", (site, uri)
+            ).fetchone()
+            if row is None:
+                return
+            counts = json.loads(row[0]) if row[0] else {}
+            if counts.get(source) == [likes, reposts]:
+                return
+            counts[source] = [likes, reposts]
+            conn.execute(
+                "UPDATE threads SET reactions = ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
+                (json.dumps(counts, sort_keys=True), site, uri),
+            )
