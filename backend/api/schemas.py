@@ -156,6 +156,7 @@ class HtmlParams(_In):
     site: Site
     uri: Uri
     sort: Sort = "oldest"
+    after: Annotated[str | None, Field(max_length=query.CURSOR_CHARS)] = None  # a page's `next`
 
 
 class CountsParams(_In):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from backend.domain import errors, rate
+from backend.domain import errors
 from backend.domain.identity import avatar_hash, client_hash, shown_avatar
 from backend.domain.ids import new_ulid
 from backend.domain.limits import check_comment_size
@@ -300,6 +300,8 @@ class CommentService:
 
     def _limit(self, site: str, client: str, per_minute: int, now: float) -> None:
         """At most `per_minute` writes in any minute (a sliding window: domain/rate.py)."""
+        from backend.domain import rate  # on the first write: a page view needs none
+
         rate.check(self.store, site, client, per_minute, RATE_WINDOW_S, now)
 
     def _open_thread(self, site_name: str, uri: str) -> None:
