@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from backend.domain.models import Comment, Status, Thread
+from backend.domain.models import OWNER, Comment, Status, Thread
 
 View = dict[str, Any]
 
@@ -30,7 +30,7 @@ def comment_view(comment: Comment, number: int | None = None) -> View:
             "id": comment.id, "parent": comment.parent, "number": number, "author": "",
             "website": None, "avatar": "", "html": "", "created": instant(comment.created),
             "edited": None, "likes": comment.likes, "replies": comment.replies,
-            "status": "approved", "deleted": True, "origin": None,
+            "status": "approved", "deleted": True, "origin": None, "author_role": None,
         }  # fmt: skip
     origin = comment.origin
     return {
@@ -51,16 +51,22 @@ def comment_view(comment: Comment, number: int | None = None) -> View:
         "origin": None
         if origin is None
         else {"kind": origin.kind.value, "url": origin.url, "handle": origin.handle},
+        # The badge comes from the role the admin token gave, never from a name.
+        "author_role": "owner" if comment.role == OWNER else None,
     }
 
 
 def thread_view(uri: str, thread: Thread | None) -> View:
     if thread is None:
-        return {"uri": uri, "title": "", "count": 0, "locked": False, "reactions": None}
+        return {
+            "uri": uri, "title": "", "count": 0, "locked": False, "reactions": None,
+            "pinned": None,
+        }  # fmt: skip
     likes, reposts = thread.reactions
     return {
         "uri": uri, "title": thread.title, "count": thread.count, "locked": thread.locked,
         "reactions": {"likes": likes, "reposts": reposts} if likes or reposts else None,
+        "pinned": thread.pinned or None,
     }  # fmt: skip
 
 
@@ -69,9 +75,11 @@ def page_view(
     thread: Thread | None,
     comments: list[tuple[int | None, Comment]],
     next_cursor: str | None,
+    pinned: tuple[int | None, Comment] | None = None,
 ) -> View:
     return {
         "thread": thread_view(uri, thread),
         "comments": [comment_view(c, number) for number, c in comments],
         "next": next_cursor,
+        "pinned": None if pinned is None else comment_view(pinned[1], pinned[0]),
     }
