@@ -29,7 +29,7 @@ def test_post_then_read(client: TestClient) -> None:
     assert got["id"] == comment["id"] and got["number"] == 1 and data["next"] is None
     assert set(got) == {
         "id", "parent", "number", "author", "website", "avatar", "html", "created", "edited",
-        "likes", "replies", "status", "deleted", "origin",
+        "likes", "replies", "status", "deleted", "origin", "parent_author", "parent_number",
     }  # fmt: skip
 
 

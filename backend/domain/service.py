@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from backend.domain import errors
@@ -57,6 +57,20 @@ class NumberedPage:
     thread: Thread | None
     comments: list[tuple[int | None, Comment]]
     next_cursor: str | None
+    # For each reply's parent: its author ("" for a tombstone) and number, so a reader sees
+    # "@Ann:" and can find #1 before the page holding Ann's comment is loaded.
+    parents: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+
+
+def _parents(
+    page: Sequence[tuple[int | None, Comment]], known: Sequence[tuple[int | None, Comment]]
+) -> dict[str, tuple[str, int | None]]:
+    wanted = {c.parent for _, c in page if c.parent}
+    return {
+        c.id: ("" if c.status is Status.DELETED else c.author, n)
+        for n, c in known
+        if c.id in wanted
+    }
 
 
 def _within_page_chars(
@@ -132,7 +146,7 @@ class CommentService:
             end = offset + len(chunk)
             more = end < len(everything)
             cursor = self.signer.cursor(site, uri, "~" + sort, end) if more else None
-            return NumberedPage(thread, chunk, cursor)
+            return NumberedPage(thread, chunk, cursor, _parents(chunk, everything))
         if after is not None and after.startswith("~"):
             raise errors.InvalidCursor()
         page = self.store.read_page(site, uri, after=after, limit=limit)
@@ -142,7 +156,12 @@ class CommentService:
         if next_after is not None:
             seen = max([offset, *(n for n, _ in numbered if n is not None)])
             next_cursor = self.signer.cursor(site, uri, next_after, seen)
-        return NumberedPage(page.thread, numbered, next_cursor)
+        parents = _parents(numbered, numbered)
+        if any(c.parent and c.parent not in parents for _, c in numbered):
+            # Oldest first, a parent precedes its reply: only a later page ("Load more") can
+            # answer one whose parent it does not hold; the whole thread names it.
+            parents = _parents(numbered, self.read_all(site, uri)[1])
+        return NumberedPage(page.thread, numbered, next_cursor, parents)
 
     def read_all(
         self, site: str, uri: str
