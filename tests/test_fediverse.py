@@ -63,7 +63,7 @@ def test_mastodon_replies_join_the_thread(web: TestClient, standin: tuple[StandI
     nested = rec.status("1003", DAN, "<p>Agreed</p>", in_reply_to_id="1002")
     private = rec.status("1004", DAN, "<p>psst</p>", in_reply_to_id="1001", visibility="direct")
     s.contexts["1001"] = rec.context([], [reply, nested, private])
-    s.statuses["1001"] = announcement
+    s.statuses["1001"] = {**announcement, "favourites_count": 12, "reblogs_count": 3}
 
     r = bind(web, f"{base}/@owner/1001")
     assert r.status_code == 200, r.text
@@ -80,6 +80,8 @@ def test_mastodon_replies_join_the_thread(web: TestClient, standin: tuple[StandI
     assert dan["parent"] == carol["id"]
     assert "<script" not in carol["html"] and "javascript:" not in carol["html"]
     assert [c["number"] for c in comments] == [1, 2]
+    r = web.get("/api/v1/comments", params={"site": "web", "uri": URI})
+    assert r.json()["thread"]["reactions"] == {"likes": 12, "reposts": 3}
 
     # The next pull is queued, later; a reply deleted at the source leaves the thread.
     store = web.app.state.parley.store  # type: ignore[attr-defined]
@@ -103,6 +105,7 @@ def test_mastodon_replies_join_the_thread(web: TestClient, standin: tuple[StandI
 def test_bluesky_replies_join_the_thread(web: TestClient, standin: tuple[StandIn, str]) -> None:
     s, base = standin
     root = rec.bsky_post("did:plc:owner", "owner.bsky.social", "Owner", "3kroot", "New post")
+    root = {**root, "likeCount": 40, "repostCount": 2, "replyCount": 2}
     erin = rec.bsky_post(
         "did:plc:erin", "erin.bsky.social", "Erin", "3kerin", "Nice <b>one</b>\n\nTwo lines",
         parent=root["uri"],
@@ -132,6 +135,8 @@ def test_bluesky_replies_join_the_thread(web: TestClient, standin: tuple[StandIn
     }
     assert erin_c["html"] == "<p>Nice &lt;b&gt;one&lt;/b&gt;</p><p>Two lines</p>"
     assert fay_c["author"] == "fay.test" and fay_c["parent"] == erin_c["id"]
+    r = web.get("/api/v1/comments", params={"site": "web", "uri": URI})
+    assert r.json()["thread"]["reactions"] == {"likes": 40, "reposts": 2}
 
 
 def test_binding_is_the_owners_and_checked(web: TestClient, standin: tuple[StandIn, str]) -> None:

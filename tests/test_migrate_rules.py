@@ -269,16 +269,20 @@ def test_what_cannot_be_stored_is_skipped_with_its_reason(
     for name, body in (("huge.xml", huge), ("long.xml", long_link), ("ok.xml", text)):
         (tmp_path / name).write_text(body, encoding="utf-8")
     run = do_import(store, settings, "wordpress", tmp_path / "huge.xml")
-    assert run.summary.endswith("skipped 1: 1 too big for one stored comment (400 KB)")
+    assert run.code == 1  # the file's one comment: nothing imported is an error, not a success
+    assert run.err == (
+        "parley import: huge.xml: the file holds 1 comments and none can be imported "
+        "(1 too big for one stored comment (400 KB)); nothing was imported\n"
+    )
     # Escaping makes html up to 4x its body: a body of 120 KB of "<" (&lt; in the XML) renders
     # to 480 KB, one public part over 400 KB. It is judged from its rendering, on every store.
     (tmp_path / "escaped.xml").write_text(
         text.replace("From WXR 1.1", "&lt;" * 120_000), encoding="utf-8"
     )
     run = do_import(store, settings, "wordpress", tmp_path / "escaped.xml")
-    assert run.summary.endswith("skipped 1: 1 too big for one stored comment (400 KB)")
+    assert run.code == 1 and "(1 too big for one stored comment (400 KB))" in run.err
     run = do_import(store, settings, "wordpress", tmp_path / "long.xml")
-    assert run.summary.endswith("skipped 1: 1 on a page whose uri is over 1981 bytes")
+    assert run.code == 1 and "(1 on a page whose uri is over 1981 bytes)" in run.err
     assert list(store.threads(SITE)) == []
     assert (
         "1 comments (1 new)" in do_import(store, settings, "wordpress", tmp_path / "ok.xml").summary

@@ -146,6 +146,11 @@ def test_a_reply_from_a_blog_becomes_a_comment_with_its_origin(
     assert "Lovely post" in comment["html"]
     for bad in ("<script", "onerror", "javascript:", "<img"):
         assert bad not in comment["html"]
+    fragment = web.get("/api/v1/comments.html", params={"site": "web", "uri": "/2026/01/hello/"})
+    host = base.removeprefix("http://")
+    assert f'<a class="via" href="{source}" rel="nofollow ugc noopener">via {host}</a>' in (
+        fragment.text
+    )
 
     # An update re-verifies: the same comment, new words.
     s.pages["/alice/reply-1"] = (200, REPLY.format(target=TARGET, words="Edited!", url=source))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from html import escape
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,6 +41,9 @@ def _count(n: int) -> str:
     return "No comments yet" if n == 0 else f"{n} Comment" if n == 1 else f"{n} Comments"
 
 
+VIA = {"mastodon": "Mastodon", "bluesky": "Bluesky"}  # a page's host otherwise
+
+
 def render_comment(number: int | None, comment: Comment, authors: dict[str, str]) -> str:
     out = CommentOut.of(comment, number)
     data = out.model_dump(mode="json", exclude={"html"})
@@ -66,6 +70,13 @@ def render_comment(number: int | None, comment: Comment, authors: dict[str, str]
     )
     if out.edited:
         parts.append(' <span class="x">(edited)</span>')
+    if out.origin is not None:  # written elsewhere: "via Mastodon", linked to the original
+        where = VIA.get(out.origin.kind) or urlsplit(out.origin.url).netloc
+        title = f' title="{_attr(out.origin.handle)}"' if out.origin.handle else ""
+        parts.append(
+            f' <a class="via" href="{_attr(out.origin.url)}" rel="nofollow ugc noopener"'
+            f"{title}>via {escape(where)}</a>"
+        )
     parts.append("</header>")
     if out.parent:
         parent = _attr(out.parent)

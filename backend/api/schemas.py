@@ -212,11 +212,20 @@ class CommentOut(BaseModel):
         return cls.model_validate(comment_view(comment, number))
 
 
+class ReactionsOut(BaseModel):
+    likes: int
+    reposts: int
+
+
 class ThreadOut(BaseModel):
     uri: str
     title: str
     count: int
     locked: bool
+    reactions: ReactionsOut | None = Field(
+        description="Likes and reposts of the thread's announcement posts on Mastodon and "
+        "Bluesky; null when there are none"
+    )
 
     @classmethod
     def of(cls, uri: str, thread: Thread | None) -> ThreadOut:

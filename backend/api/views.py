@@ -62,8 +62,12 @@ def comment_view(
 
 def thread_view(uri: str, thread: Thread | None) -> View:
     if thread is None:
-        return {"uri": uri, "title": "", "count": 0, "locked": False}
-    return {"uri": uri, "title": thread.title, "count": thread.count, "locked": thread.locked}
+        return {"uri": uri, "title": "", "count": 0, "locked": False, "reactions": None}
+    likes, reposts = thread.reactions
+    return {
+        "uri": uri, "title": thread.title, "count": thread.count, "locked": thread.locked,
+        "reactions": {"likes": likes, "reposts": reposts} if likes or reposts else None,
+    }  # fmt: skip
 
 
 def page_view(

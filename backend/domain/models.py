@@ -34,6 +34,8 @@ class Thread:
     locked: bool
     created: datetime
     stamp: str = ""  # changes on every write that touches the thread (cache key)
+    # Likes and reposts of the thread's announcement posts (Mastodon, Bluesky): sums over them.
+    reactions: tuple[int, int] = (0, 0)
 
 
 class OriginKind(enum.StrEnum):

@@ -176,12 +176,17 @@ def pull(keeper: Keeper, event: OutboxEvent, now: float) -> str:
     post = Post(kind, data["url"], data["api"], data["post"])
     try:
         if kind is OriginKind.MASTODON:
-            got = _fetch_json(fetcher, f"{post.api}/api/v1/statuses/{quote(post.post)}/context")
+            status = f"{post.api}/api/v1/statuses/{quote(post.post)}"
+            got = _fetch_json(fetcher, f"{status}/context")
             replies = list(mastodon_replies(got, post, moment))
+            own = _fetch_json(fetcher, status)
+            reactions = (_count(own, "favourites_count"), _count(own, "reblogs_count"))
         else:
             query = f"uri={quote(post.post, safe='')}&depth=10&parentHeight=0"
             got = _fetch_json(fetcher, f"{post.api}/xrpc/app.bsky.feed.getPostThread?{query}")
             replies = list(bluesky_replies(got, moment))
+            own = (got.get("thread") or {}).get("post") or {}
+            reactions = (_count(own, "likeCount"), _count(own, "repostCount"))
     except FetchFailed as exc:
         _again(keeper, event, now, slower=True)
         return f"not pulled: {exc}"
@@ -200,8 +205,14 @@ def pull(keeper: Keeper, event: OutboxEvent, now: float) -> str:
         if comment.status is not Status.DELETED:
             keeper.store.set_status(event.site, event.uri, comment.id, Status.DELETED, scrub=True)
             removed += 1
+    keeper.store.set_reactions(event.site, event.uri, kind.value, *reactions)
     _again(keeper, event, now, slower=added == 0)
-    return f"{len(replies)} replies, {added} new, {removed} removed"
+    return f"{len(replies)} replies, {added} new, {removed} removed, {reactions} reactions"
+
+
+def _count(data: object, name: str) -> int:
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, int) and 0 <= value < 10**9 else 0
 
 
 def _again(keeper: Keeper, event: OutboxEvent, now: float, *, slower: bool) -> None:

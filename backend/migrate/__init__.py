@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import Checked, Record
 
 FORMATS = ("wordpress", "disqus", "isso", "remark42", "commento", "parley")
@@ -24,9 +25,9 @@ class Reader(Protocol):
     def records(self) -> Iterator[Record]: ...
 
 
-def reader(fmt: str, path: Path) -> Reader:
+def reader(fmt: str, path: Path, limits: Limits = DEFAULT) -> Reader:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     module = importlib.import_module(f"backend.migrate.{fmt}")
-    made: Reader = module.Reader(path)
+    made: Reader = module.Reader(path, limits)
     return made

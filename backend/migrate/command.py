@@ -16,9 +16,10 @@ from backend.domain import errors
 from backend.domain.tokens import Signer
 from backend.migrate import reader
 from backend.migrate.fields import UriMap
-from backend.migrate.pipeline import Importer, Summary
+from backend.migrate.pipeline import Importer
 from backend.migrate.progress import phase
-from backend.migrate.records import Record, SourceError
+from backend.migrate.records import NothingImported, Record, SourceError, WrongFormat
+from backend.migrate.report import Summary, report
 from backend.settings import Settings
 from backend.store.base import Store
 
@@ -56,7 +57,7 @@ def run_import(
     except ValueError as exc:
         print(f"parley import: {exc}", file=err)
         return 2
-    if not path.is_file():
+    if not (path.is_file() or (fmt == "staticman" and path.is_dir())):
         print(f"parley import: {path}: no such file", file=err)
         return 2
     signer = Signer(settings.secret_keys)
@@ -67,6 +68,9 @@ def run_import(
 
     try:
         checked = source.check()  # the whole file, before anything is written
+        if checked.comments == 0:
+            print(f"{path.name}: {checked.empty or 'no comments'}: nothing to import", file=out)
+            return 0
         if dry_run:
             check = importer(None)
             with phase("reading", checked.comments, err) as tick:
@@ -74,6 +78,15 @@ def run_import(
                 summary = check.run(source.records())
         else:
             summary = _write(settings, store, importer, source.records, checked.comments, err)
+    except WrongFormat as exc:
+        from backend.migrate.sniff import advice
+
+        print(f"parley import: {path.name}: {exc}; nothing was imported. {advice(path, fmt)}",
+              file=err)  # fmt: skip
+        return 1
+    except NothingImported as exc:
+        print(f"parley import: {path.name}: {exc}; nothing was imported", file=err)
+        return 1
     except SourceError as exc:
         print(f"parley import: {path.name}: {exc}", file=err)
         return 1
@@ -84,7 +97,7 @@ def run_import(
             file=err,
         )
         return 1
-    _report(summary, checked.repairs, out)
+    report(summary, checked.repairs, out)
     return 0
 
 
@@ -108,14 +121,6 @@ def _write(
     finally:
         if given is None:
             store.close()
-
-
-def _report(summary: Summary, repairs: list[str], out: TextIO) -> None:
-    for repair in repairs:
-        print(f"repaired: {repair}", file=out)
-    for note, n in summary.notes.most_common():
-        print(f"note: {n:,} {note}", file=out)
-    print(summary.line(), file=out)
 
 
 def run_export(

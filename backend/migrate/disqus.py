@@ -15,17 +15,37 @@ from xml.etree.ElementTree import Element
 
 from backend.domain.models import Status
 from backend.migrate.fields import plain, utc
-from backend.migrate.records import Checked, Markup, Record, Skipped, SourceComment, SourceThread
-from backend.migrate.xmlfile import XmlFile, attr, child, child_text, name
+from backend.migrate.limits import DEFAULT, Limits
+from backend.migrate.records import (
+    Checked,
+    Markup,
+    Record,
+    Skipped,
+    SourceComment,
+    SourceThread,
+    WrongFormat,
+)
+from backend.migrate.xmlfile import Root, XmlFile, attr, child, child_text, name
+
+NAMESPACE = "http://disqus.com"
+
+
+def expect(root: Root) -> str:
+    if root.tag == "disqus" and root.namespaces.get("") in (NAMESPACE, None):
+        return "post"
+    raise WrongFormat(
+        f'not a Disqus export: looked for a <disqus> root declaring xmlns="{NAMESPACE}"; '
+        f"saw {root.describe()}"
+    )
 
 
 class Reader:
-    def __init__(self, path: Path) -> None:
-        self.xml = XmlFile(path)
+    def __init__(self, path: Path, limits: Limits = DEFAULT) -> None:
+        self.xml = XmlFile(path, record_depth=1, limits=limits)
 
     def check(self) -> Checked:
-        comments = self.xml.scan(count="post")
-        return Checked(self.xml.repairs, comments)
+        comments = self.xml.scan(expect)
+        return Checked(self.xml.repairs, comments, empty="a Disqus export without a single post")
 
     def records(self) -> Iterator[Record]:
         for element in self.xml.elements({"thread", "post"}, depth=1):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from backend.domain.models import Status
+from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import (
     Checked,
     Markup,
@@ -36,8 +37,9 @@ def _when(value: float | None) -> datetime | None:
 
 
 class Reader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: Limits = DEFAULT) -> None:
         self.path = path
+        self.limits = limits
 
     def _connect(self) -> sqlite3.Connection:
         try:

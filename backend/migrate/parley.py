@@ -16,6 +16,7 @@ from backend.domain.ids import is_ulid
 from backend.domain.models import Status
 from backend.migrate.export import FORMAT, VERSION
 from backend.migrate.fields import utc
+from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import (
     Checked,
     Markup,
@@ -24,12 +25,13 @@ from backend.migrate.records import (
     SourceError,
     SourceThread,
 )
-from backend.migrate.xmlfile import open_bytes
+from backend.migrate.xmlstream import open_bytes
 
 
 class Reader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: Limits = DEFAULT) -> None:
         self.path = path
+        self.limits = limits
 
     def check(self) -> Checked:
         comments = sum(isinstance(r, SourceComment) for r in self.records())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from backend.domain.identity import avatar_hash, client_hash
@@ -27,7 +27,14 @@ from backend.domain.render import sanitize
 from backend.domain.tally import tally
 from backend.domain.tokens import Signer
 from backend.migrate.fields import UriMap, to_html, uri_of, website
-from backend.migrate.records import Record, Skipped, SourceComment, SourceThread
+from backend.migrate.records import (
+    NothingImported,
+    Record,
+    Skipped,
+    SourceComment,
+    SourceThread,
+)
+from backend.migrate.report import PINGS, Summary
 from backend.store.base import Store
 
 BATCH = 500  # comments per bulk write, at least: a write ends where a thread ends
@@ -43,38 +50,6 @@ def derive_id(fmt: str, key: str, created: datetime) -> str:
     millis = max(0, int(created.timestamp() * 1000))
     digest = hashlib.blake2b(f"{fmt}\0{key}".encode(), digest_size=10).digest()
     return encode((millis << 80) | int.from_bytes(digest, "big"))
-
-
-@dataclass
-class Summary:
-    fmt: str
-    site: str
-    dry_run: bool
-    threads: int = 0
-    new_threads: int = 0
-    comments: int = 0
-    new_comments: int = 0
-    statuses: Counter[str] = field(default_factory=Counter)
-    skipped: Counter[str] = field(default_factory=Counter)
-    notes: Counter[str] = field(default_factory=Counter)  # kept, but changed (e.g. re-rooted)
-    repairs: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        order = [s.value for s in (Status.APPROVED, Status.PENDING, Status.SPAM, Status.DELETED)]
-        statuses = ", ".join(f"{self.statuses[s]:,} {s}" for s in order if self.statuses[s])
-        if self.dry_run:
-            head = f"dry run of {self.fmt} into site {self.site!r}, nothing written: "
-            body = f"{self.threads:,} threads, {self.comments:,} comments"
-        else:
-            head = f"imported {self.fmt} into site {self.site!r}: "
-            body = (
-                f"{self.threads:,} threads ({self.new_threads:,} new), "
-                f"{self.comments:,} comments ({self.new_comments:,} new)"
-            )
-        text = head + body + (f" ({statuses})" if statuses else "")
-        skipped = sum(self.skipped.values())
-        reasons = ", ".join(f"{n:,} {why}" for why, n in self.skipped.most_common())
-        return text + (f"; skipped {skipped:,}: {reasons}" if skipped else "; skipped 0")
 
 
 class Importer:
@@ -120,8 +95,11 @@ class Importer:
             else:
                 self._skip(record)
         self._place_orphans()
-        self._flush()
         self.summary.threads = len(self._uris)
+        if self.summary.comments == 0 and self.seen:
+            # Nothing placed means nothing written yet: refuse before the last write.
+            raise NothingImported(self.summary.nothing())
+        self._flush()
         return self.summary
 
     def _place_orphans(self) -> None:
@@ -161,6 +139,7 @@ class Importer:
                 known = self._uris[uri] = replace(known, locked=True)
             self._threads[source.key] = known
             return
+        self.summary.sources.setdefault(uri, source.url.strip())
         thread = Thread(
             site=self.site,
             uri=uri,
@@ -175,7 +154,6 @@ class Importer:
             self._unwritten.append(thread)
 
     def _comment(self, source: SourceComment) -> None:
-        self.seen += 1
         self.progress(1)
         if source.thread in self._too_long:
             self._skip(Skipped(source.key, f"on a page whose uri is over {URI_BYTES} bytes"))
@@ -184,7 +162,7 @@ class Importer:
         elif self._too_big(source):
             self._skip(Skipped(source.key, "too big for one stored comment (400 KB)"))
         elif source.ping and not self.include_pings:
-            self._skip(Skipped(source.key, "trackbacks or pingbacks (--include-pings keeps them)"))
+            self._skip(Skipped(source.key, PINGS))
         elif source.key in self._placed:
             self._skip(Skipped(source.key, "listed twice in the file"))
         elif source.parent is None:
@@ -217,6 +195,7 @@ class Importer:
         return False
 
     def _skip(self, skipped: Skipped) -> None:
+        self.seen += 1
         self.summary.skipped[skipped.reason] += 1
         self._html.pop(skipped.key, None)
         self._dropped.add(skipped.key)
@@ -231,7 +210,9 @@ class Importer:
         ):
             self._flush()
         self._placed[source.key] = (comment.id, comment.uri)
+        self.seen += 1
         self.summary.comments += 1
+        self.summary.per_thread[comment.uri] += 1
         self.summary.statuses[comment.status.value] += 1
         if comment.uri not in self._uris:
             thread = self._threads[source.thread]

@@ -22,6 +22,14 @@ class SourceError(Exception):
         super().__init__(f"line {line}: {message}" if line is not None else message)
 
 
+class WrongFormat(SourceError):
+    """A file that is not the format named at all: the command adds what it looks like."""
+
+
+class NothingImported(SourceError):
+    """A file that holds comments of which none can be imported."""
+
+
 class Markup(enum.Enum):
     HTML = "html"  # sanitized as it is
     MARKDOWN = "markdown"  # rendered by Parley's renderer, then sanitized
@@ -66,6 +74,7 @@ class Checked:
 
     repairs: list[str]  # what was repaired to read it (printed before the summary)
     comments: int | None = None  # how many comments it holds, when known (the progress total)
+    empty: str = ""  # what a file without comments is, said plainly ("a WordPress export ...")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,17 @@ from xml.etree.ElementTree import Element
 
 from backend.domain.models import Status
 from backend.migrate.fields import plain, utc
-from backend.migrate.records import Checked, Markup, Record, Skipped, SourceComment, SourceThread
-from backend.migrate.xmlfile import XmlFile, child_text, name, texts
+from backend.migrate.limits import DEFAULT, Limits
+from backend.migrate.records import (
+    Checked,
+    Markup,
+    Record,
+    Skipped,
+    SourceComment,
+    SourceThread,
+    WrongFormat,
+)
+from backend.migrate.xmlfile import WXR, Root, XmlFile, child_text, name, texts
 
 STATUSES = {
     "1": Status.APPROVED,
@@ -28,15 +37,38 @@ STATUSES = {
 }
 PINGS = {"pingback", "trackback"}
 DATE = "%Y-%m-%d %H:%M:%S"
+LOOKED_FOR = (
+    "an <rss> root declaring the WordPress export namespace "
+    "(http:// or https://wordpress.org/export/1.0/, 1.1/ or 1.2/)"
+)
+
+
+def expect(root: Root) -> str:
+    """The WXR namespace's prefix (any spelling, http or https) -> the comment tag to count."""
+    prefixes = [p for p, uri in root.namespaces.items() if WXR.match(uri)]
+    if root.tag == "rss" and prefixes:
+        return f"{prefixes[0]}:comment" if prefixes[0] else "comment"
+    unknown = sorted(
+        (u for u in root.namespaces.values() if "wordpress.org/export/" in u.lower()),
+        key=lambda u: u.rstrip("/").endswith("excerpt"),  # the wp namespace, not excerpt's
+    )
+    if root.tag == "rss" and unknown:
+        raise WrongFormat(
+            f"a WordPress export namespace Parley does not know ({unknown[0]}): looked for "
+            f"{LOOKED_FOR}; saw {root.describe()}"
+        )
+    raise WrongFormat(f"not a WordPress export: looked for {LOOKED_FOR}; saw {root.describe()}")
 
 
 class Reader:
-    def __init__(self, path: Path) -> None:
-        self.xml = XmlFile(path)
+    def __init__(self, path: Path, limits: Limits = DEFAULT) -> None:
+        self.xml = XmlFile(path, record_depth=2, limits=limits)
 
     def check(self) -> Checked:
-        comments = self.xml.scan(count="wp:comment")
-        return Checked(self.xml.repairs, comments)
+        comments = self.xml.scan(expect)
+        return Checked(
+            self.xml.repairs, comments, empty="a WordPress export without a single comment"
+        )
 
     def records(self) -> Iterator[Record]:
         for item in self.xml.elements({"item"}, depth=2):

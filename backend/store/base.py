@@ -245,3 +245,8 @@ class Store(Outbox, Protocol):
 
     def release(self, site: str, key: str) -> None:
         """Free a key `claim` held; freeing a free key is no error."""
+
+    def set_reactions(self, site: str, uri: str, source: str, likes: int, reposts: int) -> None:
+        """Record how many likes and reposts one announcement post (`source`: its network) has;
+        a thread's `reactions` are the sums over its sources. Nothing when the thread does not
+        exist yet (it is made by its first comment)."""

@@ -3,6 +3,7 @@ and one Debian Chromium for the whole session (never a downloaded browser)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -25,6 +26,8 @@ from tests.browser.harness import Console, Quiet, Servers
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
+WEB_TOKEN = "browser-web-admin-token-0123456789"
+WEB_TOKEN_HASH = "sha256:" + hashlib.sha256(WEB_TOKEN.encode()).hexdigest()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -64,6 +67,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             {
                 "demo": {**common, "moderation": "none"},
                 "mod": {**common, "moderation": "all"},
+                # Replies from the open web: its fetches reach stand-ins on 127.0.0.1.
+                "web": {
+                    **common,
+                    "moderation": "none",
+                    "fetch_private_addresses": True,
+                    "admin_token_hashes": [WEB_TOKEN_HASH],
+                },
             }
         ),
     }

@@ -249,7 +249,14 @@ def to_thread(item: Item) -> Thread:
         count=num(item, "count"),
         locked=bool(item.get("locked", {}).get("BOOL", False)),
         created=_dt(item["created"]),
+        reactions=(
+            sum(int(v["L"][0]["N"]) for k, v in item.items() if k.startswith(REACTIONS)),
+            sum(int(v["L"][1]["N"]) for k, v in item.items() if k.startswith(REACTIONS)),
+        ),
     )
+
+
+REACTIONS = "rx_"  # the thread item's `rx_{source}`: [likes, reposts] of one announcement post
 
 
 def is_thread(item: Item) -> bool:

@@ -246,6 +246,21 @@ class Writes(Counters):
             return False
         return True
 
+    # 1 UpdateItem, only on an existing thread item
+    def set_reactions(self, site: str, uri: str, source: str, likes: int, reposts: int) -> None:
+        try:
+            with translate("UpdateItem"):
+                self._client.update_item(
+                    TableName=self.table,
+                    Key=it.thread_key(site, uri),
+                    UpdateExpression="SET #rx = :rx",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#rx": it.REACTIONS + source},
+                    ExpressionAttributeValues={":rx": {"L": [it.n(likes), it.n(reposts)]}},
+                )
+        except ConditionFailed:
+            return
+
     # 1 DeleteItem
     def release(self, site: str, key: str) -> None:
         with translate("DeleteItem"):

@@ -70,4 +70,12 @@ def to_thread(row: sqlite3.Row) -> Thread:
         locked=bool(row["locked"]),
         created=dt(row["created"]),
         stamp=str(row["stamp"]),
+        reactions=reactions_of(row["reactions"]),
     )
+
+
+def reactions_of(column: str) -> tuple[int, int]:
+    if not column:
+        return (0, 0)
+    counts = json.loads(column).values()
+    return (sum(c[0] for c in counts), sum(c[1] for c in counts))

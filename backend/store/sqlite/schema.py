@@ -67,5 +67,7 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     """,
     # Comments brought in from the open web (backend/inbound/): JSON {kind, url, handle}.
-    "ALTER TABLE comments ADD COLUMN origin TEXT NOT NULL DEFAULT '';",
+    "ALTER TABLE comments ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
+    # Likes and reposts of a thread's announcement posts: JSON {source: [likes, reposts]}.
+    "ALTER TABLE threads ADD COLUMN reactions TEXT NOT NULL DEFAULT '';",
 )

@@ -4,6 +4,7 @@ and its outbox events land together or not at all."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from backend.domain import errors
@@ -161,3 +162,19 @@ class Writes(Reads):
     def release(self, site: str, key: str) -> None:
         with self._write() as conn:
             conn.execute("DELETE FROM used_once WHERE site = ? AND key = ?", (site, key))
+
+    def set_reactions(self, site: str, uri: str, source: str, likes: int, reposts: int) -> None:
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT reactions FROM threads WHERE site = ? AND uri = ?", (site, uri)
+            ).fetchone()
+            if row is None:
+                return
+            counts = json.loads(row[0]) if row[0] else {}
+            if counts.get(source) == [likes, reposts]:
+                return
+            counts[source] = [likes, reposts]
+            conn.execute(
+                "UPDATE threads SET reactions = ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
+                (json.dumps(counts, sort_keys=True), site, uri),
+            )
