@@ -58,6 +58,7 @@ class SecurityHeaders:
 
 
 WRITES = "backend.api.writes"  # the reader's writes: imported on the first one
+DESK = "backend.api.desk"  # the owner's desk: replies as the author, pins, blocks
 ONE = "/api/v1/comments/{comment_id}"
 
 
@@ -75,6 +76,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/counts", counts.counts, methods=["GET"]),
         Route("/healthz", meta.healthz, methods=["GET"]),
         Route("/embed.js", meta.embed_js, methods=["GET"]),
+        Route("/widget/thread.{hash:str}.js", meta.thread_js, methods=["GET"]),
         # Not on a page view's path: imported on first use.
         Route("/api/v1/comments.html", lazy("backend.api.html:thread_html"), methods=["GET"]),
         Route("/", meta.landing, methods=["GET"]),
@@ -90,6 +92,11 @@ def routes() -> list[BaseRoute]:
         ),
         Route("/api/v1/admin/threads/lock", lazy("backend.api.admin:lock"), methods=["POST"]),
         Route("/api/v1/admin/export", lazy("backend.api.admin:export"), methods=["POST"]),
+        Route("/api/v1/admin/replies", lazy(f"{DESK}:reply"), methods=["POST"]),
+        Route("/api/v1/admin/threads/pin", lazy(f"{DESK}:pin"), methods=["POST"]),
+        Route("/api/v1/admin/blocks", lazy(f"{DESK}:blocks"), methods=["GET"]),
+        Route("/api/v1/admin/blocks", lazy(f"{DESK}:block"), methods=["POST"]),
+        Route("/api/v1/admin/blocks", lazy(f"{DESK}:unblock"), methods=["DELETE"]),
         Route("/api/v1/admin/erase", lazy("backend.api.admin:erase"), methods=["POST"]),
         Route("/webmention", lazy("backend.api.webmention:receive"), methods=["POST"]),
         Route(

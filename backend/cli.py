@@ -1,5 +1,5 @@
 """The `parley` command: serve, worker, init-table, admin-token, webhook-secret, import,
-export."""
+export, widget."""
 
 from __future__ import annotations
 
@@ -191,6 +191,28 @@ def _export(args: argparse.Namespace) -> int:
     return run_export(Settings.from_env(), args.site, args.output)
 
 
+def _widget(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from backend.selfhost import NotBuilt, script_tag, write_widget
+
+    try:
+        copied = write_widget(Path(args.out))
+    except NotBuilt as exc:
+        print(f"parley widget: {exc}", file=sys.stderr)
+        return 1
+    for path in copied.files:
+        print(f"wrote {path}")
+    api = (args.api or os.environ.get("PARLEY_PUBLIC_URL") or "https://YOUR-API").rstrip("/")
+    src = "/" + args.path.strip("/") + "/embed.js" if args.path.strip("/") else "/embed.js"
+    print(
+        f"\nPut on each page:\n  {script_tag(src, api, args.site)}\n"
+        f"Cache on the host: {copied.loader.name} briefly (e.g. max-age=300); "
+        f"widget/thread.*.js for a year (immutable). Run this again after upgrading Parley."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Comments for static sites.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -258,6 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
     exports.add_argument("--site", required=True)
     exports.add_argument("-o", "--output", help="the file to write (default: standard output)")
     exports.set_defaults(run=_export)
+
+    widget = commands.add_parser(
+        "widget", help="write the widget's files for the blog's own host (docs/widget.md)"
+    )
+    widget.add_argument("--out", required=True, help="a folder the blog's host serves")
+    widget.add_argument("--path", default="/parley/", help="that folder's URL path on the blog")
+    widget.add_argument("--api", help="the API's base URL (default: PARLEY_PUBLIC_URL)")
+    widget.add_argument("--site", default="SITE", help="the site name, for the printed tag")
+    widget.set_defaults(run=_widget)
     return parser
 
 

@@ -105,14 +105,15 @@ def install_dependencies(arch: str, python: str, cache: Path) -> Path:
 
 def ensure_widget() -> None:
     embed = ROOT / "backend" / "static" / "embed.js"
-    if embed.is_file():
+    manifest = ROOT / "backend" / "static" / "widget.json"  # names the thread bundle
+    if embed.is_file() and manifest.is_file():
         return
     builder = ROOT / "widget" / "build.mjs"
     node = shutil.which("node")
     if not builder.is_file() or node is None:
         sys.exit("build_lambda: backend/static/embed.js is missing; run `node widget/build.mjs`")
     subprocess.run([node, str(builder)], cwd=ROOT, check=True)  # noqa: S603 (our own build)
-    if not embed.is_file():
+    if not embed.is_file() or not manifest.is_file():
         sys.exit("build_lambda: `node widget/build.mjs` did not produce backend/static/embed.js")
 
 

@@ -25,12 +25,14 @@ def test_post_then_read(client: TestClient) -> None:
         "count": 1,
         "locked": False,
         "reactions": None,
+        "pinned": None,
     }
     [got] = data["comments"]
     assert got["id"] == comment["id"] and got["number"] == 1 and data["next"] is None
     assert set(got) == {
         "id", "parent", "number", "author", "website", "avatar", "html", "created", "edited",
-        "likes", "replies", "status", "deleted", "origin", "parent_author", "parent_number",
+        "likes", "replies", "status", "deleted", "origin", "author_role", "parent_author",
+        "parent_number",
     }  # fmt: skip
 
 
@@ -43,10 +45,12 @@ def test_empty_thread(client: TestClient) -> None:
             "count": 0,
             "locked": False,
             "reactions": None,
+            "pinned": None,
         },
         "comments": [],
         "next": None,
-    }
+        "pinned": None,
+    }  # fmt: skip
 
 
 def test_markdown_is_rendered_and_sanitized(client: TestClient) -> None:

@@ -44,6 +44,7 @@ PAGE_VIEW_MODULES = {
     "backend.api.query",  # the read's and the counts' queries, checked without pydantic
     "backend.api.views",  # the read's answer, built without pydantic
     "backend.domain",
+    "backend.domain.blocks",  # a post asks whether its network or address is blocked
     "backend.domain.errors",
     "backend.domain.identity",
     "backend.domain.limits",
@@ -60,6 +61,7 @@ PAGE_VIEW_MODULES = {
     "backend.store.dynamo",
     "backend.store.dynamo.client",
     "backend.store.dynamo.counters",
+    "backend.store.dynamo.desk",  # part of the store (a post asks it for blocks)
     "backend.store.dynamo.items",
     "backend.store.dynamo.moderation",
     "backend.store.dynamo.outbox",

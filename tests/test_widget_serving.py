@@ -1,10 +1,13 @@
-"""The widget's answers (GET /embed.js): brotli to clients that accept it (the build's twin),
-gzip to the others, and a 304 when a browser revalidates it, so a reader's return after the
-five minutes of max-age costs headers rather than the script again (bench/RESULTS.md, cost)."""
+"""The widget's answers: the loader (GET /embed.js) and the thread bundle (GET
+/widget/thread.<hash>.js). Brotli to clients that accept it (the build's twin), gzip to the
+others, and a 304 when a browser revalidates the loader, so a reader's return after its five
+minutes of max-age costs headers rather than the script again (bench/RESULTS.md, cost); the
+bundle, named by its content, is cached for a year and never revalidated."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -35,18 +38,26 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def static(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A static directory of our own holding a copy of the built widget and its twin."""
+    """A static directory of our own holding a copy of the built widget and its twins."""
     folder = tmp_path / "static"
-    folder.mkdir()
-    for name in ("embed.js", "embed.js.br"):
+    (folder / "widget").mkdir(parents=True)
+    bundle = json.loads((meta.STATIC / "widget.json").read_text())["bundle"]
+    for name in (
+        "embed.js",
+        "embed.js.br",
+        "widget.json",
+        f"widget/{bundle}",
+        f"widget/{bundle}.br",
+    ):
         shutil.copy2(meta.STATIC / name, folder / name)
     monkeypatch.setattr(meta, "STATIC", folder)
+    monkeypatch.setattr(meta, "_named", [])  # the header's once-a-second memo
     return folder
 
 
-def get(client: TestClient, **headers: str) -> tuple[Any, bytes]:
+def get(client: TestClient, path: str = "/embed.js", **headers: str) -> tuple[Any, bytes]:
     """The answer and its body exactly as sent (httpx would otherwise undo the coding)."""
-    with client.stream("GET", "/embed.js", headers=headers) as response:
+    with client.stream("GET", path, headers=headers) as response:
         return response, b"".join(response.iter_raw())
 
 
@@ -109,3 +120,63 @@ def test_no_widget_built_is_a_clear_404(client: TestClient, static: Path) -> Non
     (static / "embed.js").unlink()
     answer = client.get("/embed.js")
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+
+
+def bundle_of(static: Path) -> str:
+    return str(json.loads((static / "widget.json").read_text())["bundle"])
+
+
+def test_the_bundle_is_immutable_for_a_year_in_either_coding(
+    client: TestClient, static: Path
+) -> None:
+    name = bundle_of(static)
+    plain = (static / "widget" / name).read_bytes()
+    answer, body = get(client, f"/widget/{name}", **{"accept-encoding": BROWSER})
+    assert answer.status_code == 200 and answer.headers["content-encoding"] == "br"
+    assert unbrotli(body) == plain
+    assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert answer.headers["content-type"].startswith("text/javascript")
+    answer, body = get(client, f"/widget/{name}", **{"accept-encoding": "gzip"})
+    assert answer.headers["content-encoding"] == "gzip" and gzip.decompress(body) == plain
+    assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # The loader is the short-lived one, and names this bundle.
+    loader, _ = get(client, **{"accept-encoding": "identity"})
+    assert loader.headers["cache-control"] == "public, max-age=300"
+    assert name.encode() in (static / "embed.js").read_bytes()
+
+
+def test_an_older_bundles_name_is_sent_on_to_the_current_one(
+    client: TestClient, static: Path
+) -> None:
+    name = bundle_of(static)
+    answer = client.get("/widget/thread.0123456789ab.js", follow_redirects=False)
+    assert answer.status_code == 307 and answer.headers["location"] == name
+    assert answer.headers["cache-control"] == "no-store"
+    final = client.get("/widget/thread.0123456789ab.js")
+    assert final.status_code == 200 and final.content == (static / "widget" / name).read_bytes()
+    for bad in ("/widget/thread.x.js", "/widget/thread.0123456789AB.js"):
+        wrong = client.get(bad, follow_redirects=False)
+        assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "not_found"
+    # The languages beside it are still the static files.
+    assert client.get("/widget/nope.js").status_code == 404
+
+
+def test_the_page_views_answers_name_the_apis_bundle(client: TestClient, static: Path) -> None:
+    name = bundle_of(static)
+    origin = {"origin": "http://127.0.0.1:9"}
+    for path in ("/api/v1/counts?site=blog&uri=/a/", "/api/v1/comments?site=blog&uri=/a/"):
+        answer = client.get(path, headers=origin)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["parley-widget"] == name
+        exposed = answer.headers.get("access-control-expose-headers", "")
+        assert "Parley-Widget" in exposed, (path, dict(answer.headers))
+        again = client.get(path, headers={**origin, "if-none-match": answer.headers["etag"]})
+        assert again.status_code == 304 and again.headers["parley-widget"] == name
+
+
+def test_no_bundle_built_is_a_clear_404(client: TestClient, static: Path) -> None:
+    name = bundle_of(static)
+    (static / "widget.json").unlink()
+    answer = client.get(f"/widget/{name}")
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+    assert "parley-widget" not in client.get("/api/v1/counts?site=blog&uri=/a/").headers

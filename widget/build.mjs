@@ -1,8 +1,17 @@
-// Builds the embed: widget/src/embed.js (+ CSS + English) -> backend/static/embed.js, minified,
-// and each other language -> backend/static/widget/<lang>.js, loaded by the embed on demand.
-// Run from anywhere: `node widget/build.mjs`. Prints the gzipped size (budget: 6144 bytes).
+// Builds the widget into backend/static/:
+//   embed.js                 the loader (src/embed.js): counts, theme, the lazy trigger; short-lived
+//   widget/thread.<hash>.js  the thread bundle (src/thread/index.js), named by its content, so
+//                            it is cached for a year and a new build is a new name
+//   widget/<lang>.js         each language but English (bundled), loaded on demand
+//   widget.json              the bundle's name (which the API serves and names in its answers)
+//                            and the sizes: loader, bundle, the bundle's core, each feature
+// and a brotli twin (.br) of the loader and the bundle, compressed once here at the highest
+// quality. Run from anywhere: `node widget/build.mjs`; prints the sizes (budgets:
+// tests/test_widget_size.py).
 import { build, transform } from 'esbuild'
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { minify } from 'terser'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
@@ -10,6 +19,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const src = join(root, 'widget', 'src')
 const out = join(root, 'backend', 'static')
+const widget = join(out, 'widget')
 
 // CSS is imported as a minified string and put into the shadow root by the script.
 const cssText = {
@@ -24,38 +34,102 @@ const cssText = {
   },
 }
 
-await build({
-  entryPoints: [join(src, 'embed.js')],
-  outfile: join(out, 'embed.js'),
+// The strings the loader bundles (src/embed.js imports them by name) reach the bundle through
+// the handoff (P.t), so the bundle's English leaves them out.
+const LOADER_STRINGS = ['comments', 'none', 'net']
+const bundleStrings = {
+  name: 'bundle-strings',
+  setup(b) {
+    b.onLoad({ filter: /i18n[\\/]en\.json$/ }, (args) => {
+      const strings = JSON.parse(readFileSync(args.path, 'utf8'))
+      for (const key of LOADER_STRINGS) delete strings[key]
+      return { contents: JSON.stringify(strings), loader: 'json' }
+    })
+  },
+}
+
+const common = {
   bundle: true,
   minify: true,
   format: 'iife',
-  target: ['es2020', 'chrome90', 'firefox90', 'safari14'],
+  target: ['chrome90', 'firefox90', 'safari14'],
   legalComments: 'none',
   charset: 'utf8',
   plugins: [cssText],
   logLevel: 'warning',
-})
+  write: false,
+}
 
-mkdirSync(join(out, 'widget'), { recursive: true })
+// The bundle first: the loader carries its name. Properties ending in "_" are the bundle's
+// own (the thread's context shared by its modules) and are shortened; the loader's handoff
+// (P) keeps its names, since a loader and a bundle of other builds must agree on them.
+// esbuild bundles and minifies; terser's second pass takes a few percent more off.
+const squeeze = async (options) => {
+  const code = (await build({ ...common, ...options })).outputFiles[0].text
+  const out = await minify(code, { ecma: 2020, compress: { passes: 3 }, format: { comments: false } })
+  return Buffer.from(out.code)
+}
+const entry = join(src, 'thread', 'index.js')
+const bundleOptions = { mangleProps: /_$/, plugins: [cssText, bundleStrings] }
+const thread = await squeeze({ ...bundleOptions, entryPoints: [entry] })
+const bundle = 'thread.' + createHash('sha256').update(thread).digest('hex').slice(0, 12) + '.js'
+const loader = await squeeze({ entryPoints: [join(src, 'embed.js')], define: { BUNDLE: JSON.stringify(bundle) } })
+
+const brotli = (data) =>
+  brotliCompressSync(data, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 11,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_SIZE_HINT]: data.length,
+    },
+  })
+
+// Each file is replaced whole (written aside, then renamed), so a server reading the folder
+// while the tests build again never sees half a file; only bundles of other builds go.
+const put = (path, data) => {
+  writeFileSync(path + '.' + process.pid, data)
+  renameSync(path + '.' + process.pid, path)
+}
+mkdirSync(widget, { recursive: true })
+for (const file of readdirSync(widget))
+  if (/^thread\./.test(file) && !file.startsWith(bundle)) rmSync(join(widget, file), { force: true })
 for (const file of readdirSync(join(src, 'i18n'))) {
   const lang = file.replace(/\.json$/, '')
   if (lang == file || lang == 'en') continue // English is bundled
   const strings = JSON.stringify(JSON.parse(readFileSync(join(src, 'i18n', file), 'utf8')))
-  writeFileSync(join(out, 'widget', lang + '.js'), `(self.parleyL10n=self.parleyL10n||{}).${lang}=${strings};\n`)
+  put(join(widget, lang + '.js'), `(self.parleyL10n=self.parleyL10n||{}).${lang}=${strings};\n`)
 }
-
-const embed = readFileSync(join(out, 'embed.js'))
-// The brotli twin, served to clients that accept `br` (backend/api/meta.py): compressed once
-// here at the highest quality, where no request waits for it. Written after embed.js, so a
-// twin older than the script is known stale and never served.
-const brotli = brotliCompressSync(embed, {
-  params: {
-    [constants.BROTLI_PARAM_QUALITY]: 11,
-    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-    [constants.BROTLI_PARAM_SIZE_HINT]: embed.length,
-  },
-})
-writeFileSync(join(out, 'embed.js.br'), brotli)
-const size = gzipSync(embed, { level: 9 }).length
-console.log(`backend/static/embed.js: ${size} bytes gzipped (budget 6144), ${brotli.length} with brotli`)
+// Each twin is written after its script, so a twin older than the script is known stale and
+// never served (backend/api/meta.py).
+const sizes = {}
+for (const [path, data] of [
+  [join(widget, bundle), thread],
+  [join(out, 'embed.js'), loader],
+]) {
+  put(path, data)
+  const br = brotli(data)
+  put(path + '.br', br)
+  sizes[path.endsWith('embed.js') ? 'loader' : 'bundle'] = { gzip: gzipSync(data, { level: 9 }).length, brotli: br.length }
+}
+// Each feature's bytes: the bundle without any feature module (index.js's imports of
+// ./features/), then with each one alone; the allotments are checked by
+// tests/test_widget_size.py.
+const index = readFileSync(entry, 'utf8')
+const FEATURE = /^import '\.\/features\/([\w-]+)\.js'.*$/gm
+const names = [...index.matchAll(FEATURE)].map((m) => m[1])
+const variant = async (keep) => {
+  const contents = index.replace(FEATURE, (line, name) => (name == keep ? line : ''))
+  const code = await squeeze({ ...bundleOptions, stdin: { contents, resolveDir: dirname(entry), sourcefile: 'index.js' } })
+  return gzipSync(code, { level: 9 }).length
+}
+const core = await variant(null)
+sizes.core = { gzip: core }
+sizes.features = {}
+for (const name of names) sizes.features[name] = { gzip: (await variant(name)) - core }
+put(join(out, 'widget.json'), JSON.stringify({ bundle, sizes }, null, 2) + '\n')
+const { loader: l, bundle: b } = sizes
+console.log(
+  `widget: loader ${l.gzip} B gzipped (${l.brotli} brotli), bundle ${bundle} ${b.gzip} B gzipped (${b.brotli} brotli), ` +
+    `together ${l.gzip + b.gzip} B (budgets: loader 2048, together 8192, today's bundle 5000); ` +
+    `core ${core} B` + names.map((n) => `, ${n} +${sizes.features[n].gzip} B`).join(''),
+)

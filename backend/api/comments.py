@@ -15,6 +15,7 @@ from starlette.responses import Response
 from backend.api.cache import Cached, KnownQuery
 from backend.api.context import context
 from backend.api.http import dumps, etag_matches
+from backend.api.meta import widget_headers
 from backend.api.query import ReadQuery
 from backend.api.views import page_view
 
@@ -27,7 +28,7 @@ def etag_of(body: bytes) -> str:
 
 
 def cached_response(request: Request, entry: Cached) -> Response:
-    headers = {"ETag": entry.etag, "Cache-Control": READ_CACHE_CONTROL}
+    headers = {"ETag": entry.etag, "Cache-Control": READ_CACHE_CONTROL, **widget_headers()}
     if etag_matches(request.headers.get("if-none-match"), entry.etag):
         return Response(status_code=304, headers=headers)
     return Response(entry.body, 200, headers, "application/json")
@@ -59,7 +60,11 @@ async def read_thread(request: Request) -> Response:
     page = await ctx.blocking(
         ctx.comments.read, params.site, params.uri, params.after, params.limit, params.sort
     )
-    body = dumps(page_view(params.uri, page.thread, page.comments, page.next_cursor, page.parents))
+    body = dumps(
+        page_view(
+            params.uri, page.thread, page.comments, page.next_cursor, page.pinned, page.parents
+        )
+    )
     entry = Cached(page.thread.stamp if page.thread else None, etag_of(body), body)
     if ctx.store.cheap_stamps:
         ctx.cache.put(key, entry)

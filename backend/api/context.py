@@ -20,6 +20,7 @@ from backend.settings import Settings
 from backend.store.base import Store
 
 if TYPE_CHECKING:
+    from backend.domain.desk import OwnerDesk
     from backend.domain.moderation import ModerationService
     from backend.notify.subscriptions import SubscriptionService
     from backend.notify.worker import Worker
@@ -65,6 +66,15 @@ class Context:
     _moderation: ModerationService | None = field(default=None, init=False, repr=False)
     _subscriptions: SubscriptionService | None = field(default=None, init=False, repr=False)
     _worker: Worker | None = field(default=None, init=False, repr=False)
+    _desk: OwnerDesk | None = field(default=None, init=False, repr=False)
+
+    @property
+    def desk(self) -> OwnerDesk:
+        if self._desk is None:
+            from backend.domain.desk import OwnerDesk
+
+            self._desk = OwnerDesk(self.settings, self.store, self.signer, clock=self.clock)
+        return self._desk
 
     @property
     def moderation(self) -> ModerationService:

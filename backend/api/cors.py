@@ -17,7 +17,7 @@ from backend.settings import Settings
 
 ALLOW_METHODS = "GET, POST, PATCH, DELETE"
 ALLOW_HEADERS = "Content-Type, Authorization"
-EXPOSE_HEADERS = "ETag, Retry-After"
+EXPOSE_HEADERS = "ETag, Retry-After, Parley-Widget"
 
 
 class CORSMiddleware:

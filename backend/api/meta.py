@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+import time
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -43,14 +46,19 @@ def static_file(
     return endpoint
 
 
-# GET /embed.js — not content-hashed, so caches keep it only briefly (max-age=300); after that
-# a browser revalidates and gets a 304, not the script again. A client that accepts brotli
-# gets the build's precompressed twin (embed.js.br, ~11% under gzip); any other is gzipped by
-# GzipResponses. Each answer of the widget is, after the page's own, the largest part of a
-# page view's bill (bench/RESULTS.md, cost).
+# The widget is two scripts (widget/build.mjs). GET /embed.js, the loader, is not
+# content-hashed, so caches keep it only briefly (max-age=300); after that a browser
+# revalidates and gets a 304, not the script again. GET /widget/thread.<hash>.js, the thread
+# bundle the loader fetches when a reader nears the comments, is named by its content: cached
+# for a year and never revalidated. A client that accepts brotli gets the build's
+# precompressed twin (.br, ~11% under gzip); any other is gzipped by GzipResponses. The
+# answers the page view reads (counts, the thread) name the bundle in a Parley-Widget header,
+# so a copy of the loader on the blog's own host can tell it is not the API's version.
 EMBED_TYPE = "text/javascript; charset=utf-8"
 EMBED_CACHE = "public, max-age=300"
+BUNDLE_CACHE = "public, max-age=31536000, immutable"
 EMBED_MISSING = "The widget is not built yet: run `make dev` (or `node widget/build.mjs`)."
+WIDGET_HEADER = "Parley-Widget"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,43 +66,112 @@ class Widget:
     plain: bytes
     brotli: bytes | None  # None when the build made no twin, or an older one
     tag: str  # of the plain bytes; the brotli answer's ETag is `"{tag}-br"`
-    stamp: tuple[int, int]  # embed.js's (mtime_ns, size) when read
+    stamp: tuple[int, int]  # the script's (mtime_ns, size) when read
 
 
-_widget: list[Widget] = []  # the last one read (a rebuilt file is read again)
+_built: dict[str, Widget] = {}  # by file name: the last one read (a rebuilt file is read again)
 
 
-def load_widget() -> Widget | None:
-    """The built widget, read once a process (one stat a request tells a rebuild)."""
-    path = STATIC / "embed.js"
+def load_script(name: str) -> Widget | None:
+    """A built script under static/, read once a process (one stat a request tells a rebuild)."""
+    path = STATIC / name
     try:
         stat = path.stat()
     except FileNotFoundError:
         return None
     stamp = (stat.st_mtime_ns, stat.st_size)
-    if _widget and _widget[0].stamp == stamp:
-        return _widget[0]
+    known = _built.get(name)
+    if known is not None and known.stamp == stamp:
+        return known
     plain = path.read_bytes()
-    twin = STATIC / "embed.js.br"
+    twin = path.with_name(path.name + ".br")
     fresh = twin.is_file() and twin.stat().st_mtime_ns >= stat.st_mtime_ns
     brotli = twin.read_bytes() if fresh else None
     widget = Widget(plain, brotli, hashlib.blake2b(plain, digest_size=16).hexdigest(), stamp)
-    _widget[:] = [widget]
+    _built[name] = widget
     return widget
+
+
+def load_widget() -> Widget | None:
+    """The loader, /embed.js."""
+    return load_script("embed.js")
+
+
+_manifest: list[tuple[tuple[int, int], str | None]] = []
+
+
+def bundle_name() -> str | None:
+    """The current thread bundle's file name (`thread.<hash>.js`), from the build's widget.json."""
+    path = STATIC / "widget.json"
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    if _manifest and _manifest[0][0] == stamp:
+        return _manifest[0][1]
+    try:
+        name = json.loads(path.read_bytes()).get("bundle")
+    except ValueError:
+        name = None
+    valid = name if isinstance(name, str) and BUNDLE_NAME.fullmatch(name) else None
+    _manifest[:] = [(stamp, valid)]
+    return valid
+
+
+_named: list[tuple[float, dict[str, str]]] = []
+
+
+def widget_headers() -> dict[str, str]:
+    """The header naming the API's bundle, for the answers a page view reads (looked up at
+    most once a second: these are the hottest answers)."""
+    now = time.monotonic()
+    if _named and now - _named[0][0] < 1.0:
+        return _named[0][1]
+    name = bundle_name()
+    headers = {WIDGET_HEADER: name} if name else {}
+    _named[:] = [(now, headers)]
+    return headers
+
+
+BUNDLE_NAME = re.compile(r"thread\.[0-9a-f]{12}\.js")
+
+
+def _script_response(request: Request, widget: Widget, cache_control: str) -> Response:
+    brotli = widget.brotli is not None and accepts(request.headers.get("accept-encoding", ""), "br")
+    etag = f'"{widget.tag}-br"' if brotli else f'"{widget.tag}"'
+    headers = {"Cache-Control": cache_control, "ETag": etag, "Vary": "Accept-Encoding"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    if brotli and widget.brotli is not None:
+        return Response(widget.brotli, 200, {**headers, "Content-Encoding": "br"}, EMBED_TYPE)
+    return Response(widget.plain, 200, headers, EMBED_TYPE)
 
 
 async def embed_js(request: Request) -> Response:
     widget = load_widget()
     if widget is None:
         return error_response(404, "not_found", EMBED_MISSING)
-    brotli = widget.brotli is not None and accepts(request.headers.get("accept-encoding", ""), "br")
-    etag = f'"{widget.tag}-br"' if brotli else f'"{widget.tag}"'
-    headers = {"Cache-Control": EMBED_CACHE, "ETag": etag, "Vary": "Accept-Encoding"}
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    if brotli and widget.brotli is not None:
-        return Response(widget.brotli, 200, {**headers, "Content-Encoding": "br"}, EMBED_TYPE)
-    return Response(widget.plain, 200, headers, EMBED_TYPE)
+    return _script_response(request, widget, EMBED_CACHE)
+
+
+# GET /widget/thread.<hash>.js — the current bundle. A loader fetched before a deploy may ask
+# for the bundle it was built with: it is sent on to the current one (every bundle takes any
+# loader's handoff), by a redirect no cache keeps, so the old name never serves new bytes.
+async def thread_js(request: Request) -> Response:
+    name = f"thread.{request.path_params['hash']}.js"
+    current = bundle_name()
+    widget = load_script(f"widget/{current}") if current else None
+    if widget is None or current is None:
+        return error_response(404, "not_found", EMBED_MISSING)
+    if name != current:
+        if not BUNDLE_NAME.fullmatch(name):
+            return error_response(404, "not_found", "No such widget file.")
+        return Response(
+            status_code=307,
+            headers={"Location": current, "Cache-Control": "no-store"},  # beside the asked name
+        )
+    return _script_response(request, widget, BUNDLE_CACHE)
 
 
 # GET /admin — never framed: a framing page could trick an admin into clicking (X-Frame-Options

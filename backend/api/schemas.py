@@ -206,6 +206,9 @@ class CommentOut(BaseModel):
         description="Where a comment written elsewhere came from (Webmention, Mastodon, "
         "Bluesky); null for one posted through the form"
     )
+    author_role: Literal["owner"] | None = Field(
+        None, description='"owner" when the site\'s owner wrote it (through the admin token)'
+    )
 
     @classmethod
     def of(cls, comment: Comment, number: int | None = None) -> CommentOut:
@@ -226,6 +229,7 @@ class ThreadOut(BaseModel):
         description="Likes and reposts of the thread's announcement posts on Mastodon and "
         "Bluesky; null when there are none"
     )
+    pinned: str | None = Field(None, description="The id of the comment pinned first, or null")
 
     @classmethod
     def of(cls, uri: str, thread: Thread | None) -> ThreadOut:
@@ -236,6 +240,11 @@ class ThreadPageOut(BaseModel):
     thread: ThreadOut
     comments: list[CommentOut]
     next: str | None = Field(description="Cursor for the next page, or null")
+    pinned: CommentOut | None = Field(
+        None,
+        description="On a first page: the pinned comment, to show first (it may also be in "
+        "`comments`, or live on a later page), or null",
+    )
 
 
 class PostOut(BaseModel):
@@ -327,6 +336,7 @@ class AdminCommentOut(BaseModel):
     likes: int
     replies: int
     page_url: str | None = Field(None, description="The page, on the site's first origin")
+    author_role: Literal["owner"] | None = None
 
     @classmethod
     def of(cls, c: Comment, origin: str | None = None) -> AdminCommentOut:
@@ -335,6 +345,7 @@ class AdminCommentOut(BaseModel):
             website=c.website, text=c.text, html=c.html, status=c.status.value,
             created=c.created, edited=c.edited, likes=c.likes, replies=c.replies,
             page_url=None if origin is None else origin + c.uri,
+            author_role="owner" if c.role == "owner" else None,
         )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from backend.domain.models import Comment, Status, Thread
+from backend.domain.models import OWNER, Comment, Status, Thread
 
 View = dict[str, Any]
 
@@ -35,6 +35,7 @@ def comment_view(
             "number": number, "author": "", "website": None, "avatar": "", "html": "",
             "created": instant(comment.created), "edited": None, "likes": comment.likes,
             "replies": comment.replies, "status": "approved", "deleted": True, "origin": None,
+            "author_role": None,
         }  # fmt: skip
     origin = comment.origin
     return {
@@ -57,16 +58,22 @@ def comment_view(
         "origin": None
         if origin is None
         else {"kind": origin.kind.value, "url": origin.url, "handle": origin.handle},
+        # The badge comes from the role the admin token gave, never from a name.
+        "author_role": "owner" if comment.role == OWNER else None,
     }
 
 
 def thread_view(uri: str, thread: Thread | None) -> View:
     if thread is None:
-        return {"uri": uri, "title": "", "count": 0, "locked": False, "reactions": None}
+        return {
+            "uri": uri, "title": "", "count": 0, "locked": False, "reactions": None,
+            "pinned": None,
+        }  # fmt: skip
     likes, reposts = thread.reactions
     return {
         "uri": uri, "title": thread.title, "count": thread.count, "locked": thread.locked,
         "reactions": {"likes": likes, "reposts": reposts} if likes or reposts else None,
+        "pinned": thread.pinned or None,
     }  # fmt: skip
 
 
@@ -75,6 +82,7 @@ def page_view(
     thread: Thread | None,
     comments: list[tuple[int | None, Comment]],
     next_cursor: str | None,
+    pinned: tuple[int | None, Comment] | None = None,
     parents: dict[str, tuple[str, int | None]] | None = None,
 ) -> View:
     parents = parents or {}
@@ -85,4 +93,5 @@ def page_view(
             for number, c in comments
         ],
         "next": next_cursor,
+        "pinned": None if pinned is None else comment_view(pinned[1], pinned[0]),
     }

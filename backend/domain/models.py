@@ -18,6 +18,9 @@ from datetime import datetime
 PAGE_CHARS = 128 * 1024
 
 
+OWNER = "owner"  # Comment.role of the site owner's own comments
+
+
 class Status(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
@@ -36,6 +39,8 @@ class Thread:
     stamp: str = ""  # changes on every write that touches the thread (cache key)
     # Likes and reposts of the thread's announcement posts (Mastodon, Bluesky): sums over them.
     reactions: tuple[int, int] = (0, 0)
+    pinned: str = ""  # the id of the comment shown first, or ""
+    pinned_number: int = 0  # its number when it was pinned (shown when it is on a later page)
 
 
 class OriginKind(enum.StrEnum):
@@ -74,6 +79,7 @@ class Comment:
     ip_hash: str = ""
     avatar: str = ""
     origin: Origin | None = None  # None: posted through the form (or imported)
+    role: str = ""  # OWNER when the site's owner wrote it (through the admin token); else ""
 
     @property
     def visible(self) -> bool:
@@ -121,6 +127,20 @@ class OutboxEvent:
     attempts: int = 0
     data: dict[str, str] = field(default_factory=dict)
     error: str = ""  # why the last attempt failed
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Posts (and, for a network, likes) that the owner stopped: keyed hashes, never raw."""
+
+    site: str
+    key: str  # "network:<keyed hash>" or "email:<keyed hash>"
+    label: str  # what the owner blocked it from: an author's name and an excerpt
+    created: datetime
+
+    @property
+    def kind(self) -> str:
+        return self.key.partition(":")[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from backend.domain import errors
+from backend.domain.blocks import keys_of, network_key
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import new_ulid
 from backend.domain.limits import check_comment_size
@@ -57,6 +58,7 @@ class NumberedPage:
     thread: Thread | None
     comments: list[tuple[int | None, Comment]]
     next_cursor: str | None
+    pinned: tuple[int | None, Comment] | None = None  # first pages only
     # For each reply's parent: its author ("" for a tombstone) and number, so a reader sees
     # "@Ann:" and can find #1 before the page holding Ann's comment is loaded.
     parents: dict[str, tuple[str, int | None]] = field(default_factory=dict)
@@ -146,7 +148,8 @@ class CommentService:
             end = offset + len(chunk)
             more = end < len(everything)
             cursor = self.signer.cursor(site, uri, "~" + sort, end) if more else None
-            return NumberedPage(thread, chunk, cursor, _parents(chunk, everything))
+            pin = self._pinned(thread, everything) if offset == 0 else None
+            return NumberedPage(thread, chunk, cursor, pin, _parents(chunk, everything))
         if after is not None and after.startswith("~"):
             raise errors.InvalidCursor()
         page = self.store.read_page(site, uri, after=after, limit=limit)
@@ -157,11 +160,29 @@ class CommentService:
             seen = max([offset, *(n for n, _ in numbered if n is not None)])
             next_cursor = self.signer.cursor(site, uri, next_after, seen)
         parents = _parents(numbered, numbered)
-        if any(c.parent and c.parent not in parents for _, c in numbered):
+        if after is not None and any(c.parent and c.parent not in parents for _, c in numbered):
             # Oldest first, a parent precedes its reply: only a later page ("Load more") can
-            # answer one whose parent it does not hold; the whole thread names it.
+            # answer one whose parent it does not hold; the whole thread names it. (On the
+            # first page a parent not there is not shown at all: spam, or erased.)
             parents = _parents(numbered, self.read_all(site, uri)[1])
-        return NumberedPage(page.thread, numbered, next_cursor, parents)
+        pinned = self._pinned(page.thread, numbered) if after is None else None
+        return NumberedPage(page.thread, numbered, next_cursor, pinned, parents)
+
+    def _pinned(
+        self, thread: Thread | None, page: list[tuple[int | None, Comment]]
+    ) -> tuple[int | None, Comment] | None:
+        """The thread's pinned comment for its first page: from the page when it is there (no
+        read), else one read of its public part (a GetItem on DynamoDB: 0.5 read unit a 4 KB),
+        numbered as when it was pinned. None when it is no longer approved."""
+        if thread is None or not thread.pinned:
+            return None
+        found = next((nc for nc in page if nc[1].id == thread.pinned), None)
+        if found is not None:
+            return found
+        comment = self.store.public_comment(thread.site, thread.uri, thread.pinned)
+        if comment is None or comment.status is not Status.APPROVED:
+            return None
+        return thread.pinned_number or None, comment
 
     def read_all(
         self, site: str, uri: str
@@ -218,7 +239,7 @@ class CommentService:
             website=draft.website,
             text=draft.text,
             html=html,
-            status=self._status_for(site_name, site, draft),
+            status=self._status_for(site_name, site, draft, client),
             created=datetime.fromtimestamp(now, UTC),
             ip_hash=client,
             avatar=avatar_hash(self.signer, draft.email, draft.author),
@@ -270,6 +291,11 @@ class CommentService:
         voter = client_hash(self.signer, site_name, client_ip)
         limit = site.rate_limit_per_minute * LIKES_PER_WRITE
         self._limit(site_name, voter + ":like", limit, self.clock())
+        if self.store.blocked(site_name, [network_key(voter)]):  # counted nowhere, said nothing
+            comment = self.store.public_comment(site_name, uri, comment_id)
+            if comment is None or comment.status is not Status.APPROVED:
+                raise errors.CommentNotFound()
+            return comment.likes
         return self.store.add_like(site_name, uri, comment_id, voter)
 
     def unlike(self, site_name: str, uri: str, comment_id: str, client_ip: str) -> int:
@@ -282,9 +308,11 @@ class CommentService:
 
     # -- rules -------------------------------------------------------------------------------
 
-    def _status_for(self, site_name: str, site: SiteConfig, draft: Draft) -> Status:
+    def _status_for(self, site_name: str, site: SiteConfig, draft: Draft, client: str) -> Status:
         if draft.honeypot:
             return Status.SPAM  # a bot filled the hidden field; answer as if held, publish nothing
+        if self.store.blocked(site_name, keys_of(self.signer, site_name, client, draft.email)):
+            return Status.SPAM  # the owner blocked its network or address: a shadow block
         if site.moderation is Moderation.ALL or looks_like_spam(draft.text):
             return Status.PENDING
         if site.moderation is Moderation.FIRST_TIME:

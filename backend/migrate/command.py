@@ -16,6 +16,7 @@ from backend.domain import errors
 from backend.domain.tokens import Signer
 from backend.migrate import reader
 from backend.migrate.fields import UriMap
+from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.pipeline import Importer
 from backend.migrate.progress import phase
 from backend.migrate.records import NothingImported, Record, SourceError, WrongFormat
@@ -45,6 +46,7 @@ def run_import(
     out: TextIO | None = None,
     err: TextIO | None = None,
     store: Store | None = None,
+    limits: Limits = DEFAULT,
 ) -> int:
     """Import `path` into `site`; `store` (else the configured one) is left open."""
     out = out or sys.stdout
@@ -61,7 +63,7 @@ def run_import(
         print(f"parley import: {path}: no such file", file=err)
         return 2
     signer = Signer(settings.secret_keys)
-    source = reader(fmt, path)
+    source = reader(fmt, path, limits)
 
     def importer(store: Store | None) -> Importer:
         return Importer(fmt, site, store, signer, uri_map=uri_map, include_pings=include_pings)

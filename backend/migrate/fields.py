@@ -74,14 +74,6 @@ def utc(value: str, *formats: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def website(value: str | None) -> str | None:
-    """An author's website when it is an http(s) URL (what the API itself accepts)."""
-    value = (value or "").strip()
-    if urlsplit(value).scheme.lower() in ("http", "https") and len(value) <= 2048:
-        return value
-    return None
-
-
 def to_html(body: str, markup: Markup) -> str:
     """The body as Parley shows it: sanitized like any comment, whatever its length."""
     if markup is Markup.MARKDOWN:
@@ -101,3 +93,17 @@ def paragraphs(body: str) -> str:
 def plain(text: str) -> str:
     """Text from a title that may hold entities or tags (RSS titles often do)."""
     return html.unescape(re.sub(r"<[^>]*>", "", text)).strip()
+
+
+def likes(value: object, limit: int) -> int:
+    """A like count as a source writes it: a whole number (negative scores count as none);
+    anything else (text, a fraction, 1e30) raises ValueError naming it."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"likes {value!r} is not a number")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"likes {value!r} is not a whole number")
+    if value > limit:
+        raise ValueError(f"likes {value!r} is over {limit:,}")
+    return max(0, int(value))

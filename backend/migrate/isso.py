@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from backend.domain.models import Status
+from backend.migrate import fields
 from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import (
     Checked,
@@ -22,6 +23,7 @@ from backend.migrate.records import (
     SourceComment,
     SourceError,
     SourceThread,
+    WrongFormat,
 )
 
 MODES = {1: Status.APPROVED, 2: Status.PENDING, 4: Status.DELETED}
@@ -46,7 +48,7 @@ class Reader:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise SourceError(f"{self.path.name} is not an SQLite database ({exc})") from None
+            raise WrongFormat(f"not an Isso database: looked for SQLite ({exc})") from None
         return conn
 
     def check(self) -> Checked:
@@ -54,8 +56,8 @@ class Reader:
             for table, columns in NEEDED.items():
                 have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
                 if not columns <= have:
-                    raise SourceError(
-                        f"{self.path.name} is not an Isso database: table {table!r} lacks "
+                    raise WrongFormat(
+                        f"not an Isso database: table {table!r} lacks "
                         f"{', '.join(sorted(columns - have))}"
                     )
         comments = sum(isinstance(r, (SourceComment, Skipped)) for r in self.records())
@@ -72,7 +74,7 @@ class Reader:
             )
             for row in rows:
                 try:
-                    record = _comment(*row)
+                    record = _comment(*row, limits=self.limits)
                 except (TypeError, ValueError, OverflowError) as exc:
                     raise SourceError(
                         f"comment {row[0]!r} has a value Isso never writes ({exc})"
@@ -85,7 +87,7 @@ class Reader:
 def _comment(
     cid: int, tid: int, parent: int | None, created: float, modified: float | None, mode: int,
     text: str | None, author: str | None, email: str | None, website: str | None,
-    likes: int | None, remote_addr: str | None,
+    likes: int | None, remote_addr: str | None, *, limits: Limits,
 ) -> Record:  # fmt: skip
     status = MODES.get(mode)
     when = _when(created)
@@ -105,6 +107,6 @@ def _comment(
         status=status,
         created=when,
         edited=_when(modified),
-        likes=likes or 0,
+        likes=fields.likes(likes, limits.likes),
         ip=remote_addr or "",
     )

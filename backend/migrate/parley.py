@@ -6,6 +6,7 @@ recomputed by the pipeline. Read line by line: the file is never held whole.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any
 from backend.domain.ids import is_ulid
 from backend.domain.models import Status
 from backend.migrate.export import FORMAT, VERSION
-from backend.migrate.fields import utc
+from backend.migrate.fields import likes, utc
 from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import (
     Checked,
@@ -24,8 +25,9 @@ from backend.migrate.records import (
     SourceComment,
     SourceError,
     SourceThread,
+    WrongFormat,
 )
-from backend.migrate.xmlstream import open_bytes
+from backend.migrate.xmlstream import open_bytes, read_line
 
 
 class Reader:
@@ -38,8 +40,14 @@ class Reader:
         return Checked([], comments)
 
     def records(self) -> Iterator[Record]:
+        limit = self.limits.line_bytes
         with open_bytes(self.path) as raw:
-            for number, line in enumerate(raw, 1):
+            for number in itertools.count(1):
+                line, fits = read_line(raw, limit)
+                if not fits:
+                    raise SourceError(f"a line longer than {limit:,} bytes: refused", line=number)
+                if not line:
+                    return
                 if not line.strip():
                     continue
                 try:
@@ -47,16 +55,20 @@ class Reader:
                     if number == 1:
                         _header(value)
                     else:
-                        yield _record(value)
+                        yield _record(value, self.limits)
                 except SourceError as exc:
                     raise SourceError(str(exc), line=number) from None
+                except RecursionError:
+                    raise SourceError(
+                        "JSON nested deeper than any export: refused", line=number
+                    ) from None
                 except (ValueError, KeyError, TypeError) as exc:
                     raise SourceError(f"not a Parley export line ({exc!r})", line=number) from None
 
 
 def _header(value: Any) -> None:
     if not isinstance(value, dict) or value.get("format") != FORMAT:
-        raise SourceError(f"not a Parley export (the first line has no format {FORMAT!r})")
+        raise WrongFormat(f"not a Parley export (the first line has no format {FORMAT!r})")
     if value.get("version") != VERSION:
         raise SourceError(f"a Parley export of version {value.get('version')!r}, not {VERSION}")
 
@@ -68,7 +80,7 @@ def _date(value: Any) -> datetime:
     return when
 
 
-def _record(value: dict[str, Any]) -> Record:
+def _record(value: dict[str, Any], limits: Limits) -> Record:
     if value["type"] == "thread":
         return SourceThread(
             key=value["uri"],
@@ -94,7 +106,7 @@ def _record(value: dict[str, Any]) -> Record:
         status=Status(value["status"]),
         created=_date(value["created"]),
         edited=None if edited is None else _date(edited),
-        likes=int(value.get("likes") or 0),
+        likes=likes(value.get("likes"), limits.likes),
         id=str(value["id"]),
         html=str(value.get("html") or ""),
         ip_hash=str(value.get("ip_hash") or ""),

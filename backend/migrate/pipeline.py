@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from backend.api.query import URI_CHARS, page_uri
 from backend.domain.identity import avatar_hash, client_hash
 from backend.domain.ids import encode
 from backend.domain.limits import URI_BYTES, fits, utf8_bytes
@@ -26,7 +27,8 @@ from backend.domain.models import Comment, Status, Thread
 from backend.domain.render import sanitize
 from backend.domain.tally import tally
 from backend.domain.tokens import Signer
-from backend.migrate.fields import UriMap, to_html, uri_of, website
+from backend.migrate import clean
+from backend.migrate.fields import UriMap, to_html, uri_of
 from backend.migrate.records import (
     NothingImported,
     Record,
@@ -83,7 +85,7 @@ class Importer:
         self._batch: list[Comment] = []
         self._hashes: dict[tuple[str, str], str] = {}
         self._html: dict[str, str] = {}  # source comment key -> its rendering, until built
-        self._too_long: set[str] = set()  # source thread keys whose uri cannot be a key
+        self._bad_uri: dict[str, str] = {}  # source thread key -> why its uri is refused
         self.seen = 0  # comments read (the progress bar's total for a second pass)
 
     def run(self, records: Iterable[Record]) -> Summary:
@@ -130,8 +132,9 @@ class Importer:
 
     def _thread(self, source: SourceThread) -> None:
         uri = self.uri_map(uri_of(source.url))
-        if utf8_bytes(uri) > URI_BYTES:  # DynamoDB's key limit, kept on both stores
-            self._too_long.add(source.key)
+        refused = _refused(uri)
+        if refused is not None:
+            self._bad_uri[source.key] = refused
             return
         known = self._uris.get(uri)
         if known is not None:  # two source threads for one page (Disqus makes these): merge
@@ -143,7 +146,7 @@ class Importer:
         thread = Thread(
             site=self.site,
             uri=uri,
-            title=source.title,
+            title=clean.title(source.title),
             count=0,
             locked=source.locked,
             created=source.created or UNDATED,
@@ -155,17 +158,24 @@ class Importer:
 
     def _comment(self, source: SourceComment) -> None:
         self.progress(1)
-        if source.thread in self._too_long:
-            self._skip(Skipped(source.key, f"on a page whose uri is over {URI_BYTES} bytes"))
+        if source.thread in self._bad_uri:
+            self._skip(Skipped(source.key, self._bad_uri[source.thread]))
         elif source.thread not in self._threads:
             self._skip(Skipped(source.key, "in a thread missing from the file"))
-        elif self._too_big(source):
-            self._skip(Skipped(source.key, "too big for one stored comment (400 KB)"))
         elif source.ping and not self.include_pings:
             self._skip(Skipped(source.key, PINGS))
         elif source.key in self._placed:
             self._skip(Skipped(source.key, "listed twice in the file"))
-        elif source.parent is None:
+        else:
+            source = clean.comment(source, self.summary.notes)  # posting's character rule
+            if self._too_big(source):
+                self._skip(Skipped(source.key, "too big for one stored comment (400 KB)"))
+            else:
+                self._attach(source)
+
+    def _attach(self, source: SourceComment) -> None:
+        """Place the comment under its parent, or wait for the parent to be read."""
+        if source.parent is None:
             self._place(source, None)
         elif source.parent in self._placed:
             parent_id: str | None = self._placed[source.parent][0]
@@ -241,8 +251,8 @@ class Importer:
         else:
             comment_id = derive_id(self.fmt, source.key, source.created)
         # An erased tombstone from Parley's own export has no author: keep it so.
-        author = source.author if source.id else " ".join(source.author.split()) or "Anonymous"
-        email = source.email.strip()
+        author = source.author if source.id else source.author or "Anonymous"
+        email = source.email
         # A deleted comment keeps its words (an admin may restore it); readers see a tombstone.
         html = self._html.pop(source.key, None)
         if self.store is None:
@@ -271,7 +281,7 @@ class Importer:
             parent=parent,
             author=author,
             email=email,
-            website=website(source.website),
+            website=source.website,
             text=source.body,
             html=html,
             status=source.status,
@@ -296,6 +306,19 @@ class Importer:
             self.summary.new_comments += written.comments
         self._unwritten = []
         self._batch = []
+
+
+def _refused(uri: str) -> str | None:
+    """Why a page's uri cannot be a thread's (the reason its comments are skipped), or None."""
+    if utf8_bytes(uri) > URI_BYTES:  # DynamoDB's key limit, kept on both stores
+        return f"on a page whose uri is over {URI_BYTES} bytes"
+    if len(uri) > URI_CHARS:
+        return f"on a page whose uri is over {URI_CHARS} characters (readers cannot ask for it)"
+    try:
+        page_uri(uri)
+    except ValueError as exc:
+        return f"on a page whose uri readers cannot ask for (it {exc})"
+    return None
 
 
 def _render(source: SourceComment) -> str:

@@ -8,12 +8,14 @@ Read line by line: the file is never held whole.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from backend.domain.models import Status
+from backend.migrate import fields
 from backend.migrate.fields import utc
 from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import (
@@ -24,8 +26,9 @@ from backend.migrate.records import (
     SourceComment,
     SourceError,
     SourceThread,
+    WrongFormat,
 )
-from backend.migrate.xmlstream import open_bytes
+from backend.migrate.xmlstream import open_bytes, read_line
 
 
 class Reader:
@@ -34,14 +37,24 @@ class Reader:
         self.limits = limits
 
     def _lines(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        limit = self.limits.line_bytes
         with open_bytes(self.path) as raw:
-            for number, line in enumerate(raw, 1):
+            for number in itertools.count(1):
+                line, fits = read_line(raw, limit)
+                if not fits:
+                    raise SourceError(f"a line longer than {limit:,} bytes: refused", line=number)
+                if not line:
+                    return
                 if not line.strip():
                     continue
                 try:
                     value = json.loads(line)
                 except ValueError as exc:
                     raise SourceError(f"not a JSON line ({exc.args[0]})", line=number) from None
+                except RecursionError:
+                    raise SourceError(
+                        "JSON nested deeper than any export: refused", line=number
+                    ) from None
                 if not isinstance(value, dict):
                     raise SourceError("a line that is not a JSON object", line=number)
                 yield number, value
@@ -50,9 +63,9 @@ class Reader:
         comments = 0
         for number, value in self._lines():
             if number == 1 and "version" not in value:
-                raise SourceError("not a Remark42 backup (no version on the first line)", line=1)
+                raise WrongFormat("not a Remark42 backup: looked for a first line with a version")
             if number > 1:
-                _comment(value, number, {})
+                _comment(value, number, {}, self.limits)
                 comments += 1
         return Checked([], comments)
 
@@ -64,7 +77,7 @@ class Reader:
                 for post in value.get("posts") or []:
                     locked[str(post.get("url", ""))] = bool(post.get("read_only"))
                 continue
-            record = _comment(value, number, locked)
+            record = _comment(value, number, locked, self.limits)
             if isinstance(record, SourceComment) and record.thread not in seen:
                 seen.add(record.thread)
                 yield SourceThread(
@@ -76,7 +89,14 @@ class Reader:
             yield record
 
 
-def _comment(value: dict[str, Any], number: int, locked: dict[str, bool]) -> Record:
+def _comment(value: dict[str, Any], number: int, locked: dict[str, bool], limits: Limits) -> Record:
+    try:
+        return _read(value, number, limits)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise SourceError(f"a value Remark42 never writes ({exc})", line=number) from None
+
+
+def _read(value: dict[str, Any], number: int, limits: Limits) -> Record:
     key = str(value.get("id") or "")
     locator = value.get("locator") or {}
     user = value.get("user") or {}
@@ -92,7 +112,7 @@ def _comment(value: dict[str, Any], number: int, locked: dict[str, bool]) -> Rec
     likes = (
         sum(1 for up in votes.values() if up is True)
         if isinstance(votes, dict) and votes
-        else int(value.get("score") or 0)
+        else fields.likes(value.get("score"), limits.likes)
     )
     orig = value.get("orig")
     edit = value.get("edit") or {}

@@ -21,7 +21,7 @@ from functools import partial
 from typing import Final
 
 from backend.domain.ids import ulid_time
-from backend.domain.models import Comment, OutboxEvent, Status
+from backend.domain.models import OWNER, Comment, OutboxEvent, Status
 from backend.domain.moderation import ModerationService
 from backend.domain.outbox import EventKind
 from backend.domain.tokens import Signer
@@ -190,7 +190,8 @@ class Worker:
         if event.kind == EventKind.POSTED:
             if comment.status in (Status.SPAM, Status.DELETED):
                 return []
-            plan = self._owner(event, site, comment, edited=False)
+            own = comment.role == OWNER  # the owner's own reply: no mail to the owner about it
+            plan = [] if own else self._owner(event, site, comment, edited=False)
             return plan + self._replies(event, comment)
         if event.kind == EventKind.APPROVED:
             return self._replies(event, comment)

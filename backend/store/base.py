@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from backend.domain.models import (
+    Block,
     Comment,
     NewComment,
     OutboxEvent,
@@ -193,6 +194,31 @@ class Store(Outbox, Protocol):
 
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         """Count one write from `client` in the rate window `window`; returns the hits so far."""
+
+    # -- the owner's desk: pins and blocks ----------------------------------------------------
+
+    def set_pinned(
+        self, site: str, uri: str, comment_id: str, number: int, now: datetime
+    ) -> Thread:
+        """Pin one comment of the thread ("" unpins), with its number, creating the thread when
+        needed; the thread's stamp moves. The caller checks that the comment is approved."""
+
+    def public_comment(self, site: str, uri: str, comment_id: str) -> Comment | None:
+        """One comment's public part, as `read_page` gives it (`text`, `email`, `ip_hash` may
+        be empty): the pinned comment a first page shows when it lives on a later page. On
+        DynamoDB one eventually consistent GetItem."""
+
+    def add_block(self, block: Block) -> None:
+        """Record a block (a second time changes nothing)."""
+
+    def remove_block(self, site: str, key: str) -> bool:
+        """Lift a block; False when there was none."""
+
+    def blocks(self, site: str) -> list[Block]:
+        """Every block of a site, newest first."""
+
+    def blocked(self, site: str, keys: Sequence[str]) -> bool:
+        """Whether any of these keys is blocked on the site."""
 
     # -- bulk (import and export; never on a reader's path) ----------------------------------------
 

@@ -42,14 +42,16 @@ def test_thread_waits_until_it_nears_the_viewport(page: Page, servers: Servers) 
     extra = tall + f'<a href="#c" data-parley-count="{uri}">Comments</a><div id="parley"></div>'
     reads = api_calls(page, "/api/v1/comments?")
     counts = api_calls(page, "/api/v1/counts")
+    bundles = api_calls(page, "/widget/thread.")
     page.goto(servers.page(uri, extra=extra))
     expect(page.locator("main > a[data-parley-count]")).to_have_text("1 Comment")
     page.wait_for_load_state("networkidle")  # whatever the page would fetch, it has fetched
-    expect(heading(page)).to_have_text("")
-    assert reads == [] and len(counts) == 1
+    # Neither the thread nor the bundle that draws it: nothing of the widget is built yet.
+    expect(heading(page)).to_have_count(0)
+    assert reads == [] and bundles == [] and len(counts) == 1
     page.locator("#parley").scroll_into_view_if_needed()
     expect(heading(page)).to_have_text("1 Comment")
-    assert len(reads) == 1
+    assert len(reads) == 1 and len(bundles) == 1
     # A URL naming a comment reads the thread at once and scrolls to it.
     other = page.context.new_page()
     other.goto(servers.page(uri, extra=extra) + f"#comment-{a['id']}")

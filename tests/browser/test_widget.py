@@ -95,6 +95,9 @@ def test_reads_the_thread_with_one_request(page: Page, servers: Servers) -> None
     expect(link).to_have_attribute("href", "https://example.org/cy")
     expect(link).to_have_attribute("rel", re.compile(r"nofollow ugc"))
     expect(article(page, a["id"]).get_by_role("button", name="Reply to Ann")).to_be_visible()
+    # Reply counts: on the comment answered, none on the others.
+    expect(article(page, a["id"]).locator("footer")).to_contain_text("1 reply")
+    expect(article(page, c["id"]).locator("footer")).not_to_contain_text("repl")
     assert len([r for r in reads if r.method == "GET"]) == 1
     assert foreign == []
 
@@ -193,6 +196,7 @@ def test_reply_form_moves_under_the_comment(page: Page, servers: Servers) -> Non
     expect(reply).to_contain_text("@Ann:")
     expect(reply.locator("article")).to_be_focused()
     expect(heading(page)).to_have_text("2 Comments")
+    expect(article(page, a["id"]).locator("footer")).to_contain_text("1 reply")
     # The reply form is gone; the top-level one kept its draft.
     expect(comment(page, a["id"]).locator("form")).to_have_count(0)
     expect(page.locator("#parley h3")).to_have_text("Speak Your Mind")

@@ -96,6 +96,11 @@ def rate_key(site: str, client: str, window: int) -> Item:
     return {"pk": s(f"R#{site}#{client}#{window}"), "sk": s(THREAD_SK)}
 
 
+def block_key(site: str, key: str) -> Item:
+    """A block: one partition per site (the admin page lists them with one Query)."""
+    return {"pk": s(f"K#{site}"), "sk": s(key)}
+
+
 def used_key(site: str, key: str) -> Item:
     return {"pk": s(f"U#{site}#{key}"), "sk": s("#")}
 
@@ -128,7 +133,7 @@ def ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-def _dt(attr: dict[str, str]) -> datetime:
+def dt(attr: dict[str, str]) -> datetime:
     return datetime.fromtimestamp(int(attr["N"]) / 1000, UTC)
 
 
@@ -174,6 +179,8 @@ def comment_item(c: Comment) -> Item:
     if c.origin is not None:
         o = c.origin
         item["origin"] = {"M": {"kind": s(o.kind.value), "url": s(o.url), "handle": s(o.handle)}}
+    if c.role:
+        item["role"] = s(c.role)
     return item
 
 
@@ -203,13 +210,14 @@ def to_comment(item: Item, private: Item | None = None) -> Comment:
         text=_str(part, "text") or "",
         html=item["html"]["S"],
         status=Status(item["status"]["S"]),
-        created=_dt(item["created"]),
-        edited=None if edited is None else _dt(edited),
+        created=dt(item["created"]),
+        edited=None if edited is None else dt(edited),
         likes=num(item, "likes"),
         replies=num(item, "replies"),
         ip_hash=_str(part, "ip_hash") or "",
         avatar=_str(item, "avatar") or "",
         origin=_origin(item),
+        role=_str(item, "role") or "",
     )
 
 
@@ -248,11 +256,13 @@ def to_thread(item: Item) -> Thread:
         title=_str(item, "title") or "",
         count=num(item, "count"),
         locked=bool(item.get("locked", {}).get("BOOL", False)),
-        created=_dt(item["created"]),
+        created=dt(item["created"]),
         reactions=(
             sum(int(v["L"][0]["N"]) for k, v in item.items() if k.startswith(REACTIONS)),
             sum(int(v["L"][1]["N"]) for k, v in item.items() if k.startswith(REACTIONS)),
         ),
+        pinned=_str(item, "pinned") or "",
+        pinned_number=num(item, "pinned_number"),
     )
 
 

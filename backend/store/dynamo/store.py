@@ -3,9 +3,9 @@
 `DynamoStore` joins the parts, each in its own module: `reads.py` (page views, counts, queues),
 `writes.py` (posts, edits, likes, locks, rate buckets), `moderation.py` (status moves,
 erasure), `outbox.py` (notification events, sent markers, subscriptions: docs/notifications.md),
-`bulk.py` (imports and exports, imported on first use). Item shapes live in `items.py`, write
-requests built as data in `updates.py`, the client and its error mapping in `client.py`, the
-table definition in `schema.py`.
+`desk.py` (pins, blocks), `bulk.py` (imports and exports, imported on first use). Item shapes
+live in `items.py`, write requests built as data in `updates.py`, the client and its error
+mapping in `client.py`, the table definition in `schema.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from backend.domain.models import Comment, Thread
 from backend.settings import StoreURL
 from backend.store.base import Repairs, Written
 from backend.store.dynamo.client import make_client
+from backend.store.dynamo.desk import Desk
 from backend.store.dynamo.moderation import Moderation
 from backend.store.dynamo.outbox import Outbox
 from backend.store.dynamo.reads import Reads
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from backend.store.dynamo.bulk import Bulk
 
 
-class DynamoStore(Reads, Writes, Moderation, Outbox):
+class DynamoStore(Reads, Writes, Moderation, Outbox, Desk):
     @classmethod
     def from_url(
         cls, url: StoreURL, session: Session | None = None, config: Config | None = None

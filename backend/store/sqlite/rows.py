@@ -11,7 +11,7 @@ from backend.domain.models import Comment, Origin, OriginKind, Status, Thread
 
 COLUMNS = (
     "site, uri, id, parent, author, email, website, text, html, status, created, edited, "
-    "likes, replies, ip_hash, avatar, origin"
+    "likes, replies, ip_hash, avatar, origin, role"
 )
 PLACES = ",".join("?" * len(COLUMNS.split(",")))
 VISIBLE = "(status = 'approved' OR (status = 'deleted' AND replies > 0))"
@@ -44,6 +44,7 @@ def to_comment(row: sqlite3.Row) -> Comment:
         ip_hash=row["ip_hash"],
         avatar=row["avatar"],
         origin=origin_of(row["origin"]),
+        role=row["role"],
     )
 
 
@@ -71,6 +72,8 @@ def to_thread(row: sqlite3.Row) -> Thread:
         created=dt(row["created"]),
         stamp=str(row["stamp"]),
         reactions=reactions_of(row["reactions"]),
+        pinned=row["pinned"],
+        pinned_number=row["pinned_number"],
     )
 
 

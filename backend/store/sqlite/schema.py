@@ -70,4 +70,14 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE comments ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
     # Likes and reposts of a thread's announcement posts: JSON {source: [likes, reposts]}.
     "ALTER TABLE threads ADD COLUMN reactions TEXT NOT NULL DEFAULT '';",
+    # The owner's desk: the owner's own comments, a pinned comment per thread, blocks.
+    """
+    ALTER TABLE comments ADD COLUMN role TEXT NOT NULL DEFAULT '';
+    ALTER TABLE threads ADD COLUMN pinned TEXT NOT NULL DEFAULT '';
+    ALTER TABLE threads ADD COLUMN pinned_number INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE blocks (
+        site TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL, created INTEGER NOT NULL,
+        PRIMARY KEY (site, key)
+    ) WITHOUT ROWID;
+    """,
 )

@@ -1,7 +1,8 @@
 """`SQLiteStore` joins the parts of the SQLite store, each in its own module: `connection.py`
 (connections, the write transaction, setup), `reads.py`, `writes.py` (posts, edits, likes,
 locks, rate buckets), `moderation.py` (status moves, erasure), `outbox.py` (notification
-events, sent markers, subscriptions), `bulk.py` (imports and exports). Row shapes live in
+events, sent markers, subscriptions), `desk.py` (pins, blocks), `bulk.py` (imports and
+exports). Row shapes live in
 `rows.py`, the migrations in `schema.py`.
 """
 
@@ -12,13 +13,14 @@ from collections.abc import Callable, Iterator, Sequence
 from backend.domain.models import Comment, Thread
 from backend.store.base import Repairs, Written
 from backend.store.sqlite import bulk
+from backend.store.sqlite.desk import Desk
 from backend.store.sqlite.moderation import Moderation
 from backend.store.sqlite.outbox import SQLiteOutbox
 from backend.store.sqlite.rows import to_comment
 from backend.store.sqlite.writes import Writes
 
 
-class SQLiteStore(Writes, Moderation, SQLiteOutbox):
+class SQLiteStore(Writes, Moderation, SQLiteOutbox, Desk):
     cheap_stamps = True
 
     # -- bulk (import and export) -----------------------------------------------------------------

@@ -1,0 +1,7 @@
+// The thread bundle's entry: the thread, the form, and the feature modules. The loader
+// (../embed.js) loads this file when the reader nears #parley and calls parleyThread(P).
+// A feature is one module in ./features/ that registers itself through hooks.js, and one
+// line here: import './features/NAME.js' (its bytes: widget.json, tests/test_widget_size.py).
+import { thread } from './thread.js'
+
+self.parleyThread = thread

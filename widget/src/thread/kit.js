@@ -1,0 +1,4 @@
+// The loader's helpers, shared with the bundle through the handoff (P) rather than bundled
+// twice: import { h } from './kit.js' in any module of the bundle.
+export let h
+export const use = (P) => (h = P.h)
