@@ -59,6 +59,7 @@ PRICES: dict[str, Any] = {
     "cloudfront_per_million_https_requests": 1.00,  # $0.0100 per 10,000, North America
     "transfer_out_per_gb": 0.09,  # Lambda / API Gateway to the internet, first 10 TB
     "cloudfront_transfer_out_per_gb": 0.085,  # North America, first 10 TB
+    "cloudwatch_logs_ingestion_per_gb": 0.50,  # standard log class
 }
 LAMBDA_MEMORY_GB = 1.0  # serverless.yml memorySize 1024
 LAMBDA_CPU_SHARE = 1024 / 1769  # Lambda gives one full vCPU at 1,769 MB
@@ -353,7 +354,7 @@ def main() -> None:
         recorder = Recorder(store.client)
         post = seed(lh.handler, recorder)
         reads: dict[str, Any] = {}
-        for limit in (20, 50, 100):
+        for limit in (10, 20, 50, 100):
             for gz in (False, True):
                 q = {"site": SITE, "uri": URI, "limit": limit}
                 ev = event("GET", "/api/v1/comments", q, gz)

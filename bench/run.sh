@@ -72,6 +72,7 @@ fi
 tail -3 "$RES/coldstart.txt" >&2
 step importtime.py > /dev/null
 step cost.py
+step page_view.py
 cd ..
 echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RES/machine.txt"
 echo "runtime_s=$(( $(date +%s) - start ))" >> "$RES/machine.txt"

@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/widget_size.py
 
-Parley: backend/static/embed.js as `node widget/build.mjs` builds it (JS + CSS + English +
-counts in one file). Isso 0.14: isso/js/embed.min.js from its package (bench/.work/isso-venv).
+Parley: backend/static/embed.js (the loader) and widget/thread.<hash>.js (the thread bundle)
+as `node widget/build.mjs` builds them, gzipped one by one and summed.
+Isso 0.14: isso/js/embed.min.js from its package (bench/.work/isso-venv).
 Waline, Artalk, Twikoo: the files their docs' script-tag embeds load, from the npm packages
 pinned in bench/package-lock.json (`npm ci --prefix bench`). All measured in the same run.
 Writes results/widget_size.json.
@@ -27,6 +28,13 @@ def isso_js() -> Path:
     return found[0]
 
 
+def parley_files() -> list[Path]:
+    """The loader and the thread bundle: what a reader who scrolls to the comments fetches."""
+    static = lib.ROOT / "backend" / "static"
+    bundle = json.loads((static / "widget.json").read_text())["bundle"]
+    return [static / "embed.js", static / "widget" / bundle]
+
+
 def version(package: str) -> str:
     return str(json.loads((NODE / package / "package.json").read_text())["version"])
 
@@ -34,7 +42,7 @@ def version(package: str) -> str:
 def main() -> None:
     isso_version = "0.14.0"
     widgets: dict[str, tuple[str, list[Path]]] = {
-        "Parley": ("this tree", [lib.ROOT / "backend" / "static" / "embed.js"]),
+        "Parley": ("this tree", parley_files()),
         "Isso": (isso_version, [isso_js()]),
         "Waline": (
             version("@waline/client"),

@@ -158,3 +158,37 @@ def test_a_stale_copy_gives_way_to_the_apis_bundle_and_says_so_once(
     assert net.fetched(current) == [current]
     assert net.fetched(f"{servers.origin}/stale/widget/thread.") == []
     assert len(info) == 1 and "differs from the API" in info[0]
+
+
+def test_counts_the_page_carries_cost_no_request(page: Page, servers: Servers) -> None:
+    import urllib.request
+
+    uri = "/t/counted/"
+    servers.post(uri, "Ann", "One")
+    servers.post(uri, "Bob", "Two")
+    servers.post("/t/other-counted/", "Cy", "Elsewhere")
+    with urllib.request.urlopen(f"{servers.api}/api/v1/comments.html?site=demo&uri={uri}") as r:
+        fragment = r.read().decode()
+    net = Network(page)
+    # The server-rendered thread in #parley carries this page's count.
+    extra = f'<a href="#parley" data-parley-count="{uri}">Comments</a>{TALL}'
+    page.goto(servers.page(uri, extra=extra + f'<div id="parley">{fragment}</div>'))
+    expect(page.locator("main > a[data-parley-count]")).to_have_text("2 Comments")
+    page.wait_for_load_state("networkidle")
+    assert net.fetched(f"{servers.api}/api/v1/") == []
+
+    # A build-time counts file names some pages; the others are asked for in one request.
+    net.clear()
+    saved = '{"counts": {"/t/counted/": 2}}'
+    extra = (
+        f'<script type="application/json" data-parley-counts>{saved}</script>'
+        '<a class="k" data-parley-count="/t/counted/">Comments</a>'
+        '<a class="k" data-parley-count="/t/other-counted/">Comments</a>'
+    )
+    page.goto(servers.page("/t/index-counted/", extra=extra))
+    links = page.locator("main a.k")
+    expect(links.nth(0)).to_have_text("2 Comments")
+    expect(links.nth(1)).to_have_text("1 Comment")
+    page.wait_for_load_state("networkidle")
+    counts = f"{servers.api}/api/v1/counts?site=demo&uri=%2Ft%2Fother-counted%2F"
+    assert net.fetched(f"{servers.api}/api/v1/") == [counts]

@@ -62,16 +62,32 @@ async function api(path, o = {}, token) {
 }
 const qs = (o) => new URLSearchParams({ site, uri, ...o })
 
-// The count links: from the page itself when it carries them (the server-rendered thread's
-// count, a build-time counts file), otherwise one request per page view; never deferred.
+// The count links: from the page itself when it carries them (a build-time counts file, i.e.
+// <script type="application/json" data-parley-counts> holding a saved GET /api/v1/counts
+// answer, and the server-rendered thread's own count), otherwise one request per page view
+// for the rest; never deferred.
 function counts() {
   const els = [...D.querySelectorAll('[data-parley-count]')]
-  const uris = [...new Set(els.map((e) => e.dataset.parleyCount))]
-  for (let i = 0; i < uris.length; i += 100)
-    api('counts?' + new URLSearchParams([['site', site], ...uris.slice(i, i + 100).map((u) => ['uri', u])])).then(
-      (j) => els.forEach((e) => (e.textContent = label(j.counts[e.dataset.parleyCount] ?? 0))),
+  const known = {}
+  const fr = D.querySelector('#parley [data-parley]')
+  try {
+    D.querySelectorAll('[data-parley-counts]').forEach((e) => Object.assign(known, JSON.parse(e.textContent).counts))
+    if (fr) known[uri] = JSON.parse(fr.dataset.parley).thread.count
+  } catch {}
+  const fill = (c) =>
+    els.forEach((e) => {
+      const n = c[e.dataset.parleyCount]
+      if (n != null) e.textContent = label(n)
+    })
+  fill(known)
+  const uris = [...new Set(els.map((e) => e.dataset.parleyCount))].filter((u) => !(u in known))
+  for (let i = 0; i < uris.length; i += 100) {
+    const part = uris.slice(i, i + 100)
+    api('counts?' + new URLSearchParams([['site', site], ...part.map((u) => ['uri', u])])).then(
+      (j) => fill(Object.fromEntries(part.map((u) => [u, j.counts[u] ?? 0]))),
       () => {},
     )
+  }
   return els
 }
 

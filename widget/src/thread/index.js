@@ -3,5 +3,7 @@
 // A feature is one module in ./features/ that registers itself through hooks.js, and one
 // line here: import './features/NAME.js' (its bytes: widget.json, tests/test_widget_size.py).
 import { thread } from './thread.js'
+import './features/origin.js'
+import './features/reactions.js'
 
 self.parleyThread = thread

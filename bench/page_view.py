@@ -1,0 +1,196 @@
+"""Every line AWS bills for one page view, by configuration, and what each lever moves.
+
+    ../.venv/bin/python page_view.py          (from bench/, after cost.py; reads its results)
+
+Measured (bench/cost.py's results/cost.json, this tree's backend/static/widget.json): the
+thread read's bytes, headers, Lambda time and DynamoDB read units; the loader's and the
+304's bytes and Lambda time; the loader's and the bundle's brotli bytes. Prices: cost.PRICES.
+Assumed, each named below and printed: the shares (scroll, loader fetch/304, bundle not yet
+in the browser's cache, full TLS handshakes, cold starts), the counts answer, the TLS bytes,
+the runtime's log lines, the init duration on Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+import lib
+from cost import (
+    EMBED_304_SHARE,
+    EMBED_FETCH_SHARE,
+    FRONT_HEADER_BYTES,
+    GB,
+    LAMBDA_CPU_SHARE,
+    LAMBDA_MEMORY_GB,
+    PRICES,
+    SCROLL_SHARE,
+)
+
+# Assumed. The bundle is immutable for a year: a scrolling view fetches it only when the
+# browser has not got this version yet (a reader's first scroll after each deploy).
+BUNDLE_FETCH_SHARE = 0.5
+COLD_START_SHARE = 0.03  # of invocations; a blog at ~0.4 views/s keeps a sandbox warm
+# Measured: `import backend.lambda_handler` from the artifact, 603 ms CPU at a full core
+# (bench/RESULTS.md, cold start); Lambda's 1,024 MB gets LAMBDA_CPU_SHARE of one.
+INIT_CPU_MS = 603.0
+# The runtime's START, END and REPORT lines of a healthy invocation, text format (assumed
+# from their documented shape); none with SystemLogLevel=WARN.
+PLATFORM_LOG_BYTES = 330
+# TLS 1.3 from the Function URL: a full handshake sends the certificate chain (~4.5 KB with
+# Amazon's RSA chain), a resumed one ~350 bytes; record framing ~1.5% of the payload.
+TLS_FULL_BYTES = 4500
+TLS_RESUMED_BYTES = 350
+TLS_FULL_SHARE = 0.5  # of page views that open a connection to the API
+TLS_RECORD_OVERHEAD = 0.015
+# GET /api/v1/counts for one page (not measured by cost.py): one GetItem of the thread item
+# (0.5 read unit, eventually consistent), a ~40-byte body, a cached read's Lambda time.
+COUNTS_UNITS = 0.5
+COUNTS_BODY = 40
+COUNTS_LAMBDA_MS = 6.0
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    loader: str = "api"  # "api": /embed.js from Lambda; "self": the blog's host
+    counts: str = "api"  # "api": one counts request a view; "page": from the page
+    limit: int = 20
+    logs: str = "default"  # "default" or "warn" (SystemLogLevel/ApplicationLogLevel WARN)
+    cold_share: float = COLD_START_SHARE
+
+
+PASTE_AND_GO = Config("paste-and-go: /embed.js from the API, counts from the API")
+SELF_HOSTED = Config(
+    "self-hosted widget, counts from the page, quiet logs", "self", "page", logs="warn"
+)
+
+
+def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, float]:
+    """Dollars per page view, line by line."""
+    p = PRICES
+    read = r["reads"][f"limit{c.limit}_gzip"]
+    loader = r["embed"]["br"]
+    revalidated = r["embed"]["304"]
+    bundle_bytes = widget["sizes"]["bundle"]["brotli"] + loader["header_bytes"]
+    # (invocations, Lambda ms, read units, bytes out) per page view, by request.
+    requests = {
+        "thread": (SCROLL_SHARE, read["lambda_ms"], read["units"],
+                   read["bytes"] + read["header_bytes"]),
+    }  # fmt: skip
+    if c.loader == "api":
+        requests["loader"] = (EMBED_FETCH_SHARE, loader["lambda_ms"], 0.0,
+                              loader["bytes"] + loader["header_bytes"])  # fmt: skip
+        requests["loader 304"] = (EMBED_304_SHARE, revalidated["lambda_ms"], 0.0,
+                                  revalidated["header_bytes"])  # fmt: skip
+        requests["bundle"] = (SCROLL_SHARE * BUNDLE_FETCH_SHARE, loader["lambda_ms"], 0.0,
+                              bundle_bytes)  # fmt: skip
+    if c.counts == "api":
+        requests["counts"] = (1.0, COUNTS_LAMBDA_MS, COUNTS_UNITS,
+                              COUNTS_BODY + read["header_bytes"])  # fmt: skip
+    invocations = sum(n for n, _, _, _ in requests.values())
+    gb_s = sum(n * ms / 1000 * LAMBDA_MEMORY_GB for n, ms, _, _ in requests.values())
+    units = sum(n * u for n, _, u, _ in requests.values())
+    body = sum(n * b for n, _, _, b in requests.values())
+    contact = 1.0 if (c.loader == "api" or c.counts == "api") else SCROLL_SHARE
+    tls = contact * (TLS_FULL_SHARE * TLS_FULL_BYTES + (1 - TLS_FULL_SHARE) * TLS_RESUMED_BYTES)
+    tls += body * TLS_RECORD_OVERHEAD
+    init_ms = INIT_CPU_MS / LAMBDA_CPU_SHARE
+    out = {
+        "invocations": invocations,
+        "bytes": body,
+        "lambda requests": invocations * p["lambda_per_million_requests"] / 1e6,
+        "lambda duration": gb_s * p["lambda_arm64_per_gb_s"],
+        "lambda init (cold starts)": invocations * c.cold_share * init_ms / 1000
+        * LAMBDA_MEMORY_GB * p["lambda_arm64_per_gb_s"],
+        "dynamodb reads": units * p["dynamodb_per_million_rru"] / 1e6,
+        "transfer: bodies and headers": body * p["transfer_out_per_gb"] / GB,
+        "transfer: TLS": tls * p["transfer_out_per_gb"] / GB,
+        "cloudwatch logs": invocations * (PLATFORM_LOG_BYTES if c.logs == "default" else 0)
+        * p["cloudwatch_logs_ingestion_per_gb"] / GB,
+    }  # fmt: skip
+    for name, (n, _, _, b) in requests.items():
+        out[f"bytes: {name}"] = n * b
+    out["total"] = sum(v for k, v in out.items() if k not in ("invocations", "bytes")
+                       and not k.startswith("bytes:"))  # fmt: skip
+    return out
+
+
+# From paste-and-go to the recommended configuration, one lever at a time.
+LEVERS: list[tuple[str, str, dict[str, Any]]] = [
+    ("widget served from the blog's host", "none: the same script", {"loader": "self"}),
+    ("counts from the page (fragment or build-time file)", "counts as of the last build",
+     {"counts": "page"}),
+    ("SystemLogLevel/ApplicationLogLevel WARN", "none (errors are still logged)", {"logs": "warn"}),
+    ("first page of 10 (\"Load more\" after)", "a second request past 10 comments", {"limit": 10}),
+]  # fmt: skip
+
+
+def report(r: dict[str, Any], widget: dict[str, Any]) -> str:
+    per_m = 1e6
+    configs = [PASTE_AND_GO, SELF_HOSTED, replace(SELF_HOSTED, name="the same, first page 10",
+                                                  limit=10)]  # fmt: skip
+    configs = [c for c in configs if f"limit{c.limit}_gzip" in r["reads"]]
+    keys = [k for k in lines(r, widget, PASTE_AND_GO) if k not in ("invocations", "bytes",
+                                                                    "total")]  # fmt: skip
+    money = [k for k in keys if not k.startswith("bytes:")]
+    out = ["| configuration | Lambda invocations / view | bytes out / view | "
+           + " | ".join(money) + " | **total $ per million views** |",
+           "|---|---:|---:|" + "---:|" * len(money) + "---:|"]  # fmt: skip
+    for c in configs:
+        x = lines(r, widget, c)
+        out.append(f"| {c.name} | {x['invocations']:.2f} | {x['bytes']:,.0f} | "
+                   + " | ".join(f"{x[k] * per_m:.3f}" for k in money)
+                   + f" | **{x['total'] * per_m:.3f}** |")  # fmt: skip
+    out += [
+        "",
+        "| lever (applied in turn from paste-and-go) | what it changes for a reader |"
+        " $ per million after | saved | share of the saving |",
+        "|---|---|---:|---:|---:|",
+    ]
+    current = PASTE_AND_GO
+    start = lines(r, widget, current)["total"]
+    steps = []
+    for name, reader, change in LEVERS:
+        if "limit" in change and f"limit{change['limit']}_gzip" not in r["reads"]:
+            continue
+        before = lines(r, widget, current)["total"]
+        current = replace(current, **change)
+        after = lines(r, widget, current)["total"]
+        steps.append((name, reader, after, before - after))
+    saved = start - lines(r, widget, current)["total"]
+    for name, reader, after, delta in steps:
+        out.append(f"| {name} | {reader} | {after * per_m:.3f} | {delta * per_m:.3f} |"
+                   f" {delta / saved:.0%} |")  # fmt: skip
+    out += ["", "Assumptions: " + ", ".join(f"{k} {v}" for k, v in ASSUMED.items()) + "."]
+    return "\n".join(out)
+
+
+ASSUMED = {
+    "scroll share": SCROLL_SHARE,
+    "loader fetched / 304 (API-hosted, max-age=300)": f"{EMBED_FETCH_SHARE} / {EMBED_304_SHARE}",
+    "bundle not yet cached (of scrolling views)": BUNDLE_FETCH_SHARE,
+    "cold starts (of invocations)": COLD_START_SHARE,
+    "init CPU ms (measured, full core)": INIT_CPU_MS,
+    "platform log bytes per invocation": PLATFORM_LOG_BYTES,
+    "TLS full / resumed handshake bytes": f"{TLS_FULL_BYTES} / {TLS_RESUMED_BYTES}",
+    "full handshakes (of views that reach the API)": TLS_FULL_SHARE,
+    "counts: read units, body bytes, Lambda ms": f"{COUNTS_UNITS}, {COUNTS_BODY}, "
+    f"{COUNTS_LAMBDA_MS}",
+    "front door": "Function URL (no per-request price), no CloudFront",
+    "free tier": "not counted",
+}
+
+
+def main() -> None:
+    measured = json.loads((lib.RESULTS / "cost.json").read_text())
+    widget = json.loads((lib.ROOT / "backend" / "static" / "widget.json").read_text())
+    text = report(measured, widget)
+    lib.save("page_view", {"report": text, "assumed": ASSUMED, "front_header_bytes":
+                           FRONT_HEADER_BYTES})  # fmt: skip
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

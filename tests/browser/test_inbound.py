@@ -1,0 +1,100 @@
+"""Replies from the open web in the real widget: a Webmention from a stand-in blog and a reply
+from a stand-in Mastodon, verified and pulled by `parley serve`'s own worker, appear in the
+thread with their origin, the announcement's likes and reposts beside the heading; the blog's
+source answering 410 takes its mention away."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import fediverse_records as rec
+from tests.browser.conftest import WEB_TOKEN
+from tests.browser.harness import Console, Servers
+from tests.browser.test_widget import heading
+from tests.servers import serve
+from tests.standins import StandIn
+
+pytestmark = pytest.mark.browser
+
+REPLY = """<!doctype html><html><head><title>Re</title></head><body>
+<article class="h-entry"><a class="p-author h-card" href="https://alice.example/">Alice</a>
+replied to <a class="u-in-reply-to" href="{target}">the post</a>:
+<div class="e-content"><p>Seen from my blog<script>window.pwned = 1</script>
+<img src="x" onerror="window.pwned = 2"></p></div>
+<time class="dt-published" datetime="2026-01-01T09:00:00Z">1 Jan</time></article></body></html>"""
+
+
+def _send(servers: Servers, path: str, data: bytes, headers: dict[str, str]) -> int:
+    req = urllib.request.Request(servers.api + path, data, headers, method="POST")
+    with urllib.request.urlopen(req) as resp:
+        return int(resp.status)
+
+
+def _comments(servers: Servers, uri: str) -> list[dict[str, Any]]:
+    query = urllib.parse.urlencode({"site": "web", "uri": uri})
+    with urllib.request.urlopen(f"{servers.api}/api/v1/comments?{query}") as resp:
+        comments: list[dict[str, Any]] = json.load(resp)["comments"]
+        return comments
+
+
+def _until(servers: Servers, uri: str, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 60
+    while True:
+        comments = _comments(servers, uri)
+        if len(comments) == count or time.monotonic() > deadline:
+            return comments
+        time.sleep(0.25)
+
+
+def test_a_webmention_and_a_mastodon_reply_show_their_origin(
+    page: Page, servers: Servers, console: Console
+) -> None:
+    uri = "/t/inbound/"
+    target = servers.page(uri, site="web")
+    s = StandIn()
+    with serve(s.app()) as base:
+        s.pages["/alice/reply"] = (200, REPLY.format(target=target))
+        carol = rec.account("carol", "Carol", host="elsewhere.test")
+        toot = rec.status(
+            "78", carol, "<p>Replying on Mastodon</p>", in_reply_to_id="77",
+            created_at="2026-01-01T10:00:00.000Z",
+        )  # fmt: skip
+        s.contexts["77"] = rec.context([], [toot])
+        post = rec.status("77", rec.account("owner", "Owner"), "<p>New</p>", in_reply_to_id=None)
+        s.statuses["77"] = {**post, "favourites_count": 5, "reblogs_count": 2}
+        mention = urllib.parse.urlencode({"source": f"{base}/alice/reply", "target": target})
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        assert _send(servers, "/webmention?site=web", mention.encode(), form) == 202
+        bind = {"site": "web", "uri": uri, "url": f"{base}/@owner/77"}
+        admin = {"Content-Type": "application/json", "Authorization": f"Bearer {WEB_TOKEN}"}
+        assert _send(servers, "/api/v1/admin/threads/announce", json.dumps(bind).encode(),
+                     admin) == 200  # fmt: skip
+        assert len(_until(servers, uri, 2)) == 2
+
+        page.goto(target)
+        expect(heading(page)).to_have_text("2 Comments")
+        expect(page.locator("#parley .t .x")).to_have_text("♥ 5 ⟳ 2")  # likes, reposts
+        via = page.locator("#parley article a.via")
+        host = base.removeprefix("http://")
+        expect(via).to_have_text([f"via {host}", "via Mastodon"])
+        assert via.nth(0).get_attribute("href") == f"{base}/alice/reply"
+        assert via.nth(1).get_attribute("href") == toot["url"]
+        assert via.nth(1).get_attribute("title") == "@carol@elsewhere.test"
+        expect(page.locator("#parley article").first).to_contain_text("Seen from my blog")
+        assert page.evaluate("window.pwned") is None
+
+        # The blog post is deleted: its Webmention says so, and the mention goes.
+        s.pages["/alice/reply"] = (410, "<p>gone</p>")
+        assert _send(servers, "/webmention?site=web", mention.encode(), form) == 202
+        assert len(_until(servers, uri, 1)) == 1
+        page.reload()
+        expect(heading(page)).to_have_text("1 Comment")
+        expect(page.locator("#parley article a.via")).to_have_text(["via Mastodon"])
+    assert console.errors == []
