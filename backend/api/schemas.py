@@ -156,6 +156,7 @@ class HtmlParams(_In):
     site: Site
     uri: Uri
     sort: Sort = "oldest"
+    after: Annotated[str | None, Field(max_length=query.CURSOR_CHARS)] = None  # a page's `next`
 
 
 class CountsParams(_In):
@@ -304,7 +305,7 @@ class StatusCountsOut(BaseModel):
 class LockIn(_In):
     site: Site
     uri: Uri
-    locked: bool
+    locked: StrictBool  # JSON true or false: not "yes", 1 or "false"
 
 
 class EmailIn(_In):
