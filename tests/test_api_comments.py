@@ -31,7 +31,8 @@ def test_post_then_read(client: TestClient) -> None:
     assert got["id"] == comment["id"] and got["number"] == 1 and data["next"] is None
     assert set(got) == {
         "id", "parent", "number", "author", "website", "avatar", "html", "created", "edited",
-        "likes", "replies", "status", "deleted", "origin", "author_role",
+        "likes", "replies", "status", "deleted", "origin", "author_role", "parent_author",
+        "parent_number",
     }  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from backend.domain import errors
@@ -59,6 +59,20 @@ class NumberedPage:
     comments: list[tuple[int | None, Comment]]
     next_cursor: str | None
     pinned: tuple[int | None, Comment] | None = None  # first pages only
+    # For each reply's parent: its author ("" for a tombstone) and number, so a reader sees
+    # "@Ann:" and can find #1 before the page holding Ann's comment is loaded.
+    parents: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+
+
+def _parents(
+    page: Sequence[tuple[int | None, Comment]], known: Sequence[tuple[int | None, Comment]]
+) -> dict[str, tuple[str, int | None]]:
+    wanted = {c.parent for _, c in page if c.parent}
+    return {
+        c.id: ("" if c.status is Status.DELETED else c.author, n)
+        for n, c in known
+        if c.id in wanted
+    }
 
 
 def _within_page_chars(
@@ -148,7 +162,7 @@ class CommentService:
             more = end < len(everything)
             cursor = self.signer.cursor(site, uri, "~" + sort, end) if more else None
             pin = self._pinned(thread, everything) if offset == 0 else None
-            return NumberedPage(thread, chunk, cursor, pin)  # read_all's: shown already
+            return NumberedPage(thread, chunk, cursor, pin, _parents(chunk, everything))
         if after is not None and after.startswith("~"):
             raise errors.InvalidCursor()
         page = self.store.read_page(site, uri, after=after, limit=limit)
@@ -159,8 +173,14 @@ class CommentService:
             seen = max([offset, *(n for n, _ in numbered if n is not None)])
             next_cursor = self.signer.cursor(site, uri, next_after, seen)
         shown = self._shown_numbered(numbered)
+        parents = _parents(shown, shown)
+        if after is not None and any(c.parent and c.parent not in parents for _, c in shown):
+            # Oldest first, a parent precedes its reply: only a later page ("Load more") can
+            # answer one whose parent it does not hold; the whole thread names it. (On the
+            # first page a parent not there is not shown at all: spam, or erased.)
+            parents = _parents(shown, self.read_all(site, uri)[1])
         pinned = self._pinned(page.thread, shown) if after is None else None
-        return NumberedPage(page.thread, shown, next_cursor, pinned)
+        return NumberedPage(page.thread, shown, next_cursor, pinned, parents)
 
     def _pinned(
         self, thread: Thread | None, page: list[tuple[int | None, Comment]]
