@@ -1,5 +1,5 @@
-"""The `parley` command: serve, worker, init-table, admin-token, webhook-secret, import,
-export, widget."""
+"""The `parley` command: serve, worker, dead-letters, init-table, admin-token, webhook-secret,
+import, export, widget."""
 
 from __future__ import annotations
 
@@ -65,16 +65,27 @@ def _worker(args: argparse.Namespace) -> int:
         time.sleep(args.poll)
 
 
+def _dead_letters(args: argparse.Namespace) -> int:
+    """Print the outbox's dead letters: events the worker gave up on, and why."""
+    from backend.store import open_store
+
+    store = open_store(Settings.from_env())
+    for event in store.dead_events(args.limit):
+        print(f"{event.id}\t{event.kind}\t{event.site}\t{event.uri}\t"
+              f"{event.attempts} attempts\t{event.error}")  # fmt: skip
+    return 0
+
+
 def _webhook_secret(args: argparse.Namespace) -> int:
     from backend.domain.tokens import Signer
-    from backend.notify.webhook import secret_for
+    from backend.notify.webhook import secret_for, standard_secret
 
     settings = Settings.from_env()
     site = settings.sites.get(args.site)
     if site is None:
         print(f"webhook-secret: no site named {args.site!r} in PARLEY_SITES", file=sys.stderr)
         return 2
-    print(secret_for(Signer(settings.secret_keys), args.site, site))
+    print(standard_secret(secret_for(Signer(settings.secret_keys), args.site, site)))
     return 0
 
 
@@ -236,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--log-level", default="info")
     worker.set_defaults(run=_worker)
 
+    dead = commands.add_parser(
+        "dead-letters", help="list notifications the worker gave up on, and why"
+    )
+    dead.add_argument("--limit", type=int, default=100)
+    dead.set_defaults(run=_dead_letters)
+
     secret = commands.add_parser("webhook-secret", help="print a site's webhook signing secret")
     secret.add_argument("site")
     secret.set_defaults(run=_webhook_secret)
@@ -259,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("site")
     token.set_defaults(run=_admin_token)
 
-    formats = ("wordpress", "disqus", "isso", "remark42", "commento", "parley")
+    formats = ("wordpress", "disqus", "blogger", "isso", "remark42", "commento", "parley")
     imports = commands.add_parser(
         "import", help="import comments from another system's export (see docs/migrate.md)"
     )

@@ -33,13 +33,24 @@ MAIL_FROM = "Blog comments <comments@blog.test>"
 
 @dataclass
 class Mailbox:
-    """Every message the SMTP server accepted, parsed, with its envelope recipients."""
+    """Every message the SMTP server accepted, parsed, with its envelope recipients and the
+    bytes as they arrived (`raw`: what a mailbox provider reads, before any decoding)."""
 
     url: str = ""
     messages: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
     refuse: list[str] = field(default_factory=list)  # SMTP replies to give DATA first
     arrived: threading.Event = field(default_factory=threading.Event)  # set on each message
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.raw.clear()
+        self.recipients.clear()
+        self.refuse.clear()
+
+    def raw_to(self, address: str) -> list[bytes]:
+        return [r for r, rcpt in zip(self.raw, self.recipients, strict=True) if address in rcpt]
 
     def to(self, address: str) -> list[EmailMessage]:
         return [
@@ -52,6 +63,7 @@ class Mailbox:
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
+        self.raw.append(bytes(envelope.original_content or envelope.content))
         self.recipients.append(list(envelope.rcpt_tos))
         self.arrived.set()
         return "250 Message accepted for delivery"

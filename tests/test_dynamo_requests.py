@@ -139,14 +139,17 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     # schedule (docs/notifications.md), so the first post costs what every post costs.
     first = requests.take()
     posted = post(api)
-    # find_key, the rate bucket, the thread (locked?), the transaction of the key, the comment
-    # and the author's tally; then the thread's count and the comment's mark, outside it.
+    # find_key, the rate bucket and the one before it (a sliding window), the thread
+    # (locked?), the transaction of the key, the comment and the author's tally; then the
+    # thread's count and the comment's mark, outside it.
     assert requests.take() == [
-        "GetItem", "UpdateItem", "GetItem", "TransactWriteItems", "UpdateItem", "UpdateItem",
+        "GetItem", "UpdateItem", "GetItem", "GetItem", "TransactWriteItems", "UpdateItem",
+        "UpdateItem",
     ]  # fmt: skip
     assert first == [
         "GetItem",
         "UpdateItem",
+        "GetItem",
         "GetItem",
         "TransactWriteItems",
         "UpdateItem",
@@ -158,14 +161,17 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     post(api, parent=comment_id)
     # A reply also reads its parent (approved?) and moves its replies, outside the transaction.
     assert requests.take() == [
-        "GetItem", "UpdateItem", "GetItem", "GetItem", "TransactWriteItems",
+        "GetItem", "UpdateItem", "GetItem", "GetItem", "GetItem", "TransactWriteItems",
         "UpdateItem", "UpdateItem", "UpdateItem",
     ]  # fmt: skip
 
     liked = api.post(f"/api/v1/comments/{comment_id}/likes", json={"site": SITE, "uri": "/post/"})
     assert liked.json() == {"likes": 1}
-    # The rate bucket, the like item (marked), likes + 1 (returning the count), the mark.
-    assert requests.take() == ["UpdateItem", "PutItem", "UpdateItem", "UpdateItem"]
+    # The rate buckets (this one, the one before), the thread (locked?), the like item
+    # (marked), likes + 1 (returning the count), the mark.
+    assert requests.take() == [
+        "UpdateItem", "GetItem", "GetItem", "PutItem", "UpdateItem", "UpdateItem",
+    ]  # fmt: skip
 
     edited = api.patch(
         f"/api/v1/comments/{comment_id}",
@@ -173,10 +179,11 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
         headers=auth,
     )
     assert edited.status_code == 200, edited.text
-    # The token's comment (with its private part: the edit rules need the email), the rate
-    # bucket, the html and the source in one transaction, the comment as edited.
+    # The token's comment (with its private part: the edit rules need the email), the thread
+    # (locked?), the rate buckets, the html and the source in one transaction, the comment as
+    # edited.
     assert requests.take() == [
-        "BatchGetItem", "UpdateItem", "TransactWriteItems", "BatchGetItem",
+        "BatchGetItem", "GetItem", "UpdateItem", "GetItem", "TransactWriteItems", "BatchGetItem",
     ]  # fmt: skip
 
     deleted = api.delete(

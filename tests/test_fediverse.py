@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from backend.domain.models import Status
 from backend.inbound import urls
+from backend.inbound.pull import PULL_MAX_S
 from backend.store.base import Store
 from tests import fediverse_records as rec
 from tests.conftest import Clock
@@ -89,9 +91,16 @@ def test_mastodon_replies_join_the_thread(web: TestClient, standin: tuple[StandI
     clock = web.app.state.parley.clock  # type: ignore[attr-defined]
     assert following.due > clock()
     s.contexts["1001"] = rec.context([], [reply])
+    store.set_status("web", URI, dan["id"], Status.SPAM)  # a moderator's verdict stays
     clock.advance(following.due - clock() + 1)
     worker(web).drain()
     assert [c["author"] for c in thread(web)] == ["Carol"]
+    assert store.get_comment("web", URI, dan["id"]).status is Status.SPAM
+    s.contexts["1001"] = rec.context([], [])  # Carol deleted her reply
+    clock.advance(PULL_MAX_S)
+    worker(web).drain()
+    assert thread(web) == []
+    assert store.get_comment("web", URI, carol["id"]).status is Status.DELETED
 
     # Unbinding stops the pulls.
     assert bind(web, f"{base}/@owner/1001", bound=False).json()["bound"] is False

@@ -60,7 +60,11 @@ async def read_thread(request: Request) -> Response:
     page = await ctx.blocking(
         ctx.comments.read, params.site, params.uri, params.after, params.limit, params.sort
     )
-    body = dumps(page_view(params.uri, page.thread, page.comments, page.next_cursor, page.pinned))
+    body = dumps(
+        page_view(
+            params.uri, page.thread, page.comments, page.next_cursor, page.pinned, page.parents
+        )
+    )
     entry = Cached(page.thread.stamp if page.thread else None, etag_of(body), body)
     if ctx.store.cheap_stamps:
         ctx.cache.put(key, entry)

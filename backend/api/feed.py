@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from backend.api.context import context
 from backend.api.http import read_params
 from backend.api.schemas import FeedParams
 from backend.domain.models import Comment
+from backend.settings import Settings
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50
@@ -23,6 +25,13 @@ def _page_base(origins: tuple[str, ...], fallback: str) -> str:
         if not origin.endswith(":*"):
             return origin
     return fallback
+
+
+def self_url(settings: Settings, params: FeedParams) -> str:
+    """The feed's own address: PARLEY_PUBLIC_URL's, never the request's Host header (which
+    any client sets, and a shared cache would keep), with the query in one canonical form."""
+    query = {"site": params.site, **({"uri": params.uri} if params.uri else {})}
+    return f"{settings.public_url}/api/v1/feed.atom?{urlencode(query)}"
 
 
 def render_feed(
@@ -62,6 +71,6 @@ async def feed(request: Request) -> Response:
     site = ctx.comments.site(params.site)
     comments = await ctx.blocking(ctx.comments.recent, params.site, params.uri, FEED_SIZE)
     base = _page_base(site.origins, ctx.settings.public_url)
-    body = render_feed(params.site, params.uri, comments, base, str(request.url))
+    body = render_feed(params.site, params.uri, comments, base, self_url(ctx.settings, params))
     headers = {"Cache-Control": "public, max-age=300"}
     return Response(body, 200, headers, "application/atom+xml; charset=utf-8")

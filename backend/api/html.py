@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,6 +24,7 @@ from backend.api.schemas import CommentOut, HtmlParams, ThreadOut
 from backend.domain.models import Comment, Thread
 
 SCHEMA = "https://schema.org/"
+HTML_PAGE = 100  # comments a page at most; PAGE_CHARS (domain/models.py) bounds its bytes
 
 
 def _attr(value: object) -> str:
@@ -98,10 +99,18 @@ def render_comment(number: int | None, comment: Comment, authors: dict[str, str]
 
 
 def render_thread(
-    uri: str, thread: Thread | None, comments: list[tuple[int | None, Comment]], sort: str
+    uri: str,
+    thread: Thread | None,
+    comments: list[tuple[int | None, Comment]],
+    sort: str,
+    next_url: str | None = None,
+    next_cursor: str | None = None,
 ) -> str:
+    """One page of the thread. `next_cursor` (the JSON read's cursor: the widget taking the
+    fragment over reads on from it) and `next_url` (this fragment's next page, for readers
+    and crawlers without JavaScript) are set when more comments follow."""
     out = ThreadOut.of(uri, thread)
-    state = {"thread": out.model_dump(mode="json"), "next": None, "sort": sort}
+    state = {"thread": out.model_dump(mode="json"), "next": next_cursor, "sort": sort}
     authors = {c.id: c.author for _, c in comments}
     head = [
         f'<section class="parley-thread" itemscope itemtype="{SCHEMA}CreativeWork"'
@@ -114,7 +123,11 @@ def render_thread(
     # markers would double them on a page without the widget's style.
     head.append(f'<h2>{_count(out.count)}</h2><ol style="list-style:none;padding-left:0">')
     body = [render_comment(number, comment, authors) for number, comment in comments]
-    tail = "</ol><p>Comments are closed.</p>" if out.locked else "</ol>"
+    tail = "</ol>"
+    if next_url is not None:
+        tail += f'<p class="next"><a rel="next" href="{_attr(next_url)}">More comments</a></p>'
+    if out.locked:
+        tail += "<p>Comments are closed.</p>"
     return "".join(head + body) + tail + "</section>\n"
 
 
@@ -122,12 +135,20 @@ def render_thread(
 async def thread_html(request: Request) -> Response:
     ctx = context(request)
     params = read_params(request, HtmlParams)
-    thread, comments = await ctx.blocking(ctx.comments.read_all, params.site, params.uri)
-    if params.sort == "newest":
-        comments.reverse()
-    elif params.sort == "top":
-        comments.sort(key=lambda nc: (-nc[1].likes, nc[1].id))
-    body = render_thread(params.uri, thread, comments, params.sort).encode()
+    # Paged as the JSON is (its cursor, its bound of PAGE_CHARS of comment HTML a page), so an
+    # answer stays small however long the thread: a link leads to the next page.
+    page = await ctx.blocking(
+        ctx.comments.read, params.site, params.uri, params.after, HTML_PAGE, params.sort
+    )
+    next_url = None
+    if page.next_cursor is not None:
+        query = {"site": params.site, "uri": params.uri, "sort": params.sort}
+        next_url = f"{ctx.settings.public_url}/api/v1/comments.html?" + urlencode(
+            {**query, "after": page.next_cursor}
+        )
+    body = render_thread(
+        params.uri, page.thread, page.comments, params.sort, next_url, page.next_cursor
+    ).encode()
     etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}
     if etag in request.headers.get("if-none-match", ""):

@@ -115,13 +115,19 @@ def _too_deep(raw: bytes) -> bool:
 
 
 def read_params(request: Request, model: type[M], *, lists: tuple[str, ...] = ()) -> M:
-    """Parse query parameters; malformed parameters are a 400 naming each bad one."""
+    """Parse query parameters; malformed parameters are a 400 naming each bad one, and so is a
+    parameter given twice that takes one value (which of the two would count?)."""
     data: dict[str, Any] = {}
+    repeated: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
         if name in lists:
             data.setdefault(name, []).append(value)
+        elif name in data:
+            repeated[name] = "give it once"
         else:
             data[name] = value
+    if repeated:
+        raise errors.BadRequest("Some parameters are missing or invalid.", fields=repeated)
     from pydantic import ValidationError
 
     try:

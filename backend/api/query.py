@@ -121,9 +121,13 @@ class _Query:
                 self.problems.setdefault(name, "unknown parameter")
 
     def optional(self, name: str, check: Callable[[str], T]) -> T | None:
-        """The parameter's last value, checked (a repeated parameter: the last one counts)."""
+        """The parameter's value, checked. Given twice, it is refused: a proxy, the CORS check
+        and the handler could each read another of the values (the first, the last)."""
         values = self.values.get(name)
-        return self._check(name, check, values[-1]) if values else None
+        if values and len(values) > 1:
+            self.problems.setdefault(name, "give it once")
+            return None
+        return self._check(name, check, values[0]) if values else None
 
     def required(self, name: str, check: Callable[[str], T]) -> T | None:
         if name not in self.values:

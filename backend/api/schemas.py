@@ -156,6 +156,7 @@ class HtmlParams(_In):
     site: Site
     uri: Uri
     sort: Sort = "oldest"
+    after: Annotated[str | None, Field(max_length=query.CURSOR_CHARS)] = None  # a page's `next`
 
 
 class CountsParams(_In):
@@ -180,6 +181,14 @@ class OriginOut(BaseModel):
 class CommentOut(BaseModel):
     id: str
     parent: str | None
+    parent_author: str | None = Field(
+        None,
+        description="In a thread's read, under any sort: the author of the comment this one "
+        "answers (empty for a deleted one); null otherwise",
+    )
+    parent_number: int | None = Field(
+        None, description="In a thread's read: the number of the comment this one answers"
+    )
     number: int | None = Field(
         description="Position among the thread's visible comments, oldest first; computed "
         "when reading, so null in the answer to a post or an edit"
@@ -296,7 +305,7 @@ class StatusCountsOut(BaseModel):
 class LockIn(_In):
     site: Site
     uri: Uri
-    locked: bool
+    locked: StrictBool  # JSON true or false: not "yes", 1 or "false"
 
 
 class EmailIn(_In):

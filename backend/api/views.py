@@ -23,19 +23,26 @@ def instant(value: datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def comment_view(comment: Comment, number: int | None = None) -> View:
-    """The public comment: never the email, the IP hash or the Markdown source."""
+def comment_view(
+    comment: Comment, number: int | None = None, parent: tuple[str, int | None] | None = None
+) -> View:
+    """The public comment: never the email, the IP hash or the Markdown source. `parent` is
+    the author and number of the comment it answers, where the read knows them."""
+    by, at = parent or (None, None)
     if comment.status is Status.DELETED:  # a tombstone keeps the thread's shape, nothing else
         return {
-            "id": comment.id, "parent": comment.parent, "number": number, "author": "",
-            "website": None, "avatar": "", "html": "", "created": instant(comment.created),
-            "edited": None, "likes": comment.likes, "replies": comment.replies,
-            "status": "approved", "deleted": True, "origin": None, "author_role": None,
+            "id": comment.id, "parent": comment.parent, "parent_author": by, "parent_number": at,
+            "number": number, "author": "", "website": None, "avatar": "", "html": "",
+            "created": instant(comment.created), "edited": None, "likes": comment.likes,
+            "replies": comment.replies, "status": "approved", "deleted": True, "origin": None,
+            "author_role": None,
         }  # fmt: skip
     origin = comment.origin
     return {
         "id": comment.id,
         "parent": comment.parent,
+        "parent_author": by,
+        "parent_number": at,
         "number": number,
         "author": comment.author,
         "website": comment.website,
@@ -76,10 +83,15 @@ def page_view(
     comments: list[tuple[int | None, Comment]],
     next_cursor: str | None,
     pinned: tuple[int | None, Comment] | None = None,
+    parents: dict[str, tuple[str, int | None]] | None = None,
 ) -> View:
+    parents = parents or {}
     return {
         "thread": thread_view(uri, thread),
-        "comments": [comment_view(c, number) for number, c in comments],
+        "comments": [
+            comment_view(c, number, parents.get(c.parent) if c.parent else None)
+            for number, c in comments
+        ],
         "next": next_cursor,
         "pinned": None if pinned is None else comment_view(pinned[1], pinned[0]),
     }

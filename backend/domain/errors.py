@@ -91,6 +91,14 @@ class StoreUnavailable(ParleyError):
         self.retry_after = retry_after
 
 
+class StoreRefused(StoreUnavailable):
+    """The store refused a request as one it can never take (DynamoDB's ValidationException: a
+    key or item past its limits). Answered as a 503 like any store failure; the worker does not
+    try such an event again but moves it to the dead letters."""
+
+    message = "Storage refused the request."
+
+
 class DuplicateKey(ParleyError):
     """Raised by a store when an idempotency key was already used; carries the first comment id."""
 

@@ -25,5 +25,13 @@ def client_hash(signer: Signer, site: str, ip: str) -> str:
 
 
 def avatar_hash(signer: Signer, email: str, author: str) -> str:
-    """A short keyed hash for the widget's identicon: stable per email, useless to reverse."""
+    """What a comment stores to draw its identicon from: a short keyed hash, stable per email,
+    useless to reverse. Never served as it is: see `shown_avatar`."""
     return signer.keyed_hash("avatar", email.strip().lower() or author, size=8)
+
+
+def shown_avatar(signer: Signer, site: str, stored: str) -> str:
+    """The avatar a reader is shown: the stored one keyed again per site (and by the secret
+    key), so the same address gives unrelated avatars on two sites, whatever was stored (an
+    older hash, an import's). Computed on every read: nothing stored needs rewriting."""
+    return signer.keyed_hash("avatar-shown", f"{site}\0{stored}", size=8) if stored else ""

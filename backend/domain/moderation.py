@@ -58,7 +58,10 @@ class LinkTarget:
 
 def state_of(comment: Comment) -> str:
     """What a moderation link is bound to: the comment's status and its last edit. Every
-    decision and every edit changes it, so a link issued before either acts on nothing."""
+    decision and every edit changes it, so a link issued before either acts on nothing.
+    A status can come back (delete, then restore), so each decision also retires the state it
+    leaves (`ModerationService.act`): the links of a state, once left, never act again. The
+    pair (state, retired or not) is the version that only moves forward."""
     edited = 0 if comment.edited is None else int(comment.edited.timestamp() * 1000)
     return f"{comment.status.value}.{edited}"
 
@@ -113,8 +116,17 @@ class ModerationService(Context):
         target = _TARGET[action]
         if comment.status is target:
             return comment
+        # The state left is retired first: its links (a notification's) never act again, even
+        # when a later decision brings the same state back.
+        self._spend(site_name, comment)
         events = outbox.for_status(self.settings, comment, target, self.clock())
         return self.store.set_status(site_name, uri, comment_id, target, events=events)
+
+    def _spend(self, site_name: str, comment: Comment) -> bool:
+        """Spend the links of the comment's current state; False when they were spent."""
+        state = state_of(comment)
+        spent = self.signer.keyed_hash("moderation-link", f"{comment.uri}\0{comment.id}\0{state}")
+        return self.store.use_once(site_name, spent, int(self.clock()) + LINK_TTL_S)
 
     def lock(self, site_name: str, uri: str, locked: bool) -> Thread:
         self.site(site_name)
@@ -220,9 +232,10 @@ class ModerationService(Context):
             raise errors.Forbidden("This link was made for another action.")
         c = target.comment
         # One record per comment state: using any of a notification's links spends them all.
-        spent = self.signer.keyed_hash("moderation-link", f"{c.uri}\0{c.id}\0{target.state}")
-        if not self.store.use_once(target.site, spent, int(self.clock()) + LINK_TTL_S):
-            raise errors.InvalidAction("This link was already used.")
+        if not self._spend(target.site, c):
+            raise errors.InvalidAction(
+                "This link was already used, or the comment was moderated since it was sent."
+            )
         return self.act(target.site, c.uri, c.id, target.action)
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from backend.domain import errors
 from backend.domain.blocks import keys_of, network_key
-from backend.domain.identity import avatar_hash, client_hash
+from backend.domain.identity import avatar_hash, client_hash, shown_avatar
 from backend.domain.ids import new_ulid
 from backend.domain.limits import check_comment_size
 from backend.domain.models import PAGE_CHARS, Comment, NewComment, Status, Thread
@@ -59,6 +59,20 @@ class NumberedPage:
     comments: list[tuple[int | None, Comment]]
     next_cursor: str | None
     pinned: tuple[int | None, Comment] | None = None  # first pages only
+    # For each reply's parent: its author ("" for a tombstone) and number, so a reader sees
+    # "@Ann:" and can find #1 before the page holding Ann's comment is loaded.
+    parents: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+
+
+def _parents(
+    page: Sequence[tuple[int | None, Comment]], known: Sequence[tuple[int | None, Comment]]
+) -> dict[str, tuple[str, int | None]]:
+    wanted = {c.parent for _, c in page if c.parent}
+    return {
+        c.id: ("" if c.status is Status.DELETED else c.author, n)
+        for n, c in known
+        if c.id in wanted
+    }
 
 
 def _within_page_chars(
@@ -108,6 +122,19 @@ class CommentService:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
+    def shown(self, comment: Comment) -> Comment:
+        """The comment as readers get it: its avatar keyed per site, and none at all for a
+        comment that is not published (a held or honeypot post's answer must not tell whether
+        its address ever commented here)."""
+        published = comment.status is Status.APPROVED
+        avatar = shown_avatar(self.signer, comment.site, comment.avatar) if published else ""
+        return replace(comment, avatar=avatar)
+
+    def _shown_numbered(
+        self, comments: list[tuple[int | None, Comment]]
+    ) -> list[tuple[int | None, Comment]]:
+        return [(n, self.shown(c)) for n, c in comments]
+
     # -- reads -------------------------------------------------------------------------------
 
     def read(
@@ -135,7 +162,7 @@ class CommentService:
             more = end < len(everything)
             cursor = self.signer.cursor(site, uri, "~" + sort, end) if more else None
             pin = self._pinned(thread, everything) if offset == 0 else None
-            return NumberedPage(thread, chunk, cursor, pin)
+            return NumberedPage(thread, chunk, cursor, pin, _parents(chunk, everything))
         if after is not None and after.startswith("~"):
             raise errors.InvalidCursor()
         page = self.store.read_page(site, uri, after=after, limit=limit)
@@ -145,8 +172,15 @@ class CommentService:
         if next_after is not None:
             seen = max([offset, *(n for n, _ in numbered if n is not None)])
             next_cursor = self.signer.cursor(site, uri, next_after, seen)
-        pinned = self._pinned(page.thread, numbered) if after is None else None
-        return NumberedPage(page.thread, numbered, next_cursor, pinned)
+        shown = self._shown_numbered(numbered)
+        parents = _parents(shown, shown)
+        if after is not None and any(c.parent and c.parent not in parents for _, c in shown):
+            # Oldest first, a parent precedes its reply: only a later page ("Load more") can
+            # answer one whose parent it does not hold; the whole thread names it. (On the
+            # first page a parent not there is not shown at all: spam, or erased.)
+            parents = _parents(shown, self.read_all(site, uri)[1])
+        pinned = self._pinned(page.thread, shown) if after is None else None
+        return NumberedPage(page.thread, shown, next_cursor, pinned, parents)
 
     def _pinned(
         self, thread: Thread | None, page: list[tuple[int | None, Comment]]
@@ -162,7 +196,7 @@ class CommentService:
         comment = self.store.public_comment(thread.site, thread.uri, thread.pinned)
         if comment is None or comment.status is not Status.APPROVED:
             return None
-        return thread.pinned_number or None, comment
+        return thread.pinned_number or None, self.shown(comment)
 
     def read_all(
         self, site: str, uri: str
@@ -176,7 +210,7 @@ class CommentService:
             page = self.store.read_page(site, uri, after=after, limit=100)
             comments += page.comments
             if page.next_after is None:
-                return page.thread, _numbered(comments, 0)
+                return page.thread, self._shown_numbered(_numbered(comments, 0))
             after = page.next_after
 
     def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
@@ -185,7 +219,7 @@ class CommentService:
 
     def recent(self, site: str, uri: str | None, limit: int = 50) -> list[Comment]:
         self.site(site)
-        return self.store.recent(site, uri, limit)
+        return [self.shown(c) for c in self.store.recent(site, uri, limit)]
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -219,7 +253,7 @@ class CommentService:
             website=draft.website,
             text=draft.text,
             html=html,
-            status=self._status_for(site_name, site, draft, client),
+            status=self._status_for(site_name, site, draft, client, html),
             created=datetime.fromtimestamp(now, UTC),
             ip_hash=client,
             avatar=avatar_hash(self.signer, draft.email, draft.author),
@@ -243,8 +277,9 @@ class CommentService:
         html = render_visible(text)
         check_comment_size(text, html)  # before any storage call
         comment = self._own_comment(site_name, site, uri, comment_id, token)
+        self._open_thread(site_name, uri)
         self._limit(site_name, comment.ip_hash, site.rate_limit_per_minute, self.clock())
-        held = self._hold_edit(site_name, site, comment, text)
+        held = self._hold_edit(site_name, site, comment, html)
         if held and comment.status is Status.APPROVED:
             self.store.set_status(site_name, uri, comment_id, Status.PENDING)
         edited = self.store.edit_comment(
@@ -259,7 +294,7 @@ class CommentService:
             events = outbox.for_edit(self.settings, site, edited, self.clock())
             if events:
                 self.store.enqueue(events)
-        return edited
+        return self.shown(edited)
 
     def delete(self, site_name: str, uri: str, comment_id: str, token: str) -> None:
         site = self.site(site_name)
@@ -271,6 +306,7 @@ class CommentService:
         voter = client_hash(self.signer, site_name, client_ip)
         limit = site.rate_limit_per_minute * LIKES_PER_WRITE
         self._limit(site_name, voter + ":like", limit, self.clock())
+        self._open_thread(site_name, uri)
         if self.store.blocked(site_name, [network_key(voter)]):  # counted nowhere, said nothing
             comment = self.store.public_comment(site_name, uri, comment_id)
             if comment is None or comment.status is not Status.APPROVED:
@@ -284,36 +320,46 @@ class CommentService:
         voter = client_hash(self.signer, site_name, client_ip)
         limit = site.rate_limit_per_minute * LIKES_PER_WRITE
         self._limit(site_name, voter + ":like", limit, self.clock())
+        self._open_thread(site_name, uri)
         return self.store.remove_like(site_name, uri, comment_id, voter)
 
     # -- rules -------------------------------------------------------------------------------
 
-    def _status_for(self, site_name: str, site: SiteConfig, draft: Draft, client: str) -> Status:
+    def _status_for(
+        self, site_name: str, site: SiteConfig, draft: Draft, client: str, html: str
+    ) -> Status:
         if draft.honeypot:
             return Status.SPAM  # a bot filled the hidden field; answer as if held, publish nothing
         if self.store.blocked(site_name, keys_of(self.signer, site_name, client, draft.email)):
             return Status.SPAM  # the owner blocked its network or address: a shadow block
-        if site.moderation is Moderation.ALL or looks_like_spam(draft.text):
+        if site.moderation is Moderation.ALL or looks_like_spam(html):
             return Status.PENDING
         if site.moderation is Moderation.FIRST_TIME:
             known = bool(draft.email) and self.store.author_approved(site_name, draft.email)
             return Status.APPROVED if known else Status.PENDING
         return Status.APPROVED
 
-    def _hold_edit(self, site_name: str, site: SiteConfig, comment: Comment, text: str) -> bool:
-        """Whether an edit to `text` must wait for a moderator, by the rule a new post with
-        these words from this author would meet."""
-        if site.moderation is Moderation.ALL or looks_like_spam(text):
+    def _hold_edit(self, site_name: str, site: SiteConfig, comment: Comment, html: str) -> bool:
+        """Whether an edit rendered as `html` must wait for a moderator, by the rule a new post
+        with these words from this author would meet."""
+        if site.moderation is Moderation.ALL or looks_like_spam(html):
             return True
         if site.moderation is Moderation.FIRST_TIME:
             return not (comment.email and self.store.author_approved(site_name, comment.email))
         return False
 
     def _limit(self, site: str, client: str, per_minute: int, now: float) -> None:
-        window = int(now) // RATE_WINDOW_S
-        expires = (window + 2) * RATE_WINDOW_S
-        if self.store.hit_rate(site, client, window, expires) > per_minute:
-            raise errors.RateLimited(retry_after=max(1, (window + 1) * RATE_WINDOW_S - int(now)))
+        """At most `per_minute` writes in any minute (a sliding window: domain/rate.py)."""
+        from backend.domain import rate  # on the first write: a page view needs none
+
+        rate.check(self.store, site, client, per_minute, RATE_WINDOW_S, now)
+
+    def _open_thread(self, site_name: str, uri: str) -> None:
+        """A locked thread takes no new comment, edit or like (a reader may still delete their
+        own comment: their words are theirs to take back)."""
+        thread = self.store.get_thread(site_name, uri)
+        if thread is not None and thread.locked:
+            raise errors.ThreadLocked()
 
     def _own_comment(
         self, site_name: str, site: SiteConfig, uri: str, comment_id: str, token: str
@@ -341,4 +387,4 @@ class CommentService:
     def _posted(self, site: SiteConfig, comment: Comment) -> Posted:
         token = self.signer.edit_token(comment.site, comment.uri, comment.id)
         until = datetime.fromtimestamp(comment.created.timestamp() + site.edit_window_s, UTC)
-        return Posted(comment, token, until)
+        return Posted(self.shown(comment), token, until)

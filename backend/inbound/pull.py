@@ -198,11 +198,14 @@ def pull(keeper: Keeper, event: OutboxEvent, now: float) -> str:
         keeper.keep(event.site, event.uri, incoming, now)
         added += before is None
     removed = 0
-    for comment in keeper.store.thread_comments(event.site, event.uri):
+    # Replies gone at the source leave; not when the answer was cut at MAX_REPLIES (the rest
+    # were not looked at), and not what a moderator marked as spam.
+    complete = len(replies) < MAX_REPLIES
+    for comment in keeper.store.thread_comments(event.site, event.uri) if complete else ():
         origin = comment.origin
         if origin is None or origin.kind is not kind or origin.url in seen:
             continue
-        if comment.status is not Status.DELETED:
+        if comment.status not in (Status.DELETED, Status.SPAM):
             keeper.store.set_status(event.site, event.uri, comment.id, Status.DELETED, scrub=True)
             removed += 1
     keeper.store.set_reactions(event.site, event.uri, kind.value, *reactions)

@@ -14,7 +14,7 @@ from typing import Protocol
 from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import Checked, Record
 
-FORMATS = ("wordpress", "disqus", "isso", "remark42", "commento", "parley")
+FORMATS = ("wordpress", "disqus", "blogger", "isso", "remark42", "commento", "parley")
 
 
 class Reader(Protocol):

@@ -59,7 +59,7 @@ def run_import(
     except ValueError as exc:
         print(f"parley import: {exc}", file=err)
         return 2
-    if not (path.is_file() or (fmt == "staticman" and path.is_dir())):
+    if not path.is_file():
         print(f"parley import: {path}: no such file", file=err)
         return 2
     signer = Signer(settings.secret_keys)

@@ -43,7 +43,7 @@ class Reader:
         limit = self.limits.line_bytes
         with open_bytes(self.path) as raw:
             for number in itertools.count(1):
-                line, fits = read_line(raw, limit)
+                line, fits = read_line(raw, limit, skip=False)  # refused: no need to read on
                 if not fits:
                     raise SourceError(f"a line longer than {limit:,} bytes: refused", line=number)
                 if not line:

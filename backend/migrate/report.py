@@ -62,6 +62,8 @@ def report(summary: Summary, repairs: list[str], out: TextIO) -> None:
         print(f"repaired: {repair}", file=out)
     for note, n in summary.notes.most_common():
         print(f"note: {n:,} {note}", file=out)
+    if summary.comments == 0 and not summary.skipped:
+        print("the file holds no comments: nothing to import", file=out)
     statuses = ", ".join(f"{summary.statuses[s]:,} {s}" for s in ORDER)
     print(f"comments by status: {statuses}; pings skipped: {summary.skipped[PINGS]:,}", file=out)
     print(f"threads: {summary.threads:,}", file=out)

@@ -51,7 +51,7 @@ def _xml(root: Root) -> tuple[str | None, str]:
         return None, "a WordPress export of a version Parley does not know"
     if root.tag == "disqus":
         return "disqus", "a Disqus export"
-    if root.tag == "feed" and _BLOGGER in uris:
+    if root.tag == "feed" and (_BLOGGER in uris or "http://schemas.google.com/g/2005" in uris):
         return "blogger", "a Blogger export"
     if root.tag == "feed" and _ATOM in uris:
         return None, "an Atom feed (a feed holds no comments to import)"
@@ -92,10 +92,6 @@ def _sqlite(path: Path) -> tuple[str | None, str]:
 
 def guess(path: Path) -> tuple[str | None, str]:
     """(the format `path` most likely is, or None; what it looks like, in a few words)."""
-    if path.is_dir():
-        if any(path.rglob("*.yml")) or any(path.rglob("*.yaml")) or any(path.rglob("*.json")):
-            return "staticman", "a folder of data files, as Staticman writes them"
-        return None, "a folder"
     with open_bytes(path) as raw:
         head = raw.read(_HEAD)
     if head.startswith(b"SQLite format 3\0"):

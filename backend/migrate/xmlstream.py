@@ -25,13 +25,13 @@ class Lines(Protocol):
     def readline(self, size: int = -1, /) -> bytes: ...
 
 
-def read_line(stream: Lines, limit: int) -> tuple[bytes, bool]:
-    """The next line, and whether it fits `limit` bytes. A longer line is read to its end
-    and dropped (b"", False): memory holds one piece of it at a time."""
+def read_line(stream: Lines, limit: int, *, skip: bool = True) -> tuple[bytes, bool]:
+    """The next line, and whether it fits `limit` bytes. A longer line is dropped (b"",
+    False), read to its end when `skip` (memory holds one piece of it at a time)."""
     line = stream.readline(limit + 1)
     if len(line) <= limit:
         return line, True
-    while line and not line.endswith(b"\n"):
+    while skip and line and not line.endswith(b"\n"):
         line = stream.readline(PIECE)
     return b"", False
 

@@ -83,9 +83,35 @@ def header_text(value: str) -> str:
     CPython 3.11.10 and 3.12.5 (CVE-2024-6923), writes what it decoded raw, so a title carrying
     an encoded CRLF would add a header (a Bcc). A word joiner (U+2060, invisible) splits it."""
     value = " ".join(inert(value).split())
-    if len(value) > SUBJECT_CHARS:
-        value = value[: SUBJECT_CHARS - 1] + "…"
+    if len(value) > SUBJECT_CHARS:  # "...", not "…": an ASCII subject stays ASCII
+        value = value[: SUBJECT_CHARS - 3] + "..."
     return value.replace("=?", "=\u2060?")
+
+
+LINE_BYTES = 998  # RFC 5322's hard limit on a line, CRLF aside
+FOLD_AT = 78  # ... and the length it asks lines to keep to
+
+
+def _fold_url(name: str, url: str) -> str:
+    """`<url>` on the header's line; a URL too long for one line (LINE_BYTES) is broken inside
+    the brackets, where RFC 2369 (section 2) has readers ignore whitespace."""
+    value = f"<{url}>"
+    room = LINE_BYTES - len(name) - 2
+    if len(value) <= room:
+        return value
+    chunks = [value[:room]] + [value[i : i + FOLD_AT] for i in range(room, len(value), FOLD_AT)]
+    return "\n ".join(chunks)
+
+
+def _set_url(msg: EmailMessage, name: str, url: str) -> None:
+    """Write `<url>` as it is, never as RFC 2047 encoded-words: the email package encodes any
+    word longer than a line (a long URL), which a reader of the raw header (a mailbox
+    provider's one-click unsubscribe) cannot use. A URL that is not ASCII (it never is)
+    takes the package's way."""
+    if not url.isascii() or "\r" in url or "\n" in url:
+        msg[name] = f"<{url}>"
+        return
+    msg.set_raw(name, _fold_url(name, url))
 
 
 class _Subject(str):
@@ -106,13 +132,16 @@ class _Subject(str):
 
 def message(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     """The MIME message: text and HTML alternatives, a stable Message-ID (so a retried
-    delivery is recognisably the same mail) and, for readers, List-Unsubscribe."""
+    delivery is recognisably the same mail) and, for readers, List-Unsubscribe. No header
+    carries an encoded-word where ASCII serves."""
     # The email package is imported here, on the first mail: not every cold start sends one.
     from email import policy
     from email.message import EmailMessage
     from email.utils import format_datetime, parseaddr
 
-    msg = EmailMessage(policy=policy.SMTP)
+    # refold_source="none": a raw header (`_set_url`) is written as folded here; the others are
+    # header objects, folded by the policy as always (the subject by `_Subject`).
+    msg = EmailMessage(policy=policy.SMTP.clone(refold_source="none"))
     msg["From"] = sender
     msg["To"] = letter.to
     msg["Subject"] = _Subject(header_text(letter.subject))
@@ -120,8 +149,8 @@ def message(letter: Letter, *, sender: str, message_id: str) -> EmailMessage:
     domain = parseaddr(sender)[1].rpartition("@")[2] or "parley.invalid"
     msg["Message-ID"] = f"<{message_id}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # no vacation replies back to us
-    if letter.unsubscribe:
-        msg["List-Unsubscribe"] = f"<{letter.unsubscribe}>"
+    if letter.unsubscribe:  # RFC 2369's `<url>`, with RFC 8058's one-click POST beside it
+        _set_url(msg, "List-Unsubscribe", letter.unsubscribe)
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(inert(letter.text, multiline=True))
     msg.add_alternative(inert(letter.html, multiline=True), subtype="html")
@@ -202,14 +231,16 @@ def reply(
 
 
 def confirm(
-    to: str, comment: Comment, page: Page, *, confirm_url: str, unsubscribe_all: str, site_name: str
+    to: str, origin: str, *, confirm_url: str, unsubscribe_all: str, site_name: str
 ) -> Letter:
-    subject = f"Confirm: email me replies to my comment on {page.title}"
+    """The double opt-in's mail. It goes to an address that has confirmed nothing yet, so it
+    carries none of the commenter's words (no comment, name, title or page path, all of which
+    a stranger typing this address could choose): only the site's name and origin."""
+    where = f"{site_name} ({origin})" if origin else site_name
+    subject = f"Confirm: email me replies to my comment on {site_name}"
     text = [
-        f"You (or someone using this address) asked to be emailed when someone replies to "
-        f"this comment on {page.title}:",
-        "",
-        _quote_text(comment),
+        "You (or someone using this address) commented on "
+        f"{where} and asked to be emailed when someone replies.",
         "",
         f"To confirm, open this link and press the button: {confirm_url}",
         "",
@@ -217,9 +248,8 @@ def confirm(
         f"Never mail this address from {site_name} again: {unsubscribe_all}",
     ]
     html = [
-        "<p>You (or someone using this address) asked to be emailed when someone replies to "
-        f"this comment on {_link(page.permalink(comment.id), page.title)}:</p>",
-        _quote_html(comment),
+        f"<p>You (or someone using this address) commented on {escape(where)} and asked to be "
+        "emailed when someone replies.</p>",
         f"<p>{_link(confirm_url, 'Confirm: email me replies')}</p>",
         "<p>If it was not you, ignore this mail: nothing more will be sent unless the link is "
         "used.</p>",

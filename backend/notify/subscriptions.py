@@ -86,6 +86,17 @@ class SubscriptionService(Context):
             c = target.comment
             if self.opted_out(target.site, c.email):
                 raise errors.Forbidden("This address asked for no mail from this site.")
+            if target.done:  # subscribed: the same link again changes nothing
+                return target
+            # A confirmation link works once: after an unsubscribe it must not subscribe the
+            # address again (only a new request, and its own confirmation, can).
+            spent = self.signer.keyed_hash("confirm-link", f"{c.uri}\0{c.id}")
+            expires = int(self.clock()) + CONFIRM_TTL_S
+            if not self.store.use_once(target.site, spent, expires):
+                raise errors.InvalidAction(
+                    "This confirmation link was already used. To get replies again, ask for "
+                    "them with a new comment."
+                )
             fresh = self.store.subscribe(target.site, c.uri, c.id, c.email)
         else:
             c = target.comment

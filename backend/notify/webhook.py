@@ -5,13 +5,18 @@ signature.
 Commenter text is escaped for each chat format: a comment must not ping a channel
 (`@everyone`, `<!channel>`), forge a link (`[Approve](https://evil)`) or break the markup.
 
-Every POST carries `X-Parley-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body bytes
-under the site's webhook secret, and `X-Parley-Delivery`, an id that stays the same when a
-delivery is retried (docs/notifications.md has a verification snippet).
+Every POST is signed as Standard Webhooks (standardwebhooks.com) sign: `webhook-id` (the same
+on every retry of one delivery), `webhook-timestamp` (the attempt's time, epoch seconds) and
+`webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed by the bytes
+of the site's webhook secret, which the owner is shown as `whsec_` + their base64
+(`standard_secret`). A receiver refuses an old timestamp, so a captured delivery cannot be
+replayed later. For one release more, `X-Parley-Signature: sha256=<hex>` (the body alone, the
+same key) and `X-Parley-Delivery` are sent too (docs/notifications.md).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -51,7 +56,25 @@ def secret_for(signer: Signer, site_name: str, site: SiteConfig) -> str:
 
 
 def signature(secret: str, body: bytes) -> str:
+    """The old header's value (`X-Parley-Signature`): the body alone, without a timestamp.
+    Kept for one release beside `standard_headers`."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def standard_secret(secret: str) -> str:
+    """The secret as Standard Webhooks libraries take it: `whsec_` + base64 of its bytes."""
+    return "whsec_" + base64.b64encode(secret.encode()).decode("ascii")
+
+
+def standard_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """Standard Webhooks' three headers for one attempt to deliver `body`."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    mac = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": "v1," + base64.b64encode(mac).decode("ascii"),
+    }
 
 
 def encode(body: dict[str, Any]) -> bytes:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Final
 
+from backend.domain import errors
 from backend.domain.ids import ulid_time
 from backend.domain.models import OWNER, Comment, OutboxEvent, Status
 from backend.domain.moderation import ModerationService
@@ -34,14 +35,31 @@ from backend.store.base import Store
 log = logging.getLogger("parley.notify")
 
 BATCH: Final = 50
-BACKOFF_S: Final = (30, 120, 600, 1800, 3600, 3 * 3600)  # then every 6 hours, for ever
+BACKOFF_S: Final = (30, 120, 600, 1800, 3600, 3 * 3600)  # then every 6 hours
 LATE_BACKOFF_S: Final = 6 * 3600
 LOUD_AFTER: Final = 6  # attempts after which each failure is logged as an error
+DEAD_AFTER: Final = 24  # attempts (~4.6 days of backoff) after which an event is a dead letter
 SENT_TTL_S: Final = 30 * 86400
 MAILS_PER_HOUR: Final = 4  # reply mails per address and site; more go into an hourly digest
 HOUR: Final = 3600
+DAY: Final = 86400
+# Confirmation mails go to an address nobody has vouched for yet: per address and site, at most
+# one an hour (one waiting to be answered at a time) and three a day; the rest are not sent.
+CONFIRMS_PER_HOUR: Final = 1
+CONFIRMS_PER_DAY: Final = 3
+HELD_RECHECK_S: Final = 300  # a held comment's confirmation waits for its approval, rechecked
+HELD_GIVE_UP_S: Final = 30 * DAY  # ... for at most this long
 WEBHOOK_TIMEOUT_S: Final = 5.0
 PURGE_EVERY_S: Final = 3600
+
+
+class Later(Exception):
+    """Planning found the event not ready (a confirmation for a held comment): due again in
+    `seconds`, no attempt counted."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"not ready; again in {seconds} s")
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -140,12 +158,17 @@ class Worker:
     ) -> None:
         try:
             deliveries = plan()
+        except Later as later:
+            for e in finished:
+                self.store.retry_event(replace(e, due=self.clock() + later.seconds))
+            return
         except Exception as exc:  # a store outage: the event stays, and is tried again
             log.exception("planning event %s (%s) failed", event.id, event.kind)
             for e in finished:
-                self._retry(e, f"{type(exc).__name__}: {exc}")
+                self._retry(e, f"{type(exc).__name__}: {exc}", never=_never(exc))
             return
         problems: list[str] = []
+        never = False
         for delivery in deliveries:
             if self.store.was_sent(delivery.key):
                 continue
@@ -160,17 +183,27 @@ class Worker:
             except Exception as exc:  # a bug or a store outage: keep the event, say why
                 log.exception("%s for event %s failed", delivery.what, event.id)
                 problems.append(f"{delivery.what}: {type(exc).__name__}: {exc}")
+                never = never or _never(exc)
                 continue
             now = int(self.clock())
             self.store.mark_sent(delivery.key, now, now + SENT_TTL_S)
         for e in finished:
             if problems:
-                self._retry(e, "; ".join(problems))
+                self._retry(e, "; ".join(problems), never=never)
             else:
                 self.store.finish_event(e.id)
 
-    def _retry(self, event: OutboxEvent, problem: str) -> None:
+    def _retry(self, event: OutboxEvent, problem: str, *, never: bool = False) -> None:
+        """Try the event again later, with backoff; or, when it can never succeed (the store
+        refused a request as malformed) or failed DEAD_AFTER times, move it to the dead
+        letters with an ERROR: an operator reads them (`parley dead-letters`)."""
         attempts = event.attempts + 1
+        if never or attempts >= DEAD_AFTER:
+            why = "can never succeed" if never else f"failed {attempts} times"
+            log.error("event %s (%s) %s: %s; moved to the dead letters",
+                      event.id, event.kind, why, problem)  # fmt: skip
+            self.store.bury_event(replace(event, attempts=attempts, error=problem[:500]))
+            return
         wait = BACKOFF_S[attempts - 1] if attempts <= len(BACKOFF_S) else LATE_BACKOFF_S
         level = logging.ERROR if attempts >= LOUD_AFTER else logging.WARNING
         log.log(level, "event %s (%s) attempt %d failed: %s; next try in %d s",
@@ -241,13 +274,18 @@ class Worker:
             secret = webhook.secret_for(self.signer, event.site, site)
             key = f"{event.id}:webhook"
             headers = {
-                "X-Parley-Signature": webhook.signature(secret, body),
+                "X-Parley-Signature": webhook.signature(secret, body),  # for one release more
                 "X-Parley-Delivery": _hex(key),
                 "X-Parley-Event": event.kind,
             }
             url = site.webhook
-            timeout = self.webhook_timeout_s
-            send = partial(self.send_webhook, url, body, headers, timeout)
+
+            def send(headers: dict[str, str] = headers, body: bytes = body) -> None:
+                # Signed when sent: the timestamp is the attempt's, so a retry is fresh and a
+                # captured delivery goes stale (receivers refuse an old timestamp).
+                signed = webhook.standard_headers(secret, _hex(key), int(self.clock()), body)
+                self.send_webhook(url, body, {**headers, **signed}, self.webhook_timeout_s)
+
             out.append(Delivery(key, "webhook", send))
         if self.mailer is not None and site.notify_emails:
             page = self._page(comment)
@@ -368,7 +406,16 @@ class Worker:
         return [self._mail(f"{first.id}:digest", "digest mail", letter)]
 
     def _confirmation(self, event: OutboxEvent, comment: Comment) -> list[Delivery]:
-        if self.mailer is None or not comment.email or comment.status is Status.SPAM:
+        """The double opt-in's mail, for a published comment only: a held one waits for its
+        approval (spam, deleted or erased ones never get one). The mail carries none of the
+        reader's words (the address has not confirmed anything yet), and an address gets at
+        most CONFIRMS_PER_HOUR and CONFIRMS_PER_DAY of them from a site."""
+        if self.mailer is None or not comment.email:
+            return []
+        if comment.status is not Status.APPROVED:
+            young = self.clock() - ulid_time(event.id) < HELD_GIVE_UP_S
+            if comment.status is Status.PENDING and young:
+                raise Later(HELD_RECHECK_S)
             return []
         if not letters.valid_address(comment.email):
             return []
@@ -377,12 +424,44 @@ class Worker:
             return []  # an address that said "never again" gets no confirmation mails either
         if self.store.subscriber(site, comment.uri, comment.id) is not None:
             return []
+        key = f"{event.id}:confirm"
         letter = letters.confirm(
-            comment.email, comment, self._page(comment), site_name=site,
+            comment.email, self._origin(comment), site_name=site,
             confirm_url=self.subscriptions.confirm_url(comment),
             unsubscribe_all=self.subscriptions.unsubscribe_all_url(site, comment.email),
         )  # fmt: skip
-        return [self._mail(f"{event.id}:confirm", "confirmation mail", letter)]
+        mail = self._mail(key, "confirmation mail", letter)
+
+        def send() -> None:
+            slots = self._confirmation_slots(site, comment.email)
+            if slots is None:
+                log.info("confirmation mail for event %s not sent: the address's cap", event.id)
+                return
+            mail.send()
+            now = int(self.clock())
+            for slot in slots:  # only a mail that went out counts
+                self.store.mark_sent(slot, now, now + 2 * DAY)
+
+        return [Delivery(key, "confirmation mail", send)]
+
+    def _confirmation_slots(self, site: str, email: str) -> list[str] | None:
+        """The markers a confirmation to this address takes now (this hour's and a free one of
+        today's CONFIRMS_PER_DAY), or None when the hour's or the day's are taken."""
+        now = int(self.clock())
+        who = f"{site}:{self.subscriptions.email_hash(site, email)}"
+        hours = [f"confirm-hour:{who}:{now // HOUR}:{n}" for n in range(CONFIRMS_PER_HOUR)]
+        days = [f"confirm-day:{who}:{now // DAY}:{n}" for n in range(CONFIRMS_PER_DAY)]
+        free_hour = next((k for k in hours if not self.store.was_sent(k)), None)
+        free_day = free_hour and next((k for k in days if not self.store.was_sent(k)), None)
+        return None if free_hour is None or free_day is None else [free_hour, free_day]
+
+    def _origin(self, comment: Comment) -> str:
+        return self.settings.sites[comment.site].page_origin or ""
+
+
+def _never(exc: BaseException) -> bool:
+    """Whether a failure means the event can never succeed as it is."""
+    return isinstance(exc, errors.StoreRefused)
 
 
 def build_worker(

@@ -40,6 +40,13 @@ class Outbox(Protocol):
     def retry_event(self, event: OutboxEvent) -> None:
         """Store the event's new `due`, `attempts` and `error`."""
 
+    def bury_event(self, event: OutboxEvent) -> None:
+        """Move an event that can never be delivered to the dead letters, with its `attempts`
+        and `error`: never due again, kept for an operator to read (`dead_events`)."""
+
+    def dead_events(self, limit: int) -> list[OutboxEvent]:
+        """The dead letters, oldest first."""
+
     def was_sent(self, key: str) -> bool:
         """Whether the delivery with this idempotency key was already made."""
 
@@ -194,6 +201,9 @@ class Store(Outbox, Protocol):
 
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         """Count one write from `client` in the rate window `window`; returns the hits so far."""
+
+    def rate_hits(self, site: str, client: str, window: int) -> int:
+        """The hits `hit_rate` counted in `window` (0 when none, or swept): no write."""
 
     # -- the owner's desk: pins and blocks ----------------------------------------------------
 

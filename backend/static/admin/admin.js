@@ -60,6 +60,7 @@
     $("who").hidden = false;
     $("who").textContent = "Site: " + site;
     show("pending", true);
+    if (window.parleyDesk) window.parleyDesk.blocks();
   }
 
   function signOut(message) {
@@ -122,6 +123,7 @@
     const pick = el("input", { type: "checkbox", className: "pick" });
     pick.setAttribute("aria-label", "Select the comment by " + (comment.author || "an erased author"));
     const heading = el("h3", {}, pick, " ", author, " on ");
+    if (comment.author_role === "owner") author.after(" ", el("span", { className: "badge", textContent: "Author" }));
     if (comment.page_url) {
       // The page, named by its thread's title, and the comment's own permalink.
       const page = el("a", { href: comment.page_url + "#comments", textContent: comment.uri, rel: "noreferrer" });
@@ -156,6 +158,7 @@
     }
     actions.append(lockButton(li, comment.uri));
     li.append(actions);
+    if (window.parleyDesk) window.parleyDesk.controls(li, comment, state.status);
     return li;
   }
 
@@ -272,6 +275,7 @@
   }
 
   function start() {
+    if (window.parleyDesk) window.parleyDesk.init({ call, state, say, fail, el });
     $("login").addEventListener("submit", (event) => {
       event.preventDefault();
       fail("");

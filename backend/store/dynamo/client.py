@@ -144,7 +144,13 @@ def translate(operation: str) -> Iterator[None]:
             codes = [str(r.get("Code", "None")) for r in reasons]
             if any(c in _TRANSIENT or c == "ThrottlingError" for c in codes):
                 raise errors.StoreUnavailable(retry_after=1) from exc
+            if "ValidationError" in codes:
+                log.error("dynamodb %s refused: %s", operation, exc)
+                raise errors.StoreRefused(retry_after=30) from exc
             raise Cancelled(codes) from exc
+        if code == "ValidationException":  # a request that can never succeed as it is built
+            log.error("dynamodb %s refused: %s", operation, exc)
+            raise errors.StoreRefused(retry_after=30) from exc
         if (
             code in _TRANSIENT
             or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500

@@ -114,6 +114,14 @@ def author_key(site: str, email: str) -> Item:
     return {"pk": s(f"A#{site}#{digest}"), "sk": s(THREAD_SK)}
 
 
+def uri_digest(uri: str) -> str:
+    """A uri inside a secondary key (a subscription and the like): its SHA-256, 64 hex
+    characters. A uri may take all the room a partition key has beside the site (the
+    thread's `T#{site}#{uri}`), so any other key that held it whole, with more beside it,
+    could pass DynamoDB's 2,048 bytes."""
+    return hashlib.sha256(uri.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
 # -- attribute values -----------------------------------------------------------------------
 
 

@@ -2,9 +2,11 @@
 mixed into DynamoStore. Item shapes (see docs/notifications.md):
 
 - outbox event: pk `E#{id}`, sk `#`; kind, site, uri, comment_id, due, attempts, data,
-  error; `gsi1pk = OUTBOX`, `gsi1sk = {due ms}#{id}` (the queue of due events).
+  error; `gsi1pk = OUTBOX`, `gsi1sk = {due ms}#{id}` (the queue of due events); a dead letter
+  (an event that can never be delivered) has `gsi1pk = OUTBOX#DEAD`, `gsi1sk = {id}` instead.
 - sent marker: pk `D#{delivery key}`, sk `#`; `expires` (TTL).
-- subscription: pk `N#{site}#{uri}#{comment id}`, sk `#`; email (confirmed ones only).
+- subscription: pk `N#{site}#{sha256 hex of uri}#{comment id}`, sk `#`; email (confirmed
+  ones only). The uri is hashed: whole, it could push the key past 2,048 bytes.
 - opt-out: pk `U#{site}#{email hash}`, sk `#`: an address that wants no mail from the site.
 
 An event is one more Put in the TransactWriteItems of the write that causes it; the table's
@@ -23,6 +25,7 @@ from backend.store.dynamo.client import ConditionFailed, translate
 from backend.store.dynamo.table import Table
 
 OUTBOX_PK = "OUTBOX"  # the due queue's partition on gsi1 (a blog's mail volume fits one)
+DEAD_PK = "OUTBOX#DEAD"  # the dead letters' partition on gsi1: never due again
 EVENT_PREFIX = "E#"
 
 
@@ -75,7 +78,7 @@ def event_puts(table: str, events: Sequence[OutboxEvent]) -> list[dict[str, Any]
 
 
 def _subscription_key(site: str, uri: str, comment_id: str) -> it.Item:
-    return {"pk": it.s(f"N#{site}#{uri}#{comment_id}"), "sk": it.s(it.THREAD_SK)}
+    return {"pk": it.s(f"N#{site}#{it.uri_digest(uri)}#{comment_id}"), "sk": it.s(it.THREAD_SK)}
 
 
 def _opt_out_key(site: str, email_hash: str) -> it.Item:
@@ -158,6 +161,40 @@ class Outbox(Table):
                 )
         except ConditionFailed:
             pass
+
+    # 1 UpdateItem (only while the event is still there): off the due queue, into the dead
+    # letters' partition of gsi1.
+    def bury_event(self, event: OutboxEvent) -> None:
+        try:
+            with translate("UpdateItem"):
+                self._client.update_item(
+                    TableName=self.table,
+                    Key=event_key(event.id),
+                    UpdateExpression="SET gsi1pk = :dead, gsi1sk = :id, "
+                    "#attempts = :a, #error = :e",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#attempts": "attempts", "#error": "error"},
+                    ExpressionAttributeValues={
+                        ":dead": it.s(DEAD_PK),
+                        ":id": it.s(event.id),
+                        ":a": it.n(event.attempts),
+                        ":e": it.s(event.error),
+                    },
+                )
+        except ConditionFailed:
+            pass
+
+    # 1 Query on gsi1 (eventually consistent).
+    def dead_events(self, limit: int) -> list[OutboxEvent]:
+        with translate("Query"):
+            out = self._client.query(
+                TableName=self.table,
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :g",
+                ExpressionAttributeValues={":g": it.s(DEAD_PK)},
+                Limit=limit,
+            )
+        return [to_event(item) for item in out.get("Items", [])]
 
     # 1 GetItem, strongly consistent.
     def was_sent(self, key: str) -> bool:

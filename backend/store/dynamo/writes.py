@@ -218,6 +218,11 @@ class Writes(Counters):
             )
         return it.num(out["Attributes"], "hits")
 
+    # 1 GetItem, eventually consistent (0.5 RCU): a counter a second old is close enough.
+    def rate_hits(self, site: str, client: str, window: int) -> int:
+        item = self._get(it.rate_key(site, client, window))
+        return 0 if item is None else it.num(item, "hits")
+
     # 1 conditional PutItem (1 WCU): the record expires by TTL.
     def use_once(self, site: str, key: str, expires: int) -> bool:
         try:

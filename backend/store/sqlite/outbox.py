@@ -64,6 +64,21 @@ class SQLiteOutbox(Database):
                 (event.due, event.attempts, event.error, event.id),
             )
 
+    def bury_event(self, event: OutboxEvent) -> None:
+        with self._write() as conn:
+            gone = conn.execute("DELETE FROM outbox WHERE id = ?", (event.id,)).rowcount
+            if gone:  # a finished event stays finished
+                conn.execute(
+                    "INSERT OR REPLACE INTO dead_events (id, kind, site, uri, comment_id, due, "
+                    "attempts, data, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (event.id, event.kind, event.site, event.uri, event.comment_id, event.due,
+                     event.attempts, json.dumps(event.data, sort_keys=True), event.error),
+                )  # fmt: skip
+
+    def dead_events(self, limit: int) -> list[OutboxEvent]:
+        rows = self._conn().execute("SELECT * FROM dead_events ORDER BY id LIMIT ?", (limit,))
+        return [_event(r) for r in rows]
+
     def was_sent(self, key: str) -> bool:
         row = self._conn().execute("SELECT 1 FROM sent WHERE key = ?", (key,)).fetchone()
         return row is not None

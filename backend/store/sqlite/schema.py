@@ -80,4 +80,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, key)
     ) WITHOUT ROWID;
     """,
+    # The outbox's dead letters: events that can never be delivered (outbox.py, bury_event).
+    """
+    CREATE TABLE dead_events (
+        id TEXT NOT NULL PRIMARY KEY, kind TEXT NOT NULL, site TEXT NOT NULL,
+        uri TEXT NOT NULL, comment_id TEXT NOT NULL, due REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL DEFAULT '{}',
+        error TEXT NOT NULL DEFAULT ''
+    ) WITHOUT ROWID;
+    """,
 )

