@@ -120,7 +120,8 @@ def test_webhook_payloads_ping_no_one_and_forge_no_link(world: World) -> None:
 
 def test_confirm_pages_show_the_words_as_text(world: World) -> None:
     template = {"html", "head", "meta", "title", "style", "body", "main", "h1", "p", "strong"}
-    template |= {"code", "blockquote", "form", "input", "button"}
+    # "a": the link back to the post (its href is checked like every other).
+    template |= {"code", "blockquote", "form", "input", "button", "a"}
     for (policy, html), case in zip(world.confirm_pages, world.posted, strict=True):
         assert policy.startswith("default-src 'none'")
         safe_markup(html.replace("<style>", "").replace("</style>", ""), template)
