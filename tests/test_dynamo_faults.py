@@ -138,21 +138,27 @@ def answered(response: Any, ok: int) -> None:
 
 Write = Callable[[TestClient, dict[str, str]], Any]
 
+# A post's requests: its key, the rate buckets (two: a sliding window), the thread, the two
+# blocks, the transaction, then the thread's count (step 7) and the mark. A like's: the rate
+# buckets, the thread, the network's block, the like item, then likes + 1 (step 5) and the mark.
+POST_COUNT_STEP = 7
+LIKE_ADD_STEP = 5
+
 WRITES: dict[str, tuple[Write, int, int]] = {
     # name: (the write, its success status, how many requests it makes)
-    "post": (lambda api, ids: post(api, "fault-post-0001"), 201, 6),
-    "reply": (lambda api, ids: post(api, "fault-reply-001", parent=ids["parent"]), 201, 8),
+    "post": (lambda api, ids: post(api, "fault-post-0001"), 201, 9),
+    "reply": (lambda api, ids: post(api, "fault-reply-001", parent=ids["parent"]), 201, 11),
     "like": (
         lambda api, ids: api.post(f"/api/v1/comments/{ids['parent']}/likes", json=THREAD),
         200,
-        4,
+        7,
     ),
     "unlike": (
         lambda api, ids: api.request(
             "DELETE", f"/api/v1/comments/{ids['liked']}/likes", json=THREAD
         ),
         200,
-        4,
+        6,
     ),
 }
 
@@ -200,7 +206,7 @@ def test_a_fault_at_any_step_of_a_status_move_repairs_exactly(
 
 
 def test_repair_waits_while_a_mark_is_fresh(dynamo: DynamoStore, api: TestClient) -> None:
-    with fault_at(dynamo, 4):  # the thread's count, after the comment landed
+    with fault_at(dynamo, POST_COUNT_STEP):  # the thread's count, after the comment landed
         answered(post(api, "fault-post-0001"), 201)
     assert truth(dynamo)["marks"]  # the cut-short move left its mark
     assert dynamo.repair(SITE, URI) is False  # its writer might still be running
@@ -219,7 +225,7 @@ def test_parley_repair_finds_marked_threads(
     )
     assert main(["repair", "--site", SITE]) == 0
     assert "0 threads recounted, 0 busy" in capsys.readouterr().out
-    with fault_at(dynamo, 4):  # the thread's count, after the comment landed
+    with fault_at(dynamo, POST_COUNT_STEP):  # the thread's count, after the comment landed
         answered(post(api, "fault-post-0001"), 201)
     assert main(["repair", "--site", SITE]) == 0  # the index shows stale marks only
     assert "0 threads recounted, 0 busy" in capsys.readouterr().out
@@ -248,9 +254,9 @@ def test_the_schedule_repairs_what_a_crash_left_once_it_is_stale(
     dynamo: DynamoStore, api: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     parent = post(api, "fault-parent-01").json()["comment"]["id"]
-    with fault_at(dynamo, 4):  # the post's thread count, after the comment landed
+    with fault_at(dynamo, POST_COUNT_STEP):  # the post's thread count, after the comment landed
         answered(post(api, "fault-post-0001"), 201)
-    with fault_at(dynamo, 2):  # a like's ADD, after its like item landed
+    with fault_at(dynamo, LIKE_ADD_STEP):  # a like's ADD, after its like item landed
         answered(api.post(f"/api/v1/comments/{parent}/likes", json=THREAD), 200)
     before = truth(dynamo)
     assert before["count"] == (1, 2) and before["likes"][parent] == (0, 1)
@@ -272,7 +278,7 @@ def test_the_schedule_repairs_what_a_crash_left_once_it_is_stale(
 def test_the_schedule_leaves_a_thread_with_a_write_in_flight(
     dynamo: DynamoStore, api: TestClient
 ) -> None:
-    with fault_at(dynamo, 4):
+    with fault_at(dynamo, POST_COUNT_STEP):
         answered(post(api, "fault-post-0001"), 201)
     stale = truth(dynamo)["marks"][0]
     # Another writer in the same thread right now: its mark is fresh at the time of the run.
@@ -294,7 +300,7 @@ def test_the_schedule_leaves_a_thread_with_a_write_in_flight(
 def test_a_run_repairs_a_bounded_number_of_threads(dynamo: DynamoStore, api: TestClient) -> None:
     uris = [f"/bounded/{n}/" for n in range(3)]
     for n, uri in enumerate(uris):
-        with fault_at(dynamo, 4):
+        with fault_at(dynamo, POST_COUNT_STEP):
             answered(post(api, f"fault-bound-{n:04d}", uri=uri), 201)
     later = now_ms() + STALE_MS + 1000
     first = dynamo.repair_marked(SITE, limit=2, now=later)
