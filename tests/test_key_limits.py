@@ -83,6 +83,8 @@ def _keys_at_their_largest() -> dict[str, it.Item]:
         "idempotency_key": it.idempotency_key(SITE, KEY),
         "rate_key": it.rate_key(SITE, "mail:" + VOTER + ":like", 2**40),
         "used_key": it.used_key(SITE, VOTER),
+        # A block's key is "network:" + a voter's hash or "email:" + a keyed hash.
+        "block_key": it.block_key(SITE, "network:" + VOTER),
         "author_key": it.author_key(SITE, EMAIL),
         "event_key": event,
         "_subscription_key": dynamo_outbox._subscription_key(SITE, URI, cid),
