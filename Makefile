@@ -50,8 +50,9 @@ lint:
 typecheck:
 	$(BIN)/mypy
 
+# Two workers (the machine's two cores); each test process starts its own DynamoDB Local.
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # What running needs, the venv and node_modules installed side by side.
 runtime:
