@@ -49,6 +49,14 @@ TLS_RECORD_OVERHEAD = 0.015
 COUNTS_UNITS = 0.5
 COUNTS_BODY = 40
 COUNTS_LAMBDA_MS = 6.0
+# GET /api/v1/recent (a `data-parley-recent` box, drawn with the thread): 0.5 read unit for the
+# Query of the approved index and 0.5 a comment (measured on DynamoDB Local for 5:
+# tests/test_dynamo_desk.py), ~250 bytes a comment, a counts-like Lambda time; its answer is
+# public for a minute, so a reader's next pages within it reuse it (assumed share fetched).
+RECENT_UNITS_EACH = 0.5
+RECENT_BYTES_EACH = 250
+RECENT_LAMBDA_MS = 8.0
+RECENT_FETCH_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class Config:
     limit: int = 20
     logs: str = "default"  # "default" or "warn" (SystemLogLevel/ApplicationLogLevel WARN)
     cold_share: float = COLD_START_SHARE
+    recent: int = 0  # comments in a recent box beside the thread; 0: no box
 
 
 PASTE_AND_GO = Config("paste-and-go: /embed.js from the API, counts from the API")
@@ -89,6 +98,10 @@ def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, flo
     if c.counts == "api":
         requests["counts"] = (1.0, COUNTS_LAMBDA_MS, COUNTS_UNITS,
                               COUNTS_BODY + read["header_bytes"])  # fmt: skip
+    if c.recent:
+        requests["recent"] = (SCROLL_SHARE * RECENT_FETCH_SHARE, RECENT_LAMBDA_MS,
+                              RECENT_UNITS_EACH * (1 + c.recent),
+                              RECENT_BYTES_EACH * c.recent + read["header_bytes"])  # fmt: skip
     invocations = sum(n for n, _, _, _ in requests.values())
     gb_s = sum(n * ms / 1000 * LAMBDA_MEMORY_GB for n, ms, _, _ in requests.values())
     units = sum(n * u for n, _, u, _ in requests.values())
@@ -131,6 +144,7 @@ def report(r: dict[str, Any], widget: dict[str, Any]) -> str:
     per_m = 1e6
     configs = [PASTE_AND_GO, SELF_HOSTED, replace(SELF_HOSTED, name="the same, first page 10",
                                                   limit=10)]  # fmt: skip
+    configs.append(replace(PASTE_AND_GO, name="paste-and-go with a recent box of 5", recent=5))
     configs = [c for c in configs if f"limit{c.limit}_gzip" in r["reads"]]
     keys = [k for k in lines(r, widget, PASTE_AND_GO) if k not in ("invocations", "bytes",
                                                                     "total")]  # fmt: skip
@@ -178,6 +192,9 @@ ASSUMED = {
     "full handshakes (of views that reach the API)": TLS_FULL_SHARE,
     "counts: read units, body bytes, Lambda ms": f"{COUNTS_UNITS}, {COUNTS_BODY}, "
     f"{COUNTS_LAMBDA_MS}",
+    "recent box: read units a comment (+1 Query), bytes a comment, Lambda ms, fetched share": (
+        f"{RECENT_UNITS_EACH}, {RECENT_BYTES_EACH}, {RECENT_LAMBDA_MS}, {RECENT_FETCH_SHARE}"
+    ),
     "front door": "Function URL (no per-request price), no CloudFront",
     "free tier": "not counted",
 }

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from backend.api.recent import excerpt
 from tests.conftest import ORIGIN, Clock
 from tests.helpers import error_of, new_key, parse_tags, post
-from tests.moderation_support import act, app_client, auth, sites
+from tests.moderation_support import act, app_client, auth
 
 
 def recent(client: TestClient, **params: Any) -> Any:
