@@ -21,7 +21,7 @@ head.push((c, r, T) => (c.author_role ? tag(T.t.author || 'Author') : null))
 head.push((c, r, T) => (c.id == T.pin_ ? tag(T.t.pinned || 'Pinned') : null))
 
 mount.push((T) => {
-  T.root.append(h('style', { text: '.o{border:1px solid;border-radius:1em;padding:0 .5em;font-size:.8em}' }))
+  T.root.firstChild.append('.o{border:1px solid;border-radius:1em;padding:0 .5em;font-size:.8em}') // the root's one <style>
   document.querySelectorAll('[data-parley-recent]').forEach((e) =>
     T.api('recent?site=' + T.site + '&limit=' + e.dataset.parleyRecent).then(
       (j) =>
