@@ -18,30 +18,8 @@ class Desk(Table):
     def set_pinned(
         self, site: str, uri: str, comment_id: str, number: int, now: datetime
     ) -> Thread:
-        with translate("UpdateItem"):
-            out = self._client.update_item(
-                TableName=self.table,
-                Key=it.thread_key(site, uri),
-                UpdateExpression=(
-                    "SET #pinned = :pinned, #pinned_number = :number, #site = :site, #uri = :uri, "
-                    "#created = if_not_exists(#created, :now), "
-                    "#count = if_not_exists(#count, :zero)"
-                ),
-                ExpressionAttributeNames={
-                    f"#{n}": n
-                    for n in ("pinned", "pinned_number", "site", "uri", "created", "count")
-                },
-                ExpressionAttributeValues={
-                    ":pinned": it.s(comment_id),
-                    ":number": it.n(number),
-                    ":site": it.s(site),
-                    ":uri": it.s(uri),
-                    ":now": it.n(it.ms(now)),
-                    ":zero": it.n(0),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        return it.to_thread(out["Attributes"])
+        values = {"pinned": it.s(comment_id), "pinned_number": it.n(number)}
+        return self._set_thread(site, uri, now, values)
 
     # 1 GetItem of the public item, eventually consistent: 0.5 read unit per 4 KB.
     def public_comment(self, site: str, uri: str, comment_id: str) -> Comment | None:
