@@ -162,9 +162,7 @@ def test_spam_delete_restore_and_lock(page: Page, admin: Admin, console: Console
     assert console.errors == []
 
 
-def test_bind_a_thread_to_its_announcement_post(
-    page: Page, admin: Admin, console: Console
-) -> None:
+def test_bind_a_thread_to_its_announcement_post(page: Page, admin: Admin, console: Console) -> None:
     sign_in(page, admin)
     status, alert = page.get_by_role("status"), page.locator("#error")
     page.get_by_label("Page announced").fill("/post/")
