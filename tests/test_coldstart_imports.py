@@ -9,11 +9,13 @@ and when a backend module nobody has classified shows up at start (decide: page 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,7 @@ PAGE_VIEW_MODULES = {
     "backend",
     "backend.app",
     "backend.lambda_handler",
+    "backend.lambda_app",
     "backend.environment",
     "backend.settings",
     "backend.sites",
@@ -102,10 +105,24 @@ HEAVY = (
     "s3transfer",
 )
 
-PROBE = "import json, sys; import backend.lambda_handler; print(json.dumps(sorted(sys.modules)))"
+PROBE = """
+import gc, json, sys
+import backend.lambda_handler as h
+from backend.api.lazy import Later
+table = h.handler.app.router.routes
+print(json.dumps({
+    "modules": sorted(sys.modules),
+    "collector_on": gc.isenabled(),
+    "frozen": gc.get_freeze_count(),
+    "routes_made": [getattr(r, "path", "?") for r in table if not isinstance(r, Later)],
+    "later_made": [r.made for r in table if isinstance(r, Later)],
+}))
+"""
 
 
-def handler_modules() -> set[str]:
+@functools.cache
+def handler_start() -> dict[str, Any]:
+    """What a fresh interpreter holds once `import backend.lambda_handler` is done."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(ROOT),
@@ -122,11 +139,12 @@ def handler_modules() -> set[str]:
     result = subprocess.run(
         [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
     )
-    return set(json.loads(result.stdout))
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
 
 
 def test_handler_imports_nothing_a_page_view_does_not_need() -> None:
-    modules = handler_modules()
+    modules = set(handler_start()["modules"])
     heavy = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
     assert heavy == [], f"imported at cold start, should be on first use: {heavy}"
     unknown = sorted(m for m in modules if m.startswith("backend") and m not in PAGE_VIEW_MODULES)
@@ -140,3 +158,32 @@ def test_lazy_endpoint_needs_module_and_function() -> None:
     for bad in ("backend.api.admin", ":queue", "backend.api.admin:"):
         with pytest.raises(ValueError, match="module:function"):
             lazy(bad)
+
+
+# The page view's routes: made at start. Every other route is made on first use (`Later`):
+# Starlette compiles a regular expression for each route it makes.
+PAGE_VIEW_ROUTES = [
+    "/api/v1/comments",
+    "/api/v1/counts",
+    "/healthz",
+    "/embed.js",
+    "/widget/thread.{hash:str}.js",
+    "/widget",
+]
+
+
+def test_only_the_page_views_routes_are_made_at_start() -> None:
+    start = handler_start()
+    assert start["routes_made"] == PAGE_VIEW_ROUTES, (
+        "routes made at cold start: a page view needs only its own; list any other in "
+        "backend/app.py's later_routes"
+    )
+    assert start["later_made"] == [False]
+
+
+def test_init_runs_with_the_collector_paused_and_leaves_it_running() -> None:
+    """backend/lambda_handler.py: ~a tenth of init's CPU was the collector walking the heap
+    being built (bench/RESULTS.md); what init made is frozen out of its sight afterwards."""
+    start = handler_start()
+    assert start["collector_on"] is True
+    assert start["frozen"] > 20_000, "init's objects were not frozen: was the pause removed?"
