@@ -183,26 +183,7 @@ class Writes(Counters):
 
     # 1 UpdateItem (creates the thread when needed, returns it).
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
-        with translate("UpdateItem"):
-            out = self._client.update_item(
-                TableName=self.table,
-                Key=it.thread_key(site, uri),
-                UpdateExpression=(
-                    "SET #locked = :locked, #site = :site, #uri = :uri, "
-                    "#created = if_not_exists(#created, :now), "
-                    "#count = if_not_exists(#count, :zero)"
-                ),
-                ExpressionAttributeNames=_names("locked", "site", "uri", "created", "count"),
-                ExpressionAttributeValues={
-                    ":locked": it.b(locked),
-                    ":site": it.s(site),
-                    ":uri": it.s(uri),
-                    ":now": it.n(it.ms(now)),
-                    ":zero": it.n(0),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        return it.to_thread(out["Attributes"])
+        return self._set_thread(site, uri, now, {"locked": it.b(locked)})
 
     # 1 UpdateItem. The window is part of the key, so a bucket is only ever counted in its own
     # window: one that TTL has not deleted yet is simply never read again.
