@@ -106,12 +106,22 @@ HEAVY = (
 )
 
 PROBE = """
-import gc, json, sys
+import dataclasses, gc, json, sys
 import backend.lambda_handler as h
 from backend.api.lazy import Later
 table = h.handler.app.router.routes
+records = [
+    c for m in list(sys.modules.values()) if m.__name__.startswith("backend")
+    for c in vars(m).values()
+    if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == m.__name__
+]
 print(json.dumps({
     "modules": sorted(sys.modules),
+    "records": sorted(f"{c.__module__}.{c.__qualname__}" for c in records),
+    # A dataclass without a docstring gets one made from inspect.signature, at import.
+    "undocumented": sorted(
+        c.__qualname__ for c in records if c.__doc__.startswith(c.__name__ + "(")
+    ),
     "collector_on": gc.isenabled(),
     "frozen": gc.get_freeze_count(),
     "routes_made": [getattr(r, "path", "?") for r in table if not isinstance(r, Later)],
@@ -158,6 +168,47 @@ def test_lazy_endpoint_needs_module_and_function() -> None:
     for bad in ("backend.api.admin", ":queue", "backend.api.admin:"):
         with pytest.raises(ValueError, match="module:function"):
             lazy(bad)
+
+
+# Dataclasses made at start: each costs 1-3 ms of cold start to build on Python 3.12 (six
+# generated methods compiled one by one, for a frozen one), about a third of Parley's own
+# share of the init (bench/RESULTS.md). A new one on this list should be one a page view needs.
+START_RECORDS = [
+    "backend.api.cache.Cached",
+    "backend.api.cache.KnownQuery",
+    "backend.api.context.Context",
+    "backend.api.meta.Widget",
+    "backend.api.query.CountsQuery",
+    "backend.api.query.ReadQuery",
+    "backend.domain.models.Block",
+    "backend.domain.models.Comment",
+    "backend.domain.models.NewComment",
+    "backend.domain.models.Origin",
+    "backend.domain.models.OutboxEvent",
+    "backend.domain.models.Page",
+    "backend.domain.models.QueuePage",
+    "backend.domain.models.Thread",
+    "backend.domain.service.Draft",
+    "backend.domain.service.NumberedPage",
+    "backend.domain.service.Posted",
+    "backend.settings.MailURL",
+    "backend.settings.Settings",
+    "backend.settings.StoreURL",
+    "backend.sites.SiteConfig",
+    "backend.store.base.Repairs",
+    "backend.store.base.Written",
+    "backend.store.dynamo.schema.TableSpec",
+]
+
+
+def test_no_new_record_classes_at_start_and_each_has_a_docstring() -> None:
+    start = handler_start()
+    new = sorted(set(start["records"]) - set(START_RECORDS))
+    assert new == [], (
+        f"dataclasses newly built at cold start: {new}. Each costs 1-3 ms of every cold "
+        "start: define it in a module a page view does not import, or add it to START_RECORDS"
+    )
+    assert start["undocumented"] == [], "a docstring spares inspect.signature at import"
 
 
 # The page view's routes: made at start. Every other route is made on first use (`Later`):

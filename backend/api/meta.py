@@ -63,6 +63,8 @@ WIDGET_HEADER = "Parley-Widget"
 
 @dataclass(frozen=True, slots=True)
 class Widget:
+    """A widget script as served: its bytes, its brotli twin and its ETag."""
+
     plain: bytes
     brotli: bytes | None  # None when the build made no twin, or an older one
     tag: str  # of the plain bytes; the brotli answer's ETag is `"{tag}-br"`
