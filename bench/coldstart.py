@@ -87,11 +87,12 @@ def environment() -> dict[str, str]:
 
 
 def run_once(
-    code: str, env: dict[str, str], python: str = sys.executable, flags: tuple[str, ...] = ()
+    side: Side, python: str = sys.executable, flags: tuple[str, ...] = ()
 ) -> tuple[float, float]:
     """Wall-clock seconds and CPU seconds (user + system) of one whole interpreter run."""
+    code, env, cwd = side
     start = time.perf_counter()
-    child = subprocess.Popen([python, *flags, "-c", code + END], env=env, cwd=ROOT)
+    child = subprocess.Popen([python, *flags, "-c", code + END], env=env, cwd=cwd)
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -100,7 +101,21 @@ def run_once(
     return wall, usage.ru_utime + usage.ru_stime
 
 
-Side = tuple[str, dict[str, str]]  # the code to run, and its environment
+# The code to run, its environment and its working directory. `python -c` puts the working
+# directory first on sys.path: from the artifact it is the unzipped tree, as /var/task is on
+# Lambda; a checkout there would be imported instead, compiled from source on every run.
+Side = tuple[str, dict[str, str], Path]
+
+
+def check_imported_from(side: Side, python: str, flags: tuple[str, ...]) -> None:
+    _, env, cwd = side
+    probe = "import backend, boto3; print(backend.__file__); print(boto3.__file__)"
+    out = subprocess.run(
+        [python, *flags, "-c", probe], env=env, cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.split()
+    home = Path(env["PYTHONPATH"]).resolve()
+    if not all(Path(f).resolve().is_relative_to(home) for f in out):
+        raise SystemExit(f"coldstart: imports come from {out}, not from {home}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,18 +139,23 @@ def main(argv: list[str] | None = None) -> int:
 
     env = environment()
     with tempfile.TemporaryDirectory() as unzipped:
-        python, flags = sys.executable, tuple[str, ...]()
+        python, flags, cwd = sys.executable, tuple[str, ...](), ROOT
         if args.artifact:
             with zipfile.ZipFile(args.artifact) as archive:
                 archive.extractall(unzipped)
             env["PYTHONPATH"] = unzipped
             env["PYTHONDONTWRITEBYTECODE"] = "1"  # as on Lambda: only the shipped bytecode
-            python, flags = args.python, ("-S",)
-        sides: dict[str, Side] = {"handler": (HANDLER, env), "baseline": (BASELINE, env)}
+            python, flags, cwd = args.python, ("-S",), Path(unzipped)
+        sides: dict[str, Side] = {
+            "handler": (HANDLER, env, cwd),
+            "baseline": (BASELINE, env, cwd),
+        }
+        check_imported_from(sides["handler"], python, flags)
         if args.paused:
-            sides["paused"] = (PAUSED, env)
+            sides["paused"] = (PAUSED, env, cwd)
         if args.artifact and args.stock:
-            sides["stock"] = (BASELINE, {**env, "PYTHONPATH": str(args.stock.resolve())})
+            stock = args.stock.resolve()
+            sides["stock"] = (BASELINE, {**env, "PYTHONPATH": str(stock)}, stock)
         samples = measure(args.runs, sides, python, flags)
     version = subprocess.run(
         [python, "-c", "import platform; print(platform.python_version())"],
@@ -152,15 +172,14 @@ def measure(
 ) -> dict[str, Samples]:
     # Warm-up: the first runs fill the OS's file cache for every side.
     for _ in range(2):
-        for code, env in sides.values():
-            run_once(code, env, python, flags)
+        for side in sides.values():
+            run_once(side, python, flags)
     samples: dict[str, Samples] = {name: [] for name in sides}
     names = list(sides)
     for i in range(runs):
         # Rotate which goes first, so drift in machine load hits every side alike.
         for name in names[i % len(names) :] + names[: i % len(names)]:
-            code, env = sides[name]
-            samples[name].append(run_once(code, env, python, flags))
+            samples[name].append(run_once(sides[name], python, flags))
     return samples
 
 
