@@ -57,20 +57,27 @@ class Config:
     loader: str = "api"  # "api": /embed.js from Lambda; "self": the blog's host
     counts: str = "api"  # "api": one counts request a view; "page": from the page
     limit: int = 20
-    logs: str = "default"  # "default" or "warn" (SystemLogLevel/ApplicationLogLevel WARN)
+    # "warn": serverless.yml's LoggingConfig (JSON, SystemLogLevel and ApplicationLogLevel
+    # WARN: no line for a healthy invocation); "text": Lambda's default, START/END/REPORT.
+    logs: str = "warn"
     cold_share: float = COLD_START_SHARE
+    # The thread answer's coding: "gzip6" is what Parley sends; the others are what the same
+    # body weighs in them (bench/cost.py), a lever not built (no brotli in the function).
+    coding: str = "gzip6"
 
 
-PASTE_AND_GO = Config("paste-and-go: /embed.js from the API, counts from the API")
-SELF_HOSTED = Config(
-    "self-hosted widget, counts from the page, quiet logs", "self", "page", logs="warn"
-)
+BEFORE = Config("before: paste-and-go, Lambda's default logs (Text, INFO)", logs="text")
+PASTE_AND_GO = Config("paste-and-go: /embed.js and counts from the API")
+SELF_HOSTED = Config("recommended: widget from the blog's host, counts from the page",
+                     "self", "page")  # fmt: skip
 
 
 def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, float]:
     """Dollars per page view, line by line."""
     p = PRICES
-    read = r["reads"][f"limit{c.limit}_gzip"]
+    read = dict(r["reads"][f"limit{c.limit}_gzip"])
+    if c.coding != "gzip6":
+        read["bytes"] = r["reads"][f"limit{c.limit}"]["codings"][c.coding]
     loader = r["embed"]["br"]
     revalidated = r["embed"]["304"]
     bundle_bytes = widget["sizes"]["bundle"]["brotli"] + loader["header_bytes"]
@@ -107,7 +114,7 @@ def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, flo
         "dynamodb reads": units * p["dynamodb_per_million_rru"] / 1e6,
         "transfer: bodies and headers": body * p["transfer_out_per_gb"] / GB,
         "transfer: TLS": tls * p["transfer_out_per_gb"] / GB,
-        "cloudwatch logs": invocations * (PLATFORM_LOG_BYTES if c.logs == "default" else 0)
+        "cloudwatch logs": invocations * (PLATFORM_LOG_BYTES if c.logs == "text" else 0)
         * p["cloudwatch_logs_ingestion_per_gb"] / GB,
     }  # fmt: skip
     for name, (n, _, _, b) in requests.items():
@@ -117,20 +124,38 @@ def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, flo
     return out
 
 
-# From paste-and-go to the recommended configuration, one lever at a time.
-LEVERS: list[tuple[str, str, dict[str, Any]]] = [
-    ("widget served from the blog's host", "none: the same script", {"loader": "self"}),
-    ("counts from the page (fragment or build-time file)", "counts as of the last build",
-     {"counts": "page"}),
-    ("SystemLogLevel/ApplicationLogLevel WARN", "none (errors are still logged)", {"logs": "warn"}),
-    ("first page of 10 (\"Load more\" after)", "a second request past 10 comments", {"limit": 10}),
+# From before to the recommended configuration, one lever at a time: (name, what it changes
+# for a reader, the change, built today?).
+LEVERS: list[tuple[str, str, dict[str, Any], str]] = [
+    ("quiet logs (serverless.yml: JSON, WARN)",
+     "none; warnings and errors are still logged", {"logs": "warn"}, "yes, the default"),
+    ("widget from the blog's host (`parley widget --out`)",
+     "none: the same script; a copy older than the API's gives way to the API's bundle",
+     {"loader": "self"}, "yes, README's recommendation"),
+    ("counts from the page (fragment or build-time counts file)",
+     "an index page's counts are as of the site's last build", {"counts": "page"},
+     "yes, README's recommendation"),
+    ("first page of 10, \"more\" after it",
+     "a thread of more than 10 comments shows 10, then a button and a second request",
+     {"limit": 10}, "no: the loader asks for 20 (widget core)"),
+    ("brotli (quality 5) for the thread answer instead of gzip 6",
+     "none: browsers accept br over HTTPS", {"coding": "br5"},
+     "no: needs a brotli library in the function"),
 ]  # fmt: skip
 
 
 def report(r: dict[str, Any], widget: dict[str, Any]) -> str:
     per_m = 1e6
-    configs = [PASTE_AND_GO, SELF_HOSTED, replace(SELF_HOSTED, name="the same, first page 10",
-                                                  limit=10)]  # fmt: skip
+    configs = [
+        BEFORE,
+        PASTE_AND_GO,
+        SELF_HOSTED,
+        replace(SELF_HOSTED, name="recommended, cold starts on 1% of invocations",
+                cold_share=0.01),
+        replace(SELF_HOSTED, name="recommended + first page 10 (not built)", limit=10),
+        replace(SELF_HOSTED, name="recommended + first page 10 + brotli 5 (not built)",
+                limit=10, coding="br5"),
+    ]  # fmt: skip
     configs = [c for c in configs if f"limit{c.limit}_gzip" in r["reads"]]
     keys = [k for k in lines(r, widget, PASTE_AND_GO) if k not in ("invocations", "bytes",
                                                                     "total")]  # fmt: skip
@@ -145,23 +170,23 @@ def report(r: dict[str, Any], widget: dict[str, Any]) -> str:
                    + f" | **{x['total'] * per_m:.3f}** |")  # fmt: skip
     out += [
         "",
-        "| lever (applied in turn from paste-and-go) | what it changes for a reader |"
+        "| lever (applied in turn from before) | what it changes for a reader | built |"
         " $ per million after | saved | share of the saving |",
-        "|---|---|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|",
     ]
-    current = PASTE_AND_GO
+    current = BEFORE
     start = lines(r, widget, current)["total"]
     steps = []
-    for name, reader, change in LEVERS:
+    for name, reader, change, built in LEVERS:
         if "limit" in change and f"limit{change['limit']}_gzip" not in r["reads"]:
             continue
         before = lines(r, widget, current)["total"]
         current = replace(current, **change)
         after = lines(r, widget, current)["total"]
-        steps.append((name, reader, after, before - after))
+        steps.append((name, reader, built, after, before - after))
     saved = start - lines(r, widget, current)["total"]
-    for name, reader, after, delta in steps:
-        out.append(f"| {name} | {reader} | {after * per_m:.3f} | {delta * per_m:.3f} |"
+    for name, reader, built, after, delta in steps:
+        out.append(f"| {name} | {reader} | {built} | {after * per_m:.3f} | {delta * per_m:.3f} |"
                    f" {delta / saved:.0%} |")  # fmt: skip
     out += ["", "Assumptions: " + ", ".join(f"{k} {v}" for k, v in ASSUMED.items()) + "."]
     return "\n".join(out)
