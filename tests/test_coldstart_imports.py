@@ -179,9 +179,13 @@ START_RECORDS = [
     "backend.api.cache.Cached",
     "backend.api.cache.KnownQuery",
     "backend.api.context.Context",
+    "backend.api.meta.Document",  # openapi.json's, built on first use; the class is here
     "backend.api.meta.Widget",
     "backend.api.query.CountsQuery",
     "backend.api.query.ReadQuery",
+    "backend.domain.ceiling.Admission",  # the sandbox ceiling: every request
+    "backend.domain.ceiling.Budget",
+    "backend.domain.ceiling.SandboxCeiling",
     "backend.domain.models.Block",
     "backend.domain.models.Comment",
     "backend.domain.models.NewComment",

@@ -37,6 +37,8 @@ OPENAPI_CACHE = "public, max-age=86400"
 
 @dataclass(frozen=True, slots=True)
 class Document:
+    """A document built once a process, as served: plain, gzipped, and its ETag."""
+
     plain: bytes
     gzipped: bytes
     tag: str
