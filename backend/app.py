@@ -83,6 +83,8 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/comments.html", lazy("backend.api.html:thread_html"), methods=["GET"]),
         Route("/", meta.landing, methods=["GET"]),
         Route("/api/v1/feed.atom", lazy("backend.api.feed:feed"), methods=["GET"]),
+        Route("/api/v1/recent", lazy("backend.api.recent:recent"), methods=["GET"]),
+        Route("/api/v1/recent.html", lazy("backend.api.recent:recent_html"), methods=["GET"]),
         Route("/api/v1/openapi.json", lazy("backend.api.meta:openapi"), methods=["GET"]),
         Route("/admin", meta.admin_page, methods=["GET"]),  # type: ignore[arg-type]
         Route("/api/v1/admin/comments", lazy("backend.api.admin:queue"), methods=["GET"]),
