@@ -44,11 +44,19 @@ TLS_FULL_BYTES = 4500
 TLS_RESUMED_BYTES = 350
 TLS_FULL_SHARE = 0.5  # of page views that open a connection to the API
 TLS_RECORD_OVERHEAD = 0.015
-# GET /api/v1/counts for one page (not measured by cost.py): one GetItem of the thread item
-# (0.5 read unit, eventually consistent), a ~40-byte body, a cached read's Lambda time.
+# GET /api/v1/counts for one page, used only with results from before cost.py measured it:
+# one GetItem of the thread item (0.5 read unit), a ~40-byte body, a cached read's time.
 COUNTS_UNITS = 0.5
 COUNTS_BODY = 40
 COUNTS_LAMBDA_MS = 6.0
+# GET /api/v1/recent (a `data-parley-recent` box, drawn with the thread): 0.5 read unit for the
+# Query of the approved index and 0.5 a comment (measured on DynamoDB Local for 5:
+# tests/test_dynamo_desk.py), ~250 bytes a comment, a counts-like Lambda time; its answer is
+# public for a minute, so a reader's next pages within it reuse it (assumed share fetched).
+RECENT_UNITS_EACH = 0.5
+RECENT_BYTES_EACH = 250
+RECENT_LAMBDA_MS = 8.0
+RECENT_FETCH_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Config:
     # WARN: no line for a healthy invocation); "text": Lambda's default, START/END/REPORT.
     logs: str = "warn"
     cold_share: float = COLD_START_SHARE
+    recent: int = 0  # comments in a recent box beside the thread; 0: no box
     # The thread answer's coding: "gzip6" is what Parley sends; the others are what the same
     # body weighs in them (bench/cost.py), a lever not built (no brotli in the function).
     coding: str = "gzip6"
@@ -94,8 +103,16 @@ def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, flo
         requests["bundle"] = (SCROLL_SHARE * BUNDLE_FETCH_SHARE, loader["lambda_ms"], 0.0,
                               bundle_bytes)  # fmt: skip
     if c.counts == "api":
-        requests["counts"] = (1.0, COUNTS_LAMBDA_MS, COUNTS_UNITS,
-                              COUNTS_BODY + read["header_bytes"])  # fmt: skip
+        counted = r.get("counts")  # measured by cost.py (older results: the assumption)
+        requests["counts"] = (
+            (1.0, counted["lambda_ms"], counted["units"],
+             counted["bytes"] + counted["header_bytes"]) if counted
+            else (1.0, COUNTS_LAMBDA_MS, COUNTS_UNITS, COUNTS_BODY + read["header_bytes"])
+        )  # fmt: skip
+    if c.recent:
+        requests["recent"] = (SCROLL_SHARE * RECENT_FETCH_SHARE, RECENT_LAMBDA_MS,
+                              RECENT_UNITS_EACH * (1 + c.recent),
+                              RECENT_BYTES_EACH * c.recent + read["header_bytes"])  # fmt: skip
     invocations = sum(n for n, _, _, _ in requests.values())
     gb_s = sum(n * ms / 1000 * LAMBDA_MEMORY_GB for n, ms, _, _ in requests.values())
     units = sum(n * u for n, _, u, _ in requests.values())
@@ -155,6 +172,7 @@ def report(r: dict[str, Any], widget: dict[str, Any]) -> str:
         replace(SELF_HOSTED, name="recommended + first page 10 (not built)", limit=10),
         replace(SELF_HOSTED, name="recommended + first page 10 + brotli 5 (not built)",
                 limit=10, coding="br5"),
+        replace(PASTE_AND_GO, name="paste-and-go with a recent box of 5", recent=5),
     ]  # fmt: skip
     configs = [c for c in configs if f"limit{c.limit}_gzip" in r["reads"]]
     keys = [k for k in lines(r, widget, PASTE_AND_GO) if k not in ("invocations", "bytes",
@@ -201,8 +219,10 @@ ASSUMED = {
     "platform log bytes per invocation": PLATFORM_LOG_BYTES,
     "TLS full / resumed handshake bytes": f"{TLS_FULL_BYTES} / {TLS_RESUMED_BYTES}",
     "full handshakes (of views that reach the API)": TLS_FULL_SHARE,
-    "counts: read units, body bytes, Lambda ms": f"{COUNTS_UNITS}, {COUNTS_BODY}, "
-    f"{COUNTS_LAMBDA_MS}",
+    "counts": "measured by cost.py (one uri)",
+    "recent box: read units a comment (+1 Query), bytes a comment, Lambda ms, fetched share": (
+        f"{RECENT_UNITS_EACH}, {RECENT_BYTES_EACH}, {RECENT_LAMBDA_MS}, {RECENT_FETCH_SHARE}"
+    ),
     "front door": "Function URL (no per-request price), no CloudFront",
     "free tier": "not counted",
 }
