@@ -80,6 +80,7 @@ def routes() -> list[BaseRoute]:
         # Not on a page view's path: imported on first use.
         Route("/api/v1/comments.html", lazy("backend.api.html:thread_html"), methods=["GET"]),
         Route("/", meta.landing, methods=["GET"]),
+        Route("/api/v1/challenge", lazy("backend.api.challenge:challenge"), methods=["GET"]),
         Route("/api/v1/feed.atom", lazy("backend.api.feed:feed"), methods=["GET"]),
         Route("/api/v1/openapi.json", lazy("backend.api.meta:openapi"), methods=["GET"]),
         Route("/admin", meta.admin_page, methods=["GET"]),  # type: ignore[arg-type]
