@@ -17,9 +17,9 @@ from backend.store.base import Store
 from tests.stores import STORES
 
 ORIGIN = "http://blog.test"
-# Proof of work is required (the default) at a difficulty a test solves at once (every site
-# `make_settings` builds gets it unless the test sets its own): tests.helpers.post fetches and
-# solves a real challenge for every post.
+# Proof of work is required at a difficulty a test solves at once (every site `make_settings`
+# builds gets it unless the test sets its own `proof`): tests.helpers.post fetches and solves a
+# real challenge for every post.
 EASY_PROOF: dict[str, Any] = {"proof": "required", "proof_cost": 1, "proof_max": 20}
 SITES: dict[str, Any] = {
     "blog": {
