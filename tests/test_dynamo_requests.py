@@ -151,7 +151,7 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     assert requests.take() == each_post
     # The first post of a process also reads the site's spam filter model (then cached for a
     # minute: backend/spam/guard.py), after the site's own rules.
-    assert first == [*each_post[:6], "GetItem", *each_post[6:]]
+    assert first == [*each_post[:4], "GetItem", *each_post[4:]]
     comment_id, token = posted["comment"]["id"], posted["token"]
     auth = {"Authorization": f"Bearer {token}"}
 
