@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import comments, counts, meta
 from backend.api.cdn import CdnGuard
+from backend.api.ceiling import CeilingGuard
 from backend.api.compress import GzipResponses
 from backend.api.context import Context, inline
 from backend.api.cors import CORSMiddleware
@@ -77,11 +78,14 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", meta.healthz, methods=["GET"]),
         Route("/embed.js", meta.embed_js, methods=["GET"]),
         Route("/widget/thread.{hash:str}.js", meta.thread_js, methods=["GET"]),
+        Route("/widget/{lang:str}.js", meta.language_js, methods=["GET"]),
         # Not on a page view's path: imported on first use.
         Route("/api/v1/comments.html", lazy("backend.api.html:thread_html"), methods=["GET"]),
         Route("/", meta.landing, methods=["GET"]),
         Route("/api/v1/challenge", lazy("backend.api.challenge:challenge"), methods=["GET"]),
         Route("/api/v1/feed.atom", lazy("backend.api.feed:feed"), methods=["GET"]),
+        Route("/api/v1/recent", lazy("backend.api.recent:recent"), methods=["GET"]),
+        Route("/api/v1/recent.html", lazy("backend.api.recent:recent_html"), methods=["GET"]),
         Route("/api/v1/openapi.json", lazy("backend.api.meta:openapi"), methods=["GET"]),
         Route("/admin", meta.admin_page, methods=["GET"]),  # type: ignore[arg-type]
         Route("/api/v1/admin/comments", lazy("backend.api.admin:queue"), methods=["GET"]),
@@ -164,6 +168,12 @@ def create_app(
         lifespan=lifespan,
         routes=routes(),
         middleware=[
+            # Lambda: what a sandbox may answer a second, outermost so it counts wire bytes.
+            *(
+                [Middleware(CeilingGuard, settings=settings, ceiling=settings.ceiling)]
+                if settings.ceiling
+                else []
+            ),
             Middleware(GzipResponses),
             Middleware(SecurityHeaders),
             Middleware(CdnGuard, secrets=settings.cdn_secrets),
