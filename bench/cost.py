@@ -392,6 +392,9 @@ def main() -> None:
             )
             for name, accept in (("plain", ""), ("gzip", "gzip, deflate"), ("br", BROWSER_ACCEPT))
         }  # fmt: skip
+        # One page's count (a count link or the loader's own page): GET /api/v1/counts.
+        counts_ev = event("GET", "/api/v1/counts", {"site": SITE, "uri": URI}, True)
+        counts_read = measure(lh.handler, recorder, counts_ev, args.reads)
         # A browser's revalidation once max-age has passed: If-None-Match with the tag it has.
         revalidate = event("GET", "/embed.js", {}, True, etag=embed["br"]["etag"])
         embed["304"] = measure(lh.handler, recorder, revalidate, args.reads)
@@ -403,6 +406,7 @@ def main() -> None:
         "item_bytes": sizes,
         "reads": reads,
         "embed": embed,
+        "counts": counts_read,
         "prices": PRICES,
         "assumptions": {
             "lambda_memory_gb": LAMBDA_MEMORY_GB,
