@@ -11,6 +11,20 @@ import * as hooks from './hooks.js'
 
 const SORTS = ['oldest', 'newest', 'top']
 
+// A 5x5 mirrored identicon from the comment's avatar hash, drawn on a canvas: no request, no
+// markup. Two hues of one colour, light behind and dark in front, readable on any page.
+const avatar = (x) => {
+  const c = h('canvas', { width: 5, height: 5, 'aria-hidden': 'true' })
+  const g = c.getContext('2d')
+  const bits = parseInt(x.slice(0, 8), 16)
+  const hue = parseInt(x.slice(8, 12), 16) % 360
+  g.fillStyle = `hsl(${hue} 45% 90%)`
+  g.fillRect(0, 0, 5, 5)
+  g.fillStyle = `hsl(${hue} 55% 42%)`
+  for (let i = 0; i < 15; i++) if ((bits >> i) & 1) g.fillRect(i % 3, (i / 3) | 0, 1, 1), g.fillRect(4 - (i % 3), (i / 3) | 0, 1, 1)
+  return c
+}
+
 export function thread(P) {
   use(P)
   const host = P.host, opt = P.opt, uri = P.uri, api = P.api, qs = P.qs, store = P.store, lang = P.lang
@@ -26,12 +40,14 @@ export function thread(P) {
   const liked = store('liked') || []
   let next = null
 
-  const head = h('h2', { id: 'ph', tabindex: -1 })
+  // Hidden until the thread's count is known: a failed read never reads as an empty thread.
+  const head = h('h2', { id: 'ph', tabindex: -1, hidden: true })
   const list = h('ol')
-  const more = h('button', { type: 'button', hidden: true, text: t.more, onclick: () => page(next) })
+  // "Load more", or "Try again" after a failed read (of the first page when next is null).
+  const more = h('button', { type: 'button', hidden: true, onclick: () => page(next) })
   const home = h('div')
   const status = h('p', { role: 'status' })
-  const skip = h('button', { type: 'button', class: 'v', text: t.skip, onclick: () => top.F_.text.focus() })
+  const skip = h('button', { type: 'button', class: 'v', text: t.skip, onclick: () => top.F_.author.focus() })
   const pick = h(
     'select',
     { 'aria-label': t.sort, onchange: () => store('sort', (T.sort_ = pick.value)) || reload() },
@@ -63,6 +79,7 @@ export function thread(P) {
     },
     setCount_: (n) => {
       head.textContent = P.label((T.count_ = n))
+      head.hidden = false
       document.querySelectorAll('[data-parley-count]').forEach((e) => {
         if (e.dataset.parleyCount == uri) e.textContent = head.textContent
       })
@@ -76,6 +93,7 @@ export function thread(P) {
       if (focus) r.art_.focus({ preventScroll: true })
     },
     render_: render,
+    reload_: () => reload(),
   }
   const fail = T.fail_, say = T.say_, jump = T.jump_
 
@@ -85,7 +103,12 @@ export function thread(P) {
   }
   addEventListener('hashchange', fromHash)
   const permalink = (id, cls, ...kids) =>
-    h('a', { href: '#comment-' + id, class: cls, onclick: () => jump(id, 1) }, ...kids)
+    h('a', { href: '#comment-' + id, class: cls, onclick: () => seek(id) }, ...kids)
+  // A comment not on the pages read yet (another sort, a long thread): read on until it is.
+  const seek = async (id) => {
+    while (!T.byId_[id] && next) await page(next)
+    jump(id, 1)
+  }
 
   // One comment's article, rebuilt whenever the comment changes (edit, delete, renumbering).
   function paint(r) {
@@ -97,6 +120,15 @@ export function thread(P) {
     const body = (r.b_ = h('div', { class: 'b' }))
     if (c.deleted) body.append(h('p', { class: 'x', text: t.deleted }))
     else body.innerHTML = c.html // server-sanitized: the one place HTML goes in
+    // The seed's "@JKB: Agreed…" at the start of the text, on every reply (flat) or where
+    // nesting stops (nested); the API names the parent under any sort, loaded or not.
+    if (c.parent && (!nested || (p && p.lvl_ > 2))) {
+      const f = body.firstChild
+      ;(f && f.tagName == 'P' ? f : body).prepend(
+        permalink(c.parent, null, '@' + (c.parent_author || (p && p.c.author) || '…') + ':'),
+        ' ',
+      )
+    }
     if (c.status == 'pending') body.append(h('p', { class: 'x', text: t.pending }))
     const on = liked.includes(c.id)
     const foot = h(
@@ -146,6 +178,7 @@ export function thread(P) {
       h(
         'header',
         {},
+        c.avatar && !c.deleted ? avatar(c.avatar) : null,
         c.number && ok ? h('span', { class: 'n', text: c.number + '.' }) : null,
         c.deleted
           ? null
@@ -166,10 +199,6 @@ export function thread(P) {
         ),
         c.edited ? h('span', { class: 'x', text: t.edited }) : null,
       ),
-      // The seed's "@JKB:" on every reply (flat), or where nesting stops (nested).
-      c.parent && (!nested || (p && p.lvl_ > 2))
-        ? h('p', {}, permalink(c.parent, null, '@' + ((p && p.c.author) || '…') + ':'))
-        : null,
       body,
       foot,
     )
@@ -268,11 +297,16 @@ export function thread(P) {
       if (after && j.comments[0]) T.byId_[j.comments[0].id].art_.focus()
       next = j.next
       more.hidden = !next
+      more.textContent = t.more
+      fail()
       // Own comments a cached or moderated read does not show yet.
       if (!next) for (const id in mine) render(mine[id].c)
     } catch (e) {
-      if (!after) T.setCount_(0)
+      // The heading and the page's own count stay as they were; the reader can try again.
       fail(list, e)
+      list.after(T.oops_) // an <ol> holds items only
+      more.hidden = false
+      if (!after) more.textContent = t.retry
     }
   }
   const reload = () => {
