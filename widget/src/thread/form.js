@@ -1,7 +1,7 @@
 // The "Speak Your Mind" form. The top-level one stays under the thread; a second one moves
 // under the comment being answered, so neither draft leaves the screen. T: thread.js.
 import { newKey } from '../dom.js'
-import { h } from './kit.js'
+import { btn, h } from './kit.js'
 import * as hooks from './hooks.js'
 
 export function Form(T, pre, sub) {
@@ -32,7 +32,7 @@ export function Form(T, pre, sub) {
     )
   }
   const title = h('h3', { id: pre + 't', text: t.speak })
-  const cancel = h('button', { type: 'button', hidden: !sub, text: t.cancel, onclick: () => place(0, 1) })
+  const cancel = btn(t.cancel, () => place(0, 1), { hidden: !sub })
   const remember = h('input', { type: 'checkbox' })
   const notify = h('input', { type: 'checkbox' }) // unticked on every new draft
   // Name, email and website are kept with the draft until a post succeeds, then only when

@@ -5,23 +5,20 @@
 // ever inserted is the server-sanitized comment body (c.html).
 import css from '../style.css'
 import en from '../i18n/en.json'
-import { h, use } from './kit.js'
+import { btn, h, use } from './kit.js'
 import { Form } from './form.js'
 import * as hooks from './hooks.js'
 
 const SORTS = ['oldest', 'newest', 'top']
 
 // A 5x5 mirrored identicon from the comment's avatar hash, drawn on a canvas: no request, no
-// markup. Two hues of one colour, light behind and dark in front, readable on any page.
+// markup. One colour of middle lightness, seen on light and dark pages alike.
 const avatar = (x) => {
   const c = h('canvas', { width: 5, height: 5, 'aria-hidden': 'true' })
   const g = c.getContext('2d')
-  const bits = parseInt(x.slice(0, 8), 16)
-  const hue = parseInt(x.slice(8, 12), 16) % 360
-  g.fillStyle = `hsl(${hue} 45% 90%)`
-  g.fillRect(0, 0, 5, 5)
-  g.fillStyle = `hsl(${hue} 55% 42%)`
-  for (let i = 0; i < 15; i++) if ((bits >> i) & 1) g.fillRect(i % 3, (i / 3) | 0, 1, 1), g.fillRect(4 - (i % 3), (i / 3) | 0, 1, 1)
+  const bits = parseInt(x.slice(0, 8), 16) // 15 for the pattern, the rest for the hue
+  g.fillStyle = `hsl(${bits >>> 15} 60% 50%)`
+  for (let i = 15; i--; ) if ((bits >> i) & 1) g.fillRect(i % 3, (i / 3) | 0, 1, 1), g.fillRect(4 - (i % 3), (i / 3) | 0, 1, 1)
   return c
 }
 
@@ -43,11 +40,10 @@ export function thread(P) {
   // Hidden until the thread's count is known: a failed read never reads as an empty thread.
   const head = h('h2', { id: 'ph', tabindex: -1, hidden: true })
   const list = h('ol')
-  // "Load more", or "Try again" after a failed read (of the first page when next is null).
-  const more = h('button', { type: 'button', hidden: true, onclick: () => page(next) })
+  const more = btn(t.more, () => page(next), { hidden: true })
   const home = h('div')
   const status = h('p', { role: 'status' })
-  const skip = h('button', { type: 'button', class: 'v', text: t.skip, onclick: () => top.F_.author.focus() })
+  const skip = btn(t.skip, () => top.F_.author.focus(), { class: 'v' })
   const pick = h(
     'select',
     { 'aria-label': t.sort, onchange: () => store('sort', (T.sort_ = pick.value)) || reload() },
@@ -93,7 +89,6 @@ export function thread(P) {
       if (focus) r.art_.focus({ preventScroll: true })
     },
     render_: render,
-    reload_: () => reload(),
   }
   const fail = T.fail_, say = T.say_, jump = T.jump_
 
@@ -135,30 +130,20 @@ export function thread(P) {
       'footer',
       {},
       ok && !T.locked_
-        ? (r.rb_ = h('button', {
-            type: 'button',
-            text: t.reply,
-            'aria-label': fmt(t.replyTo, c.author),
-            onclick: () => reply.place_(c.id),
-          }))
+        ? (r.rb_ = btn(t.reply, () => reply.place_(c.id), { 'aria-label': fmt(t.replyTo, c.author) }))
         : null,
       ok
-        ? h(
-            'button',
-            {
-              type: 'button',
-              'aria-pressed': on + '',
-              'aria-label': fmt(t.like, c.author) + ', ' + c.likes,
-              onclick: () =>
-                api('comments/' + c.id + '/likes', { method: on ? 'DELETE' : 'POST', body: {} }).then((j) => {
-                  on ? liked.splice(liked.indexOf(c.id), 1) : liked.push(c.id)
-                  store('liked', liked)
-                  c.likes = j.likes
-                  paint(r)
-                  r.art_.querySelector('[aria-pressed]').focus()
-                }, (e) => fail(r.art_, e)),
-            },
+        ? btn(
             c.likes ? ' ' + c.likes : null,
+            () =>
+              api('comments/' + c.id + '/likes', { method: on ? 'DELETE' : 'POST', body: {} }).then((j) => {
+                on ? liked.splice(liked.indexOf(c.id), 1) : liked.push(c.id)
+                store('liked', liked)
+                c.likes = j.likes
+                paint(r)
+                r.art_.querySelector('[aria-pressed]').focus()
+              }, (e) => fail(r.art_, e)),
+            { 'aria-pressed': on + '', 'aria-label': fmt(t.like, c.author) + ', ' + c.likes },
           )
         : null,
       c.replies ? h('span', { text: plural(t.replies, c.replies) }) : null,
@@ -167,8 +152,8 @@ export function thread(P) {
     // Edit and Delete on the reader's own comments (pending too) while their token is valid.
     if (!c.deleted && own && own.u > Date.now()) {
       foot.append(
-        h('button', { type: 'button', text: t.edit, onclick: () => edit(r, own) }),
-        h('button', { type: 'button', text: t.delete, onclick: () => remove(r, own) }),
+        btn(t.edit, () => edit(r, own)),
+        btn(t.delete, () => remove(r, own)),
       )
       setTimeout(() => paint(r), own.u - Date.now())
     }
@@ -178,7 +163,7 @@ export function thread(P) {
       h(
         'header',
         {},
-        c.avatar && !c.deleted ? avatar(c.avatar) : null,
+        c.avatar ? avatar(c.avatar) : null,
         c.number && ok ? h('span', { class: 'n', text: c.number + '.' }) : null,
         c.deleted
           ? null
@@ -226,11 +211,9 @@ export function thread(P) {
       'div',
       {},
       ta,
-      h('button', {
-        type: 'button',
-        class: 'p',
-        text: t.save,
-        onclick: () =>
+      btn(
+        t.save,
+        () =>
           api('comments/' + r.c.id, { method: 'PATCH', body: { text: ta.value.trim() } }, own.t).then(
             (j) => {
               own.x = ta.value.trim()
@@ -242,8 +225,9 @@ export function thread(P) {
             },
             (e) => fail(box, e),
           ),
-      }),
-      h('button', { type: 'button', text: t.cancel, onclick: () => paint(r) }),
+        { class: 'p' },
+      ),
+      btn(t.cancel, () => paint(r)),
     )
     r.b_.replaceWith(box)
     ta.focus()
@@ -297,7 +281,6 @@ export function thread(P) {
       if (after && j.comments[0]) T.byId_[j.comments[0].id].art_.focus()
       next = j.next
       more.hidden = !next
-      more.textContent = t.more
       fail()
       // Own comments a cached or moderated read does not show yet.
       if (!next) for (const id in mine) render(mine[id].c)
@@ -305,8 +288,7 @@ export function thread(P) {
       // The heading and the page's own count stay as they were; the reader can try again.
       fail(list, e)
       list.after(T.oops_) // an <ol> holds items only
-      more.hidden = false
-      if (!after) more.textContent = t.retry
+      after || T.oops_.append(' ', btn(t.retry, () => page()))
     }
   }
   const reload = () => {
