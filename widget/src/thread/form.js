@@ -100,8 +100,8 @@ export function Form(T, pre, sub) {
     const v = {}
     for (const k in F) v[k] = F[k].value.trim()
     const bad = {}
-    for (const k of ['author', 'email', 'text']) if (!v[k]) bad[k] = t.required
-    if (v.email && !/^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$/.test(v.email)) bad.email = t.badEmail
+    for (const k in F) if (F[k].required && !v[k]) bad[k] = t.required
+    if (F.email.validity.typeMismatch) bad.email = t.badEmail // the browser's own rule
     if (v.website && !/^https?:\/\/\S+$/i.test(v.website)) bad.website = t.badUrl
     if (errors(bad)) return T.fail_(form, { message: t.fix })
     busy = 1

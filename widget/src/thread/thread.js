@@ -63,7 +63,6 @@ export function thread(P) {
     home,
     byId_: {}, // id -> {c, p, li_, art_, b_, lvl_, kids_, rb_}
     count_: 0,
-    locked_: false,
     sort_: P.sort,
     mine_: mine,
     saveMine_: () => store(mineKey, mine),
