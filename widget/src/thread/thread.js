@@ -11,16 +11,6 @@ import * as hooks from './hooks.js'
 
 const SORTS = ['oldest', 'newest', 'top']
 
-// A 5x5 mirrored identicon from the comment's avatar hash, drawn on a canvas: no request, no
-// markup. One colour of middle lightness, seen on light and dark pages alike.
-const avatar = (x) => {
-  const c = h('canvas', { width: 5, height: 5, 'aria-hidden': 'true' })
-  const g = c.getContext('2d')
-  const bits = parseInt(x.slice(0, 8), 16) // 15 for the pattern, the rest for the hue
-  g.fillStyle = `hsl(${bits >>> 15} 60% 50%)`
-  for (let i = 15; i--; ) if ((bits >> i) & 1) g.fillRect(i % 3, (i / 3) | 0, 1, 1), g.fillRect(4 - (i % 3), (i / 3) | 0, 1, 1)
-  return c
-}
 
 export function thread(P) {
   use(P)
@@ -37,8 +27,8 @@ export function thread(P) {
   const liked = store('liked') || []
   let next = null
 
-  // Hidden until the thread's count is known: a failed read never reads as an empty thread.
-  const head = h('h2', { id: 'ph', tabindex: -1, hidden: true })
+  // Empty until the thread's count is known: a failed read never reads as an empty thread.
+  const head = h('h2', { id: 'ph', tabindex: -1 })
   const list = h('ol')
   const more = btn(t.more, () => page(next), { hidden: true })
   const home = h('div')
@@ -74,7 +64,6 @@ export function thread(P) {
     },
     setCount_: (n) => {
       head.textContent = P.label((T.count_ = n))
-      head.hidden = false
       document.querySelectorAll('[data-parley-count]').forEach((e) => {
         if (e.dataset.parleyCount == uri) e.textContent = head.textContent
       })
@@ -162,7 +151,6 @@ export function thread(P) {
       h(
         'header',
         {},
-        c.avatar ? avatar(c.avatar) : null,
         c.number && ok ? h('span', { class: 'n', text: c.number + '.' }) : null,
         c.deleted
           ? null
