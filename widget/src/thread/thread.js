@@ -1,6 +1,6 @@
 // The thread: comments, likes, the reader's own edits and deletions, sort, "Load more".
 // thread(P) is called by the loader with P = {host, opt, site, uri, base, lang, t, api, qs,
-// h, store, fmt, plural, label, first, sort, fr}: the loader and a bundle of another version must still agree, so P
+// h, store, fmt, plural, label, first, sort, fr, bg}: the loader and a bundle of another version must still agree, so P
 // only ever gains fields. The DOM is built with createElement and textContent; the only HTML
 // ever inserted is the server-sanitized comment body (c.html).
 import css from '../style.css'
