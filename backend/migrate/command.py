@@ -15,8 +15,8 @@ from typing import TextIO
 from backend.domain import errors
 from backend.domain.models import Comment, Status
 from backend.domain.tokens import Signer
-from backend.migrate import FOLDERS, reader
-from backend.migrate.fields import UriMap
+from backend.migrate import FIELDS, FOLDERS, reader
+from backend.migrate.fields import UriMap, parse_fields
 from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.pipeline import Importer
 from backend.migrate.progress import phase
@@ -65,13 +65,11 @@ def run_import(
         return 2
     names: dict[str, str] = {}
     if field_specs:
-        if fmt not in FOLDERS:
-            print(f"parley import: --field is for {', '.join(FOLDERS)} only", file=err)
+        if fmt not in FIELDS:
+            print(f"parley import: --field is for {' and '.join(FIELDS)} only", file=err)
             return 2
-        from backend.migrate.staticman import parse_fields
-
         try:
-            names = parse_fields(field_specs)
+            names = parse_fields(field_specs, FIELDS[fmt])
         except ValueError as exc:
             print(f"parley import: {exc}", file=err)
             return 2
