@@ -6,5 +6,6 @@ import { thread } from './thread.js'
 import './features/origin.js'
 import './features/reactions.js'
 import './features/desk.js'
+import './features/reader.js'
 
 self.parleyThread = thread
