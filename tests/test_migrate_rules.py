@@ -67,6 +67,7 @@ def test_round_trip(store: Store, settings: Settings, tmp_path: Path) -> None:
         status=Status.APPROVED, created=first.created, role=OWNER,
     )  # fmt: skip
     store.create_comment(NewComment(owner, first.title, "owner-reply-key", 4_000_000_000))
+    store.set_pinned(SITE, first.uri, owner.id, 3, first.created)
     exported = do_export(store, settings, SITE, tmp_path / "blog.jsonl")
     header = json.loads(exported[0])
     assert header["format"] == "parley-export" and header["site"] == SITE
@@ -83,6 +84,8 @@ def test_round_trip(store: Store, settings: Settings, tmp_path: Path) -> None:
     assert numbers(store, "strict") == numbers(store, SITE)
     kept = store.get_comment("strict", first.uri, owner.id)
     assert kept is not None and kept.role == OWNER  # the badge survives a move
+    moved = store.get_thread("strict", first.uri)
+    assert moved is not None and (moved.pinned, moved.pinned_number) == (owner.id, 3)
     rerun = do_import(store, settings, "parley", tmp_path / "blog.jsonl", site="strict")
     assert "(0 new)" in rerun.summary
 

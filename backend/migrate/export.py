@@ -31,6 +31,8 @@ def thread_line(thread: Thread) -> dict[str, Any]:
         "title": thread.title,
         "locked": thread.locked,
         "created": stamp(thread.created),
+        "pinned": thread.pinned,  # the comment shown first, or ""
+        "pinned_number": thread.pinned_number,
     }
 
 

@@ -88,6 +88,8 @@ def _record(value: dict[str, Any], limits: Limits) -> Record:
             title=str(value.get("title") or ""),
             locked=bool(value.get("locked")),
             created=_date(value["created"]),
+            pinned=pin if is_ulid(pin := str(value.get("pinned") or "")) else "",
+            pinned_number=max(0, int(value.get("pinned_number") or 0)),
         )
     if value["type"] != "comment":
         raise SourceError(f"unknown line type {value['type']!r}")

@@ -86,6 +86,7 @@ class Importer:
         self._hashes: dict[tuple[str, str], str] = {}
         self._html: dict[str, str] = {}  # source comment key -> its rendering, until built
         self._bad_uri: dict[str, str] = {}  # source thread key -> why its uri is refused
+        self._pins: dict[str, tuple[str, int]] = {}  # uri -> its pinned comment and number
         self.seen = 0  # comments read (the progress bar's total for a second pass)
         # Called with each batch of comments as it is written (or, checking only, would be).
         self.on_batch: Callable[[list[Comment]], None] | None = None
@@ -104,7 +105,19 @@ class Importer:
             # Nothing placed means nothing written yet: refuse before the last write.
             raise NothingImported(self.summary.nothing())
         self._flush()
+        self._pin()
         return self.summary
+
+    def _pin(self) -> None:
+        """Pins from Parley's own export, once their comments are written: approved ones only,
+        as the admin API allows."""
+        store = self.store
+        if store is None:
+            return
+        for uri, (comment_id, number) in self._pins.items():
+            found = store.get_comment(self.site, uri, comment_id)
+            if found is not None and found.status is Status.APPROVED:
+                store.set_pinned(self.site, uri, comment_id, number, found.created)
 
     def _place_orphans(self) -> None:
         """Replies still waiting: those whose parent is missing from the file become top-level
@@ -145,6 +158,8 @@ class Importer:
             self._threads[source.key] = known
             return
         self.summary.sources.setdefault(uri, source.url.strip())
+        if source.pinned:
+            self._pins[uri] = (source.pinned, source.pinned_number)
         thread = Thread(
             site=self.site,
             uri=uri,

@@ -43,6 +43,8 @@ class SourceThread:
     title: str = ""
     locked: bool = False
     created: datetime | None = None
+    pinned: str = ""  # Parley's export only: the id of the comment pinned first
+    pinned_number: int = 0
 
 
 @dataclass(frozen=True, slots=True)
