@@ -27,6 +27,7 @@ CORE = 5000
 ALLOTMENTS: dict[str, int] = {
     "origin": 100,  # "via Mastodon / Bluesky / example.org" on comments written elsewhere
     "reactions": 100,  # the announcement posts' likes and reposts beside the heading
+    "proof": 400,  # the proof of work solved while the reader types, sent with the post
 }
 
 

@@ -5,5 +5,6 @@
 import { thread } from './thread.js'
 import './features/origin.js'
 import './features/reactions.js'
+import './features/proof.js'
 
 self.parleyThread = thread
