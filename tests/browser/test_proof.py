@@ -4,12 +4,15 @@ solver in the page, and the payloads it returns are verified by the library's ow
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
+import urllib.error
 from pathlib import Path
 
 import altcha
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Request, Route, expect
 
 from tests.browser.harness import Servers
 
@@ -85,3 +88,110 @@ def test_the_solver_finds_the_first_counter_of_an_open_prefix(
     reference = altcha.solve_challenge(made, timeout=30)
     assert reference is not None
     assert altcha.Payload.from_base64(payload).solution.counter == reference.counter
+
+
+def fill(page: Page, name: str, text: str) -> None:
+    form = page.locator("#parley form:has(#pf-text)")
+    form.get_by_role("textbox", name=re.compile("^Name")).fill(name)
+    form.get_by_role("textbox", name=re.compile("^Email")).fill("reader@example.com")
+    form.get_by_role("textbox", name=re.compile("^Comment")).fill(text)
+
+
+def requests_to(page: Page, path: str) -> list[Request]:
+    seen: list[Request] = []
+    page.on("request", lambda r: seen.append(r) if path in r.url else None)
+    return seen
+
+
+def test_the_form_proves_its_work_where_a_bot_is_refused(page: Page, servers: Servers) -> None:
+    # The "pow" site says nothing of `proof`: required, at the default difficulty.
+    uri = "/t/pow/"
+    challenges = requests_to(page, "/api/v1/challenge")
+    posts = requests_to(page, "/api/v1/comments")
+    page.goto(servers.page(uri, site="pow"))
+    expect(page.locator("#parley h2")).to_have_text("No comments yet")
+    assert challenges == []  # a page view asks for no challenge
+    page.locator("#parley #pf-author").focus()
+    fill(page, "Ada", "Proved in the background.")
+    page.get_by_role("button", name="Post Comment").click()
+    expect(page.locator("#parley article", has_text="Ada says:")).to_contain_text(
+        "Proved in the background."
+    )
+    expect(page.locator("#parley [role=status]")).to_have_text("Your comment was posted.")
+    assert len(challenges) == 1  # fetched on focus, solved while the form was filled
+    body = json.loads(next(r for r in posts if r.method == "POST").post_data or "{}")
+    solution = altcha.Payload.from_base64(body["proof"]).solution
+    assert solution.counter >= 0 and solution.derived_key
+
+    # The widget's JSON without the widget's work: refused with 422 `proof`, nothing stored.
+    bot = {
+        "site": "pow", "uri": uri, "author": "Bot", "email": "bot@example.com",
+        "text": "Cheap pills", "key": "bot-key-0000000001", "hp": "",
+    }  # fmt: skip
+    for proof in ({}, {"proof": body["proof"]}):  # none, then the reader's spent one
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            servers.request("POST", "/api/v1/comments", {**bot, **proof})
+        assert refused.value.code == 422
+        assert json.loads(refused.value.read())["error"]["code"] == "proof"
+    read = servers.request("GET", f"/api/v1/comments?site=pow&uri={uri}")
+    assert [c["author"] for c in read["comments"]] == ["Ada"]
+
+
+def test_a_refused_proof_is_renewed_once_keeping_the_draft(page: Page, servers: Servers) -> None:
+    uri = "/t/pow-renewed/"
+    spoiled: list[int] = []
+
+    def spoil(route: Route) -> None:
+        # A challenge whose signature no longer matches (its expiry moved): the server
+        # answers its proof with 422 `proof`, as it does a spent or expired one.
+        if len(spoiled) >= budget[0]:
+            route.fallback()
+            return
+        answer = route.fetch()
+        made = answer.json()
+        made["parameters"]["expiresAt"] -= 1
+        spoiled.append(1)
+        route.fulfill(response=answer, json=made)
+
+    budget = [1]
+    page.route(re.compile(r"/api/v1/challenge\?"), spoil)
+    posts = requests_to(page, "/api/v1/comments")
+    page.goto(servers.page(uri))
+    fill(page, "Bo", "Second time lucky.")
+    page.get_by_role("button", name="Post Comment").click()
+    expect(page.locator("#parley article", has_text="Bo says:")).to_contain_text(
+        "Second time lucky."
+    )
+    sent = [json.loads(r.post_data or "{}") for r in posts if r.method == "POST"]
+    assert len(sent) == 2 and sent[0]["key"] == sent[1]["key"]
+    assert sent[0]["proof"] != sent[1]["proof"]
+    read = servers.request("GET", f"/api/v1/comments?site=demo&uri={uri}")
+    assert [c["text"] for c in read["comments"]] == ["Second time lucky."]
+
+    # Refused twice: the reader sees the server's message and keeps every word typed.
+    budget[0] = 3
+    fill(page, "Bo", "Unlucky twice.")
+    page.get_by_role("button", name="Post Comment").click()
+    expect(page.locator("#parley [role=alert]")).to_contain_text("post again")
+    expect(page.locator("#parley #pf-text")).to_have_value("Unlucky twice.")
+    assert len([r for r in posts if r.method == "POST"]) == 4
+
+
+def test_a_held_comment_tells_the_reader_and_not_why(page: Page, servers: Servers) -> None:
+    # On a site that publishes at once, a comment with many links is held for the owner:
+    # the reader is told it awaits moderation, not which rule held it.
+    uri = "/t/pow-held/"
+    page.goto(servers.page(uri))
+    links = " ".join(f"https://shop{i}.example/" for i in range(5))
+    fill(page, "Cy", "Deals: " + links)
+    with page.expect_response(re.compile(r"/api/v1/comments$")) as answer:
+        page.get_by_role("button", name="Post Comment").click()
+    pending = "Your comment is awaiting moderation."
+    expect(page.locator("#parley [role=status]")).to_have_text(pending)
+    held = page.locator("#parley article", has_text="Cy says:")
+    expect(held.locator(".x")).to_have_text(pending)
+    # What reached the reader's browser says nothing of the rule either.
+    assert answer.value.status == 202
+    told = answer.value.json()
+    assert told["comment"]["status"] == "pending"
+    assert "reason" not in json.dumps(told) and "too many" not in json.dumps(told)
