@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import comments, counts, meta
 from backend.api.cdn import CdnGuard
+from backend.api.ceiling import CeilingGuard
 from backend.api.compress import GzipResponses
 from backend.api.context import Context, inline
 from backend.api.cors import CORSMiddleware
@@ -77,6 +78,7 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", meta.healthz, methods=["GET"]),
         Route("/embed.js", meta.embed_js, methods=["GET"]),
         Route("/widget/thread.{hash:str}.js", meta.thread_js, methods=["GET"]),
+        Route("/widget/{lang:str}.js", meta.language_js, methods=["GET"]),
         # Not on a page view's path: imported on first use.
         Route("/api/v1/comments.html", lazy("backend.api.html:thread_html"), methods=["GET"]),
         Route("/", meta.landing, methods=["GET"]),
@@ -163,6 +165,12 @@ def create_app(
         lifespan=lifespan,
         routes=routes(),
         middleware=[
+            # Lambda: what a sandbox may answer a second, outermost so it counts wire bytes.
+            *(
+                [Middleware(CeilingGuard, settings=settings, ceiling=settings.ceiling)]
+                if settings.ceiling
+                else []
+            ),
             Middleware(GzipResponses),
             Middleware(SecurityHeaders),
             Middleware(CdnGuard, secrets=settings.cdn_secrets),

@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from backend.domain.ceiling import SandboxCeiling
 from backend.sites import DEMO_SITE, EMAIL, Moderation, SiteConfig, SiteProblems
 
 # SiteConfig, Moderation and DEMO_SITE live in backend/sites.py; callers import them from here.
@@ -130,6 +131,8 @@ class Settings:
     cdn_secrets: tuple[str, ...] = ()
     mail: MailURL | None = None  # None: no mail is sent (webhooks still are)
     mail_from: str = ""
+    #: Lambda: what one sandbox may answer a second (backend/domain/ceiling.py); None: no ceiling.
+    ceiling: SandboxCeiling | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -179,6 +182,10 @@ class Settings:
                     "PARLEY_MAIL_FROM is required with PARLEY_MAIL: "
                     "'Blog comments <comments@example.org>' or 'comments@example.org'"
                 )
+        try:
+            ceiling = SandboxCeiling.parse(env.get("PARLEY_SANDBOX_CEILING", ""))
+        except ValueError as exc:
+            raise ConfigError(f"PARLEY_SANDBOX_CEILING: {exc}") from None
         return cls(
             store=store,
             secret_keys=keys,
@@ -188,6 +195,7 @@ class Settings:
             cdn_secrets=cdn_secrets,
             mail=mail,
             mail_from=mail_from,
+            ceiling=ceiling,
         )
 
 

@@ -14,9 +14,14 @@ billed, but it bounds how many requests one sandbox takes a second); the breaker
 (its alarm's minutes plus CloudWatch's metric and evaluation lag).
 
 The attacker picks the answer that costs most per sandbox-second; a flood fills every sandbox
-the reserved concurrency allows, so the worst hour is concurrency x that. DynamoDB is bounded
-separately by the table's on-demand ceiling (tableMaxReadUnits, tableMaxWriteUnits), whatever
-the concurrency.
+the reserved concurrency allows, so the worst hour is concurrency x that. With the sandbox
+ceiling (backend/domain/ceiling.py, `sandboxCeiling`; its bounds are tests/test_ceiling.py's),
+a sandbox answers at most R requests and B bytes a second and is busy (billed) the whole hour
+at worst, so its hour is min(the worst answer's, R requests + B bytes + an hour of duration).
+DynamoDB is bounded separately by the table's on-demand ceiling (tableMaxReadUnits,
+tableMaxWriteUnits), whatever the concurrency; the HTTP API, which bills $1.00 per million
+requests it passes to the function (not those its stage throttle refuses), by apiRateLimit.
+The defaults are read from serverless.yml.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -36,10 +42,30 @@ import lib
 PRICES = cost.PRICES
 INVOKE_OVERHEAD_MS = 1.0  # assumed; not measurable without an AWS account
 CLOUDWATCH_LAG_MIN = 3.0  # assumed: metrics land ~1-2 min late, alarms evaluate each minute
-# The defaults (serverless.yml params), before (f86e707) and now.
-BEFORE = {"reservedConcurrency": 20, "breakerMinutes": None}
-AFTER = {"reservedConcurrency": 2, "breakerMinutes": 5}
-TABLE = {"tableMaxReadUnits": 400, "tableMaxWriteUnits": 100}
+
+
+def defaults() -> dict[str, str]:
+    """serverless.yml's `params.default`, as written (the figures below follow them)."""
+    text = (lib.ROOT / "serverless.yml").read_text("utf-8")
+    return dict(re.findall(r'^    (\w+): "([^"]*)"', text, re.M))
+
+
+_D = defaults()
+# Before (f86e707: no ceiling, no breaker) and the defaults of this tree.
+BEFORE: dict[str, Any] = {
+    "reservedConcurrency": 20,
+    "breakerMinutes": None,
+    "ceiling": None,
+    "apiRateLimit": 200,
+    "table": (400, 100),
+}
+AFTER: dict[str, Any] = {
+    "reservedConcurrency": int(_D["reservedConcurrency"]),
+    "breakerMinutes": int(_D["breakerMinutes"]),
+    "ceiling": [float(x) for x in _D["sandboxCeiling"].split(",")],
+    "apiRateLimit": float(_D["apiRateLimit"]),
+    "table": (int(_D["tableMaxReadUnits"]), int(_D["tableMaxWriteUnits"])),
+}
 PUBLIC = [
     ("/api/v1/openapi.json", {}),
     ("/embed.js", {}),
@@ -93,23 +119,54 @@ def per_sandbox_hour(lambda_ms: float, wire_bytes: int) -> dict[str, float]:
     }
 
 
-def table_ceiling_hour() -> float:
-    reads = TABLE["tableMaxReadUnits"] * PRICES["dynamodb_per_million_rru"] / 1e6
-    writes = TABLE["tableMaxWriteUnits"] * PRICES["dynamodb_per_million_wru"] / 1e6
+def table_ceiling_hour(table: tuple[int, int]) -> float:
+    reads = table[0] * PRICES["dynamodb_per_million_rru"] / 1e6
+    writes = table[1] * PRICES["dynamodb_per_million_wru"] / 1e6
     return (reads + writes) * 3600
+
+
+def ceiling_sandbox_hour(ceiling: list[float]) -> dict[str, float]:
+    """The most one sandbox under the ceiling can cost in an hour: R requests a second (each
+    billed at least 1 ms beyond the time it is busy), B bytes a second, and the whole hour
+    billed as duration (a sleeping sandbox is billed; it may be busy all hour)."""
+    requests_per_s, bytes_per_s, _ = ceiling
+    requests = requests_per_s * 3600
+    billed_s = 3600 + requests * 0.001
+    lam = (requests * PRICES["lambda_per_million_requests"] / 1e6
+           + billed_s * cost.LAMBDA_MEMORY_GB * PRICES["lambda_arm64_per_gb_s"])  # fmt: skip
+    transfer = bytes_per_s * 3600 / cost.GB * PRICES["transfer_out_per_gb"]
+    return {"usd_per_sandbox_hour": lam + transfer, "lambda_usd": lam, "transfer_usd": transfer}
+
+
+def http_api_hour(rate_limit: float) -> float:
+    """The HTTP API's fee for the requests its stage throttle lets through to the function."""
+    return rate_limit * 3600 * PRICES["http_api_per_million_requests"] / 1e6
 
 
 def scenario(defaults: dict[str, Any], worst: float) -> dict[str, Any]:
     """The worst flood at these defaults: per hour while it runs, per day and per month."""
-    hour = defaults["reservedConcurrency"] * worst + table_ceiling_hour()
+    sandbox = worst
+    if defaults["ceiling"]:
+        sandbox = min(worst, ceiling_sandbox_hour(defaults["ceiling"])["usd_per_sandbox_hour"])
+    lines = {
+        "lambda and transfer": defaults["reservedConcurrency"] * sandbox,
+        "dynamodb (table ceiling)": table_ceiling_hour(defaults["table"]),
+        "http api (stage throttle)": http_api_hour(defaults["apiRateLimit"]),
+    }
+    hour = sum(lines.values())
     minutes = defaults["breakerMinutes"]
     if minutes is None:  # nothing stops it: it lasts as long as the attacker likes
-        return {"hour": hour, "day": 24 * hour, "month": 30 * 24 * hour, "stops_after_min": None}
+        return {"hour": hour, "lines": lines, "day": 24 * hour, "month": 30 * 24 * hour,
+                "month_under": 30 * 24 * hour, "stops_after_min": None}  # fmt: skip
     stops = minutes + CLOUDWATCH_LAG_MIN
     episode = hour * stops / 60
     # Once tripped, the endpoint refuses everything (unbilled) until the owner restores it;
-    # the month's worst case assumes the owner restores once a day and the flood resumes.
-    return {"hour": hour, "day": episode, "month": 30 * episode, "stops_after_min": stops}
+    # "month" assumes the owner restores once a day and the flood resumes. The breaker counts
+    # requests: a flood of a few large answers a second (43 KB each, under 50 a second) reaches
+    # the ceiling's bytes and the table's units without tripping it, so "month_under" is the
+    # hour's bound held all month.
+    return {"hour": hour, "lines": lines, "day": episode, "month": 30 * episode,
+            "month_under": 30 * 24 * hour, "stops_after_min": stops}  # fmt: skip
 
 
 def main() -> None:
@@ -138,11 +195,12 @@ def main() -> None:
             "invoke_overhead_ms": INVOKE_OVERHEAD_MS,
             "cloudwatch_lag_min": CLOUDWATCH_LAG_MIN,
             "lambda_cpu_share": cost.LAMBDA_CPU_SHARE,
-            "table": TABLE,
+            "before": BEFORE,
+            "after": AFTER,
         },
         "answers": answers,
         "worst": worst["path"],
-        "table_ceiling_usd_per_hour": table_ceiling_hour(),
+        "ceiling_sandbox_hour": ceiling_sandbox_hour(AFTER["ceiling"]),
         "before": {**BEFORE, **scenario(BEFORE, worst["usd_per_sandbox_hour"])},
         "after": {**AFTER, **scenario(AFTER, worst["usd_per_sandbox_hour"])},
     }
@@ -158,16 +216,24 @@ def markdown(r: dict[str, Any]) -> str:
             f"| `{a['path']}` | {a['status']} | {a['bytes']:,} | {a['lambda_ms']:.2f} |"
             f" {a['requests_per_s']:.0f} | {a['usd_per_sandbox_hour']:.2f} |"
         )
+    c = r["ceiling_sandbox_hour"]
     lines += [
         "",
-        "| defaults | concurrency | per hour | per day | per month |",
-        "|---|---|---|---|---|",
+        f"Under the sandbox ceiling ({r['after']['ceiling']}): at most"
+        f" ${c['usd_per_sandbox_hour']:.3f} a sandbox-hour (Lambda ${c['lambda_usd']:.3f},"
+        f" transfer ${c['transfer_usd']:.3f}).",
+        "",
+        "| defaults | concurrency | Lambda + transfer $/h | DynamoDB $/h | HTTP API $/h |"
+        " per hour | per day | per month (a trip a day) | per month (under the breaker) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("before", "after"):
         s = r[name]
+        v = list(s["lines"].values())
         lines.append(
-            f"| {name} | {s['reservedConcurrency']} | ${s['hour']:.2f} | ${s['day']:.2f} |"
-            f" ${s['month']:.2f} |"
+            f"| {name} | {s['reservedConcurrency']} | {v[0]:.3f} | {v[1]:.3f} | {v[2]:.3f} |"
+            f" ${s['hour']:.2f} | ${s['day']:.2f} | ${s['month']:.2f} |"
+            f" ${s['month_under']:.2f} |"
         )
     return "\n".join(lines)
 

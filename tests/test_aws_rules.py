@@ -235,6 +235,36 @@ def test_every_function_runs_the_runtime_the_artifact_is_built_for(default_stack
     assert "Runtime:" not in text, "no runtime patched in under resources.extensions"
 
 
+# -- A healthy page view writes no log line -------------------------------------------------------
+# "Log-level filtering", AWS Lambda Developer Guide
+# (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html):
+# log-level filtering needs the JSON log format ("To use log-level filtering, your function must
+# be configured to use the JSON log format"; the default is plain text, where nothing is
+# filtered). System logs: at the default INFO, Lambda sends the "start" and "report" lines of
+# every invocation; at WARN it sends neither. Application logs: at WARN, Lambda does not send
+# INFO or DEBUG output, and a line without a level (a bare print) counts as INFO. CloudWatch
+# Logs bills ingestion per GB ("Amazon CloudWatch Pricing", Logs), so the runtime's ~330 bytes
+# a healthy invocation are a line of the page view's cost (bench/page_view.py).
+# The worker and the breaker keep Lambda's defaults: they run a few hundred times a day and
+# their INFO lines are what an owner reads when mail did not go out.
+
+
+@pytest.mark.parametrize("variant", ["default", "full"])
+def test_the_api_function_sends_no_log_line_for_a_healthy_invocation(variant: str) -> None:
+    build_artifact()
+    stack = packaged(variant)
+    config = stack.resources["ApiLambdaFunction"]["Properties"].get("LoggingConfig")
+    assert config is not None, "ApiLambdaFunction: no LoggingConfig, so START/REPORT every call"
+    assert config.get("LogFormat") == "JSON", "levels filter nothing in the Text format"
+    levels = ["DEBUG", "INFO", "WARN"]
+    assert levels.index(config.get("SystemLogLevel", "INFO")) >= levels.index("WARN"), config
+    app_levels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+    app = config.get("ApplicationLogLevel", "INFO")
+    assert app_levels.index(app) >= app_levels.index("WARN"), config
+    # ERROR and above must still reach the log: a 500's traceback is how an owner finds a bug.
+    assert app_levels.index(app) <= app_levels.index("ERROR"), config
+
+
 # -- Every alarm reaches someone -------------------------------------------------------------------
 # "Using Amazon CloudWatch alarms", section "Alarm actions", Amazon CloudWatch User Guide
 # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html): an

@@ -31,6 +31,8 @@ PAGE_VIEW_MODULES = {
     "backend.sites",
     "backend.api",
     "backend.api.cache",
+    "backend.api.ceiling",  # the flood ceiling: every request on Lambda passes it
+    "backend.domain.ceiling",
     "backend.api.cdn",  # the CDN secret check runs on every request
     "backend.api.comments",
     "backend.api.compress",

@@ -139,11 +139,11 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     # schedule (docs/notifications.md), so the first post costs what every post costs.
     first = requests.take()
     posted = post(api)
-    # find_key, the rate bucket and the one before it (a sliding window), the thread
-    # (locked?), the two blocks (network, email), the transaction of the key, the comment and
-    # the author's tally; then the thread's count and the comment's mark, outside it.
+    # find_key, the rate bucket and the one before it (a sliding window), the two blocks
+    # (network, email) in one batch, the thread (locked?), the transaction of the key, the
+    # comment and the author's tally; then the thread's count and the comment's mark, outside it.
     each_post = [
-        "GetItem", "UpdateItem", "GetItem", "GetItem", "GetItem", "GetItem",
+        "GetItem", "UpdateItem", "GetItem", "BatchGetItem", "GetItem",
         "TransactWriteItems", "UpdateItem", "UpdateItem",
     ]  # fmt: skip
     assert requests.take() == each_post
@@ -154,7 +154,7 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     post(api, parent=comment_id)
     # A reply also reads its parent (approved?) and moves its replies, outside the transaction.
     assert requests.take() == [
-        "GetItem", "UpdateItem", "GetItem", "GetItem", "GetItem", "GetItem", "GetItem",
+        "GetItem", "UpdateItem", "GetItem", "BatchGetItem", "GetItem", "GetItem",
         "TransactWriteItems", "UpdateItem", "UpdateItem", "UpdateItem",
     ]  # fmt: skip
 

@@ -71,3 +71,17 @@ def test_a_bad_cursor_is_refused(store_and_url: Any, clock: Clock) -> None:
     with mail_client(store_and_url, clock, SITES, None) as c:
         answer = c.get("/api/v1/comments.html?site=blog&uri=/post/&after=nonsense")
         assert answer.status_code == 400
+
+
+def test_a_reply_on_a_later_page_names_its_parent(store_and_url: Any, clock: Clock) -> None:
+    # Sorted newest first, a reply stands on the first page and its parent on a later one:
+    # the fragment still says whom it answers, never "@…".
+    with mail_client(store_and_url, clock, SITES, None) as c:
+        first = post(c, author="Ann", text=f"0. {LONG}")["comment"]["id"]
+        for n in range(1, 20):
+            post(c, author="Bo", text=f"{n}. {LONG}")
+        post(c, author="Cy", text="A reply to the first.", parent=first)
+        body, ids, link, _ = html_page(c, "/api/v1/comments.html?site=blog&uri=/post/&sort=newest")
+        assert link is not None and first not in ids
+        assert f'<a href="#comment-{first}">@Ann:</a>' in body
+        assert "@…" not in body

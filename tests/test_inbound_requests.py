@@ -57,8 +57,31 @@ def test_a_webmention_received_and_verified(
     print("verification of a new reply:", ops)
     assert ops == [
         "Query",  # due events
-        "GetItem", "GetItem",  # sent marker, the mention's key
+        "GetItem",  # sent marker
+        "DeleteItem", "DeleteItem",  # was it counted as a like or a repost before?
+        "GetItem",  # the mention's key
         "GetItem", "TransactWriteItems", "UpdateItem", "UpdateItem",  # a post's writes
+        "DeleteItem",  # the pending hold released
+        "PutItem", "DeleteItem",  # sent marker, the event
+    ]  # fmt: skip
+
+
+def test_a_like_received_and_counted(
+    api: TestClient, dynamo: DynamoStore, standin: tuple[StandIn, str]
+) -> None:
+    s, base = standin
+    s.pages["/req/like"] = (200, LIKE.format(target=TARGET))
+    requests = Requests(dynamo)
+    assert mention(api, base + "/req/like").status_code == 202
+    requests.take()
+    worker(api).drain()
+    ops = requests.take()
+    print("verification of a new like:", ops)
+    assert ops == [
+        "Query",  # due events
+        "GetItem", "GetItem",  # sent marker, the mention's key (was it a reply before?)
+        "PutItem", "DeleteItem",  # the like's hold taken, the repost's released
+        "UpdateItem",  # the thread's tally
         "DeleteItem",  # the pending hold released
         "PutItem", "DeleteItem",  # sent marker, the event
     ]  # fmt: skip
@@ -96,3 +119,5 @@ def test_a_quiet_pull(api: TestClient, dynamo: DynamoStore, standin: tuple[Stand
 
 
 PULL_WAIT = 301
+LIKE = """<html><body><div class="h-entry"><a class="p-author h-card" href="https://b.example/">
+B</a> liked <a class="u-like-of" href="{target}">this</a></div></body></html>"""

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from backend.domain.ceiling import SandboxCeiling
+from backend.settings import Settings
 from tests.infra_support import (
     ROOT,
     SITES,
@@ -129,6 +131,7 @@ def test_environment_comes_from_parameters_and_holds_no_secret(
         "PARLEY_MAIL",
         "PARLEY_MAIL_FROM",
         "PYDANTIC_DISABLE_PLUGINS",
+        "PARLEY_SANDBOX_CEILING",
     }
     assert env["PARLEY_MAIL"] == env["PARLEY_MAIL_FROM"] == ""  # no mail unless configured
     assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # cold start: no entry-point scan
@@ -318,7 +321,7 @@ def test_worker_role_is_least_privilege_and_the_api_gains_nothing(
 def test_table_is_table_json_kept_on_delete(default_stack: Packaged) -> None:
     table = default_stack.resources["ParleyTable"]
     assert table["Type"] == "AWS::DynamoDB::Table"
-    ceiling = {"MaxReadRequestUnits": 400, "MaxWriteRequestUnits": 100}
+    ceiling = {"MaxReadRequestUnits": 200, "MaxWriteRequestUnits": 50}
     expected = json.loads(TABLE_JSON.read_text(encoding="utf-8"))
     expected["OnDemandThroughput"] = ceiling
     for index in expected["GlobalSecondaryIndexes"]:
@@ -413,11 +416,21 @@ def test_function_concurrency_is_reserved(default_stack: Packaged) -> None:
     }
 
 
+def test_every_sandbox_has_the_flood_ceiling(default_stack: Packaged) -> None:
+    # bench/flood.py's worst hour assumes these figures (docs/deploy.md, "Flood ceiling").
+    env = default_stack.resources["ApiLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    ceiling = Settings.from_env({"PARLEY_SANDBOX_CEILING": env["PARLEY_SANDBOX_CEILING"]}).ceiling
+    assert ceiling == SandboxCeiling(requests_per_s=20, bytes_per_s=131072,
+                                     network_requests_per_s=5)  # fmt: skip
+    worker = default_stack.resources["WorkerLambdaFunction"]["Properties"]
+    assert "PARLEY_SANDBOX_CEILING" not in worker["Environment"]["Variables"]
+
+
 def test_http_api_stage_is_throttled_and_logged(default_stack: Packaged) -> None:
     (stage,) = default_stack.of_type("AWS::ApiGatewayV2::Stage").values()
     props = stage["Properties"]
-    assert float(props["DefaultRouteSettings"]["ThrottlingRateLimit"]) == 200
-    assert int(props["DefaultRouteSettings"]["ThrottlingBurstLimit"]) == 400
+    assert float(props["DefaultRouteSettings"]["ThrottlingRateLimit"]) == 20
+    assert int(props["DefaultRouteSettings"]["ThrottlingBurstLimit"]) == 40
     logs = props["AccessLogSettings"]
     assert logs["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
     fields = json.loads(logs["Format"])  # one JSON object per request

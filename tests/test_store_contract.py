@@ -310,3 +310,26 @@ def test_completed_writes_leave_nothing_to_repair(store: Store) -> None:
     thread = store.get_thread(SITE, URI)
     assert thread is not None and thread.count == 1
     assert store.get_comment(SITE, URI, parent.id).likes == 1  # type: ignore[union-attr]
+
+
+def test_release_says_whether_it_was_held(store: Store) -> None:
+    assert store.claim(SITE, "k", int(T0), int(T0) + 60)
+    assert not store.claim(SITE, "k", int(T0), int(T0) + 60)
+    assert store.release(SITE, "k") is True
+    assert store.release(SITE, "k") is False
+
+
+def test_the_open_webs_tally_adds_to_the_posts_and_never_goes_below_zero(store: Store) -> None:
+    when = datetime.fromtimestamp(T0, UTC)
+    store.add_reactions(SITE, "/liked/", 1, 0, when)  # no comment yet: the thread is made
+    thread = store.get_thread(SITE, "/liked/")
+    assert thread is not None and thread.reactions == (1, 0) and thread.count == 0
+    store.set_reactions(SITE, "/liked/", "mastodon", 10, 2)
+    store.add_reactions(SITE, "/liked/", 1, 1, when)
+    assert store.read_page(SITE, "/liked/", after=None, limit=5).thread.reactions == (12, 3)  # type: ignore[union-attr]
+    store.add_reactions(SITE, "/liked/", -5, -1, when)
+    got = store.get_thread(SITE, "/liked/")
+    assert got is not None and got.reactions == (10, 2)
+    c = add(store, make(uri="/liked/"))
+    assert store.get_thread(SITE, "/liked/").count == 1  # type: ignore[union-attr]
+    assert store.get_comment(SITE, "/liked/", c.id) == c

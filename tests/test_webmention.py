@@ -200,6 +200,62 @@ def test_likes_and_sources_without_a_link_make_no_comment(
     assert web.app.state.parley.store.due_events(1e12, 10) == []  # type: ignore[attr-defined]
 
 
+REPOST = """<html><body><article class="h-entry"><a class="p-author h-card"
+href="https://carol.example/">Carol</a> reposted <a class="u-repost-of" href="{target}">it</a>
+</article></body></html>"""
+
+
+def reactions(client: TestClient, uri: str = "/2026/01/hello/") -> Any:
+    return thread(client, uri)["thread"]["reactions"]
+
+
+def sent(client: TestClient, target: str, *sources: str) -> None:
+    """Each source mentions the target, then the worker verifies; an hour later (the site's
+    bounds: 5 a minute from one network, 8 an hour)."""
+    for source in sources:
+        assert mention(client, source, target=target).status_code == 202
+    worker(client).drain()
+    client.app.state.parley.clock.advance(3601)  # type: ignore[attr-defined]
+
+
+def test_likes_and_reposts_from_the_web_are_a_tally_not_comments(
+    web: TestClient, standin: tuple[StandIn, str]
+) -> None:
+    s, base = standin
+    uri = "/2026/01/liked/"  # a page no one has commented on yet
+    target = "http://notes.test" + uri
+    likes = [page(s, base, f"/likes/{i}", FEED_LIKE.format(target=target)) for i in range(3)]
+    carol = page(s, base, "/carol/repost", REPOST.format(target=target))
+    sent(web, target, *likes, carol)
+    assert thread(web, uri)["comments"] == []
+    assert reactions(web, uri) == {"likes": 3, "reposts": 1}
+    assert thread(web, uri)["thread"]["count"] == 0
+
+    # Sent again: counted once.
+    sent(web, target, likes[0], carol)
+    assert reactions(web, uri) == {"likes": 3, "reposts": 1}
+
+    # A like that becomes a repost moves; one that goes (410, no link) is taken off.
+    s.pages["/likes/0"] = (200, REPOST.format(target=target))
+    s.pages["/likes/1"] = (410, "<p>gone</p>")
+    s.pages["/carol/repost"] = (200, "<html><body><p>nothing here</p></body></html>")
+    sent(web, target, likes[0], likes[1], carol)
+    assert reactions(web, uri) == {"likes": 1, "reposts": 1}
+
+    # A reply that becomes a like leaves the thread and counts; and back again.
+    reply = page(s, base, "/dave/reply", REPLY.format(target=target, words="Nice", url="x"))
+    sent(web, target, reply)
+    assert len(thread(web, uri)["comments"]) == 1
+    s.pages["/dave/reply"] = (200, FEED_LIKE.format(target=target))
+    sent(web, target, reply)
+    assert thread(web, uri)["comments"] == [] and thread(web, uri)["thread"]["count"] == 0
+    assert reactions(web, uri) == {"likes": 2, "reposts": 1}
+    s.pages["/dave/reply"] = (200, REPLY.format(target=target, words="Nice again", url="x"))
+    sent(web, target, reply)
+    assert [c["status"] for c in thread(web, uri)["comments"]] == ["approved"]
+    assert reactions(web, uri) == {"likes": 1, "reposts": 1}
+
+
 def test_the_guard_applies_unless_the_site_allows_private_addresses(
     web: TestClient, standin: tuple[StandIn, str]
 ) -> None:

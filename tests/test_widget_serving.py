@@ -180,3 +180,53 @@ def test_no_bundle_built_is_a_clear_404(client: TestClient, static: Path) -> Non
     answer = client.get(f"/widget/{name}")
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
     assert "parley-widget" not in client.get("/api/v1/counts?site=blog&uri=/a/").headers
+
+
+# The language files (GET /widget/<lang>.js) are not named by content: cached briefly like the
+# loader, with an ETag of their content (not the zip's fixed date) and a 304 on revalidation.
+def test_a_language_file_is_cached_briefly_and_revalidated(
+    client: TestClient, static: Path
+) -> None:
+    (static / "widget" / "de.js").write_bytes(b"self.parleyLang={hi:'Hallo'}" + b" " * 2000)
+    for coding in (BROWSER, "identity"):
+        answer, _ = get(client, "/widget/de.js", **{"accept-encoding": coding})
+        assert answer.status_code == 200, coding
+        assert answer.headers["cache-control"] == "public, max-age=300"
+        assert answer.headers["content-type"].startswith("text/javascript")
+        assert "last-modified" not in answer.headers
+        tag = answer.headers["etag"]
+        again, again_body = get(client, "/widget/de.js", **{"accept-encoding": coding,
+                                                            "if-none-match": tag})  # fmt: skip
+        assert again.status_code == 304 and again_body == b"", coding
+        assert again.headers["cache-control"] == "public, max-age=300"
+    first = get(client, "/widget/de.js")[0].headers["etag"]
+    (static / "widget" / "de.js").write_bytes(b"self.parleyLang={hi:'Guten Tag'}" + b" " * 1996)
+    assert get(client, "/widget/de.js")[0].headers["etag"] != first  # same size, new tag
+
+
+def test_an_unknown_language_file_is_a_clear_404(client: TestClient, static: Path) -> None:
+    for path in ("/widget/xx.js", "/widget/..%2fembed.js", "/widget/DE_DE.js"):
+        answer, body = get(client, path)
+        assert answer.status_code == 404, path
+        assert json.loads(body)["error"]["code"] == "not_found"
+
+
+# GET /api/v1/openapi.json: built once a process, gzipped when the client accepts it, cached a
+# day and revalidated with a 304: a flood of it is no longer 28 KB per request for nothing.
+def test_the_openapi_document_is_compressed_cached_and_revalidated(client: TestClient) -> None:
+    plain_answer, plain = get(client, "/api/v1/openapi.json", **{"accept-encoding": "identity"})
+    assert plain_answer.status_code == 200 and "content-encoding" not in plain_answer.headers
+    document = json.loads(plain)
+    assert document["openapi"].startswith("3.")
+    answer, body = get(client, "/api/v1/openapi.json", **{"accept-encoding": BROWSER})
+    assert answer.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == plain
+    assert len(body) * 4 < len(plain)
+    for response in (plain_answer, answer):
+        assert response.headers["cache-control"] == "public, max-age=86400"
+        assert "accept-encoding" in response.headers["vary"].lower()
+        for coding in (BROWSER, "identity"):
+            again, again_body = get(client, "/api/v1/openapi.json", **{
+                "accept-encoding": coding, "if-none-match": response.headers["etag"]})  # fmt: skip
+            assert again.status_code == 304 and again_body == b""
+    assert answer.headers["etag"] == "W/" + plain_answer.headers["etag"]

@@ -21,7 +21,7 @@ from backend.api.comments import READ_CACHE_CONTROL, etag_of
 from backend.api.context import context
 from backend.api.http import read_params
 from backend.api.schemas import CommentOut, HtmlParams, ThreadOut
-from backend.domain.models import Comment, Thread
+from backend.domain.models import Comment, Status, Thread
 
 SCHEMA = "https://schema.org/"
 HTML_PAGE = 100  # comments a page at most; PAGE_CHARS (domain/models.py) bounds its bytes
@@ -45,7 +45,11 @@ def _count(n: int) -> str:
 VIA = {"mastodon": "Mastodon", "bluesky": "Bluesky"}  # a page's host otherwise
 
 
-def render_comment(number: int | None, comment: Comment, authors: dict[str, str]) -> str:
+def render_comment(
+    number: int | None, comment: Comment, parents: dict[str, tuple[str, int | None]]
+) -> str:
+    """One comment. `parents` names each reply's parent (author, number), wherever the parent
+    stands in the thread: a reply on a later page still says whom it answers."""
     out = CommentOut.of(comment, number)
     data = out.model_dump(mode="json", exclude={"html"})
     cid = _attr(out.id)
@@ -81,7 +85,8 @@ def render_comment(number: int | None, comment: Comment, authors: dict[str, str]
     parts.append("</header>")
     if out.parent:
         parent = _attr(out.parent)
-        who = escape(authors.get(out.parent) or "…")
+        by, at = parents.get(out.parent, ("", None))
+        who = escape(by or ("#" + str(at) if at else "…"))
         parts.append(
             f'<p><a href="#comment-{parent}">@{who}:</a></p>'
             f'<link itemprop="parentItem" href="#comment-{parent}">'
@@ -105,13 +110,15 @@ def render_thread(
     sort: str,
     next_url: str | None = None,
     next_cursor: str | None = None,
+    parents: dict[str, tuple[str, int | None]] | None = None,
 ) -> str:
     """One page of the thread. `next_cursor` (the JSON read's cursor: the widget taking the
     fragment over reads on from it) and `next_url` (this fragment's next page, for readers
     and crawlers without JavaScript) are set when more comments follow."""
     out = ThreadOut.of(uri, thread)
     state = {"thread": out.model_dump(mode="json"), "next": next_cursor, "sort": sort}
-    authors = {c.id: c.author for _, c in comments}
+    known = {c.id: ("" if c.status is Status.DELETED else c.author, n) for n, c in comments}
+    parents = {**known, **(parents or {})}
     head = [
         f'<section class="parley-thread" itemscope itemtype="{SCHEMA}CreativeWork"'
         f" data-parley='{_attr(json.dumps(state, separators=(',', ':')))}'>",
@@ -122,7 +129,7 @@ def render_thread(
     # The comments carry their own numbers ("1. Ann says:"), as in the widget: the list's
     # markers would double them on a page without the widget's style.
     head.append(f'<h2>{_count(out.count)}</h2><ol style="list-style:none;padding-left:0">')
-    body = [render_comment(number, comment, authors) for number, comment in comments]
+    body = [render_comment(number, comment, parents) for number, comment in comments]
     tail = "</ol>"
     if next_url is not None:
         tail += f'<p class="next"><a rel="next" href="{_attr(next_url)}">More comments</a></p>'
@@ -147,7 +154,13 @@ async def thread_html(request: Request) -> Response:
             {**query, "after": page.next_cursor}
         )
     body = render_thread(
-        params.uri, page.thread, page.comments, params.sort, next_url, page.next_cursor
+        params.uri,
+        page.thread,
+        page.comments,
+        params.sort,
+        next_url,
+        page.next_cursor,
+        page.parents,
     ).encode()
     etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}

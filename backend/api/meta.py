@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -15,7 +16,7 @@ from starlette.responses import FileResponse, Response
 
 from backend.api.compress import accepts
 from backend.api.errors import error_response
-from backend.api.http import etag_matches, json_response
+from backend.api.http import JSON_TYPE, etag_matches, json_response
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -25,11 +26,47 @@ async def healthz(request: Request) -> Response:
     return json_response({"ok": True}, headers={"Cache-Control": "no-store"})
 
 
-# GET /api/v1/openapi.json
-async def openapi(request: Request) -> Response:
-    from backend.api.openapi import openapi_document  # builds every schema: not at cold start
+# GET /api/v1/openapi.json — 28 KB of JSON that changes only with a deploy. Built, encoded
+# and gzipped (level 9: ~5 KB) once a process, never per request; cached by browsers and
+# CloudFront for a day and revalidated with a 304. A client that does not accept gzip still
+# gets the plain document (curl without --compressed, some validators): what a flood of those
+# can cost is bounded by the sandbox ceiling's bytes a second (backend/domain/ceiling.py),
+# like every other answer.
+OPENAPI_CACHE = "public, max-age=86400"
 
-    return json_response(openapi_document(), headers={"Cache-Control": "public, max-age=3600"})
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    plain: bytes
+    gzipped: bytes
+    tag: str
+
+
+_documents: list[Document] = []
+
+
+def openapi_bytes() -> Document:
+    if not _documents:
+        from backend.api.http import dumps
+        from backend.api.openapi import openapi_document  # every schema: not at cold start
+
+        plain = dumps(openapi_document())
+        tag = hashlib.blake2b(plain, digest_size=16).hexdigest()
+        _documents.append(Document(plain, gzip.compress(plain, 9, mtime=0), tag))
+    return _documents[0]
+
+
+async def openapi(request: Request) -> Response:
+    doc = openapi_bytes()
+    gzipped = accepts(request.headers.get("accept-encoding", ""), "gzip", "x-gzip")
+    etag = f'W/"{doc.tag}"' if gzipped else f'"{doc.tag}"'
+    headers = {"Cache-Control": OPENAPI_CACHE, "ETag": etag, "Vary": "Accept-Encoding"}
+    if etag_matches(request.headers.get("if-none-match"), etag.removeprefix("W/")):
+        return Response(status_code=304, headers=headers)
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+        return Response(doc.gzipped, 200, headers, JSON_TYPE)
+    return Response(doc.plain, 200, headers, JSON_TYPE)
 
 
 def static_file(
@@ -172,6 +209,21 @@ async def thread_js(request: Request) -> Response:
             headers={"Location": current, "Cache-Control": "no-store"},  # beside the asked name
         )
     return _script_response(request, widget, BUNDLE_CACHE)
+
+
+# GET /widget/<lang>.js — a language's strings, fetched by the loader for a page in that
+# language. Not named by content, so cached briefly like the loader (max-age=300), with an
+# ETag of the content (the Lambda zip gives every file the same date, so Last-Modified could
+# not tell two versions apart) and a 304 on revalidation.
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+
+
+async def language_js(request: Request) -> Response:
+    lang = request.path_params["lang"]
+    widget = load_script(f"widget/{lang}.js") if LANGUAGE.fullmatch(lang) else None
+    if widget is None:
+        return error_response(404, "not_found", "No such widget file.")
+    return _script_response(request, widget, EMBED_CACHE)
 
 
 # GET /admin — never framed: a framing page could trick an admin into clicking (X-Frame-Options

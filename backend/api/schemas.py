@@ -228,7 +228,7 @@ class ThreadOut(BaseModel):
     locked: bool
     reactions: ReactionsOut | None = Field(
         description="Likes and reposts of the thread's announcement posts on Mastodon and "
-        "Bluesky; null when there are none"
+        "Bluesky and of the page by Webmention; null when there are none"
     )
     pinned: str | None = Field(None, description="The id of the comment pinned first, or null")
 

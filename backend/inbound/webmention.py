@@ -4,8 +4,10 @@ a comment with origin "webmention" — or take a kept one away when the source a
 no longer links. Updates re-verify the same way (the same source and target find the same
 comment again).
 
-Likes and reposts of a page are not comments: they are read here and left out of the thread
-(a count of them is future work); a reply or a plain mention becomes a comment.
+Likes and reposts of a page are not comments: each counts once in the thread's tally of
+likes and reposts (shown beside its heading), held by a key per (source, target, kind) so a
+re-sent one is not counted twice, a like that becomes a repost moves, and one whose source
+goes (410, no link) is taken off. A reply or a plain mention becomes a comment.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from backend.domain.models import Origin, OriginKind, OutboxEvent
 from backend.inbound import urls
 from backend.inbound.entry import json_links_to, links_to, read_entry
 from backend.inbound.fetch import Fetcher, FetchFailed
-from backend.inbound.keep import Incoming, Keeper
+from backend.inbound.keep import KEY_LIFE_S, Incoming, Keeper
 from backend.inbound.receive import pending_key
 
 log = logging.getLogger("parley.inbound")
@@ -31,6 +33,11 @@ class VerifyLater(Exception):
 
 def mention_key(source: str, target: str) -> str:
     return urls.key("wm", urls.normal(source), urls.normal(target))
+
+
+def tally_key(source: str, target: str, kind: str) -> str:
+    """Held while the source counts as a `kind` ("like", "repost") of the target."""
+    return urls.key(f"wm-{kind}", urls.normal(source), urls.normal(target))
 
 
 @dataclass
@@ -65,6 +72,7 @@ class Verifier:
     ) -> str:  # fmt: skip
         if status == 410:
             gone = self.keeper.remove(event.site, event.uri, key, now)
+            gone |= self._tally(event.site, event.uri, source, target, None, now)
             return "source gone: removed" if gone else "source gone"
         if status >= 300:
             return f"source answered {status}: nothing changed"
@@ -77,11 +85,15 @@ class Verifier:
                 linked, title = False, ""
         if not linked:
             gone = self.keeper.remove(event.site, event.uri, key, now)
+            gone |= self._tally(event.site, event.uri, source, target, None, now)
             return "no link to the target: removed" if gone else "no link to the target"
         moment = datetime.fromtimestamp(now, UTC)
         entry = read_entry(body, final_url, target, moment) if content_type == "text/html" else None
         if entry is not None and entry.kind in ("like", "repost"):
-            return f"a {entry.kind}: not a comment"
+            self.keeper.remove(event.site, event.uri, key, now)  # it was a reply before
+            new = self._tally(event.site, event.uri, source, target, entry.kind, now)
+            return f"a {entry.kind}: counted" if new else f"a {entry.kind}: already counted"
+        self._tally(event.site, event.uri, source, target, None, now)  # it was a like before
         host = urls.origin(final_url).split("://", 1)[1]
         incoming = Incoming(
             key=key,
@@ -94,3 +106,23 @@ class Verifier:
         )
         kept = self.keeper.keep(event.site, event.uri, incoming, now)
         return "kept" if kept is not None else "left as the moderator set it"
+
+    def _tally(
+        self, site: str, uri: str, source: str, target: str, kind: str | None, now: float
+    ) -> bool:
+        """Count the source as a like or a repost of the page (`kind`), or as neither (None);
+        True when the tally moved. The keys make it idempotent: the pending hold (receive.py)
+        lets one verification of a pair run at a time."""
+        store = self.keeper.store
+        moved = {"like": 0, "repost": 0}
+        for each in moved:
+            held = tally_key(source, target, each)
+            if each == kind:
+                moved[each] += store.claim(site, held, int(now), int(now) + KEY_LIFE_S)
+            else:
+                moved[each] -= store.release(site, held)
+        if not any(moved.values()):
+            return False
+        when = datetime.fromtimestamp(now, UTC)
+        store.add_reactions(site, uri, moved["like"], moved["repost"], when)
+        return True

@@ -18,14 +18,11 @@ read in a first pass and comments in a second, so their order in the file does n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from backend.domain.models import Status
 from backend.migrate.fields import plain, utc
-from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import (
-    Checked,
     Markup,
     Record,
     Skipped,
@@ -33,7 +30,7 @@ from backend.migrate.records import (
     SourceThread,
     WrongFormat,
 )
-from backend.migrate.xmlfile import Root, XmlFile, attr, child, child_text, name
+from backend.migrate.xmlfile import Root, XmlReader, attr, child, child_text, name
 
 TAKEOUT = "http://schemas.google.com/blogger/2018"
 KIND = "http://schemas.google.com/g/2005#kind"
@@ -77,13 +74,9 @@ def _link(entry: Element, rel: str) -> str:
     return ""
 
 
-class Reader:
-    def __init__(self, path: Path, limits: Limits = DEFAULT) -> None:
-        self.xml = XmlFile(path, record_depth=1, limits=limits)
-
-    def check(self) -> Checked:
-        entries = self.xml.scan(expect)
-        return Checked(self.xml.repairs, entries, empty="a Blogger export without any entry")
+class Reader(XmlReader):
+    empty = "a Blogger export without any entry"
+    expect = staticmethod(expect)
 
     def records(self) -> Iterator[Record]:
         for entry in self.xml.elements({"entry"}, depth=1):

@@ -10,14 +10,11 @@ file is reported and skipped. Damaged files are repaired where the fix is certai
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from backend.domain.models import Status
 from backend.migrate.fields import plain, utc
-from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import (
-    Checked,
     Markup,
     Record,
     Skipped,
@@ -25,7 +22,7 @@ from backend.migrate.records import (
     SourceThread,
     WrongFormat,
 )
-from backend.migrate.xmlfile import Root, XmlFile, attr, child, child_text, name
+from backend.migrate.xmlfile import Root, XmlReader, attr, child, child_text, name
 
 NAMESPACE = "http://disqus.com"
 
@@ -39,13 +36,9 @@ def expect(root: Root) -> str:
     )
 
 
-class Reader:
-    def __init__(self, path: Path, limits: Limits = DEFAULT) -> None:
-        self.xml = XmlFile(path, record_depth=1, limits=limits)
-
-    def check(self) -> Checked:
-        comments = self.xml.scan(expect)
-        return Checked(self.xml.repairs, comments, empty="a Disqus export without a single post")
+class Reader(XmlReader):
+    empty = "a Disqus export without a single post"
+    expect = staticmethod(expect)
 
     def records(self) -> Iterator[Record]:
         for element in self.xml.elements({"thread", "post"}, depth=1):

@@ -9,14 +9,11 @@ posts count like any post. Only items that have comments become threads.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from backend.domain.models import Status
 from backend.migrate.fields import plain, utc
-from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import (
-    Checked,
     Markup,
     Record,
     Skipped,
@@ -24,7 +21,7 @@ from backend.migrate.records import (
     SourceThread,
     WrongFormat,
 )
-from backend.migrate.xmlfile import WXR, Root, XmlFile, child_text, name, texts
+from backend.migrate.xmlfile import WXR, Root, XmlReader, child_text, name, texts
 
 STATUSES = {
     "1": Status.APPROVED,
@@ -60,15 +57,10 @@ def expect(root: Root) -> str:
     raise WrongFormat(f"not a WordPress export: looked for {LOOKED_FOR}; saw {root.describe()}")
 
 
-class Reader:
-    def __init__(self, path: Path, limits: Limits = DEFAULT) -> None:
-        self.xml = XmlFile(path, record_depth=2, limits=limits)
-
-    def check(self) -> Checked:
-        comments = self.xml.scan(expect)
-        return Checked(
-            self.xml.repairs, comments, empty="a WordPress export without a single comment"
-        )
+class Reader(XmlReader):
+    record_depth = 2
+    empty = "a WordPress export without a single comment"
+    expect = staticmethod(expect)
 
     def records(self) -> Iterator[Record]:
         for item in self.xml.elements({"item"}, depth=2):

@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from xml.etree.ElementTree import Element, ParseError
 
 from backend.migrate.limits import DEFAULT, Limits
-from backend.migrate.records import SourceError, WrongFormat
+from backend.migrate.records import Checked, SourceError, WrongFormat
 from backend.migrate.xmlstream import PIECE, Patched, open_bytes, read_line
 
 _BOM = b"\xef\xbb\xbf"
@@ -323,3 +323,22 @@ class XmlFile:
             except ParseError as error:  # scan() passed, so only a file changed meanwhile
                 line = error.position[0] + self.line_offset
                 raise SourceError(f"not well-formed XML ({error})", line=line) from None
+
+
+class XmlReader:
+    """What every XML format's reader shares: the file, checked once by the format's `expect`.
+    A format names how deep its records lie and how the summary calls a file with nothing in
+    it, and writes `expect` and `records`."""
+
+    record_depth: ClassVar[int] = 1
+    empty: ClassVar[str]
+
+    def __init__(self, path: Path, limits: Limits = DEFAULT) -> None:
+        self.xml = XmlFile(path, record_depth=self.record_depth, limits=limits)
+
+    @staticmethod
+    def expect(root: Root) -> str:
+        raise NotImplementedError
+
+    def check(self) -> Checked:
+        return Checked(self.xml.repairs, self.xml.scan(self.expect), empty=self.empty)

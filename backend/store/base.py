@@ -279,10 +279,17 @@ class Store(Outbox, Protocol):
         held, released, or its hold expired by `now`), False while someone else holds it. One
         pending verification per Webmention (backend/inbound/)."""
 
-    def release(self, site: str, key: str) -> None:
-        """Free a key `claim` held; freeing a free key is no error."""
+    def release(self, site: str, key: str) -> bool:
+        """Free a key `claim` held: True when it was held (even past its expiry), False when
+        it was free; freeing a free key is no error."""
 
     def set_reactions(self, site: str, uri: str, source: str, likes: int, reposts: int) -> None:
         """Record how many likes and reposts one announcement post (`source`: its network) has;
         a thread's `reactions` are the sums over its sources. Nothing when the thread does not
         exist yet (it is made by its first comment)."""
+
+    def add_reactions(self, site: str, uri: str, likes: int, reposts: int, now: datetime) -> None:
+        """Move the open web's tally of likes and reposts (Webmentions, counted one by one) by
+        `likes` and `reposts` (either sign; neither goes below 0); a thread's `reactions` add
+        it to its announcement posts'. Makes the thread when it has no comment yet (a page may
+        be liked before it is commented on)."""

@@ -173,6 +173,30 @@ def test_spam_delete_restore_and_lock(page: Page, admin: Admin, console: Console
     assert console.errors == []
 
 
+def test_bind_a_thread_to_its_announcement_post(page: Page, admin: Admin, console: Console) -> None:
+    sign_in(page, admin)
+    status, alert = page.get_by_role("status"), page.locator("#error")
+    page.get_by_label("Page announced").fill("/post/")
+    page.get_by_label("Announcement post URL").fill("https://social.invalid/@me/1001")
+    page.get_by_role("button", name="Bind", exact=True).click()
+    expect(status).to_have_text("Thread /post/ is bound to its Mastodon post.")
+    page.get_by_label("Announcement post URL").fill("https://social.invalid/@me/1002")
+    page.get_by_role("button", name="Bind", exact=True).click()  # a second Mastodon post
+    expect(alert).to_have_text("This thread is already bound to a mastodon post: unbind it first.")
+    page.get_by_label("Announcement post URL").fill("https://social.invalid/@me/1001")
+    page.get_by_role("button", name="Unbind", exact=True).click()
+    expect(status).to_have_text("Thread /post/ is no longer bound to its Mastodon post.")
+    expect(alert).to_have_text("")
+    page.get_by_label("Announcement post URL").fill("https://bsky.app/profile/me.test/post/3k")
+    page.get_by_role("button", name="Bind", exact=True).click()
+    expect(status).to_have_text("Thread /post/ is bound to its Bluesky post.")
+    page.get_by_label("Announcement post URL").fill("https://bsky.app/profile/me.test/posts")
+    page.get_by_role("button", name="Bind", exact=True).click()
+    expect(alert).to_contain_text("invalid")
+    # The browser logs each refused request (409, 422); nothing else may fail.
+    assert [e for e in console.errors if not e.startswith("Failed to load resource")] == []
+
+
 def test_a_wrong_token_is_refused(page: Page, admin: Admin) -> None:
     admin.post("Pending")
     sign_in(page, admin, token="wrong-token")

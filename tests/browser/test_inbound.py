@@ -97,4 +97,10 @@ def test_a_webmention_and_a_mastodon_reply_show_their_origin(
         page.reload()
         expect(heading(page)).to_have_text("1 Comment")
         expect(page.locator("#parley article a.via")).to_have_text(["via Mastodon"])
+
+        # In the page's language: the words of the widget's strings (i18n/de.json).
+        servers.page(uri, site="web", lang="de")
+        page.reload()  # the same address, rewritten: not the cached page
+        expect(heading(page)).to_have_text("1 Kommentar")
+        expect(page.locator("#parley article a.via")).to_have_text(["über Mastodon"])
     assert console.errors == []

@@ -274,6 +274,22 @@
     }
   }
 
+  // POST /api/v1/admin/threads/announce: the worker pulls the post's replies (docs/inbound.md).
+  async function announce(event) {
+    event.preventDefault();
+    fail("");
+    const bound = event.submitter ? event.submitter.value === "true" : true;
+    const uri = $("announce-uri").value.trim();
+    const url = $("announce-url").value.trim();
+    try {
+      const d = await call("POST", "threads/announce", { site: state.site, uri, url, bound });
+      const network = d.network === "bluesky" ? "Bluesky" : "Mastodon";
+      say("Thread " + d.uri + (d.bound ? " is bound to its " + network + " post." : " is no longer bound to its " + network + " post."));
+    } catch (error) {
+      fail(error.message);
+    }
+  }
+
   function start() {
     if (window.parleyDesk) window.parleyDesk.init({ call, state, say, fail, el });
     $("login").addEventListener("submit", (event) => {
@@ -288,6 +304,7 @@
     $("logout").addEventListener("click", () => signOut("Signed out."));
     $("more").addEventListener("click", load);
     $("lock").addEventListener("submit", lock);
+    $("announce").addEventListener("submit", announce);
     $("bulk-approve").addEventListener("click", () => bulk("approve"));
     $("bulk-spam").addEventListener("click", () => bulk("spam"));
     document.addEventListener("keydown", keys);

@@ -266,8 +266,10 @@ def to_thread(item: Item) -> Thread:
         locked=bool(item.get("locked", {}).get("BOOL", False)),
         created=dt(item["created"]),
         reactions=(
-            sum(int(v["L"][0]["N"]) for k, v in item.items() if k.startswith(REACTIONS)),
-            sum(int(v["L"][1]["N"]) for k, v in item.items() if k.startswith(REACTIONS)),
+            sum(int(v["L"][0]["N"]) for k, v in item.items() if k.startswith(REACTIONS))
+            + num(item, WEB_LIKES),
+            sum(int(v["L"][1]["N"]) for k, v in item.items() if k.startswith(REACTIONS))
+            + num(item, WEB_REPOSTS),
         ),
         pinned=_str(item, "pinned") or "",
         pinned_number=num(item, "pinned_number"),
@@ -275,6 +277,7 @@ def to_thread(item: Item) -> Thread:
 
 
 REACTIONS = "rx_"  # the thread item's `rx_{source}`: [likes, reposts] of one announcement post
+WEB_LIKES, WEB_REPOSTS = "wm_likes", "wm_reposts"  # the open web's tally (Webmentions)
 
 
 def is_thread(item: Item) -> bool:

@@ -7,10 +7,11 @@ errors, never botocore's.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from backend.domain import errors
-from backend.domain.models import Comment
+from backend.domain.models import Comment, Thread
 from backend.store.dynamo import items as it
 from backend.store.dynamo.client import Cancelled, backoff, translate
 
@@ -97,6 +98,33 @@ class Table:
                     raise
                 backoff(attempt)
         raise errors.StoreUnavailable(retry_after=1)
+
+    def _set_thread(self, site: str, uri: str, now: datetime, values: dict[str, it.Item]) -> Thread:
+        """1 UpdateItem: set `values` (attribute name -> typed value) on the thread item,
+        making the item (created now, no comments) when the thread has none yet."""
+        sets = ", ".join(f"#{name} = :{name}" for name in values)
+        with translate("UpdateItem"):
+            out = self._client.update_item(
+                TableName=self.table,
+                Key=it.thread_key(site, uri),
+                UpdateExpression=(
+                    f"SET {sets}, #site = :site, #uri = :uri, "
+                    "#created = if_not_exists(#created, :now), "
+                    "#count = if_not_exists(#count, :zero)"
+                ),
+                ExpressionAttributeNames={
+                    f"#{name}": name for name in (*values, "site", "uri", "created", "count")
+                },
+                ExpressionAttributeValues={
+                    **{f":{name}": value for name, value in values.items()},
+                    ":site": it.s(site),
+                    ":uri": it.s(uri),
+                    ":now": it.n(it.ms(now)),
+                    ":zero": it.n(0),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        return it.to_thread(out["Attributes"])
 
     def _thread_range(self, site: str, uri: str, lo: str) -> dict[str, Any]:
         return {

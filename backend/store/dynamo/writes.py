@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from datetime import datetime
+from typing import Any
 
 from backend.domain import errors
 from backend.domain.models import Comment, NewComment, Status, Thread
@@ -183,26 +184,7 @@ class Writes(Counters):
 
     # 1 UpdateItem (creates the thread when needed, returns it).
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
-        with translate("UpdateItem"):
-            out = self._client.update_item(
-                TableName=self.table,
-                Key=it.thread_key(site, uri),
-                UpdateExpression=(
-                    "SET #locked = :locked, #site = :site, #uri = :uri, "
-                    "#created = if_not_exists(#created, :now), "
-                    "#count = if_not_exists(#count, :zero)"
-                ),
-                ExpressionAttributeNames=_names("locked", "site", "uri", "created", "count"),
-                ExpressionAttributeValues={
-                    ":locked": it.b(locked),
-                    ":site": it.s(site),
-                    ":uri": it.s(uri),
-                    ":now": it.n(it.ms(now)),
-                    ":zero": it.n(0),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        return it.to_thread(out["Attributes"])
+        return self._set_thread(site, uri, now, {"locked": it.b(locked)})
 
     # 1 UpdateItem. The window is part of the key, so a bucket is only ever counted in its own
     # window: one that TTL has not deleted yet is simply never read again.
@@ -251,6 +233,47 @@ class Writes(Counters):
             return False
         return True
 
+    # 1 UpdateItem: the thread item, made when missing (as a lock makes it). Never below 0: a
+    # decrement that would is refused by its condition and made by one more UpdateItem to 0.
+    def add_reactions(self, site: str, uri: str, likes: int, reposts: int, now: datetime) -> None:
+        for name, by in ((it.WEB_LIKES, likes), (it.WEB_REPOSTS, reposts)):
+            if by:
+                self._tally(site, uri, name, by, now)
+
+    def _tally(self, site: str, uri: str, name: str, by: int, now: datetime) -> None:
+        values = {
+            ":site": it.s(site), ":uri": it.s(uri), ":now": it.n(it.ms(now)),
+            ":zero": it.n(0), ":by": it.n(by),
+        }  # fmt: skip
+        refused: dict[str, Any] = {}  # a decrement below 0 is refused
+        if by < 0:
+            values[":least"] = it.n(-by)
+            refused["ConditionExpression"] = "#n >= :least"
+        try:
+            with translate("UpdateItem"):
+                self._client.update_item(
+                    TableName=self.table,
+                    Key=it.thread_key(site, uri),
+                    UpdateExpression=(
+                        "SET #site = :site, #uri = :uri, #created = if_not_exists(#created, :now)"
+                        ", #count = if_not_exists(#count, :zero) ADD #n :by"
+                    ),
+                    ExpressionAttributeNames={**_names("site", "uri", "created", "count"),
+                                              "#n": name},
+                    ExpressionAttributeValues=values,
+                    **refused,
+                )  # fmt: skip
+        except ConditionFailed:
+            with suppress(ConditionFailed), translate("UpdateItem"):
+                self._client.update_item(
+                    TableName=self.table,
+                    Key=it.thread_key(site, uri),
+                    UpdateExpression="SET #n = :zero",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames={"#n": name},
+                    ExpressionAttributeValues={":zero": it.n(0)},
+                )
+
     # 1 UpdateItem, only on an existing thread item
     def set_reactions(self, site: str, uri: str, source: str, likes: int, reposts: int) -> None:
         try:
@@ -267,6 +290,9 @@ class Writes(Counters):
             return
 
     # 1 DeleteItem
-    def release(self, site: str, key: str) -> None:
+    def release(self, site: str, key: str) -> bool:
         with translate("DeleteItem"):
-            self._client.delete_item(TableName=self.table, Key=it.used_key(site, key))
+            out = self._client.delete_item(
+                TableName=self.table, Key=it.used_key(site, key), ReturnValues="ALL_OLD"
+            )
+        return bool(out.get("Attributes"))

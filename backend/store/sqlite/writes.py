@@ -13,6 +13,8 @@ from backend.store.sqlite.outbox import insert_events
 from backend.store.sqlite.reads import Reads
 from backend.store.sqlite.rows import COLUMNS, PLACES, ms, origin_column
 
+WEB = "webmention"  # in a thread's reactions: the open web's tally, beside each post's counts
+
 
 class Writes(Reads):
     def create_comment(self, new: NewComment) -> Comment:
@@ -170,9 +172,10 @@ class Writes(Reads):
             ).rowcount
             return changed == 1
 
-    def release(self, site: str, key: str) -> None:
+    def release(self, site: str, key: str) -> bool:
         with self._write() as conn:
-            conn.execute("DELETE FROM used_once WHERE site = ? AND key = ?", (site, key))
+            gone = conn.execute("DELETE FROM used_once WHERE site = ? AND key = ?", (site, key))
+            return gone.rowcount == 1
 
     def set_reactions(self, site: str, uri: str, source: str, likes: int, reposts: int) -> None:
         with self._write() as conn:
@@ -185,6 +188,24 @@ class Writes(Reads):
             if counts.get(source) == [likes, reposts]:
                 return
             counts[source] = [likes, reposts]
+            conn.execute(
+                "UPDATE threads SET reactions = ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
+                (json.dumps(counts, sort_keys=True), site, uri),
+            )
+
+    def add_reactions(self, site: str, uri: str, likes: int, reposts: int, now: datetime) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO threads (site, uri, title, count, locked, created, stamp) "
+                "VALUES (?, ?, '', 0, 0, ?, 1) ON CONFLICT (site, uri) DO NOTHING",
+                (site, uri, ms(now)),
+            )
+            row = conn.execute(
+                "SELECT reactions FROM threads WHERE site = ? AND uri = ?", (site, uri)
+            ).fetchone()
+            counts = json.loads(row[0]) if row[0] else {}
+            was = counts.get(WEB, [0, 0])
+            counts[WEB] = [max(0, was[0] + likes), max(0, was[1] + reposts)]
             conn.execute(
                 "UPDATE threads SET reactions = ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
                 (json.dumps(counts, sort_keys=True), site, uri),

@@ -1,5 +1,6 @@
 // Likes and reposts of the thread's announcement posts on Mastodon and Bluesky
-// (backend/inbound/pull.py): a count beside the heading, never comments.
+// (backend/inbound/pull.py) and of the page by Webmention (backend/inbound/webmention.py):
+// a count beside the heading, never comments.
 import { read } from '../hooks.js'
 import { h } from '../kit.js'
 
