@@ -21,7 +21,7 @@ from backend.api.compress import GzipResponses
 from backend.api.context import Context, inline
 from backend.api.cors import CORSMiddleware
 from backend.api.errors import http_error, parley_error, server_error
-from backend.api.lazy import lazy
+from backend.api.lazy import Later, lazy
 from backend.domain.errors import ParleyError
 from backend.domain.service import CommentService
 from backend.domain.tokens import Signer
@@ -64,25 +64,34 @@ ONE = "/api/v1/comments/{comment_id}"
 
 
 def routes() -> list[BaseRoute]:
-    """The page view's routes (thread, counts, widget, health) import their handlers now;
-    every other route names its handler as "module:function", imported on first use (cold
-    start: backend/api/lazy.py)."""
+    """The page view's routes (thread, counts, widget, health) first, made now with their
+    handlers imported; every other route after them, made on first use (`Later`), naming its
+    handler as "module:function", imported on first use (cold start: backend/api/lazy.py)."""
     return [
         Route("/api/v1/comments", comments.read_thread, methods=["GET"]),
-        Route("/api/v1/comments", lazy(f"{WRITES}:post_comment"), methods=["POST"]),
-        Route(ONE, lazy(f"{WRITES}:edit_comment"), methods=["PATCH"]),
-        Route(ONE, lazy(f"{WRITES}:delete_comment"), methods=["DELETE"]),
-        Route(f"{ONE}/likes", lazy(f"{WRITES}:like_comment"), methods=["POST"]),
-        Route(f"{ONE}/likes", lazy(f"{WRITES}:unlike_comment"), methods=["DELETE"]),
         Route("/api/v1/counts", counts.counts, methods=["GET"]),
         Route("/healthz", meta.healthz, methods=["GET"]),
         Route("/embed.js", meta.embed_js, methods=["GET"]),
         Route("/widget/thread.{hash:str}.js", meta.thread_js, methods=["GET"]),
         Route("/widget/{lang:str}.js", meta.language_js, methods=["GET"]),
-        # Not on a page view's path: imported on first use.
+        Mount("/widget", StaticFiles(directory=meta.STATIC / "widget", check_dir=False)),
+        Later(later_routes),
+    ]
+
+
+def later_routes() -> list[BaseRoute]:
+    """Not on a page view's path."""
+    return [
+        Route("/api/v1/comments", lazy(f"{WRITES}:post_comment"), methods=["POST"]),
+        Route(ONE, lazy(f"{WRITES}:edit_comment"), methods=["PATCH"]),
+        Route(ONE, lazy(f"{WRITES}:delete_comment"), methods=["DELETE"]),
+        Route(f"{ONE}/likes", lazy(f"{WRITES}:like_comment"), methods=["POST"]),
+        Route(f"{ONE}/likes", lazy(f"{WRITES}:unlike_comment"), methods=["DELETE"]),
         Route("/api/v1/comments.html", lazy("backend.api.html:thread_html"), methods=["GET"]),
         Route("/", meta.landing, methods=["GET"]),
         Route("/api/v1/feed.atom", lazy("backend.api.feed:feed"), methods=["GET"]),
+        Route("/api/v1/recent", lazy("backend.api.recent:recent"), methods=["GET"]),
+        Route("/api/v1/recent.html", lazy("backend.api.recent:recent_html"), methods=["GET"]),
         Route("/api/v1/openapi.json", lazy("backend.api.meta:openapi"), methods=["GET"]),
         Route("/admin", meta.admin_page, methods=["GET"]),  # type: ignore[arg-type]
         Route("/api/v1/admin/comments", lazy("backend.api.admin:queue"), methods=["GET"]),
@@ -115,7 +124,6 @@ def routes() -> list[BaseRoute]:
         ),
         Route("/subscriptions/{signed}", lazy("backend.api.subscriptions:act"), methods=["POST"]),
         Mount("/admin", StaticFiles(directory=meta.STATIC / "admin", check_dir=False)),
-        Mount("/widget", StaticFiles(directory=meta.STATIC / "widget", check_dir=False)),
         Mount("/demo", StaticFiles(directory=meta.STATIC / "demo", html=True, check_dir=False)),
     ]
 

@@ -193,6 +193,7 @@ def _import(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         include_pings=args.include_pings,
         maps=args.map,
+        field_specs=args.field,
     )
 
 
@@ -276,12 +277,23 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("site")
     token.set_defaults(run=_admin_token)
 
-    formats = ("wordpress", "disqus", "blogger", "isso", "remark42", "commento", "parley")
+    formats = (
+        "wordpress",
+        "disqus",
+        "blogger",
+        "isso",
+        "remark42",
+        "commento",
+        "staticman",
+        "parley",
+    )
     imports = commands.add_parser(
         "import", help="import comments from another system's export (see docs/migrate.md)"
     )
     imports.add_argument("format", choices=formats)
-    imports.add_argument("file", help="the export file (gzip is fine)")
+    imports.add_argument(
+        "file", help="the export file (gzip is fine); for staticman, its comments folder"
+    )
     imports.add_argument("--site", required=True, help="the Parley site to import into")
     imports.add_argument("--dry-run", action="store_true", help="read and check, write nothing")
     imports.add_argument(
@@ -290,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument(
         "--map", action="append", default=[], metavar="OLD=NEW",
         help="rewrite uris starting with OLD to start with NEW (repeatable)",
+    )  # fmt: skip
+    imports.add_argument(
+        "--field", action="append", default=[], metavar="NAME=SOURCE",
+        help="staticman: read NAME (name, email, url, message, date, parent, id, page) from "
+        "the data files' key SOURCE (repeatable)",
     )  # fmt: skip
     imports.set_defaults(run=_import)
 

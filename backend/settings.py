@@ -40,6 +40,8 @@ _SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 @dataclass(frozen=True)
 class StoreURL:
+    """PARLEY_STORE, parsed: a SQLite file or a DynamoDB table."""
+
     scheme: str  # "sqlite" or "dynamodb"
     path: str = ""  # sqlite: the database file
     table: str = ""
@@ -120,6 +122,8 @@ class MailURL:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything Parley reads from its environment, checked once (`Settings.from_env`)."""
+
     store: StoreURL
     secret_keys: tuple[str, ...]
     sites: Mapping[str, SiteConfig]

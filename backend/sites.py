@@ -41,6 +41,8 @@ WEEK_S = 7 * 86400
 
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
+    """One site's settings, as PARLEY_SITES gives them, checked."""
+
     origins: tuple[str, ...] = ()
     moderation: Moderation = Moderation.NONE
     require_email: bool = True

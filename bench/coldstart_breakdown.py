@@ -30,6 +30,7 @@ def importtime(code: str, env: dict[str, str], python: str) -> tuple[dict[str, i
     child = subprocess.Popen(
         [python, "-S", "-X", "importtime", "-c", code],
         env=env,
+        cwd=env["PYTHONPATH"],  # first on sys.path with -c: the unzipped tree, as on Lambda
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -26,7 +26,9 @@ import base64
 import gzip
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from contextlib import ExitStack
@@ -228,7 +230,12 @@ def measure(handler: Any, recorder: Recorder, ev: Any, runs: int) -> dict[str, A
         compress_ms = (time.process_time() - c0) * 1000 / 50
         cpu_ms += compress_ms
     lambda_ms = cpu_ms / LAMBDA_CPU_SHARE + DYNAMODB_LATENCY_MS * len(calls)
+    codings = {}
+    if answer["statusCode"] == 200 and not (answer.get("headers") or {}).get("content-encoding"):
+        codings = other_codings(base64.b64decode(answer["body"]) if answer.get("isBase64Encoded")
+                                else answer["body"].encode())  # fmt: skip
     return {
+        "codings": codings,
         "status": answer["statusCode"],
         "bytes": client_bytes(answer),
         "header_bytes": header_bytes(answer),
@@ -244,6 +251,23 @@ def measure(handler: Any, recorder: Recorder, ev: Any, runs: int) -> dict[str, A
         "gzip_compress_ms": compress_ms,
         "lambda_ms": lambda_ms,
     }
+
+
+def other_codings(body: bytes) -> dict[str, int]:
+    """What the same body would weigh in other codings (a lever of the cost model, not what
+    Parley sends today): gzip 9, and brotli at qualities 5 and 11 (node's zlib, as the widget's
+    build uses; no brotli library in the function)."""
+    sizes = {"gzip6": len(gzip.compress(body, 6, mtime=0)),
+             "gzip9": len(gzip.compress(body, 9, mtime=0))}  # fmt: skip
+    node = shutil.which("node", path=f"{lib.ROOT / 'node_modules' / '.bin'}:{os.environ['PATH']}")
+    if node is None:
+        return sizes
+    script = ("const z=require('zlib'),b=require('fs').readFileSync(0);for(const q of [5,11])"
+              "console.log(z.brotliCompressSync(b,{params:{[z.constants.BROTLI_PARAM_QUALITY]:q}})"
+              ".length)")  # fmt: skip
+    out = subprocess.run([node, "-e", script], input=body, capture_output=True, check=True)
+    br5, br11 = (int(x) for x in out.stdout.split())
+    return {**sizes, "br5": br5, "br11": br11}
 
 
 def seed(handler: Any, recorder: Recorder) -> dict[str, Any]:
@@ -368,6 +392,9 @@ def main() -> None:
             )
             for name, accept in (("plain", ""), ("gzip", "gzip, deflate"), ("br", BROWSER_ACCEPT))
         }  # fmt: skip
+        # One page's count (a count link or the loader's own page): GET /api/v1/counts.
+        counts_ev = event("GET", "/api/v1/counts", {"site": SITE, "uri": URI}, True)
+        counts_read = measure(lh.handler, recorder, counts_ev, args.reads)
         # A browser's revalidation once max-age has passed: If-None-Match with the tag it has.
         revalidate = event("GET", "/embed.js", {}, True, etag=embed["br"]["etag"])
         embed["304"] = measure(lh.handler, recorder, revalidate, args.reads)
@@ -379,6 +406,7 @@ def main() -> None:
         "item_bytes": sizes,
         "reads": reads,
         "embed": embed,
+        "counts": counts_read,
         "prices": PRICES,
         "assumptions": {
             "lambda_memory_gb": LAMBDA_MEMORY_GB,

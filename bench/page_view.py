@@ -44,11 +44,19 @@ TLS_FULL_BYTES = 4500
 TLS_RESUMED_BYTES = 350
 TLS_FULL_SHARE = 0.5  # of page views that open a connection to the API
 TLS_RECORD_OVERHEAD = 0.015
-# GET /api/v1/counts for one page (not measured by cost.py): one GetItem of the thread item
-# (0.5 read unit, eventually consistent), a ~40-byte body, a cached read's Lambda time.
+# GET /api/v1/counts for one page, used only with results from before cost.py measured it:
+# one GetItem of the thread item (0.5 read unit), a ~40-byte body, a cached read's time.
 COUNTS_UNITS = 0.5
 COUNTS_BODY = 40
 COUNTS_LAMBDA_MS = 6.0
+# GET /api/v1/recent (a `data-parley-recent` box, drawn with the thread): 0.5 read unit for the
+# Query of the approved index and 0.5 a comment (measured on DynamoDB Local for 5:
+# tests/test_dynamo_desk.py), ~250 bytes a comment, a counts-like Lambda time; its answer is
+# public for a minute, so a reader's next pages within it reuse it (assumed share fetched).
+RECENT_UNITS_EACH = 0.5
+RECENT_BYTES_EACH = 250
+RECENT_LAMBDA_MS = 8.0
+RECENT_FETCH_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -57,20 +65,28 @@ class Config:
     loader: str = "api"  # "api": /embed.js from Lambda; "self": the blog's host
     counts: str = "api"  # "api": one counts request a view; "page": from the page
     limit: int = 20
-    logs: str = "default"  # "default" or "warn" (SystemLogLevel/ApplicationLogLevel WARN)
+    # "warn": serverless.yml's LoggingConfig (JSON, SystemLogLevel and ApplicationLogLevel
+    # WARN: no line for a healthy invocation); "text": Lambda's default, START/END/REPORT.
+    logs: str = "warn"
     cold_share: float = COLD_START_SHARE
+    recent: int = 0  # comments in a recent box beside the thread; 0: no box
+    # The thread answer's coding: "gzip6" is what Parley sends; the others are what the same
+    # body weighs in them (bench/cost.py), a lever not built (no brotli in the function).
+    coding: str = "gzip6"
 
 
-PASTE_AND_GO = Config("paste-and-go: /embed.js from the API, counts from the API")
-SELF_HOSTED = Config(
-    "self-hosted widget, counts from the page, quiet logs", "self", "page", logs="warn"
-)
+BEFORE = Config("before: paste-and-go, Lambda's default logs (Text, INFO)", logs="text")
+PASTE_AND_GO = Config("paste-and-go: /embed.js and counts from the API")
+SELF_HOSTED = Config("recommended: widget from the blog's host, counts from the page",
+                     "self", "page")  # fmt: skip
 
 
 def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, float]:
     """Dollars per page view, line by line."""
     p = PRICES
-    read = r["reads"][f"limit{c.limit}_gzip"]
+    read = dict(r["reads"][f"limit{c.limit}_gzip"])
+    if c.coding != "gzip6":
+        read["bytes"] = r["reads"][f"limit{c.limit}"]["codings"][c.coding]
     loader = r["embed"]["br"]
     revalidated = r["embed"]["304"]
     bundle_bytes = widget["sizes"]["bundle"]["brotli"] + loader["header_bytes"]
@@ -87,8 +103,16 @@ def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, flo
         requests["bundle"] = (SCROLL_SHARE * BUNDLE_FETCH_SHARE, loader["lambda_ms"], 0.0,
                               bundle_bytes)  # fmt: skip
     if c.counts == "api":
-        requests["counts"] = (1.0, COUNTS_LAMBDA_MS, COUNTS_UNITS,
-                              COUNTS_BODY + read["header_bytes"])  # fmt: skip
+        counted = r.get("counts")  # measured by cost.py (older results: the assumption)
+        requests["counts"] = (
+            (1.0, counted["lambda_ms"], counted["units"],
+             counted["bytes"] + counted["header_bytes"]) if counted
+            else (1.0, COUNTS_LAMBDA_MS, COUNTS_UNITS, COUNTS_BODY + read["header_bytes"])
+        )  # fmt: skip
+    if c.recent:
+        requests["recent"] = (SCROLL_SHARE * RECENT_FETCH_SHARE, RECENT_LAMBDA_MS,
+                              RECENT_UNITS_EACH * (1 + c.recent),
+                              RECENT_BYTES_EACH * c.recent + read["header_bytes"])  # fmt: skip
     invocations = sum(n for n, _, _, _ in requests.values())
     gb_s = sum(n * ms / 1000 * LAMBDA_MEMORY_GB for n, ms, _, _ in requests.values())
     units = sum(n * u for n, _, u, _ in requests.values())
@@ -107,7 +131,7 @@ def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, flo
         "dynamodb reads": units * p["dynamodb_per_million_rru"] / 1e6,
         "transfer: bodies and headers": body * p["transfer_out_per_gb"] / GB,
         "transfer: TLS": tls * p["transfer_out_per_gb"] / GB,
-        "cloudwatch logs": invocations * (PLATFORM_LOG_BYTES if c.logs == "default" else 0)
+        "cloudwatch logs": invocations * (PLATFORM_LOG_BYTES if c.logs == "text" else 0)
         * p["cloudwatch_logs_ingestion_per_gb"] / GB,
     }  # fmt: skip
     for name, (n, _, _, b) in requests.items():
@@ -117,20 +141,39 @@ def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, flo
     return out
 
 
-# From paste-and-go to the recommended configuration, one lever at a time.
-LEVERS: list[tuple[str, str, dict[str, Any]]] = [
-    ("widget served from the blog's host", "none: the same script", {"loader": "self"}),
-    ("counts from the page (fragment or build-time file)", "counts as of the last build",
-     {"counts": "page"}),
-    ("SystemLogLevel/ApplicationLogLevel WARN", "none (errors are still logged)", {"logs": "warn"}),
-    ("first page of 10 (\"Load more\" after)", "a second request past 10 comments", {"limit": 10}),
+# From before to the recommended configuration, one lever at a time: (name, what it changes
+# for a reader, the change, built today?).
+LEVERS: list[tuple[str, str, dict[str, Any], str]] = [
+    ("quiet logs (serverless.yml: JSON, WARN)",
+     "none; warnings and errors are still logged", {"logs": "warn"}, "yes, the default"),
+    ("widget from the blog's host (`parley widget --out`)",
+     "none: the same script; a copy older than the API's gives way to the API's bundle",
+     {"loader": "self"}, "yes, README's recommendation"),
+    ("counts from the page (fragment or build-time counts file)",
+     "an index page's counts are as of the site's last build", {"counts": "page"},
+     "yes, README's recommendation"),
+    ("first page of 10, \"more\" after it",
+     "a thread of more than 10 comments shows 10, then a button and a second request",
+     {"limit": 10}, "no: the loader asks for 20 (widget core)"),
+    ("brotli (quality 5) for the thread answer instead of gzip 6",
+     "none: browsers accept br over HTTPS", {"coding": "br5"},
+     "no: needs a brotli library in the function"),
 ]  # fmt: skip
 
 
 def report(r: dict[str, Any], widget: dict[str, Any]) -> str:
     per_m = 1e6
-    configs = [PASTE_AND_GO, SELF_HOSTED, replace(SELF_HOSTED, name="the same, first page 10",
-                                                  limit=10)]  # fmt: skip
+    configs = [
+        BEFORE,
+        PASTE_AND_GO,
+        SELF_HOSTED,
+        replace(SELF_HOSTED, name="recommended, cold starts on 1% of invocations",
+                cold_share=0.01),
+        replace(SELF_HOSTED, name="recommended + first page 10 (not built)", limit=10),
+        replace(SELF_HOSTED, name="recommended + first page 10 + brotli 5 (not built)",
+                limit=10, coding="br5"),
+        replace(PASTE_AND_GO, name="paste-and-go with a recent box of 5", recent=5),
+    ]  # fmt: skip
     configs = [c for c in configs if f"limit{c.limit}_gzip" in r["reads"]]
     keys = [k for k in lines(r, widget, PASTE_AND_GO) if k not in ("invocations", "bytes",
                                                                     "total")]  # fmt: skip
@@ -145,23 +188,23 @@ def report(r: dict[str, Any], widget: dict[str, Any]) -> str:
                    + f" | **{x['total'] * per_m:.3f}** |")  # fmt: skip
     out += [
         "",
-        "| lever (applied in turn from paste-and-go) | what it changes for a reader |"
+        "| lever (applied in turn from before) | what it changes for a reader | built |"
         " $ per million after | saved | share of the saving |",
-        "|---|---|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|",
     ]
-    current = PASTE_AND_GO
+    current = BEFORE
     start = lines(r, widget, current)["total"]
     steps = []
-    for name, reader, change in LEVERS:
+    for name, reader, change, built in LEVERS:
         if "limit" in change and f"limit{change['limit']}_gzip" not in r["reads"]:
             continue
         before = lines(r, widget, current)["total"]
         current = replace(current, **change)
         after = lines(r, widget, current)["total"]
-        steps.append((name, reader, after, before - after))
+        steps.append((name, reader, built, after, before - after))
     saved = start - lines(r, widget, current)["total"]
-    for name, reader, after, delta in steps:
-        out.append(f"| {name} | {reader} | {after * per_m:.3f} | {delta * per_m:.3f} |"
+    for name, reader, built, after, delta in steps:
+        out.append(f"| {name} | {reader} | {built} | {after * per_m:.3f} | {delta * per_m:.3f} |"
                    f" {delta / saved:.0%} |")  # fmt: skip
     out += ["", "Assumptions: " + ", ".join(f"{k} {v}" for k, v in ASSUMED.items()) + "."]
     return "\n".join(out)
@@ -176,8 +219,10 @@ ASSUMED = {
     "platform log bytes per invocation": PLATFORM_LOG_BYTES,
     "TLS full / resumed handshake bytes": f"{TLS_FULL_BYTES} / {TLS_RESUMED_BYTES}",
     "full handshakes (of views that reach the API)": TLS_FULL_SHARE,
-    "counts: read units, body bytes, Lambda ms": f"{COUNTS_UNITS}, {COUNTS_BODY}, "
-    f"{COUNTS_LAMBDA_MS}",
+    "counts": "measured by cost.py (one uri)",
+    "recent box: read units a comment (+1 Query), bytes a comment, Lambda ms, fetched share": (
+        f"{RECENT_UNITS_EACH}, {RECENT_BYTES_EACH}, {RECENT_LAMBDA_MS}, {RECENT_FETCH_SHARE}"
+    ),
     "front door": "Function URL (no per-request price), no CloudFront",
     "free tier": "not counted",
 }

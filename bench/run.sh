@@ -61,13 +61,13 @@ for candidate in "$HOME"/.pyenv/versions/3.12.*/bin/python3.12 "$(command -v pyt
 done
 case "$(uname -m)" in aarch64 | arm64) ARCH=arm64 ;; *) ARCH=x86_64 ;; esac
 if [ -n "$PY312" ] && "$PY" ../scripts/build_lambda.py --arch "$ARCH" --out "$WORK/lambda.zip" >&2; then
-	echo "== bench: coldstart.py --artifact (Python 3.12, $ARCH) --runs 21" >&2
+	echo "== bench: coldstart.py --artifact (Python 3.12, $ARCH) --runs 41" >&2
 	STOCK=$(ls -td ../build/lambda/deps-"$ARCH"-py3.12-*/ | head -1)
-	"$PY" coldstart.py --artifact "$WORK/lambda.zip" --stock "$STOCK" --python "$PY312" --runs 21 --json > "$RES/coldstart.txt"
+	"$PY" coldstart.py --artifact "$WORK/lambda.zip" --stock "$STOCK" --python "$PY312" --runs 41 --paused --json > "$RES/coldstart.txt"
 	"$PY" coldstart_breakdown.py --artifact "$WORK/lambda.zip" --python "$PY312" --runs 5 > "$RES/coldstart_breakdown.txt"
 else
-	echo "== bench: coldstart.py --runs 21 (no Python 3.12 or no artifact: from the venv)" >&2
-	"$PY" coldstart.py --runs 21 --json > "$RES/coldstart.txt"
+	echo "== bench: coldstart.py --runs 41 (no Python 3.12 or no artifact: from the venv)" >&2
+	"$PY" coldstart.py --runs 41 --json > "$RES/coldstart.txt"
 fi
 tail -3 "$RES/coldstart.txt" >&2
 step importtime.py > /dev/null

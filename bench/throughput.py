@@ -7,12 +7,17 @@ APIs, captures Parley's answer to the read and serves those exact bytes from the
 then runs wrk rounds (BENCH_ROUNDS, default 5): Parley and the floor back to back, their order
 swapped each round, then Isso. All three stay up (idle between runs) on 127.0.0.1.
 Writes results/throughput.json.
+
+`--no-isso` leaves Isso out (Parley against the floor only: no Isso install needed, and the
+rounds are shorter on a busy machine).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -39,6 +44,7 @@ def drain(url: str) -> None:
 
 
 def main() -> None:
+    with_isso = "--no-isso" not in sys.argv[1:]
     work = lib.WORK / "throughput"
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(lib.WORK / "isso", ignore_errors=True)
@@ -53,30 +59,35 @@ def main() -> None:
         body_file.write_bytes(body)
         assert body.count(lib.MARKER.encode()) == 100, "Parley's read lacks comments"
 
-        with lib.isso_server() as isso:
-            lib.log("seeding Isso: 100 comments through POST /new")
-            isso_posts = lib.post_isso(lib.PORTS["isso"], lib.THREAD_URI, 100)
-            status, isso_body, _ = lib.request("GET", ISSO_URL)
-            assert status == 200, status
-            assert isso_body.count(lib.MARKER.encode()) == 100, "Isso's read lacks comments"
+        with lib.isso_server() if with_isso else contextlib.nullcontext() as isso:
+            isso_posts, isso_body = [0.0], b""
+            if with_isso:
+                lib.log("seeding Isso: 100 comments through POST /new")
+                isso_posts = lib.post_isso(lib.PORTS["isso"], lib.THREAD_URI, 100)
+                status, isso_body, _ = lib.request("GET", ISSO_URL)
+                assert status == 200, status
+                assert isso_body.count(lib.MARKER.encode()) == 100, "Isso's read lacks comments"
 
             with lib.floor_server(body_file) as floor:
                 status, floor_body, _ = lib.request("GET", FLOOR_URL)
                 assert floor_body == body
 
-                targets = [("parley", PARLEY_URL), ("floor", FLOOR_URL), ("isso", ISSO_URL)]
+                targets = [("parley", PARLEY_URL), ("floor", FLOOR_URL)]
+                targets += [("isso", ISSO_URL)] if with_isso else []
                 for label, url in targets:  # warm-up: one second each, not recorded
                     lib.wrk(label, url, seconds=1)
                     drain(url)
                 runs: dict[str, list[lib.WrkRun]] = {label: [] for label, _ in targets}
                 pair_ratios = []
-                pids = {"parley": parley.pid, "floor": floor.pid, "isso": isso.pid}
+                pids = {"parley": parley.pid, "floor": floor.pid}
+                if isso is not None:
+                    pids["isso"] = isso.pid
                 cpu: dict[str, list[float]] = {label: [] for label, _ in targets}
                 for r in range(ROUNDS):
                     # Parley and the floor back to back (their order swapped each round), so
                     # load from elsewhere on the shared machine hits both alike; Isso last.
                     order = [targets[0], targets[1]] if r % 2 == 0 else [targets[1], targets[0]]
-                    for label, url in [*order, targets[2]]:
+                    for label, url in [*order, *targets[2:]]:
                         before = lib.group_cpu_seconds(pids[label])
                         run = lib.wrk(label, url)
                         drain(url)
@@ -87,7 +98,8 @@ def main() -> None:
                     pair_ratios.append(runs["parley"][-1].rps / runs["floor"][-1].rps)
 
     result: dict[str, Any] = {label: lib.median_run(rs) for label, rs in runs.items()}
-    p, f, i = (result[k]["rps_median"] for k in ("parley", "floor", "isso"))
+    p, f = (result[k]["rps_median"] for k in ("parley", "floor"))
+    i = result["isso"]["rps_median"] if with_isso else float("nan")
     result["ratio_floor_of_medians"] = p / f
     # The headline: the median of each round's back-to-back Parley/floor ratio.
     result["ratio_floor"] = statistics.median(pair_ratios)

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.lock"
 # Needed by `parley serve` (and `parley import`) only; Lambda speaks to the app through Mangum.
-SERVER_ONLY = {"uvicorn", "click", "colorama", "tqdm", "defusedxml"}
+SERVER_ONLY = {"uvicorn", "click", "colorama", "tqdm", "defusedxml", "pyyaml"}
 # Never shipped: bytecode for the wrong interpreter, console scripts, type-stub markers.
 SKIP_DIRS = {"__pycache__", "bin", "tests", "test"}
 SKIP_SUFFIXES = {".pyc", ".pyo", ".pyi"}

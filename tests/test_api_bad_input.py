@@ -188,7 +188,17 @@ def test_edit_and_delete_bad_input(client: TestClient) -> None:
 
 def test_unknown_routes_and_methods(client: TestClient) -> None:
     expect_error(client.get("/api/v1/nope"), 404, "not_found")
-    expect_error(client.put("/api/v1/comments", json={}), 405, "method_not_allowed")
+    put = client.put("/api/v1/comments", json={})
+    expect_error(put, 405, "method_not_allowed")
+    allowed = set(put.headers["allow"].split(", "))
+    assert allowed == {"GET", "HEAD"}  # the first route with that path: the read's
+    # Routes off the page view's path are made on first use (backend/api/lazy.py, `Later`),
+    # and match as if listed one by one: the first with the path and method, else 405.
+    put = client.put("/api/v1/comments/abc", json={})
+    expect_error(put, 405, "method_not_allowed")
+    assert put.headers["allow"] == "PATCH"  # the first of PATCH and DELETE
+    expect_error(client.get("/api/v1/admin/nope"), 404, "not_found")
+    expect_error(client.get("/moderate/x/y"), 404, "not_found")
 
 
 def test_hostile_content_is_inert(client: TestClient) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import Clock
+from tests.conftest import ORIGIN, Clock
 from tests.helpers import error_of, parse_tags, post, read
 
 
@@ -129,3 +129,40 @@ def test_unlike_takes_the_readers_like_back(client: TestClient) -> None:
     assert missing.status_code == 404 and error_of(missing)
     not_json = client.request("DELETE", path, content=b"x", headers={"Content-Type": "text/plain"})
     assert not_json.status_code == 415 and error_of(not_json)
+
+
+def test_the_fragment_carries_its_etag_for_revalidation(client: TestClient, clock: Clock) -> None:
+    # A build-time copy of the fragment names its ETag (data-etag), so the widget taking it
+    # over can ask, with one HEAD from the blog's origin, whether it is still current.
+    _thread(client, clock)
+    query = {"site": "blog", "uri": "/post/"}
+    response = client.get("/api/v1/comments.html", params=query)
+    root = next(attrs for _, attrs in parse_tags(response.text) if "data-parley" in attrs)
+    # (weak when the answer was gzipped: the same fragment, other bytes on the wire)
+    assert root["data-etag"] == response.headers["etag"].removeprefix("W/")
+    origin = {"Origin": ORIGIN}
+    preflight = client.options(
+        "/api/v1/comments.html",
+        params=query,
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "HEAD",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
+    )
+    assert preflight.status_code == 204
+    allowed = preflight.headers["access-control-allow-headers"].lower()
+    assert "if-none-match" in allowed
+    same = client.head(
+        "/api/v1/comments.html",
+        params=query,
+        headers={**origin, "If-None-Match": root["data-etag"]},
+    )
+    assert same.status_code == 304 and same.content == b""
+    post(client, author="Dee", text="a fourth")
+    changed = client.head(
+        "/api/v1/comments.html",
+        params=query,
+        headers={**origin, "If-None-Match": root["data-etag"]},
+    )
+    assert changed.status_code == 200 and changed.content == b""

@@ -16,7 +16,7 @@ from backend.app import create_app
 from backend.domain.ceiling import Budget, SandboxCeiling, network_of
 from backend.settings import ConfigError, Settings
 from backend.store.sqlite import SQLiteStore
-from tests.conftest import make_settings
+from tests.conftest import ORIGIN, make_settings
 
 CEILING = SandboxCeiling(requests_per_s=20, bytes_per_s=131072, network_requests_per_s=5)
 
@@ -113,7 +113,7 @@ def guarded(tmp_path: Path) -> Iterator[tuple[TestClient, list[float]]]:
     guard = app.user_middleware[0]
     guard.kwargs["sleep"] = sleep
     guard.kwargs["clock"] = lambda: 100.0  # time stands still: only the budget moves
-    with TestClient(app, base_url="http://api.test") as client:
+    with TestClient(app, base_url="http://api.test", headers={"Origin": ORIGIN}) as client:
         yield client, slept
     store.close()
 
@@ -130,6 +130,8 @@ def test_the_guard_refuses_in_the_documented_shape_after_the_longest_wait(
     assert refused, [a.status_code for a in answers]
     assert refused[0].json()["error"]["code"] == "rate_limited"
     assert refused[0].headers["retry-after"] == "1"
+    # with the site's CORS headers, so the widget on the blog's page can read the 429
+    assert refused[0].headers["access-control-allow-origin"] == ORIGIN
     assert 1.0 in slept
 
 

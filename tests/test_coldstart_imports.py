@@ -9,11 +9,13 @@ and when a backend module nobody has classified shows up at start (decide: page 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,7 @@ PAGE_VIEW_MODULES = {
     "backend",
     "backend.app",
     "backend.lambda_handler",
+    "backend.lambda_app",
     "backend.environment",
     "backend.settings",
     "backend.sites",
@@ -104,10 +107,34 @@ HEAVY = (
     "s3transfer",
 )
 
-PROBE = "import json, sys; import backend.lambda_handler; print(json.dumps(sorted(sys.modules)))"
+PROBE = """
+import dataclasses, gc, json, sys
+import backend.lambda_handler as h
+from backend.api.lazy import Later
+table = h.handler.app.router.routes
+records = [
+    c for m in list(sys.modules.values()) if m.__name__.startswith("backend")
+    for c in vars(m).values()
+    if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == m.__name__
+]
+print(json.dumps({
+    "modules": sorted(sys.modules),
+    "records": sorted(f"{c.__module__}.{c.__qualname__}" for c in records),
+    # A dataclass without a docstring gets one made from inspect.signature, at import.
+    "undocumented": sorted(
+        c.__qualname__ for c in records if c.__doc__.startswith(c.__name__ + "(")
+    ),
+    "collector_on": gc.isenabled(),
+    "frozen": gc.get_freeze_count(),
+    "routes_made": [getattr(r, "path", "?") for r in table if not isinstance(r, Later)],
+    "later_made": [r.made for r in table if isinstance(r, Later)],
+}))
+"""
 
 
-def handler_modules() -> set[str]:
+@functools.cache
+def handler_start() -> dict[str, Any]:
+    """What a fresh interpreter holds once `import backend.lambda_handler` is done."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(ROOT),
@@ -124,11 +151,12 @@ def handler_modules() -> set[str]:
     result = subprocess.run(
         [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
     )
-    return set(json.loads(result.stdout))
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
 
 
 def test_handler_imports_nothing_a_page_view_does_not_need() -> None:
-    modules = handler_modules()
+    modules = set(handler_start()["modules"])
     heavy = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
     assert heavy == [], f"imported at cold start, should be on first use: {heavy}"
     unknown = sorted(m for m in modules if m.startswith("backend") and m not in PAGE_VIEW_MODULES)
@@ -142,3 +170,78 @@ def test_lazy_endpoint_needs_module_and_function() -> None:
     for bad in ("backend.api.admin", ":queue", "backend.api.admin:"):
         with pytest.raises(ValueError, match="module:function"):
             lazy(bad)
+
+
+# Dataclasses made at start: each costs 1-3 ms of cold start to build on Python 3.12 (six
+# generated methods compiled one by one, for a frozen one), about a third of Parley's own
+# share of the init (bench/RESULTS.md). A new one on this list should be one a page view needs.
+START_RECORDS = [
+    "backend.api.cache.Cached",
+    "backend.api.cache.KnownQuery",
+    "backend.api.context.Context",
+    "backend.api.meta.Document",  # openapi.json's, built on first use; the class is here
+    "backend.api.meta.Widget",
+    "backend.api.query.CountsQuery",
+    "backend.api.query.ReadQuery",
+    "backend.domain.ceiling.Admission",  # the sandbox ceiling: every request
+    "backend.domain.ceiling.Budget",
+    "backend.domain.ceiling.SandboxCeiling",
+    "backend.domain.models.Block",
+    "backend.domain.models.Comment",
+    "backend.domain.models.NewComment",
+    "backend.domain.models.Origin",
+    "backend.domain.models.OutboxEvent",
+    "backend.domain.models.Page",
+    "backend.domain.models.QueuePage",
+    "backend.domain.models.Thread",
+    "backend.domain.service.Draft",
+    "backend.domain.service.NumberedPage",
+    "backend.domain.service.Posted",
+    "backend.settings.MailURL",
+    "backend.settings.Settings",
+    "backend.settings.StoreURL",
+    "backend.sites.SiteConfig",
+    "backend.store.base.Repairs",
+    "backend.store.base.Written",
+    "backend.store.dynamo.schema.TableSpec",
+]
+
+
+def test_no_new_record_classes_at_start_and_each_has_a_docstring() -> None:
+    start = handler_start()
+    new = sorted(set(start["records"]) - set(START_RECORDS))
+    assert new == [], (
+        f"dataclasses newly built at cold start: {new}. Each costs 1-3 ms of every cold "
+        "start: define it in a module a page view does not import, or add it to START_RECORDS"
+    )
+    assert start["undocumented"] == [], "a docstring spares inspect.signature at import"
+
+
+# The page view's routes: made at start. Every other route is made on first use (`Later`):
+# Starlette compiles a regular expression for each route it makes.
+PAGE_VIEW_ROUTES = [
+    "/api/v1/comments",
+    "/api/v1/counts",
+    "/healthz",
+    "/embed.js",
+    "/widget/thread.{hash:str}.js",
+    "/widget/{lang:str}.js",
+    "/widget",
+]
+
+
+def test_only_the_page_views_routes_are_made_at_start() -> None:
+    start = handler_start()
+    assert start["routes_made"] == PAGE_VIEW_ROUTES, (
+        "routes made at cold start: a page view needs only its own; list any other in "
+        "backend/app.py's later_routes"
+    )
+    assert start["later_made"] == [False]
+
+
+def test_init_runs_with_the_collector_paused_and_leaves_it_running() -> None:
+    """backend/lambda_handler.py: ~a tenth of init's CPU was the collector walking the heap
+    being built (bench/RESULTS.md); what init made is frozen out of its sight afterwards."""
+    start = handler_start()
+    assert start["collector_on"] is True
+    assert start["frozen"] > 20_000, "init's objects were not frozen: was the pause removed?"

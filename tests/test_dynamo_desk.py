@@ -1,7 +1,7 @@
 """What the owner's desk costs on DynamoDB Local, in requests and read units: a pinned comment
 on a later page is one GetItem more on the first page (0.5 read unit: an eventually consistent
 read of an item up to 4 KB); a pin on the page itself costs nothing; a post asks for its two
-block keys (2 GetItems, 1 read unit)."""
+block keys (2 GetItems, 1 read unit); a recent box of 5 comments is 3 read units."""
 
 from __future__ import annotations
 
@@ -80,6 +80,16 @@ def test_a_pin_on_a_later_page_costs_one_getitem_of_half_a_read_unit(
     requests.take(), units.take()
     assert api.get("/api/v1/comments", params=query).json()["pinned"]["number"] == 4
     assert requests.take() == ["Query"] and units.take() == plain
+
+
+def test_a_recent_box_of_5_costs_3_read_units(api: TestClient, dynamo: DynamoStore) -> None:
+    seed(dynamo, "/p/", 12)
+    units = Units(dynamo)
+    got = api.get("/api/v1/recent", params={"site": SITE, "limit": 5}).json()["comments"]
+    assert len(got) == 5
+    # The Query of 5 keys on gsi1 (0.5: eventually consistent, under 4 KB) and the BatchGetItem
+    # of 5 comments' public parts (0.5 each): bench/page_view.py's "recent" line.
+    assert units.take() == 3.0
 
 
 def clock_now(clock: Clock) -> Any:

@@ -133,6 +133,22 @@ def test_counts_for_100_uris_is_one_batch_get(
     assert requests.take() == ["BatchGetItem"]
 
 
+def test_a_sites_recent_comments_are_one_query_and_one_batch_get(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    for n in range(3):
+        seed(dynamo, f"/p/{n}/", 10, start=1_767_225_000.0 + 100 * n)
+    requests.take()
+    for path in ("/api/v1/recent", "/api/v1/recent.html"):
+        response = api.get(path, params={"site": SITE, "limit": 20})
+        assert response.status_code == 200
+        # The newest keys from the approved index (a bounded Query, never a Scan), then their
+        # public parts.
+        assert requests.take() == ["Query", "BatchGetItem"], path
+    got = api.get("/api/v1/recent", params={"site": SITE, "limit": 20}).json()["comments"]
+    assert len(got) == 20 and {c["uri"] for c in got} <= {"/p/0/", "/p/1/", "/p/2/"}
+
+
 def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests) -> None:
     post(api, uri="/warm-up/")
     # No post sweeps stale pending comments any more: the notification worker does, on its
@@ -199,6 +215,7 @@ def test_no_request_is_ever_a_scan(
     api.get("/api/v1/counts", params={"site": SITE, "uri": "/post/"})
     api.get("/api/v1/feed.atom", params={"site": SITE})
     api.get("/api/v1/feed.atom", params={"site": SITE, "uri": "/post/"})
+    api.get("/api/v1/recent", params={"site": SITE, "limit": 20})
     dynamo.queue(SITE, Status.APPROVED, after=None, limit=5)
     dynamo.author_approved(SITE, "jkb@example.com")
     dynamo.thread_stamp(SITE, "/post/")

@@ -49,9 +49,14 @@ def test_a_webmention_received_and_verified(
     s.pages["/req/reply"] = (200, REPLY.format(target=TARGET))
     requests = Requests(dynamo)
     assert mention(api, base + "/req/reply").status_code == 202
-    assert requests.take() == ["UpdateItem", "PutItem", "UpdateItem", "PutItem"]
+    assert requests.take() == [
+        "UpdateItem", "GetItem",  # the network's sliding window: this minute's, the last's
+        "PutItem",  # the pending hold
+        "UpdateItem", "GetItem",  # the site's hour, sliding
+        "PutItem",  # the outbox
+    ]  # fmt: skip
     assert mention(api, base + "/req/reply").status_code == 202  # a repeat while pending
-    assert requests.take() == ["UpdateItem", "PutItem"]
+    assert requests.take() == ["UpdateItem", "GetItem", "PutItem"]
     worker(api).drain()
     ops = requests.take()
     print("verification of a new reply:", ops)

@@ -15,6 +15,7 @@ import copy
 import gzip
 import importlib
 import json
+import logging
 import os
 import re
 import subprocess
@@ -223,6 +224,32 @@ def test_embed_health_and_preflight(lambda_module: ModuleType) -> None:
     preflight = call(lambda_module, "apigw-v2-options-preflight.json")
     assert preflight["statusCode"] in (200, 204)
     assert preflight["headers"]["access-control-allow-origin"] == "https://blog.example.com"
+
+
+# serverless.yml filters the API function's logs at WARN (JSON format; tests/test_aws_rules.py
+# cites AWS's page): Lambda's own lines go, and so does anything the app writes below WARNING
+# or without a level. So a healthy page view writes no log line as long as the app itself
+# logs nothing at WARNING or above for it (CloudWatch Logs bills each byte ingested).
+def test_a_healthy_page_view_logs_nothing_at_warning_or_above(
+    lambda_module: ModuleType, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    call(lambda_module, "apigw-v2-post-comment.json")
+    capfd.readouterr()
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        for name in (
+            "apigw-v2-get-embed.json",
+            "apigw-v2-get-counts.json",
+            "apigw-v2-options-preflight.json",
+            "apigw-v2-get-comments.json",
+            "function-url-get-comments.json",
+            "function-url-get-healthz.json",
+        ):
+            assert call(lambda_module, name)["statusCode"] in (200, 204), name
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert loud == [], [r.getMessage() for r in loud]
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")  # a bare print would reach the log as INFO: none either
 
 
 def test_client_address_is_the_source_ip_not_x_forwarded_for(lambda_module: ModuleType) -> None:

@@ -117,13 +117,26 @@ def test_rate_limited_per_network_and_capped_per_site(web: TestClient) -> None:
     codes = [mention(web, f"https://a.example/{i}").status_code for i in range(7)]
     assert codes == [202] * 5 + [429] * 2  # the site's 5 a minute from one network
     clock = web.app.state.parley.clock  # type: ignore[attr-defined]
-    clock.advance(61)  # a new minute; the per-hour cap (8) still counts the first 5
+    clock.advance(120)  # the minute has slid past; the hour's cap (8) still counts the first 5
     codes = [mention(web, f"https://b.example/{i}").status_code for i in range(4)]
     assert codes == [202, 202, 202, 429]
-    clock.advance(61)
+    clock.advance(120)
     r = mention(web, "https://b.example/9")
-    assert r.status_code == 429 and int(r.headers["retry-after"]) > 60  # until the next hour
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 60  # later in the hour
     assert error_of(r)["code"]
+
+
+def test_the_rate_limit_slides_across_a_minutes_boundary(web: TestClient) -> None:
+    """5 a minute means 5 in any 60 seconds: 5 at the end of one minute and 5 more at the
+    start of the next (which a fixed window lets through) leave the second burst refused."""
+    clock = web.app.state.parley.clock  # type: ignore[attr-defined]
+    clock.advance(59 - clock() % 60)
+    assert [mention(web, f"https://c.example/{i}").status_code for i in range(5)] == [202] * 5
+    clock.advance(2)
+    r = mention(web, "https://c.example/late")
+    assert r.status_code == 429 and 0 < int(r.headers["retry-after"]) <= 60
+    clock.advance(int(r.headers["retry-after"]))
+    assert mention(web, "https://c.example/later").status_code == 202
 
 
 # -- verification in the worker -------------------------------------------------------------

@@ -27,6 +27,8 @@ CORE = 5000
 ALLOTMENTS: dict[str, int] = {
     "origin": 100,  # "via Mastodon / Bluesky / example.org" on comments written elsewhere
     "reactions": 100,  # the announcement posts' likes and reposts beside the heading
+    "desk": 300,  # the owner's "Author" badge, the pinned comment first, recent-comment boxes
+    "reader": 200,  # the accent from the page's links; native parts in the widget's scheme
     "proof": 400,  # the proof of work solved while the reader types, sent with the post
 }
 

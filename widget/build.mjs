@@ -66,7 +66,14 @@ const common = {
 // esbuild bundles and minifies; terser's second pass takes a few percent more off.
 const squeeze = async (options) => {
   const code = (await build({ ...common, ...options })).outputFiles[0].text
-  const out = await minify(code, { ecma: 2020, compress: { passes: 3 }, format: { comments: false } })
+  // unsafe: the widget never relies on what those rewrites assume away (getters with effects,
+  // a function's length, comparisons of mixed types).
+  const out = await minify(code, {
+    ecma: 2020,
+    toplevel: true,
+    compress: { passes: 5, unsafe: true, unsafe_arrows: true, unsafe_methods: true, pure_getters: true, unsafe_comps: true, keep_fargs: false },
+    format: { comments: false },
+  })
   return Buffer.from(out.code)
 }
 const entry = join(src, 'thread', 'index.js')

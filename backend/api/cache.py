@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Cached:
+    """A thread's stored answer: the stamp it was built at, its ETag and its bytes."""
+
     stamp: str | None
     etag: str
     body: bytes

@@ -15,12 +15,18 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.api.cors import CORSMiddleware
 from backend.api.errors import error_response
 from backend.api.http import client_ip
 from backend.domain.ceiling import Budget, SandboxCeiling
 from backend.settings import Settings
 
 REFUSED = "This server is answering too many requests; try again in a moment."
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
+    answer = error_response(429, "rate_limited", REFUSED, headers={"Retry-After": "1"})
+    await answer(scope, receive, send)
 
 
 class CeilingGuard:
@@ -34,6 +40,8 @@ class CeilingGuard:
     ) -> None:
         self.app = app
         self.settings = settings
+        # The refusal carries the site's CORS headers, so the widget can read its 429.
+        self.refusal = CORSMiddleware(refuse, settings=settings)
         self.budget = Budget(ceiling)
         self.clock = clock
         self.sleep = sleep
@@ -60,7 +68,6 @@ class CeilingGuard:
             if admission.admitted:
                 await self.app(scope, receive, counted)
             else:
-                answer = error_response(429, "rate_limited", REFUSED, headers={"Retry-After": "1"})
-                await answer(scope, receive, counted)
+                await self.refusal(scope, receive, counted)
         finally:
             self.budget.charge(sent)

@@ -53,6 +53,8 @@ def _nobody() -> None:
 
 @dataclass
 class Context:
+    """What every request handler reaches through `context(request)`, built by create_app."""
+
     settings: Settings
     store: Store
     signer: Signer

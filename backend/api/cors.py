@@ -16,7 +16,7 @@ from backend.api.errors import error_response
 from backend.settings import Settings
 
 ALLOW_METHODS = "GET, POST, PATCH, DELETE"
-ALLOW_HEADERS = "Content-Type, Authorization"
+ALLOW_HEADERS = "Content-Type, Authorization, If-None-Match"  # the fragment's revalidation
 EXPOSE_HEADERS = "ETag, Retry-After, Parley-Widget"
 
 

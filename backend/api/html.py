@@ -162,7 +162,10 @@ async def thread_html(request: Request) -> Response:
         page.next_cursor,
         page.parents,
     ).encode()
+    # The fragment carries its own ETag (data-etag, the hash of the fragment without it), so
+    # the widget taking a build-time copy over can ask whether it is still current: a 304.
     etag = etag_of(body)
+    body = body.replace(b"<section ", f'<section data-etag="{_attr(etag)}" '.encode(), 1)
     headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

@@ -37,6 +37,8 @@ OPENAPI_CACHE = "public, max-age=86400"
 
 @dataclass(frozen=True, slots=True)
 class Document:
+    """A document built once a process, as served: plain, gzipped, and its ETag."""
+
     plain: bytes
     gzipped: bytes
     tag: str
@@ -100,6 +102,8 @@ WIDGET_HEADER = "Parley-Widget"
 
 @dataclass(frozen=True, slots=True)
 class Widget:
+    """A widget script as served: its bytes, its brotli twin and its ETag."""
+
     plain: bytes
     brotli: bytes | None  # None when the build made no twin, or an older one
     tag: str  # of the plain bytes; the brotli answer's ETag is `"{tag}-br"`

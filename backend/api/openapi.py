@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from backend.api import desk_schemas as d
+from backend.api import recent_schemas as r
 from backend.api import schemas as s
 
 REF = "#/components/schemas/{model}"
@@ -72,6 +73,7 @@ def openapi_document() -> dict[str, Any]:
         s.ErasedOut, s.StatusCountsOut, s.WebmentionIn, s.WebmentionOut, s.AnnounceIn,
         s.AnnounceOut,
         d.OwnerReplyIn, d.OwnerReplyOut, d.PinIn, d.BlockIn, d.BlockEnvelope, d.BlocksOut,
+        r.RecentOut,
     ]  # fmt: skip
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith(("In", "Ref")) else "serialization")
@@ -193,6 +195,9 @@ def openapi_document() -> dict[str, Any]:
             },
         }
     }
+    from backend.api.openapi_desk import recent_paths  # it builds on this module
+
+    paths.update(recent_paths())
     paths.update(_admin_paths())
     return {
         "openapi": "3.1.0",
@@ -231,6 +236,8 @@ def _admin_paths() -> dict[str, Any]:
         "Moderate a comment", "moderateComment", s.ThreadRef, s.AdminCommentEnvelope, (409,)
     )
     act["post"]["parameters"] = [ID_PARAM, action]
+    from backend.api.openapi_desk import desk_paths
+
     return {
         "/api/v1/admin/comments": {
             "get": {
@@ -276,46 +283,5 @@ def _admin_paths() -> dict[str, Any]:
             s.EmailIn,
             s.ErasedOut,
         ),
-        **_desk_paths(),
-    }
-
-
-def _desk_paths() -> dict[str, Any]:
-    """The owner's desk: replies as the author, pins, blocks (admin token)."""
-    reply = _admin_post(
-        "Reply as the site's author: published at once, with the author badge",
-        "ownerReply", d.OwnerReplyIn, d.OwnerReplyOut, (409,),
-    )  # fmt: skip
-    reply["post"]["responses"]["201"] = reply["post"]["responses"].pop("200")
-    add = _admin_post(
-        "Block the network or the email address of a comment", "addBlock", d.BlockIn,
-        d.BlockEnvelope,
-    )  # fmt: skip
-    add["post"]["responses"]["201"] = add["post"]["responses"].pop("200")
-    blocks = {
-        "get": {
-            "summary": "The site's blocks, newest first",
-            "operationId": "listBlocks",
-            "security": BEARER,
-            "parameters": _query(s.SiteParams),
-            "responses": {"200": _json(d.BlocksOut, "The blocks"), **_errors(ADMIN_ERRORS)},
-        },
-        "delete": {
-            "summary": "Lift a block",
-            "operationId": "removeBlock",
-            "security": BEARER,
-            "parameters": _query(d.BlockKeyParams),
-            "responses": {"204": {"description": "Lifted"}, **_errors(ADMIN_ERRORS)},
-        },
-        **add,
-    }
-    return {
-        "/api/v1/admin/replies": reply,
-        "/api/v1/admin/threads/pin": _admin_post(
-            "Pin one comment first in its thread, or unpin",
-            "pinComment",
-            d.PinIn,
-            s.ThreadEnvelope,
-        ),
-        "/api/v1/admin/blocks": blocks,
+        **desk_paths(),
     }

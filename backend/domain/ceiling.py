@@ -32,6 +32,8 @@ NETWORKS_KEPT = 4096  # networks remembered per sandbox, least recently seen dro
 
 @dataclass(frozen=True, slots=True)
 class SandboxCeiling:
+    """What one sandbox answers at most: requests and bytes a second, and per network."""
+
     requests_per_s: float
     bytes_per_s: float
     network_requests_per_s: float
@@ -62,6 +64,8 @@ class SandboxCeiling:
 
 @dataclass(frozen=True, slots=True)
 class Admission:
+    """The ceiling's word on one request: wait, then answer or refuse."""
+
     wait_s: float  # sleep this long first
     admitted: bool  # then answer (True) or refuse with a small 429 (False)
 

@@ -30,6 +30,8 @@ class Status(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Thread:
+    """A page that has comments: its site and uri, its count, lock and pin."""
+
     site: str
     uri: str
     title: str
@@ -62,6 +64,8 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class Comment:
+    """One comment as stored, whatever its status."""
+
     site: str
     uri: str
     id: str

@@ -48,6 +48,8 @@ class Draft:
 
 @dataclass(frozen=True)
 class Posted:
+    """A comment just written, with its author's token and how long it stays editable."""
+
     comment: Comment
     token: str
     editable_until: datetime
@@ -55,6 +57,8 @@ class Posted:
 
 @dataclass(frozen=True)
 class NumberedPage:
+    """A page of a thread: each comment with its number, and what replies show of parents."""
+
     thread: Thread | None
     comments: list[tuple[int | None, Comment]]
     next_cursor: str | None

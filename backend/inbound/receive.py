@@ -2,10 +2,11 @@
 hold to be queued, and its bounds. The handler (backend/api/webmention.py) answers 202 as soon
 as this returns; verification (fetching the source) is the worker's, through the outbox.
 
-Bounds, as for any unauthenticated write: the site's per-network rate limit, one pending
-verification per (source, target) — a second request while one waits is answered 202 and
-adds nothing, since the pending check fetches the source as it is then — and at most
-`webmentions_per_hour` verifications queued per site (each is a fetch and a few writes).
+Bounds, as for any unauthenticated write: the site's per-network rate limit (a sliding
+window, domain/rate.py, as for posts), one pending verification per (source, target) — a
+second request while one waits is answered 202 and adds nothing, since the pending check
+fetches the source as it is then — and at most `webmentions_per_hour` verifications queued
+per site in any hour (each is a fetch and a few writes; the same sliding window).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from backend.domain import errors
+from backend.domain import errors, rate
 from backend.domain.identity import client_hash
 from backend.domain.ids import new_ulid
 from backend.domain.limits import check_uri
@@ -71,14 +72,15 @@ class WebmentionReceiver:
             raise errors.BadRequest(
                 "The target is too long.", fields={"target": str(exc)}
             ) from None
-        now = int(self.clock())
+        moment = self.clock()
+        now = int(moment)
         self._limit(name, client_hash(self.signer, name, client_ip) + ":webmention",
-                    site.rate_limit_per_minute, RATE_WINDOW_S, now)  # fmt: skip
+                    site.rate_limit_per_minute, RATE_WINDOW_S, moment)  # fmt: skip
         key = pending_key(source, target)
         if not self.store.claim(name, key, now, now + PENDING_S):
             return Queued(name, uri, new=False)
         try:
-            self._limit(name, "webmention", site.webmentions_per_hour, HOUR, now)
+            self._limit(name, "webmention", site.webmentions_per_hour, HOUR, moment)
         except errors.RateLimited:
             self.store.release(name, key)
             raise
@@ -108,7 +110,5 @@ class WebmentionReceiver:
             fields={"target": "not on any configured site's origins"},
         )
 
-    def _limit(self, site: str, client: str, most: int, window_s: int, now: int) -> None:
-        window = now // window_s
-        if self.store.hit_rate(site, client, window, (window + 2) * window_s) > most:
-            raise errors.RateLimited(retry_after=max(1, (window + 1) * window_s - now))
+    def _limit(self, site: str, client: str, most: int, window_s: int, now: float) -> None:
+        rate.check(self.store, site, client, most, window_s, now)  # RateLimited, Retry-After

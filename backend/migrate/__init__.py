@@ -14,7 +14,10 @@ from typing import Protocol
 from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import Checked, Record
 
-FORMATS = ("wordpress", "disqus", "blogger", "isso", "remark42", "commento", "parley")
+FORMATS = (
+    "wordpress", "disqus", "blogger", "isso", "remark42", "commento", "staticman", "parley",
+)  # fmt: skip
+FOLDERS = ("staticman",)  # formats read from a folder of files (or one of its files)
 
 
 class Reader(Protocol):
@@ -25,9 +28,13 @@ class Reader(Protocol):
     def records(self) -> Iterator[Record]: ...
 
 
-def reader(fmt: str, path: Path, limits: Limits = DEFAULT) -> Reader:
+def reader(
+    fmt: str, path: Path, limits: Limits = DEFAULT, names: dict[str, str] | None = None
+) -> Reader:
+    """The reader of `fmt`; `names` (`--field NAME=SOURCE`) only for formats whose keys vary
+    by site (Staticman)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     module = importlib.import_module(f"backend.migrate.{fmt}")
-    made: Reader = module.Reader(path, limits)
+    made: Reader = module.Reader(path, limits, names) if names else module.Reader(path, limits)
     return made

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from backend.domain import errors
 from backend.domain.tokens import Signer
-from backend.migrate import reader
+from backend.migrate import FOLDERS, reader
 from backend.migrate.fields import UriMap
 from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.pipeline import Importer
@@ -47,6 +47,7 @@ def run_import(
     err: TextIO | None = None,
     store: Store | None = None,
     limits: Limits = DEFAULT,
+    field_specs: list[str] | None = None,
 ) -> int:
     """Import `path` into `site`; `store` (else the configured one) is left open."""
     out = out or sys.stdout
@@ -59,11 +60,23 @@ def run_import(
     except ValueError as exc:
         print(f"parley import: {exc}", file=err)
         return 2
-    if not path.is_file():
+    names: dict[str, str] = {}
+    if field_specs:
+        if fmt not in FOLDERS:
+            print(f"parley import: --field is for {', '.join(FOLDERS)} only", file=err)
+            return 2
+        from backend.migrate.staticman import parse_fields
+
+        try:
+            names = parse_fields(field_specs)
+        except ValueError as exc:
+            print(f"parley import: {exc}", file=err)
+            return 2
+    if not (path.is_file() or (fmt in FOLDERS and path.is_dir())):
         print(f"parley import: {path}: no such file", file=err)
         return 2
     signer = Signer(settings.secret_keys)
-    source = reader(fmt, path, limits)
+    source = reader(fmt, path, limits, names)
 
     def importer(store: Store | None) -> Importer:
         return Importer(fmt, site, store, signer, uri_map=uri_map, include_pings=include_pings)

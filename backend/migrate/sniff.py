@@ -92,6 +92,8 @@ def _sqlite(path: Path) -> tuple[str | None, str]:
 
 def guess(path: Path) -> tuple[str | None, str]:
     """(the format `path` most likely is, or None; what it looks like, in a few words)."""
+    if path.is_dir():
+        return None, "a folder of files of no format Parley reads"
     with open_bytes(path) as raw:
         head = raw.read(_HEAD)
     if head.startswith(b"SQLite format 3\0"):

@@ -85,7 +85,7 @@ def test_skip_link_escape_and_ctrl_enter(page: Page, servers: Servers) -> None:
     skip = page.get_by_role("button", name="Skip to the comment form")
     expect(skip).to_be_focused()
     page.keyboard.press("Enter")
-    expect(field(page, "Comment")).to_be_focused()
+    expect(field(page, "Name")).to_be_focused()
     # Escape puts the reply form away and gives focus back to its Reply button.
     reply = article(page, a["id"]).get_by_role("button", name="Reply to Ann")
     reply.click()

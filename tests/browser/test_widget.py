@@ -487,12 +487,19 @@ PAGE_STYLES = {
     "dark": ("background: #121212; color: rgb(230, 230, 230); font-family: sans-serif", "dark"),
 }
 ACCENT = {"light": "rgb(10, 88, 202)", "dark": "rgb(140, 196, 255)"}
+# Their links, which the widget's accent follows (data-theme="auto"): red, brown, light orange.
+LINKS = {
+    "light-serif": "rgb(178, 34, 34)",
+    "tinted": "rgb(122, 62, 12)",
+    "dark": "rgb(255, 159, 67)",
+}
 
 
 def styled(servers: Servers, uri: str, style: str, attrs: str = "") -> str:
     css, _ = PAGE_STYLES[style]
     scheme = "html { color-scheme: dark }" if style == "dark" else ""
-    return servers.page(uri, attrs=attrs, extra=f"<style>{scheme} body {{ {css} }}</style>")
+    links = f"a {{ color: {LINKS[style]} }}"
+    return servers.page(uri, attrs=attrs, extra=f"<style>{scheme} body {{ {css} }} {links}</style>")
 
 
 @pytest.mark.parametrize("style", sorted(PAGE_STYLES))
@@ -516,7 +523,7 @@ def test_fits_the_page_theme(
     assert bg == "rgba(0, 0, 0, 0)", (style, bg)  # transparent: the page shows through
     assert fg == body_fg, (style, fg)  # the page's own text colour
     link = article(page, a["id"]).locator(".b a").first
-    assert link.evaluate("el => getComputedStyle(el).color") == ACCENT[scheme]
+    assert link.evaluate("el => getComputedStyle(el).color") == LINKS[style]
     font = heading(page).evaluate("el => getComputedStyle(el).fontFamily")
     assert font == page.evaluate("getComputedStyle(document.body).fontFamily")
     # Comfortable spacing: text never touches the comment's edges.

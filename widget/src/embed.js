@@ -97,11 +97,12 @@ function thread(host) {
   // "auto" follows the page itself: the first opaque background behind #parley, else the
   // canvas, which is dark only when the page's color-scheme allows dark and the reader wants it.
   const dark = matchMedia('(prefers-color-scheme:dark)')
+  let bg // the background found, [r, g, b], for the bundle's accent check (P.bg)
   const scheme = () => {
     if (opt.theme == 'dark' || opt.theme == 'light') return opt.theme
     for (let e = host; e; e = e.parentElement) {
       const c = getComputedStyle(e).backgroundColor.match(/[\d.]+/g)
-      if (c && c[3] != 0) return c[0] * 0.3 + c[1] * 0.59 + c[2] * 0.11 < 128 ? 'dark' : 'light'
+      if (c && c[3] != 0) return (bg = c), c[0] * 0.3 + c[1] * 0.59 + c[2] * 0.11 < 128 ? 'dark' : 'light'
     }
     const cs = getComputedStyle(D.documentElement).colorScheme
     return /dark/.test(cs) && (!/light/.test(cs) || dark.matches) ? 'dark' : 'light'
@@ -118,16 +119,24 @@ function thread(host) {
     paint()
     const sort = store('sort') || 'oldest'
     const j = fr && JSON.parse(fr.dataset.parley)
+    const take = () => ({
+      ...j,
+      comments: [...fr.querySelectorAll('[data-c]')].map((e) => ({
+        ...JSON.parse(e.dataset.c),
+        html: e.querySelector('[itemprop=text]').innerHTML,
+      })),
+    })
+    const read = () => api('comments?' + qs({ limit: 20, sort }))
+    // A fragment built into the page may be older than the thread: one conditional request
+    // with the ETag it carries (data-etag) costs a 304 when nothing changed, else the first
+    // page is read; unreachable, the fragment stands.
     const first =
       j && j.sort == sort
-        ? Promise.resolve({
-            ...j,
-            comments: [...fr.querySelectorAll('[data-c]')].map((e) => ({
-              ...JSON.parse(e.dataset.c),
-              html: e.querySelector('[itemprop=text]').innerHTML,
-            })),
-          })
-        : api('comments?' + qs({ limit: 20, sort }))
+        ? fetch(base + '/api/v1/comments.html?' + qs({ sort }), {
+            method: 'HEAD',
+            headers: { 'If-None-Match': fr.dataset.etag },
+          }).then((r) => (r.status == 304 ? take() : read()), take)
+        : read()
     const settled = first.catch(() => {}) // the bundle reports the error
     // A copy on the blog's host that is not the API's version gives way to the API's own
     // bundle, which matches the API it talks to; it waits for the answer that names it.
@@ -137,7 +146,7 @@ function thread(host) {
         ? (console.info('Parley: this copy of the widget differs from the API’s; using the API’s.'),
           base + '/widget/' + seen)
         : own
-    const run = () => self.parleyThread({ host, opt, site, uri, base, lang, t, api, qs, h, store, fmt, plural, label, first, sort, fr })
+    const run = () => self.parleyThread({ host, opt, site, uri, base, lang, t, api, qs, h, store, fmt, plural, label, first, sort, fr, bg })
     here == base + '/' ? script(own, run) : settled.then(() => script(pick(), run))
   }
   // Lazy: the thread is read when #parley nears the viewport, or at once for a permalink.

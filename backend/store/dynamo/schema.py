@@ -22,6 +22,8 @@ INDEX_POLL_S = 2
 
 @dataclass(frozen=True)
 class TableSpec:
+    """The table as table.json defines it, as the three calls that make it."""
+
     create: dict[str, Any]  # CreateTable parameters
     ttl: dict[str, Any] | None  # UpdateTimeToLive's TimeToLiveSpecification
     pitr: dict[str, Any] | None  # UpdateContinuousBackups' PointInTimeRecoverySpecification

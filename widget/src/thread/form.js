@@ -1,7 +1,7 @@
 // The "Speak Your Mind" form. The top-level one stays under the thread; a second one moves
 // under the comment being answered, so neither draft leaves the screen. T: thread.js.
 import { newKey } from '../dom.js'
-import { h } from './kit.js'
+import { btn, h } from './kit.js'
 import * as hooks from './hooks.js'
 
 export function Form(T, pre, sub) {
@@ -32,7 +32,7 @@ export function Form(T, pre, sub) {
     )
   }
   const title = h('h3', { id: pre + 't', text: t.speak })
-  const cancel = h('button', { type: 'button', hidden: !sub, text: t.cancel, onclick: () => place(0, 1) })
+  const cancel = btn(t.cancel, () => place(0, 1), { hidden: !sub })
   const remember = h('input', { type: 'checkbox' })
   const notify = h('input', { type: 'checkbox' }) // unticked on every new draft
   // Name, email and website are kept with the draft until a post succeeds, then only when
@@ -100,8 +100,8 @@ export function Form(T, pre, sub) {
     const v = {}
     for (const k in F) v[k] = F[k].value.trim()
     const bad = {}
-    for (const k of ['author', 'email', 'text']) if (!v[k]) bad[k] = t.required
-    if (v.email && !/^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$/.test(v.email)) bad.email = t.badEmail
+    for (const k in F) if (F[k].required && !v[k]) bad[k] = t.required
+    if (F.email.validity.typeMismatch) bad.email = t.badEmail // the browser's own rule
     if (v.website && !/^https?:\/\/\S+$/i.test(v.website)) bad.website = t.badUrl
     if (errors(bad)) return T.fail_(form, { message: t.fix })
     busy = 1

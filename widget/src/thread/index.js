@@ -5,6 +5,8 @@
 import { thread } from './thread.js'
 import './features/origin.js'
 import './features/reactions.js'
+import './features/desk.js'
+import './features/reader.js'
 import './features/proof.js'
 
 self.parleyThread = thread

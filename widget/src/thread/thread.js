@@ -1,15 +1,16 @@
 // The thread: comments, likes, the reader's own edits and deletions, sort, "Load more".
 // thread(P) is called by the loader with P = {host, opt, site, uri, base, lang, t, api, qs,
-// h, store, fmt, plural, label, first, sort, fr}: the loader and a bundle of another version must still agree, so P
+// h, store, fmt, plural, label, first, sort, fr, bg}: the loader and a bundle of another version must still agree, so P
 // only ever gains fields. The DOM is built with createElement and textContent; the only HTML
 // ever inserted is the server-sanitized comment body (c.html).
 import css from '../style.css'
 import en from '../i18n/en.json'
-import { h, use } from './kit.js'
+import { btn, h, use } from './kit.js'
 import { Form } from './form.js'
 import * as hooks from './hooks.js'
 
 const SORTS = ['oldest', 'newest', 'top']
+
 
 export function thread(P) {
   use(P)
@@ -26,12 +27,13 @@ export function thread(P) {
   const liked = store('liked') || []
   let next = null
 
+  // Empty until the thread's count is known: a failed read never reads as an empty thread.
   const head = h('h2', { id: 'ph', tabindex: -1 })
   const list = h('ol')
-  const more = h('button', { type: 'button', hidden: true, text: t.more, onclick: () => page(next) })
+  const more = btn(t.more, () => page(next), { hidden: true })
   const home = h('div')
   const status = h('p', { role: 'status' })
-  const skip = h('button', { type: 'button', class: 'v', text: t.skip, onclick: () => top.F_.text.focus() })
+  const skip = btn(t.skip, () => top.F_.author.focus(), { class: 'v' })
   const pick = h(
     'select',
     { 'aria-label': t.sort, onchange: () => store('sort', (T.sort_ = pick.value)) || reload() },
@@ -51,7 +53,6 @@ export function thread(P) {
     home,
     byId_: {}, // id -> {c, p, li_, art_, b_, lvl_, kids_, rb_}
     count_: 0,
-    locked_: false,
     sort_: P.sort,
     mine_: mine,
     saveMine_: () => store(mineKey, mine),
@@ -85,7 +86,12 @@ export function thread(P) {
   }
   addEventListener('hashchange', fromHash)
   const permalink = (id, cls, ...kids) =>
-    h('a', { href: '#comment-' + id, class: cls, onclick: () => jump(id, 1) }, ...kids)
+    h('a', { href: '#comment-' + id, class: cls, onclick: () => seek(id) }, ...kids)
+  // A comment not on the pages read yet (another sort, a long thread): read on until it is.
+  const seek = async (id) => {
+    while (!T.byId_[id] && next) await page(next)
+    jump(id, 1)
+  }
 
   // One comment's article, rebuilt whenever the comment changes (edit, delete, renumbering).
   function paint(r) {
@@ -97,36 +103,35 @@ export function thread(P) {
     const body = (r.b_ = h('div', { class: 'b' }))
     if (c.deleted) body.append(h('p', { class: 'x', text: t.deleted }))
     else body.innerHTML = c.html // server-sanitized: the one place HTML goes in
+    // The seed's "@JKB: Agreed…" at the start of the text, on every reply (flat) or where
+    // nesting stops (nested); the API names the parent under any sort, loaded or not.
+    if (c.parent && (!nested || (p && p.lvl_ > 2))) {
+      const f = body.firstChild
+      ;(f && f.tagName == 'P' ? f : body).prepend(
+        permalink(c.parent, null, '@' + (c.parent_author || (p && p.c.author) || '…') + ':'),
+        ' ',
+      )
+    }
     if (c.status == 'pending') body.append(h('p', { class: 'x', text: t.pending }))
     const on = liked.includes(c.id)
     const foot = h(
       'footer',
       {},
       ok && !T.locked_
-        ? (r.rb_ = h('button', {
-            type: 'button',
-            text: t.reply,
-            'aria-label': fmt(t.replyTo, c.author),
-            onclick: () => reply.place_(c.id),
-          }))
+        ? (r.rb_ = btn(t.reply, () => reply.place_(c.id), { 'aria-label': fmt(t.replyTo, c.author) }))
         : null,
       ok
-        ? h(
-            'button',
-            {
-              type: 'button',
-              'aria-pressed': on + '',
-              'aria-label': fmt(t.like, c.author) + ', ' + c.likes,
-              onclick: () =>
-                api('comments/' + c.id + '/likes', { method: on ? 'DELETE' : 'POST', body: {} }).then((j) => {
-                  on ? liked.splice(liked.indexOf(c.id), 1) : liked.push(c.id)
-                  store('liked', liked)
-                  c.likes = j.likes
-                  paint(r)
-                  r.art_.querySelector('[aria-pressed]').focus()
-                }, (e) => fail(r.art_, e)),
-            },
+        ? btn(
             c.likes ? ' ' + c.likes : null,
+            () =>
+              api('comments/' + c.id + '/likes', { method: on ? 'DELETE' : 'POST', body: {} }).then((j) => {
+                on ? liked.splice(liked.indexOf(c.id), 1) : liked.push(c.id)
+                store('liked', liked)
+                c.likes = j.likes
+                paint(r)
+                r.art_.querySelector('[aria-pressed]').focus()
+              }, (e) => fail(r.art_, e)),
+            { 'aria-pressed': on + '', 'aria-label': fmt(t.like, c.author) + ', ' + c.likes },
           )
         : null,
       c.replies ? h('span', { text: plural(t.replies, c.replies) }) : null,
@@ -135,8 +140,8 @@ export function thread(P) {
     // Edit and Delete on the reader's own comments (pending too) while their token is valid.
     if (!c.deleted && own && own.u > Date.now()) {
       foot.append(
-        h('button', { type: 'button', text: t.edit, onclick: () => edit(r, own) }),
-        h('button', { type: 'button', text: t.delete, onclick: () => remove(r, own) }),
+        btn(t.edit, () => edit(r, own)),
+        btn(t.delete, () => remove(r, own)),
       )
       setTimeout(() => paint(r), own.u - Date.now())
     }
@@ -166,10 +171,6 @@ export function thread(P) {
         ),
         c.edited ? h('span', { class: 'x', text: t.edited }) : null,
       ),
-      // The seed's "@JKB:" on every reply (flat), or where nesting stops (nested).
-      c.parent && (!nested || (p && p.lvl_ > 2))
-        ? h('p', {}, permalink(c.parent, null, '@' + ((p && p.c.author) || '…') + ':'))
-        : null,
       body,
       foot,
     )
@@ -197,11 +198,9 @@ export function thread(P) {
       'div',
       {},
       ta,
-      h('button', {
-        type: 'button',
-        class: 'p',
-        text: t.save,
-        onclick: () =>
+      btn(
+        t.save,
+        () =>
           api('comments/' + r.c.id, { method: 'PATCH', body: { text: ta.value.trim() } }, own.t).then(
             (j) => {
               own.x = ta.value.trim()
@@ -213,8 +212,9 @@ export function thread(P) {
             },
             (e) => fail(box, e),
           ),
-      }),
-      h('button', { type: 'button', text: t.cancel, onclick: () => paint(r) }),
+        { class: 'p' },
+      ),
+      btn(t.cancel, () => paint(r)),
     )
     r.b_.replaceWith(box)
     ta.focus()
@@ -268,11 +268,14 @@ export function thread(P) {
       if (after && j.comments[0]) T.byId_[j.comments[0].id].art_.focus()
       next = j.next
       more.hidden = !next
+      fail()
       // Own comments a cached or moderated read does not show yet.
       if (!next) for (const id in mine) render(mine[id].c)
     } catch (e) {
-      if (!after) T.setCount_(0)
+      // The heading and the page's own count stay as they were; the reader can try again.
       fail(list, e)
+      list.after(T.oops_) // an <ol> holds items only
+      after || T.oops_.append(' ', btn(t.retry, () => page()))
     }
   }
   const reload = () => {
