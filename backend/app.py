@@ -89,6 +89,7 @@ def later_routes() -> list[BaseRoute]:
         Route(f"{ONE}/likes", lazy(f"{WRITES}:unlike_comment"), methods=["DELETE"]),
         Route("/api/v1/comments.html", lazy("backend.api.html:thread_html"), methods=["GET"]),
         Route("/", meta.landing, methods=["GET"]),
+        Route("/api/v1/challenge", lazy("backend.api.challenge:challenge"), methods=["GET"]),
         Route("/api/v1/feed.atom", lazy("backend.api.feed:feed"), methods=["GET"]),
         Route("/api/v1/recent", lazy("backend.api.recent:recent"), methods=["GET"]),
         Route("/api/v1/recent.html", lazy("backend.api.recent:recent_html"), methods=["GET"]),

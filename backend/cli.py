@@ -285,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
         "remark42",
         "commento",
         "staticman",
+        "cusdis",
         "parley",
     )
     imports = commands.add_parser(
@@ -306,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument(
         "--field", action="append", default=[], metavar="NAME=SOURCE",
         help="staticman: read NAME (name, email, url, message, date, parent, id, page) from "
-        "the data files' key SOURCE (repeatable)",
+        "the data files' key SOURCE; cusdis: project=ID-OR-TITLE (repeatable)",
     )  # fmt: skip
     imports.set_defaults(run=_import)
 

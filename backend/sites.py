@@ -36,6 +36,7 @@ EMAIL = re.compile(r"^[^@\s<>,]{1,64}@[^@\s<>,]+\.[^@\s<>,.]{2,}$")
 _TOKEN_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _NOTIFY = ("all", "pending", "none")
 DIGESTS = ("instant", "hourly", "daily")
+_PROOF = ("required", "off")
 WEEK_S = 7 * 86400
 
 
@@ -64,6 +65,17 @@ class SiteConfig:
     # tests and local stand-ins: it turns off the SSRF guard's address check).
     webmentions_per_hour: int = 100  # 0 turns the receiver off
     fetch_private_addresses: bool = False
+    # Spam (backend/spam/, docs/moderation.md). `proof`: a post carries a proof of work
+    # (required) or not (off). Off when absent until the widget solves challenges itself.
+    # Its difficulty: PBKDF2 iterations per try and the counter's range (the median proof
+    # takes proof_max / 2 tries).
+    proof: str = "off"
+    proof_cost: int = 1000
+    proof_max: int = 400
+    # The learning filter: a new comment scoring at least `filter_hold_at` is held (pending),
+    # at least `filter_spam_at` goes to spam; 1.0 turns either off.
+    filter_hold_at: float = 0.9
+    filter_spam_at: float = 0.995
 
     @classmethod
     def parse(cls, data: object) -> SiteConfig:
@@ -130,6 +142,20 @@ def _whole(low: int, high: int | None = None) -> Callable[[object], int]:
         return value
 
     return check
+
+
+def _share(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if not 0.5 <= value <= 1:
+        raise ValueError("must be 0.5 to 1")
+    return float(value)
+
+
+def _proof(value: object) -> str:
+    if _text(value) not in _PROOF:
+        raise ValueError("must be one of " + ", ".join(_PROOF))
+    return str(value)
 
 
 def _text(value: object) -> str:
@@ -210,6 +236,11 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "purge_pending_after_s": _whole(0),
     "webmentions_per_hour": _whole(0, 100_000),
     "fetch_private_addresses": _require_email,  # a bool, checked the same way
+    "proof": _proof,
+    "proof_cost": _whole(1, 1_000_000),
+    "proof_max": _whole(1, 10_000_000),
+    "filter_hold_at": _share,
+    "filter_spam_at": _share,
 }
 
 DEMO_SITE = SiteConfig(origins=("http://127.0.0.1:*", "http://localhost:*"))

@@ -6,7 +6,9 @@ Calls each app directly with an HTTP scope for the 100-comment thread read (fake
 no server, no network), many times, and reports microseconds per call: what Parley's own code
 (middleware, routing, parameter parsing, the cache's stamp lookup, headers) adds on top of the
 floor, separated from what uvicorn and h11 cost both of them. Also times the pieces of the read
-path one by one. Writes results/app_cost.json.
+path one by one, and what h11 (uvicorn's HTTP/1.1 layer) spends writing the response head with
+Parley's headers against the floor's two. Times are CPU time (time.process_time): on a shared
+machine wall time also counts waiting for a core. Writes results/app_cost.json.
 """
 
 from __future__ import annotations
@@ -57,21 +59,48 @@ async def per_call_us(app: App, scope: Scope, n: int) -> float:
         await app(dict(scope), receive, send)
     samples = []
     for _ in range(5):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(n // 5):
             await app(dict(scope), receive, send)
-        samples.append((time.perf_counter() - t0) / (n // 5) * 1e6)
+        samples.append((time.process_time() - t0) / (n // 5) * 1e6)
     assert set(sent) == {200}, set(sent)
     return statistics.median(samples)
+
+
+async def response_head(app: App, scope: Scope) -> list[tuple[bytes, bytes]]:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    head: list[tuple[bytes, bytes]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            head.extend(message["headers"])
+
+    await app(dict(scope), receive, send)
+    return head
 
 
 def timed_us(fn: Callable[[], object], n: int = N) -> float:
     for _ in range(20):
         fn()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - t0) / n * 1e6
+    return (time.process_time() - t0) / n * 1e6
+
+
+def head_us(headers: list[tuple[bytes, bytes]], n: int = N) -> float:
+    """h11's CPU for one response head with these headers (a parsed GET, then the head)."""
+    import h11
+
+    def once() -> None:
+        conn = h11.Connection(h11.SERVER)
+        conn.receive_data(b"GET /api/v1/comments HTTP/1.1\r\nhost: x\r\n\r\n")
+        conn.next_event()
+        conn.send(h11.Response(status_code=200, headers=headers))
+
+    return timed_us(once, n)
 
 
 def main() -> None:
@@ -124,6 +153,12 @@ def main() -> None:
         ),
     }
     result["parley_minus_floor_us"] = result["parley_app_us"] - result["floor_app_us"]
+    # The response heads as each app sends them (uvicorn adds the same date header to both).
+    heads = {}
+    for name, each in (("parley", app), ("floor", floor)):
+        heads[name] = asyncio.run(response_head(each, scope))
+    result["response_headers"] = {k: [n.decode() for n, _ in v] for k, v in heads.items()}
+    result["h11_head_us"] = {k: head_us(v) for k, v in heads.items()}
     lib.save("app_cost", result)
     print(result)
 

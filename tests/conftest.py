@@ -17,6 +17,10 @@ from backend.store.base import Store
 from tests.stores import STORES
 
 ORIGIN = "http://blog.test"
+# Proof of work is required at a difficulty a test solves at once (every site `make_settings`
+# builds gets it unless the test sets its own `proof`): tests.helpers.post fetches and solves a
+# real challenge for every post.
+EASY_PROOF: dict[str, Any] = {"proof": "required", "proof_cost": 1, "proof_max": 20}
 SITES: dict[str, Any] = {
     "blog": {
         "origins": [ORIGIN, "http://127.0.0.1:*"],
@@ -58,12 +62,16 @@ def store(store_and_url: tuple[Store, Any]) -> Store:
     return store_and_url[0]
 
 
+def easy_proofs(sites: dict[str, Any]) -> dict[str, Any]:
+    return {name: {**EASY_PROOF, **site} for name, site in sites.items()}
+
+
 def make_settings(store_url: str, sites: dict[str, Any] | None = None, **env: str) -> Settings:
     return Settings.from_env(
         {
             "PARLEY_STORE": store_url,
             "PARLEY_SECRET_KEYS": "test-secret-key-0123456789",
-            "PARLEY_SITES": json.dumps(SITES if sites is None else sites),
+            "PARLEY_SITES": json.dumps(easy_proofs(SITES if sites is None else sites)),
             "PARLEY_PUBLIC_URL": "http://api.test",
             **env,
         }

@@ -6,9 +6,26 @@ import itertools
 from html.parser import HTMLParser
 from typing import Any
 
+import altcha
 from starlette.testclient import TestClient
 
 _keys = itertools.count()
+
+
+def solve(challenge: dict[str, Any]) -> str:
+    """The `proof` a real ALTCHA client sends for this challenge: the library's own solver and
+    payload class (the oracle of the format)."""
+    made = altcha.Challenge.from_dict(challenge)
+    solution = altcha.solve_challenge(made, timeout=30)
+    assert solution is not None, "the challenge could not be solved"
+    return altcha.Payload(made, solution).to_base64()
+
+
+def proof(client: Any, site: str = "blog", headers: dict[str, str] | None = None) -> str:
+    """Fetch a challenge for `site` and solve it (tests configure a low difficulty)."""
+    response = client.get("/api/v1/challenge", params={"site": site}, headers=headers or {})
+    assert response.status_code == 200, response.text
+    return solve(response.json())
 
 
 def new_key() -> str:
@@ -28,6 +45,8 @@ def post(
         "text": "The fall of Assad is a heavy blow.", "key": new_key(), "hp": "",
     }  # fmt: skip
     body.update(fields)
+    if "proof" not in body:
+        body["proof"] = proof(client, site)
     response = client.post("/api/v1/comments", json=body)
     if expect is not None:
         assert response.status_code == expect, response.text

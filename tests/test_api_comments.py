@@ -7,7 +7,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from tests.conftest import ORIGIN, Clock
-from tests.helpers import error_of, new_key, post, read
+from tests.helpers import error_of, new_key, post, proof, read
 
 
 def test_post_then_read(client: TestClient) -> None:
@@ -147,7 +147,7 @@ def test_moderation_all_holds_with_202(settings: Any, client: TestClient) -> Non
     response = client.post(
         "/api/v1/comments",
         json={"site": "strict", "uri": "/a/", "author": "A", "email": "a@b.co", "text": "hi",
-              "key": new_key()},
+              "key": new_key(), "proof": proof(client, "strict")},
         headers={"Origin": "https://strict.test"},
     )  # fmt: skip
     assert response.status_code == 202
@@ -253,7 +253,7 @@ def test_counts(client: TestClient) -> None:
 def test_rate_limit(client: TestClient, clock: Clock) -> None:
     def slow_post() -> Any:
         body = {"site": "slow", "uri": "/p/", "author": "A", "email": "a@b.co", "text": "x",
-                "key": new_key()}  # fmt: skip
+                "key": new_key(), "proof": proof(client, "slow")}  # fmt: skip
         return client.post("/api/v1/comments", json=body)
 
     clock.now = 60 * 1000 * 60  # the start of a rate window
@@ -275,7 +275,7 @@ def test_locked_thread_is_409(client: TestClient, store: Any, clock: Clock) -> N
     response = client.post(
         "/api/v1/comments",
         json={"site": "blog", "uri": "/post/", "author": "A", "email": "a@b.co", "text": "x",
-              "key": new_key()},
+              "key": new_key(), "proof": proof(client)},
     )  # fmt: skip
     assert response.status_code == 409 and error_of(response)["code"] == "thread_locked"
     assert read(client)["thread"]["locked"] is True
@@ -295,11 +295,11 @@ def test_origin_rules(client: TestClient) -> None:
         headers={"Origin": "https://strict.test"},
     )
     assert other_site.status_code == 403
-    ok = client.post("/api/v1/comments", json={**body, "key": new_key()})
+    ok = client.post("/api/v1/comments", json={**body, "key": new_key(), "proof": proof(client)})
     assert ok.headers["access-control-allow-origin"] == ORIGIN
     wildcard_port = client.post(
         "/api/v1/comments",
-        json={**body, "key": new_key()},
+        json={**body, "key": new_key(), "proof": proof(client)},
         headers={"Origin": "http://127.0.0.1:4321"},
     )
     assert wildcard_port.status_code == 201

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from backend.app import create_app
 from backend.store.sqlite import SQLiteStore
 from tests.conftest import ORIGIN, make_settings
-from tests.helpers import new_key
+from tests.helpers import new_key, proof
 from tests.moderation_support import TOKEN, sites
 
 _db = Path(tempfile.mkdtemp(prefix="parley-fuzz-")) / "fuzz.db"
@@ -42,7 +42,8 @@ def _seed() -> None:
         for site in ("open", "blog"):
             for uri in ("/", "/post/"):
                 body = {"site": site, "uri": uri, "author": "Ann", "email": "a@b.co",
-                        "text": "Seeded *comment*", "key": new_key()}  # fmt: skip
+                        "text": "Seeded *comment*", "key": new_key(),
+                        "proof": proof(client, site)}  # fmt: skip
                 assert client.post("/api/v1/comments", json=body).status_code in (201, 202)
 
 

@@ -14,7 +14,7 @@ from backend.app import create_app
 from backend.settings import ConfigError
 from backend.store.sqlite import SQLiteStore
 from tests.conftest import ORIGIN, Clock, make_settings
-from tests.helpers import error_of, new_key
+from tests.helpers import error_of, new_key, solve
 
 SECRET = "cdn-secret-0123456789abcdef"
 OLD = "cdn-secret-previous-0123456789"
@@ -41,6 +41,9 @@ def send(client: TestClient, forwarded: str, secret: str | None = SECRET) -> int
         headers["X-Parley-Cdn-Secret"] = secret
     body = {"site": "blog", "uri": "/p/", "author": "A", "email": "a@b.co", "text": "hi",
             "key": new_key()}  # fmt: skip
+    challenge = client.get("/api/v1/challenge", params={"site": "blog"}, headers=headers)
+    if challenge.status_code == 200:  # without the secret even the challenge is refused
+        body["proof"] = solve(challenge.json())
     return client.post("/api/v1/comments", json=body, headers=headers).status_code
 
 

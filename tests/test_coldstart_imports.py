@@ -68,6 +68,7 @@ PAGE_VIEW_MODULES = {
     "backend.store.dynamo.counters",
     "backend.store.dynamo.desk",  # part of the store (a post asks it for blocks)
     "backend.store.dynamo.items",
+    "backend.store.dynamo.models",  # part of the store (a post reads the spam filter's model)
     "backend.store.dynamo.moderation",
     "backend.store.dynamo.outbox",
     "backend.store.dynamo.reads",

@@ -13,6 +13,7 @@ from backend.app import create_app
 from backend.settings import Settings
 from backend.store.base import Store
 from tests.conftest import ORIGIN
+from tests.helpers import proof
 from tests.servers import serve
 
 PARALLEL = 50  # posts to one thread; as many likes of one comment
@@ -24,6 +25,7 @@ def test_parallel_posts_to_one_thread(settings: Settings, store: Store) -> None:
         serve(create_app(settings, store)) as base,
         httpx.Client(base_url=base, headers={"Origin": ORIGIN}, timeout=30) as http,
     ):
+        proofs = [proof(http) for _ in range(PARALLEL)]  # a retry resends its draft's proof
 
         def post(i: int) -> httpx.Response:
             body = {
@@ -33,6 +35,7 @@ def test_parallel_posts_to_one_thread(settings: Settings, store: Store) -> None:
                 "email": f"r{i}@example.com",
                 "text": f"comment {i}",
                 "key": f"parallel-{i:04d}",
+                "proof": proofs[i],
             }
             return http.post("/api/v1/comments", json=body)
 
@@ -77,7 +80,10 @@ def test_parallel_likes_and_replies_on_one_comment(settings: Settings, store: St
         httpx.Client(base_url=base, headers={"Origin": ORIGIN}, timeout=30) as http,
     ):
         body = {"site": "blog", "uri": "/popular/", "author": "Ann", "email": "ann@example.com"}
-        first = http.post("/api/v1/comments", json={**body, "text": "first", "key": "popular-0"})
+        first = http.post(
+            "/api/v1/comments",
+            json={**body, "text": "first", "key": "popular-0", "proof": proof(http)},
+        )
         target = first.json()["comment"]["id"]
 
         def like(i: int) -> httpx.Response:
@@ -86,7 +92,8 @@ def test_parallel_likes_and_replies_on_one_comment(settings: Settings, store: St
             return http.post(f"/api/v1/comments/{target}/likes", json=thread, headers=reader)
 
         def reply(i: int) -> httpx.Response:
-            text = {"text": f"reply {i}", "key": f"popular-reply-{i:03d}", "parent": target}
+            text = {"text": f"reply {i}", "key": f"popular-reply-{i:03d}", "parent": target,
+                    "proof": proof(http)}  # fmt: skip
             reader = {"X-Forwarded-For": f"10.9.{i}.7"}
             return http.post("/api/v1/comments", json={**body, **text}, headers=reader)
 

@@ -21,6 +21,7 @@ from backend.demo import DEMO_URI, SEED, seed_demo
 from backend.settings import Settings
 from backend.store.base import Store
 from tests.conftest import ORIGIN, make_settings
+from tests.helpers import proof
 
 
 def test_seed_once_with_replies_and_likes(store: Store, settings: Settings) -> None:
@@ -59,6 +60,7 @@ def test_seed_keys_are_not_guessable(store: Store, settings: Settings, tmp_path:
             body = {
                 "site": "demo", "uri": DEMO_URI, "author": "Mallory", "email": "m@evil.test",
                 "text": "mine now", "key": f"demo-seed-{number:02d}",
+                    "proof": proof(client, "demo"),
             }  # fmt: skip
             response = client.post("/api/v1/comments", json=body)
             assert response.status_code == 201, response.text

@@ -20,7 +20,7 @@ from backend.domain.moderation import token_hash
 from backend.notify.webhook import signature, standard_secret
 from backend.store.base import Store
 from tests.conftest import ORIGIN, Clock
-from tests.helpers import error_of, post
+from tests.helpers import error_of, post, proof
 from tests.moderation_support import TOKEN, auth
 from tests.notify_support import (
     Mailbox,
@@ -98,7 +98,9 @@ def test_the_rate_limit_holds_across_a_minute_boundary(store_and_url: Any, clock
         clock.advance(1.2)  # a new fixed window: it would let ten more through
         refused = post(c, expect=429)
         assert refused["error"]["code"] == "rate_limited"
-        answer = c.post("/api/v1/comments", json={**_draft(), "key": "draft-later-1"})
+        answer = c.post(
+            "/api/v1/comments", json={**_draft(), "key": "draft-later-1", "proof": proof(c)}
+        )
         assert answer.status_code == 429, answer.text
         assert 1 <= int(answer.headers["Retry-After"]) <= 60
         clock.advance(60)  # a minute after the burst: room again

@@ -19,7 +19,7 @@ from backend.app import create_app
 from backend.domain.text import clean
 from backend.store.sqlite import SQLiteStore
 from tests.conftest import ORIGIN, make_settings
-from tests.helpers import new_key, parse_tags
+from tests.helpers import new_key, parse_tags, proof
 from tests.hostile import NAMES, TEXTS, WEBSITES
 from tests.moderation_support import TOKEN, auth, sites
 from tests.notify_support import Hook, drain, webhook_server
@@ -83,6 +83,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             }  # fmt: skip
             if website:
                 body["website"] = website
+            body["proof"] = proof(client)
             response = client.post("/api/v1/comments", json=body)
             assert response.status_code == 202, response.text
             cid = response.json()["comment"]["id"]

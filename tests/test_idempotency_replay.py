@@ -14,7 +14,7 @@ from backend.app import create_app
 from backend.settings import StoreURL
 from backend.store.base import Store
 from tests.conftest import ORIGIN, SITES, Clock
-from tests.helpers import error_of, new_key
+from tests.helpers import error_of, new_key, proof
 from tests.moderation_support import settings_for
 
 
@@ -31,16 +31,18 @@ def proxied(store_and_url: tuple[Store, StoreURL], clock: Clock) -> Iterator[Tes
         yield client
 
 
-def send(client: TestClient, key: str, network: str, text: str = "My words.") -> Any:
+def send(
+    client: TestClient, key: str, network: str, text: str = "My words.", solved: str = ""
+) -> Any:
     body = {"site": "blog", "uri": "/p/", "author": "Ann", "email": "a@b.co", "text": text,
-            "key": key}  # fmt: skip
+            "key": key, "proof": solved or proof(client)}  # fmt: skip
     return client.post("/api/v1/comments", json=body, headers={"X-Forwarded-For": network})
 
 
 def test_a_retry_from_the_same_network_gets_the_comment(proxied: TestClient) -> None:
-    key = new_key()
-    first = send(proxied, key, "198.51.100.7")
-    again = send(proxied, key, "198.51.100.7")
+    key, solved = new_key(), proof(proxied)
+    first = send(proxied, key, "198.51.100.7", solved=solved)
+    again = send(proxied, key, "198.51.100.7", solved=solved)  # the widget's retry: same body
     assert first.status_code == again.status_code == 201
     assert first.json()["comment"]["id"] == again.json()["comment"]["id"]
 

@@ -65,6 +65,7 @@ def test_a_webmention_received_and_verified(
         "GetItem",  # sent marker
         "DeleteItem", "DeleteItem",  # was it counted as a like or a repost before?
         "GetItem",  # the mention's key
+        "GetItem",  # the site's spam filter model (read once per event)
         "GetItem", "TransactWriteItems", "UpdateItem", "UpdateItem",  # a post's writes
         "DeleteItem",  # the pending hold released
         "PutItem", "DeleteItem",  # sent marker, the event

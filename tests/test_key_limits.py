@@ -83,6 +83,7 @@ def _keys_at_their_largest() -> dict[str, it.Item]:
         "idempotency_key": it.idempotency_key(SITE, KEY),
         "rate_key": it.rate_key(SITE, "mail:" + VOTER + ":like", 2**40),
         "used_key": it.used_key(SITE, VOTER),
+        "model_key": it.model_key(SITE, "words"),  # the spam filter's model (backend/spam/)
         # A block's key is "network:" + a voter's hash or "email:" + a keyed hash.
         "block_key": it.block_key(SITE, "network:" + VOTER),
         "author_key": it.author_key(SITE, EMAIL),

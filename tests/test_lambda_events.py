@@ -43,9 +43,10 @@ EVENTS = Path(__file__).parent / "events"
 REGION = "eu-west-1"
 TABLE = "parley-test"
 PARAM = "/parley/test/secret-keys"
+# The events are fixed files: they carry no fresh proof of work (tests/test_proof.py has it).
 SITES = {
-    "blog": {"origins": ["https://blog.example.com"], "moderation": "none"},
-    "slow": {"origins": ["https://blog.example.com"], "rate_limit_per_minute": 1},
+    "blog": {"origins": ["https://blog.example.com"], "moderation": "none", "proof": "off"},
+    "slow": {"origins": ["https://blog.example.com"], "rate_limit_per_minute": 1, "proof": "off"},
 }
 URI = "/2024/12/feel-good-news/"
 

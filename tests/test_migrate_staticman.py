@@ -120,4 +120,11 @@ def test_through_the_command_line(
     assert main([*argv, "--field", "colour=words"]) == 2
     assert "--field 'colour=words': give NAME=SOURCE" in capsys.readouterr().err
     assert main(["import", "wordpress", str(CUSTOM), "--site", "blog", *fields]) == 2
-    assert "--field is for staticman only" in capsys.readouterr().err
+    assert "--field is for staticman and cusdis only" in capsys.readouterr().err
+
+
+def test_the_field_names_the_command_takes_are_the_readers() -> None:
+    from backend.migrate import FIELDS
+    from backend.migrate.staticman import NAMES
+
+    assert FIELDS["staticman"] == tuple(NAMES)

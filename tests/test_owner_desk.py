@@ -14,7 +14,7 @@ from backend.app import create_app
 from backend.settings import StoreURL
 from backend.store.base import Store
 from tests.conftest import ORIGIN, Clock
-from tests.helpers import error_of, new_key, read
+from tests.helpers import error_of, new_key, proof, read
 from tests.moderation_support import auth, queue, settings_for, sites
 
 NET_A, NET_B = "198.51.100.7", "203.0.113.9"
@@ -46,7 +46,7 @@ def say(
     uri: str = "/post/",
 ) -> Any:
     body = {"site": site, "uri": uri, "author": author, "email": email, "text": text,
-            "key": new_key(), "parent": parent}  # fmt: skip
+            "key": new_key(), "parent": parent, "proof": proof(c, site)}  # fmt: skip
     response = c.post("/api/v1/comments", json=body, headers={"X-Forwarded-For": network})
     assert response.status_code in (201, 202), response.text
     return response.json()["comment"]

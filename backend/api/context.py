@@ -84,7 +84,7 @@ class Context:
             from backend.domain.moderation import ModerationService
 
             self._moderation = ModerationService(
-                self.settings, self.store, self.signer, clock=self.clock
+                self.settings, self.store, self.signer, clock=self.clock, spam=self.comments.spam
             )
         return self._moderation
 

@@ -73,7 +73,7 @@ def openapi_document() -> dict[str, Any]:
         s.ErasedOut, s.StatusCountsOut, s.WebmentionIn, s.WebmentionOut, s.AnnounceIn,
         s.AnnounceOut,
         d.OwnerReplyIn, d.OwnerReplyOut, d.PinIn, d.BlockIn, d.BlockEnvelope, d.BlocksOut,
-        r.RecentOut,
+        s.ChallengeOut, r.RecentOut,
     ]  # fmt: skip
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith(("In", "Ref")) else "serialization")
@@ -157,6 +157,17 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "counts",
                 "parameters": _query(s.CountsParams, lists=("uri",)),
                 "responses": {"200": _json(s.CountsOut, "Counts by uri"), **_errors(READ_ERRORS)},
+            }
+        },
+        "/api/v1/challenge": {
+            "get": {
+                "summary": "A proof-of-work challenge (ALTCHA v2, PBKDF2/SHA-256) for a post",
+                "operationId": "challenge",
+                "parameters": _query(s.SiteParams),
+                "responses": {
+                    "200": _json(s.ChallengeOut, "The challenge, as the altcha library makes it"),
+                    **_errors(READ_ERRORS),
+                },
             }
         },
         "/api/v1/feed.atom": {

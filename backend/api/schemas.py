@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -127,6 +127,9 @@ class PostIn(_In):
     key: Key
     hp: Annotated[str, Field(max_length=200)] = ""
     notify: StrictBool = False  # email me replies to this comment (after a confirmation mail)
+    # The ALTCHA payload (base64) solving a challenge from GET /api/v1/challenge: required
+    # unless the site's `proof` is `off`.
+    proof: Annotated[str, Field(max_length=4096)] = ""
 
 
 class EditIn(_In):
@@ -266,6 +269,15 @@ class CountsOut(BaseModel):
     counts: dict[str, int]
 
 
+class ChallengeOut(BaseModel):
+    """ALTCHA's challenge (protocol v2) exactly as the `altcha` library's `to_dict()` spells
+    it: `parameters` (algorithm, cost, keyLength, keyPrefix, keySignature, nonce, salt,
+    expiresAt, data) and their `signature`. Solved, it goes back as the post's `proof`."""
+
+    parameters: dict[str, Any]
+    signature: str
+
+
 class HealthOut(BaseModel):
     ok: bool
 
@@ -338,6 +350,11 @@ class AdminCommentOut(BaseModel):
     replies: int
     page_url: str | None = Field(None, description="The page, on the site's first origin")
     author_role: Literal["owner"] | None = None
+    reason: str = Field(
+        "",
+        description="Why it was held or put in spam when it was posted (the filter's score "
+        "and telling words, links, the honeypot, the moderation rule); empty when published",
+    )
 
     @classmethod
     def of(cls, c: Comment, origin: str | None = None) -> AdminCommentOut:
@@ -346,7 +363,7 @@ class AdminCommentOut(BaseModel):
             website=c.website, text=c.text, html=c.html, status=c.status.value,
             created=c.created, edited=c.edited, likes=c.likes, replies=c.replies,
             page_url=None if origin is None else origin + c.uri,
-            author_role="owner" if c.role == "owner" else None,
+            author_role="owner" if c.role == "owner" else None, reason=c.reason,
         )  # fmt: skip
 
 

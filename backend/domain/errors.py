@@ -26,6 +26,16 @@ class ValidationFailed(ParleyError):
     message = "Some fields are invalid."
 
 
+class ProofRefused(ValidationFailed):
+    """A post without a valid, unexpired, unused proof of work on a site that requires one."""
+
+    message = "The form's proof of work is invalid; reload the page and post again."
+
+    def __init__(self, message: str | None = None, *, reason: str) -> None:
+        super().__init__(message, fields={"proof": reason})
+        self.reason = reason
+
+
 class UnsupportedMediaType(ParleyError):
     message = "Send the body as application/json."
 

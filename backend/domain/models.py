@@ -84,6 +84,7 @@ class Comment:
     avatar: str = ""
     origin: Origin | None = None  # None: posted through the form (or imported)
     role: str = ""  # OWNER when the site's owner wrote it (through the admin token); else ""
+    reason: str = ""  # why it was held or put in spam (backend/spam/); never public
 
     @property
     def visible(self) -> bool:

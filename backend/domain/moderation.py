@@ -18,15 +18,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from backend.domain import errors, outbox
 from backend.domain.context import Context
 from backend.domain.models import Comment, QueuePage, Status, Thread
 from backend.settings import SiteConfig
+
+if TYPE_CHECKING:
+    from backend.spam.guard import SpamGuard
+
+log = logging.getLogger("parley")
 
 ACTIONS: Final = ("approve", "reject", "spam", "delete", "restore")
 LINK_ACTIONS: Final = ("approve", "spam", "delete")  # what a notification offers
@@ -68,6 +74,7 @@ def state_of(comment: Comment) -> str:
 
 @dataclass
 class ModerationService(Context):
+    spam: SpamGuard | None = None  # the comment service's, so lessons reach its cache at once
     # -- who is an admin ---------------------------------------------------------------------
 
     def authorize(self, site_name: str, token: str) -> SiteConfig:
@@ -120,7 +127,25 @@ class ModerationService(Context):
         # when a later decision brings the same state back.
         self._spend(site_name, comment)
         events = outbox.for_status(self.settings, comment, target, self.clock())
-        return self.store.set_status(site_name, uri, comment_id, target, events=events)
+        moved = self.store.set_status(site_name, uri, comment_id, target, events=events)
+        self._teach(site_name, comment, action)
+        return moved
+
+    def _teach(self, site_name: str, comment: Comment, action: str) -> None:
+        """The owner's decision teaches the site's spam filter: spam as spam, approve and
+        restore as legitimate. Reject and delete teach nothing (owners delete for many
+        reasons). The decision stands even when the lesson cannot be stored."""
+        spam = {"spam": True, "approve": False, "restore": False}.get(action)
+        if spam is None:
+            return
+        if self.spam is None:
+            from backend.spam.guard import SpamGuard
+
+            self.spam = SpamGuard(self.settings, self.store, clock=self.clock)
+        try:
+            self.spam.learn(site_name, comment, spam=spam)
+        except errors.StoreUnavailable:
+            log.warning("the spam filter of %s missed a lesson (store busy)", site_name)
 
     def _spend(self, site_name: str, comment: Comment) -> bool:
         """Spend the links of the comment's current state; False when they were spent."""

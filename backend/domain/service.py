@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from backend.domain import errors
 from backend.domain.blocks import keys_of, network_key
@@ -24,6 +25,9 @@ from backend.domain.spam import looks_like_spam
 from backend.domain.tokens import Signer
 from backend.settings import Moderation, Settings, SiteConfig
 from backend.store.base import Store
+
+if TYPE_CHECKING:
+    from backend.spam.guard import SpamGuard
 
 IDEMPOTENCY_TTL_S = 86400
 RATE_WINDOW_S = 60
@@ -44,6 +48,7 @@ class Draft:
     key: str
     honeypot: str
     notify: bool = False  # email me replies (double opt-in: a confirmation mail first)
+    proof: str = ""  # the ALTCHA payload (backend/spam/proof.py)
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,16 @@ class CommentService:
         self.store = store
         self.signer = signer
         self.clock = clock
+        self._spam: SpamGuard | None = None
+
+    @property
+    def spam(self) -> SpamGuard:
+        """Proof of work and the filter, built on the first write (a page view needs none)."""
+        if self._spam is None:
+            from backend.spam.guard import SpamGuard
+
+            self._spam = SpamGuard(self.settings, self.store, clock=self.clock)
+        return self._spam
 
     def site(self, name: str) -> SiteConfig:
         try:
@@ -227,8 +242,11 @@ class CommentService:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def post(self, site_name: str, draft: Draft, client_ip: str) -> tuple[Posted, bool]:
-        """Publish or hold a comment. Returns the result and whether it was newly stored."""
+    def post(
+        self, site_name: str, draft: Draft, client_ip: str, *, trusted: bool = False
+    ) -> tuple[Posted, bool]:
+        """Publish or hold a comment. Returns the result and whether it was newly stored.
+        `trusted`: written by Parley itself (the demo's seed), so no proof of work is asked."""
         site = self.site(site_name)
         if site.require_email and not draft.email:
             raise errors.ValidationFailed(fields={"email": "An email address is required."})
@@ -240,12 +258,15 @@ class CommentService:
         html = render_visible(draft.text)  # refused text costs no storage call, no rate hit
         check_comment_size(draft.text, html)  # before any storage call
 
+        proof = None if trusted else self.spam.check_proof(site_name, site, draft.proof)
+
         client = client_hash(self.signer, site_name, client_ip)
         first_id = self.store.find_key(site_name, draft.key, int(now))
         if first_id is not None:
             return self._replay(site_name, draft, first_id, client), False
 
         self._limit(site_name, client, site.rate_limit_per_minute, now)
+        self.spam.spend_proof(site_name, proof)
 
         comment = Comment(
             site=site_name,
@@ -257,11 +278,15 @@ class CommentService:
             website=draft.website,
             text=draft.text,
             html=html,
-            status=self._status_for(site_name, site, draft, client, html),
+            status=Status.PENDING,
             created=datetime.fromtimestamp(now, UTC),
             ip_hash=client,
             avatar=avatar_hash(self.signer, draft.email, draft.author),
         )
+        status, reason = self.spam.judge(
+            site_name, site, comment, *self._status_for(site_name, site, draft, client, html)
+        )
+        comment = comment.evolve(status=status, reason=reason)
         from backend.domain import outbox  # on first post: a page view needs none
 
         events = outbox.for_post(self.settings, site, comment, now, notify=draft.notify)
@@ -331,17 +356,22 @@ class CommentService:
 
     def _status_for(
         self, site_name: str, site: SiteConfig, draft: Draft, client: str, html: str
-    ) -> Status:
-        if draft.honeypot:
-            return Status.SPAM  # a bot filled the hidden field; answer as if held, publish nothing
+    ) -> tuple[Status, str]:
+        """The status the site's rules give a new comment, and why it is held (the admin sees
+        it); the spam filter may hold it after (`SpamGuard.judge`)."""
+        if draft.honeypot:  # a bot filled the hidden field; answer as if held, publish nothing
+            return Status.SPAM, "honeypot: the hidden field was filled in"
         if self.store.blocked(site_name, keys_of(self.signer, site_name, client, draft.email)):
-            return Status.SPAM  # the owner blocked its network or address: a shadow block
-        if site.moderation is Moderation.ALL or looks_like_spam(html):
-            return Status.PENDING
+            # The owner blocked its network or address: a shadow block.
+            return Status.SPAM, "blocked: the owner blocked this network or address"
+        if looks_like_spam(html):
+            return Status.PENDING, "too many links"
+        if site.moderation is Moderation.ALL:
+            return Status.PENDING, ""  # every comment waits: no reason to tell
         if site.moderation is Moderation.FIRST_TIME:
             known = bool(draft.email) and self.store.author_approved(site_name, draft.email)
-            return Status.APPROVED if known else Status.PENDING
-        return Status.APPROVED
+            return (Status.APPROVED, "") if known else (Status.PENDING, "first comment")
+        return Status.APPROVED, ""
 
     def _hold_edit(self, site_name: str, site: SiteConfig, comment: Comment, html: str) -> bool:
         """Whether an edit rendered as `html` must wait for a moderator, by the rule a new post

@@ -3,16 +3,18 @@ when the original changes, removed when it goes. Each is found again by a key de
 its original's URL (hashed: any length fits DynamoDB's keys), held in the store's
 idempotency records for as long as the comment lives.
 
-Moderation applies as to any comment: the site's rule, the spam check; with `first-time`
-moderation an inbound comment always waits (there is no email to know its author by).
+Moderation applies as to any comment: the site's rule, the link rule, the site's learning
+spam filter (backend/spam/); with `first-time` moderation an inbound comment always waits
+(there is no email to know its author by).
 """
 
 from __future__ import annotations
 
 import html as html_lib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from backend.domain import errors
 from backend.domain.identity import avatar_hash
@@ -25,6 +27,9 @@ from backend.domain.text import inert
 from backend.domain.tokens import Signer
 from backend.settings import Moderation, Settings
 from backend.store.base import Store
+
+if TYPE_CHECKING:
+    from backend.spam.guard import SpamGuard
 
 log = logging.getLogger("parley.inbound")
 
@@ -71,12 +76,30 @@ class Keeper:
     settings: Settings
     store: Store
     signer: Signer
+    _spam: SpamGuard | None = field(default=None, init=False, repr=False)
+
+    @property
+    def spam(self) -> SpamGuard:
+        if self._spam is None:
+            from backend.spam.guard import SpamGuard
+
+            self._spam = SpamGuard(self.settings, self.store)
+        return self._spam
 
     def status_for(self, site_name: str, text: str) -> Status:
+        """The site's own rules: its moderation mode and the link rule."""
         site = self.settings.sites[site_name]
         if site.moderation is not Moderation.NONE or looks_like_spam(text):
             return Status.PENDING
         return Status.APPROVED
+
+    def judged(self, comment: Comment) -> Comment:
+        """The comment with the status its site's rules and spam filter give it, and why."""
+        site = self.settings.sites[comment.site]
+        status = self.status_for(comment.site, comment.text)
+        reason = "too many links" if looks_like_spam(comment.text) else ""
+        status, reason = self.spam.judge(comment.site, site, comment, status, reason)
+        return comment.evolve(status=status, reason=reason)
 
     def keep(self, site: str, uri: str, incoming: Incoming, now: float) -> Comment | None:
         """Create the comment, or bring the stored one up to date. None when a moderator
@@ -93,9 +116,10 @@ class Keeper:
             site=site, uri=uri, id=new_ulid(created.timestamp()),
             parent=self._parent(site, incoming.parent_key, now), author=author, email="",
             website=_website(incoming.website), text=text, html=html,
-            status=self.status_for(site, text), created=created,
+            status=Status.PENDING, created=created,
             avatar=avatar_hash(self.signer, "", incoming.origin.url), origin=incoming.origin,
         )  # fmt: skip
+        comment = self.judged(comment)
         from backend.domain import outbox
 
         events = outbox.for_post(self.settings, self.settings.sites[site], comment, now,

@@ -15,9 +15,14 @@ from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.records import Checked, Record
 
 FORMATS = (
-    "wordpress", "disqus", "blogger", "isso", "remark42", "commento", "staticman", "parley",
+    "wordpress", "disqus", "blogger", "isso", "remark42", "commento", "staticman", "cusdis",
+    "parley",
 )  # fmt: skip
 FOLDERS = ("staticman",)  # formats read from a folder of files (or one of its files)
+FIELDS = {  # the formats `--field NAME=SOURCE` is for, and their NAMEs
+    "staticman": ("id", "name", "email", "url", "message", "date", "parent", "page"),
+    "cusdis": ("project",),  # which project of the database (its id or title)
+}
 
 
 class Reader(Protocol):
@@ -31,8 +36,8 @@ class Reader(Protocol):
 def reader(
     fmt: str, path: Path, limits: Limits = DEFAULT, names: dict[str, str] | None = None
 ) -> Reader:
-    """The reader of `fmt`; `names` (`--field NAME=SOURCE`) only for formats whose keys vary
-    by site (Staticman)."""
+    """The reader of `fmt`; `names` (`--field NAME=SOURCE`) only for the formats that take it
+    (FIELDS)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     module = importlib.import_module(f"backend.migrate.{fmt}")

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TextIO
 
 from backend.domain import errors
+from backend.domain.models import Comment, Status
 from backend.domain.tokens import Signer
-from backend.migrate import FOLDERS, reader
-from backend.migrate.fields import UriMap
+from backend.migrate import FIELDS, FOLDERS, reader
+from backend.migrate.fields import UriMap, parse_fields
 from backend.migrate.limits import DEFAULT, Limits
 from backend.migrate.pipeline import Importer
 from backend.migrate.progress import phase
@@ -23,6 +24,8 @@ from backend.migrate.records import NothingImported, Record, SourceError, WrongF
 from backend.migrate.report import Summary, report
 from backend.settings import Settings
 from backend.store.base import Store
+
+TAUGHT = (Status.SPAM, Status.APPROVED)  # the decisions an import carries
 
 
 def open_store(settings: Settings) -> Store:
@@ -62,13 +65,11 @@ def run_import(
         return 2
     names: dict[str, str] = {}
     if field_specs:
-        if fmt not in FOLDERS:
-            print(f"parley import: --field is for {', '.join(FOLDERS)} only", file=err)
+        if fmt not in FIELDS:
+            print(f"parley import: --field is for {' and '.join(FIELDS)} only", file=err)
             return 2
-        from backend.migrate.staticman import parse_fields
-
         try:
-            names = parse_fields(field_specs)
+            names = parse_fields(field_specs, FIELDS[fmt])
         except ValueError as exc:
             print(f"parley import: {exc}", file=err)
             return 2
@@ -132,10 +133,41 @@ def _write(
             summary: Summary = writer.run(records())
         with phase("counting", summary.threads, err) as tick:
             writer.recount(tick)
+        if summary.new_comments:  # a file imported again adds nothing and teaches nothing
+            with phase("learning", total, err) as tick:
+                _teach(settings, store, importer, records, summary, tick)
         return summary
     finally:
         if given is None:
             store.close()
+
+
+def _teach(
+    settings: Settings,
+    store: Store,
+    importer: Callable[[Store | None], Importer],
+    records: Callable[[], Iterator[Record]],
+    summary: Summary,
+    tick: Callable[[int], None],
+) -> None:
+    """The owner's past decisions teach the site's spam filter (backend/spam/): each spam and
+    each approved comment of the file, read once more after the import is complete and stored,
+    one stored write of the model per batch of comments."""
+    from backend.spam.guard import SpamGuard
+
+    guard = SpamGuard(settings, store)
+    teacher = importer(None)
+    teacher.progress = tick
+
+    def learn(batch: list[Comment]) -> None:
+        lessons = [(c, c.status is Status.SPAM) for c in batch if c.status in TAUGHT]
+        learned = guard.learn_many(summary.site, lessons)
+        spam = sum(1 for c, is_spam in lessons if is_spam and c.text)
+        summary.lessons["spam"] += spam
+        summary.lessons["legitimate"] += learned - spam
+
+    teacher.on_batch = learn
+    teacher.run(records())
 
 
 def run_export(

@@ -107,3 +107,17 @@ def likes(value: object, limit: int) -> int:
     if value > limit:
         raise ValueError(f"likes {value!r} is over {limit:,}")
     return max(0, int(value))
+
+
+def parse_fields(specs: list[str], names: tuple[str, ...]) -> dict[str, str]:
+    """`--field NAME=SOURCE` options as {NAME: SOURCE}; ValueError naming a bad one."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        name, sep, source = spec.partition("=")
+        name, source = name.strip(), source.strip()
+        if not sep or not source or name not in names:
+            raise ValueError(
+                f"--field {spec!r}: give NAME=SOURCE with NAME one of {', '.join(names)}"
+            )
+        out[name] = source
+    return out

@@ -87,6 +87,8 @@ class Importer:
         self._html: dict[str, str] = {}  # source comment key -> its rendering, until built
         self._bad_uri: dict[str, str] = {}  # source thread key -> why its uri is refused
         self.seen = 0  # comments read (the progress bar's total for a second pass)
+        # Called with each batch of comments as it is written (or, checking only, would be).
+        self.on_batch: Callable[[list[Comment]], None] | None = None
 
     def run(self, records: Iterable[Record]) -> Summary:
         for record in records:
@@ -304,6 +306,8 @@ class Importer:
             written = self.store.put_many(threads, comments)
             self.summary.new_threads += written.threads
             self.summary.new_comments += written.comments
+        if self.on_batch is not None and self._batch:
+            self.on_batch(self._batch)
         self._unwritten = []
         self._batch = []
 

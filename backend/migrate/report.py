@@ -1,7 +1,8 @@
 """What an import says when it ends: the lines an owner checks before deleting the old system.
 
 Before the last line: what was repaired in the file, what was kept with a change, the comments
-by status (and the pings skipped), the number of threads, and the five threads with the most
+by status (and the pings skipped), the number of threads, what the site's spam filter learned
+from the import's spam and approved comments, and the five threads with the most
 comments with the source's URL beside the path it became (a wrong `--map` shows at once). The
 last line is the one-line summary.
 """
@@ -33,6 +34,7 @@ class Summary:
     notes: Counter[str] = field(default_factory=Counter)  # kept, but changed (e.g. re-rooted)
     per_thread: Counter[str] = field(default_factory=Counter)  # uri -> comments imported
     sources: dict[str, str] = field(default_factory=dict)  # uri -> the source's URL for it
+    lessons: Counter[str] = field(default_factory=Counter)  # spam / legitimate: the filter's
 
     def line(self) -> str:
         statuses = ", ".join(f"{self.statuses[s]:,} {s}" for s in ORDER if self.statuses[s])
@@ -67,6 +69,13 @@ def report(summary: Summary, repairs: list[str], out: TextIO) -> None:
     statuses = ", ".join(f"{summary.statuses[s]:,} {s}" for s in ORDER)
     print(f"comments by status: {statuses}; pings skipped: {summary.skipped[PINGS]:,}", file=out)
     print(f"threads: {summary.threads:,}", file=out)
+    if summary.lessons:
+        taught = summary.lessons["spam"] + summary.lessons["legitimate"]
+        print(
+            f"spam filter: learned from {taught:,} comments ({summary.lessons['spam']:,} spam, "
+            f"{summary.lessons['legitimate']:,} legitimate)",
+            file=out,
+        )
     if summary.per_thread:
         print(f"most comments (of {summary.threads:,} threads):", file=out)
         top = sorted(summary.per_thread.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]

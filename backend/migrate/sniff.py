@@ -87,6 +87,8 @@ def _sqlite(path: Path) -> tuple[str | None, str]:
         return None, "an SQLite database Parley cannot open"
     if {"threads", "comments"} <= tables:
         return "isso", "an Isso database"
+    if {"projects", "pages", "comments"} <= tables:
+        return "cusdis", "a Cusdis database"
     return None, f"an SQLite database with the tables {', '.join(sorted(tables)) or '(none)'}"
 
 

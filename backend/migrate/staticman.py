@@ -60,20 +60,6 @@ NAMES: dict[str, tuple[str, ...]] = {
 _MD5 = re.compile(r"^[0-9a-f]{32}$", re.IGNORECASE)
 
 
-def parse_fields(specs: list[str]) -> dict[str, str]:
-    """`--field NAME=SOURCE` options as {NAME: SOURCE}; ValueError naming a bad one."""
-    out: dict[str, str] = {}
-    for spec in specs:
-        name, sep, source = spec.partition("=")
-        name, source = name.strip(), source.strip()
-        if not sep or not source or name not in NAMES:
-            raise ValueError(
-                f"--field {spec!r}: give NAME=SOURCE with NAME one of {', '.join(NAMES)}"
-            )
-        out[name] = source
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class _File:
     path: Path

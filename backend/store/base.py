@@ -98,7 +98,20 @@ def turn(now_ms: int) -> int:
     return now_ms // RUN_EVERY_MS
 
 
-class Store(Outbox, Protocol):
+class FilterModels(Protocol):
+    """The spam filter's per-site models (backend/spam/): one small record per site and name,
+    read rarely (cached per process) and replaced under optimistic concurrency. Part of
+    `Store`."""
+
+    def read_model(self, site: str, name: str) -> tuple[bytes, int] | None:
+        """The stored model and its version, or None when none was stored yet."""
+
+    def write_model(self, site: str, name: str, data: bytes, version: int) -> bool:
+        """Store `data` as version `version + 1` if the stored version is still `version` (0:
+        none stored yet); False, changing nothing, when another write came first."""
+
+
+class Store(Outbox, FilterModels, Protocol):
     #: True when `thread_stamp` is a cheap local lookup, so a read can be served from the
     #: app's response cache after checking it; False where it would cost a billed request.
     cheap_stamps: bool

@@ -44,6 +44,21 @@ def _comments(servers: Servers, uri: str) -> list[dict[str, Any]]:
         return comments
 
 
+LIKE = """<html><body><div class="h-entry"><a class="p-author h-card" href="https://bob.example/">
+Bob</a> liked <a class="u-like-of" href="{target}">this</a></div></body></html>"""
+
+
+def _reactions(servers: Servers, uri: str, want: dict[str, int]) -> Any:
+    query = urllib.parse.urlencode({"site": "web", "uri": uri})
+    deadline = time.monotonic() + 60
+    while True:
+        with urllib.request.urlopen(f"{servers.api}/api/v1/comments?{query}") as resp:
+            got = json.load(resp)["thread"]["reactions"]
+        if got == want or time.monotonic() > deadline:
+            return got
+        time.sleep(0.25)
+
+
 def _until(servers: Servers, uri: str, count: int) -> list[dict[str, Any]]:
     deadline = time.monotonic() + 60
     while True:
@@ -77,10 +92,15 @@ def test_a_webmention_and_a_mastodon_reply_show_their_origin(
         assert _send(servers, "/api/v1/admin/threads/announce", json.dumps(bind).encode(),
                      admin) == 200  # fmt: skip
         assert len(_until(servers, uri, 2)) == 2
+        # A like from another blog, by Webmention: counted with the announcement's, not shown.
+        s.pages["/bob/like"] = (200, LIKE.format(target=target))
+        like = urllib.parse.urlencode({"source": f"{base}/bob/like", "target": target})
+        assert _send(servers, "/webmention?site=web", like.encode(), form) == 202
+        assert _reactions(servers, uri, {"likes": 6, "reposts": 2}) == {"likes": 6, "reposts": 2}
 
         page.goto(target)
         expect(heading(page)).to_have_text("2 Comments")
-        expect(page.locator("#parley .t .x")).to_have_text("♥ 5 ⟳ 2")  # likes, reposts
+        expect(page.locator("#parley .t .x")).to_have_text("♥ 6 ⟳ 2")  # likes, reposts
         via = page.locator("#parley article a.via")
         host = base.removeprefix("http://")
         expect(via).to_have_text([f"via {host}", "via Mastodon"])

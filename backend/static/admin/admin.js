@@ -144,6 +144,10 @@
     meta.append(el("time", { dateTime: comment.created, textContent: when(comment.created) }));
     if (comment.parent) meta.append(" · reply to " + comment.parent);
     li.append(meta);
+    if (comment.reason && comment.status !== "approved") {
+      // Why it was held; Approve, Restore and Spam below each teach the site's spam filter.
+      li.append(el("p", { className: "reason", textContent: "Held: " + comment.reason + " (Approve or Spam teaches the filter)" }));
+    }
     const body = el("div", { className: "body" });
     body.innerHTML = comment.html; // sanitized on the server: the page's only innerHTML
     li.append(body);

@@ -101,6 +101,11 @@ def block_key(site: str, key: str) -> Item:
     return {"pk": s(f"K#{site}"), "sk": s(key)}
 
 
+def model_key(site: str, name: str) -> Item:
+    """A site's spam filter model (backend/spam/): one item per site and name."""
+    return {"pk": s(f"F#{site}#{name}"), "sk": s(THREAD_SK)}
+
+
 def used_key(site: str, key: str) -> Item:
     return {"pk": s(f"U#{site}#{key}"), "sk": s("#")}
 
@@ -194,12 +199,15 @@ def comment_item(c: Comment) -> Item:
 
 def private_item(c: Comment) -> Item:
     """The comment's private part (never read by a page view), written and erased with it."""
-    return {
+    item: Item = {
         **private_key(c.site, c.uri, c.id),
         "email": s(c.email),
         "text": s(c.text),
         "ip_hash": s(c.ip_hash),
     }
+    if c.reason:
+        item["reason"] = s(c.reason)
+    return item
 
 
 def to_comment(item: Item, private: Item | None = None) -> Comment:
@@ -226,6 +234,7 @@ def to_comment(item: Item, private: Item | None = None) -> Comment:
         avatar=_str(item, "avatar") or "",
         origin=_origin(item),
         role=_str(item, "role") or "",
+        reason=_str(part, "reason") or "",
     )
 
 

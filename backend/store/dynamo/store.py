@@ -18,6 +18,7 @@ from backend.settings import StoreURL
 from backend.store.base import Repairs, Written
 from backend.store.dynamo.client import make_client
 from backend.store.dynamo.desk import Desk
+from backend.store.dynamo.models import FilterModels
 from backend.store.dynamo.moderation import Moderation
 from backend.store.dynamo.outbox import Outbox
 from backend.store.dynamo.reads import Reads
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from backend.store.dynamo.bulk import Bulk
 
 
-class DynamoStore(Reads, Writes, Moderation, Outbox, Desk):
+class DynamoStore(Reads, Writes, Moderation, Outbox, Desk, FilterModels):
     @classmethod
     def from_url(
         cls, url: StoreURL, session: Session | None = None, config: Config | None = None

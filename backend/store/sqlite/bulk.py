@@ -33,6 +33,7 @@ def put_many(
                 c.site, c.uri, c.id, c.parent, c.author, c.email, c.website, c.text, c.html,
                 c.status.value, ms(c.created), None if c.edited is None else ms(c.edited),
                 c.likes, c.replies, c.ip_hash, c.avatar, origin_column(c.origin), c.role,
+                c.reason,
             )
             for c in comments
         ],

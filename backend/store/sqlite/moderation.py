@@ -57,7 +57,8 @@ class Moderation(Reads):
             if row["replies"] > 0:
                 conn.execute(
                     "UPDATE comments SET status = 'deleted', author = '', email = '', "
-                    "website = NULL, text = '', html = '', ip_hash = '', avatar = '', origin = '' "
+                    "website = NULL, text = '', html = '', ip_hash = '', avatar = '', origin = '', "
+                    "reason = '' "
                     "WHERE site = ? AND uri = ? AND id = ?",
                     key,
                 )

@@ -11,7 +11,7 @@ from backend.domain.models import Comment, Origin, OriginKind, Status, Thread
 
 COLUMNS = (
     "site, uri, id, parent, author, email, website, text, html, status, created, edited, "
-    "likes, replies, ip_hash, avatar, origin, role"
+    "likes, replies, ip_hash, avatar, origin, role, reason"
 )
 PLACES = ",".join("?" * len(COLUMNS.split(",")))
 VISIBLE = "(status = 'approved' OR (status = 'deleted' AND replies > 0))"
@@ -45,6 +45,7 @@ def to_comment(row: sqlite3.Row) -> Comment:
         avatar=row["avatar"],
         origin=origin_of(row["origin"]),
         role=row["role"],
+        reason=row["reason"],
     )
 
 

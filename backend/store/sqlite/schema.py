@@ -89,4 +89,12 @@ MIGRATIONS: tuple[str, ...] = (
         error TEXT NOT NULL DEFAULT ''
     ) WITHOUT ROWID;
     """,
+    # The spam filter's models (models.py), and why a comment was held (`reason`).
+    """
+    CREATE TABLE filter_models (
+        site TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, version INTEGER NOT NULL,
+        PRIMARY KEY (site, name)
+    ) WITHOUT ROWID;
+    ALTER TABLE comments ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+    """,
 )

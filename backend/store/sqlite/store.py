@@ -14,13 +14,14 @@ from backend.domain.models import Comment, Thread
 from backend.store.base import Repairs, Written
 from backend.store.sqlite import bulk
 from backend.store.sqlite.desk import Desk
+from backend.store.sqlite.models import FilterModels
 from backend.store.sqlite.moderation import Moderation
 from backend.store.sqlite.outbox import SQLiteOutbox
 from backend.store.sqlite.rows import to_comment
 from backend.store.sqlite.writes import Writes
 
 
-class SQLiteStore(Writes, Moderation, SQLiteOutbox, Desk):
+class SQLiteStore(Writes, Moderation, SQLiteOutbox, Desk, FilterModels):
     cheap_stamps = True
 
     # -- bulk (import and export) -----------------------------------------------------------------

@@ -57,7 +57,7 @@ class Writes(Reads):
                 (
                     c.site, c.uri, c.id, c.parent, c.author, c.email, c.website, c.text,
                     c.html, c.status.value, ms(c.created), None, 0, 0, c.ip_hash, c.avatar,
-                    origin_column(c.origin), c.role,
+                    origin_column(c.origin), c.role, c.reason,
                 ),
             )  # fmt: skip
             conn.execute(
