@@ -151,6 +151,27 @@ def test_the_owner_hears_of_published_comments_too(
         assert len([u for u in urls(text_of(mail)) if "/moderate/" in u]) == 2
 
 
+def test_a_published_comments_mail_links_the_admin_page_to_reply_never_with_the_token(
+    store_and_url: tuple[Store, StoreURL], clock: Clock, mailbox: Mailbox
+) -> None:
+    with mail_client(store_and_url, clock, site_map(notify_emails=[OWNER]), mailbox.url) as c:
+        cid = post(c, expect=201)["comment"]["id"]
+        drain(c)
+        [mail] = mailbox.to(OWNER)
+        want = f"http://api.test/admin#site=blog&reply={cid}"
+        assert f"Reply as the author: {want}" in text_of(mail)
+        assert f'<a href="{want.replace("&", "&amp;")}">Reply as the author</a>' in html_of(mail)
+        assert TOKEN not in text_of(mail) + html_of(mail) and "token" not in want
+    mailbox.messages.clear()
+    mailbox.recipients.clear()
+    held = site_map(notify_emails=[OWNER], moderation="all")
+    with mail_client(store_and_url, clock, held, mailbox.url) as c:
+        post(c, expect=202, text="Held for now.")
+        drain(c)
+        [mail] = mailbox.to(OWNER)  # a held comment is approved first, then answered
+        assert "/admin#" not in text_of(mail) and "Reply as" not in text_of(mail)
+
+
 # -- readers: double opt-in, replies, unsubscribe -------------------------------------------------
 
 

@@ -168,14 +168,25 @@ def valid_address(value: str) -> bool:
 
 
 def owner(
-    to: str, comment: Comment, page: Page, links: dict[str, str], *, edited: bool = False
+    to: str,
+    comment: Comment,
+    page: Page,
+    links: dict[str, str],
+    *,
+    edited: bool = False,
+    reply: str | None = None,
 ) -> Letter:
+    """The owner's mail about one comment: its one-click moderation `links`, and for a
+    published one `reply`, the admin page at that comment with the reply box open (the admin
+    token stays in the owner's browser: the link carries none)."""
     held = comment.status is Status.PENDING
     what = "An edited comment awaits" if edited else ("A comment awaits" if held else "New comment")
     subject = f"{what} moderation on {page.title}" if held else f"{what} on {page.title}"
     text = [f"{comment.author} wrote on {page.title} ({page.permalink(comment.id)}):", ""]
     text += [_quote_text(comment), ""]
     text += [f"{name.title()}: {url}" for name, url in links.items()]
+    if reply:
+        text.append(f"Reply as the author: {reply}")
     html = [
         f"<p><strong>{escape(comment.author)}</strong> wrote on "
         f"{_link(page.permalink(comment.id), page.title)}:</p>",
@@ -186,6 +197,8 @@ def owner(
         html.append(
             "</p><p>Each link opens a page with a button; nothing happens before you press it.</p>"
         )
+    if reply:
+        html.append(f"<p>{_link(reply, 'Reply as the author')} (on the admin page)</p>")
     text.append("")
     text.append(f"Comment status: {comment.status.value}.")
     html.append(f"<p>Comment status: {escape(comment.status.value)}.</p>")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Final
+from urllib.parse import urlencode
 
 from backend.domain import errors
 from backend.domain.ids import ulid_time
@@ -289,8 +290,13 @@ class Worker:
             out.append(Delivery(key, "webhook", send))
         if self.mailer is not None and site.notify_emails:
             page = self._page(comment)
+            # The fragment never reaches a server; the page asks for the token if it has none.
+            at = urlencode({"site": comment.site, "reply": comment.id})
+            reply = f"{self.settings.public_url}/admin#{at}"
             for number, to in enumerate(site.notify_emails):
-                letter = letters.owner(to, comment, page, links, edited=edited)
+                letter = letters.owner(
+                    to, comment, page, links, edited=edited, reply=None if pending else reply
+                )
                 mail = self._mail(f"{event.id}:owner:{to}", f"owner mail {number}", letter)
                 out.append(self._owner_mail(mail, site, comment, to))
         return out

@@ -102,3 +102,34 @@ def test_reply_as_the_author_pin_and_block_from_the_page(browser: Browser, admin
     assert spam(admin) == ["Buy now, from the same network"]
     assert errors == []
     ctx.close()
+
+
+def test_a_mails_reply_link_opens_the_comment_with_its_reply_box(
+    browser: Browser, admin: Admin
+) -> None:
+    # The owner mail's link (backend/notify/worker.py): the site and the comment, no token.
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    made = [post(admin, f"Question {n}?", author=f"Reader {n}") for n in range(55)]
+    for c in made:
+        httpx.post(f"{admin.base}/api/v1/admin/comments/{c['id']}/approve",
+                   json={"site": "blog", "uri": "/post/"}, headers=AUTH, timeout=WAIT)  # fmt: skip
+    wanted = made[3]  # among the oldest: on the approved queue's second page of 50
+    page.goto(f"{admin.base}/admin#site=blog&reply={wanted['id']}")
+    assert "reply=" not in page.url  # dropped from the address bar and the history
+    expect(page.get_by_label("Site")).to_have_value("blog")
+    page.get_by_label("Admin token").fill(TOKEN)
+    page.get_by_label("Admin token").press("Enter")
+    box = page.locator(f"#c-{wanted['id']}").get_by_label("Your reply to Reader 3 (as the author)")
+    expect(box).to_be_focused(timeout=WAIT * 1000)
+    box.fill("Answered from the mail's link.")
+    page.locator(f"#c-{wanted['id']}").get_by_role("button", name="Post reply").click()
+    expect(page.get_by_role("status")).to_have_text("Reply posted as the author.")
+    params = {"site": "blog", "uri": "/post/", "limit": 100}
+    thread = httpx.get(f"{admin.base}/api/v1/comments", params=params, timeout=WAIT).json()
+    replies = [c for c in thread["comments"] if c["author_role"] == "owner"]
+    assert [c["parent"] for c in replies] == [wanted["id"]]
+    assert errors == []
+    ctx.close()

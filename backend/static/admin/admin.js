@@ -59,7 +59,10 @@
     $("queue").hidden = false;
     $("who").hidden = false;
     $("who").textContent = "Site: " + site;
-    show("pending", true);
+    // A mail's "Reply" link (#site=...&reply=ID) opens that comment with the reply box.
+    const reply = state.reply;
+    state.reply = null;
+    show(reply ? "approved" : "pending", !reply).then(() => reply && window.parleyDesk && window.parleyDesk.open(reply));
     if (window.parleyDesk) window.parleyDesk.blocks();
   }
 
@@ -295,7 +298,7 @@
   }
 
   function start() {
-    if (window.parleyDesk) window.parleyDesk.init({ call, state, say, fail, el });
+    if (window.parleyDesk) window.parleyDesk.init({ call, state, say, fail, el, more: load });
     $("login").addEventListener("submit", (event) => {
       event.preventDefault();
       fail("");
@@ -317,11 +320,14 @@
     // `parley serve --demo` prints /admin#site=demo&token=...: sign in from the fragment (never
     // sent to a server), then drop it from the address bar and the history.
     const given = new URLSearchParams(location.hash.slice(1));
+    state.reply = given.get("reply");
+    if (given.get("site")) $("login-site").value = given.get("site");
+    if (state.reply) history.replaceState(null, "", location.pathname + location.search);
     if (given.get("site") && given.get("token")) {
       saved = { site: given.get("site"), token: given.get("token") };
       history.replaceState(null, "", location.pathname + location.search);
     }
-    if (saved && saved.site && saved.token) {
+    if (saved && saved.site && saved.token && (!given.get("site") || given.get("site") === saved.site)) {
       signIn(saved.site, saved.token);
     } else {
       $("login-site").focus();

@@ -94,8 +94,27 @@ window.parleyDesk = (() => {
     document.getElementById("no-blocks").hidden = data.blocks.length > 0;
   }
 
+  // The comment a mail's "Reply" link names: among the approved ones (a few pages at most),
+  // shown with its reply box open.
+  async function open(id) {
+    let row = document.getElementById("c-" + id);
+    for (let pages = 0; !row && api.state.next && pages < 10; pages++) {
+      await api.more();
+      row = document.getElementById("c-" + id);
+    }
+    const box = row && row.querySelector("form.reply");
+    if (!box) {
+      api.say("That comment is not among the latest approved comments.");
+      return;
+    }
+    box.hidden = false;
+    row.scrollIntoView({ block: "center" });
+    box.querySelector("textarea").focus();
+  }
+
   return {
     init(given) { api = given; },
+    open,
     controls,
     blocks,
   };
