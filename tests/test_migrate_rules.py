@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backend.cli import main
-from backend.domain.models import Status
+from backend.domain.models import OWNER, Comment, NewComment, Status
 from backend.migrate.pipeline import derive_id
 from backend.settings import Settings
 from backend.store.base import Store
@@ -60,19 +60,29 @@ def test_round_trip(store: Store, settings: Settings, tmp_path: Path) -> None:
     for fmt, name in (("wordpress", "wordpress-1.2.xml"), ("disqus", "disqus.xml")):
         assert do_import(store, settings, fmt, FIXTURES / name).code == 0
     store.set_locked(SITE, "/empty-but-locked/", True, store.threads(SITE).__next__().created)
+    first = next(store.threads(SITE))
+    owner = Comment(
+        site=SITE, uri=first.uri, id="01KDZZZZZZZZZZZZZZZZZZZZZZ", parent=None, author="Jo",
+        email="", website=None, text="Thanks, all.", html="<p>Thanks, all.</p>",
+        status=Status.APPROVED, created=first.created, role=OWNER,
+    )  # fmt: skip
+    store.create_comment(NewComment(owner, first.title, "owner-reply-key", 4_000_000_000))
     exported = do_export(store, settings, SITE, tmp_path / "blog.jsonl")
     header = json.loads(exported[0])
     assert header["format"] == "parley-export" and header["site"] == SITE
     lines = [json.loads(line) for line in exported[1:]]
-    assert sum(line["type"] == "comment" for line in lines) == 18
+    assert sum(line["type"] == "comment" for line in lines) == 19
+    assert [line["author"] for line in lines if line.get("role") == OWNER] == ["Jo"]
     assert any(line["type"] == "comment" and line["email"] for line in lines)  # a backup
 
     run = do_import(store, settings, "parley", tmp_path / "blog.jsonl", site="strict")
     assert run.code == 0, run.err
-    assert "6 threads (6 new), 18 comments (18 new)" in run.summary, run.summary
+    assert "6 threads (6 new), 19 comments (19 new)" in run.summary, run.summary
     again = do_export(store, settings, "strict", tmp_path / "strict.jsonl")
     assert [json.loads(line) for line in again[1:]] == lines  # every field, every line
     assert numbers(store, "strict") == numbers(store, SITE)
+    kept = store.get_comment("strict", first.uri, owner.id)
+    assert kept is not None and kept.role == OWNER  # the badge survives a move
     rerun = do_import(store, settings, "parley", tmp_path / "blog.jsonl", site="strict")
     assert "(0 new)" in rerun.summary
 

@@ -51,6 +51,7 @@ def comment_line(c: Comment) -> dict[str, Any]:
         "likes": c.likes,
         "ip_hash": c.ip_hash,
         "avatar": c.avatar,
+        "role": c.role,  # "owner": the site owner's own comment (the "Author" badge)
     }
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.domain.ids import is_ulid
-from backend.domain.models import Status
+from backend.domain.models import OWNER, Status
 from backend.migrate.export import FORMAT, VERSION
 from backend.migrate.fields import likes, utc
 from backend.migrate.limits import DEFAULT, Limits
@@ -111,4 +111,5 @@ def _record(value: dict[str, Any], limits: Limits) -> Record:
         html=str(value.get("html") or ""),
         ip_hash=str(value.get("ip_hash") or ""),
         avatar=str(value.get("avatar") or ""),
+        role=OWNER if value.get("role") == OWNER else "",
     )

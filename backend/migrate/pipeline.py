@@ -292,6 +292,7 @@ class Importer:
             likes=max(0, source.likes),
             ip_hash=ip_hash,
             avatar=avatar,
+            role=source.role,
         )
 
     def _flush(self) -> None:

@@ -66,6 +66,7 @@ class SourceComment:
     html: str | None = None
     ip_hash: str | None = None
     avatar: str | None = None
+    role: str = ""  # OWNER for the site owner's own comment: only Parley's export says so
 
 
 @dataclass(frozen=True, slots=True)
