@@ -266,6 +266,7 @@ def main() -> None:
 
     sites = {lib.SITE: {"origins": [lib.ORIGIN], "moderation": "none"}}
     sites[lib.SITE]["rate_limit_per_minute"] = 100000  # type: ignore[assignment]
+    sites[lib.SITE]["proof"] = "off"  # bench/proof_solve.py measures the proof of work
     settings = Settings.from_env(
         {
             "PARLEY_STORE": f"dynamodb://{TABLE}?region=us-east-1",

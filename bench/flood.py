@@ -179,7 +179,8 @@ def main() -> None:
             "AWS_REGION": "us-east-1",
             "PARLEY_STORE": f"sqlite:///{folder}/flood.db",
             "PARLEY_SECRET_KEYS": "bench-secret-key-0123456789abcdef",
-            "PARLEY_SITES": json.dumps({cost.SITE: {"origins": [cost.ORIGIN]}}),
+            # The flood as measured before proof of work: each post reaches the rate limit.
+            "PARLEY_SITES": json.dumps({cost.SITE: {"origins": [cost.ORIGIN], "proof": "off"}}),
             "PARLEY_PUBLIC_URL": "https://comments.example.com",
             "PYDANTIC_DISABLE_PLUGINS": "__all__",
         }

@@ -46,7 +46,12 @@ from backend.store.dynamo import DynamoStore  # noqa: E402
 from scripts.dynamodb_local import DynamoDBLocal, free_port  # noqa: E402
 
 ORIGIN = "http://blog.test"
-SITES = {"blog": {"origins": [ORIGIN], "moderation": "none", "rate_limit_per_minute": 100000}}
+# Writes without proof of work: bench/proof_solve.py measures that.
+SITES = {
+    "blog": {
+        "origins": [ORIGIN], "moderation": "none", "rate_limit_per_minute": 100000, "proof": "off"
+    }
+}  # fmt: skip
 
 
 def _keys(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:

@@ -58,6 +58,7 @@ def parley_env(db: Path) -> dict[str, str]:
             "origins": [ORIGIN, PAGE_ORIGIN],
             "moderation": "none",
             "rate_limit_per_minute": 100000,
+            "proof": "off",  # writes without proof of work: bench/proof_solve.py measures that
         }
     }
     env = dict(os.environ)

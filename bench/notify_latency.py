@@ -122,6 +122,7 @@ def environment(db: Path, smtp_port: int, hook_port: int, mail: bool) -> dict[st
         "rate_limit_per_minute": 1_000_000,
         "notify": "all",
         "webhook": f"http://127.0.0.1:{hook_port}/hook",
+        "proof": "off",  # writes without proof of work: bench/proof_solve.py measures that
     }
     env = {
         "PARLEY_STORE": f"sqlite:///{db}",

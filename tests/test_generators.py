@@ -16,6 +16,7 @@ import pytest
 from backend.app import create_app
 from backend.settings import Settings
 from backend.store.sqlite import SQLiteStore
+from tests.helpers import solve
 from tests.servers import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +40,16 @@ def parley(tmp_path: Path) -> Iterator[str]:
         {
             "PARLEY_STORE": f"sqlite:///{tmp_path / 'parley.db'}",
             "PARLEY_SECRET_KEYS": "generators-secret-key-0123456789",
-            "PARLEY_SITES": json.dumps({"blog": {"origins": [ORIGIN], "moderation": "none"}}),
+            "PARLEY_SITES": json.dumps(
+                {
+                    "blog": {
+                        "origins": [ORIGIN],
+                        "moderation": "none",
+                        "proof_cost": 1,
+                        "proof_max": 20,
+                    }
+                }
+            ),
         }
     )
     with serve(create_app(settings, store), free_port()) as url:
@@ -50,6 +60,8 @@ def parley(tmp_path: Path) -> Iterator[str]:
 def comment(api: str, uri: str, author: str) -> None:
     body = {"site": "blog", "uri": uri, "author": author, "email": "a@example.com",
             "text": f"Hello from {author}", "key": f"generators-{author}", "hp": ""}  # fmt: skip
+    made = httpx.get(f"{api}/api/v1/challenge", params={"site": "blog"}, timeout=60).json()
+    body["proof"] = solve(made)  # the site asks for a proof of work, as every site does
     assert httpx.post(
         f"{api}/api/v1/comments", json=body, headers={"Origin": ORIGIN}, timeout=60
     ).is_success

@@ -110,8 +110,8 @@ def test_proof_off_lets_a_post_through_without_one(
         _refused(client.post("/api/v1/comments", json={**body, "site": "blog"}), "missing")
 
 
-def test_absent_is_off_until_the_widget_solves() -> None:
-    assert SiteConfig.parse({}).proof == "off"
+def test_absent_is_required() -> None:
+    assert SiteConfig.parse({}).proof == "required"
     with pytest.raises(SiteProblems, match="proof: must be one of required, off"):
         SiteConfig.parse({"proof": "maybe"})
 

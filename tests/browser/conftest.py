@@ -57,7 +57,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
     port = _free_port()
     api = f"http://127.0.0.1:{port}"
-    common = {"origins": [origin], "rate_limit_per_minute": 100000, "edit_window_s": 900}
+    # Proof of work is required (the default) at a difficulty solved at once: the harness
+    # solves one for every comment it seeds. "pow" keeps the default difficulty.
+    easy = {"proof": "required", "proof_cost": 1, "proof_max": 20}
+    common = {
+        "origins": [origin], "rate_limit_per_minute": 100000, "edit_window_s": 900, **easy
+    }  # fmt: skip
     env = {
         **os.environ,
         "PARLEY_STORE": f"sqlite:///{tmp / 'parley.db'}",
@@ -67,6 +72,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             {
                 "demo": {**common, "moderation": "none"},
                 "mod": {**common, "moderation": "all"},
+                "pow": {"origins": [origin], "moderation": "none", "edit_window_s": 900},
                 # Replies from the open web: its fetches reach stand-ins on 127.0.0.1.
                 "web": {
                     **common,

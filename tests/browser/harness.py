@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+import altcha
 
 PAGE = """<!doctype html>
 <html lang="{lang}">
@@ -59,6 +62,15 @@ class Servers:
             raw = resp.read()
         return json.loads(raw) if raw else None
 
+    def proof(self, site: str = "demo") -> str:
+        """A `proof` for the site's next post: its challenge solved by the `altcha` library,
+        as any ALTCHA client would (the browser sites ask for an easy one)."""
+        query = urllib.parse.urlencode({"site": site})
+        made = altcha.Challenge.from_dict(self.request("GET", f"/api/v1/challenge?{query}"))
+        solution = altcha.solve_challenge(made, timeout=30)
+        assert solution is not None, "the challenge could not be solved"
+        return altcha.Payload(made, solution).to_base64()
+
     def post(
         self,
         uri: str,
@@ -79,6 +91,7 @@ class Servers:
             "text": text,
             "key": f"seed-key-{self.keys:04d}",
             "hp": "",
+            "proof": self.proof(site),
         }
         if parent:
             body["parent"] = parent

@@ -26,6 +26,7 @@ def post(admin: Admin, text: str, author: str) -> dict[str, Any]:
         "title": "Test post title",
         "hp": "",
         "key": f"k-{abs(hash(text)):x}",
+        "proof": admin.proof(),
     }
     response = httpx.post(f"{admin.base}/api/v1/comments", json=body,
                           headers={"Origin": ORIGIN}, timeout=WAIT)  # fmt: skip

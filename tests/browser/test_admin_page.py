@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import altcha
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -30,11 +31,20 @@ ORIGIN = "http://127.0.0.1:9"
 class Admin:
     base: str
 
+    def proof(self) -> str:
+        """A proof of work for the next post, solved by the `altcha` library (the site asks
+        for an easy one)."""
+        got = httpx.get(f"{self.base}/api/v1/challenge", params={"site": "blog"}, timeout=60)
+        made = altcha.Challenge.from_dict(got.json())
+        solution = altcha.solve_challenge(made, timeout=30)
+        assert solution is not None
+        return altcha.Payload(made, solution).to_base64()
+
     def post(self, text: str, author: str = "JKB", uri: str = "/post/") -> dict[str, Any]:
         body = {
             "site": "blog", "uri": uri, "author": author, "email": "jkb@example.com",
             "text": text, "title": "Test post title", "hp": "",
-            "key": f"k-{abs(hash((text, author))):x}",
+            "key": f"k-{abs(hash((text, author))):x}", "proof": self.proof(),
         }  # fmt: skip
         response = httpx.post(f"{self.base}/api/v1/comments", json=body, headers={"Origin": ORIGIN})
         assert response.status_code == 202, response.text
@@ -56,6 +66,7 @@ def admin(tmp_path: Path) -> Iterator[Admin]:
         "blog": {
             "origins": ["https://blog.test", ORIGIN], "moderation": "all",
             "rate_limit_per_minute": 1000, "admin_token_hashes": [token_hash(TOKEN)],
+            "proof": "required", "proof_cost": 1, "proof_max": 20,
         }
     }  # fmt: skip
     settings = Settings.from_env(

@@ -7,5 +7,6 @@ import './features/origin.js'
 import './features/reactions.js'
 import './features/desk.js'
 import './features/reader.js'
+import './features/proof.js'
 
 self.parleyThread = thread
