@@ -28,9 +28,9 @@ from typing import Any
 
 import altcha
 import lib
-from backend.spam.proof import Difficulty, Proofs
 
 from backend.sites import SiteConfig
+from backend.spam.proof import Difficulty, Proofs
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 # The same timer with nothing else running on the page: the machine's own stutter.
