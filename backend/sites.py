@@ -37,6 +37,11 @@ _TOKEN_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _NOTIFY = ("all", "pending", "none")
 DIGESTS = ("instant", "hourly", "daily")
 _PROOF = ("required", "off")
+# What a webhook's body speaks: Parley's own (the mixed body), or one chat service's API
+# (backend/notify/chat.py).
+WEBHOOK_FORMATS = ("parley", "slack", "discord", "telegram")
+# A Telegram chat: its numeric id (negative for groups and channels) or @channelusername.
+_TELEGRAM_CHAT = re.compile(r"^(-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
 WEEK_S = 7 * 86400
 
 
@@ -54,6 +59,10 @@ class SiteConfig:
     # Signs webhook bodies (X-Parley-Signature); without it, a secret derived from
     # PARLEY_SECRET_KEYS (`parley webhook-secret SITE` prints it).
     webhook_secret: str | None = None  # at least 16 characters
+    # The body's shape: parley (default), slack, discord or telegram (then the webhook is the
+    # bot's sendMessage URL, and telegram_chat_id names the chat it posts to).
+    webhook_format: str = "parley"
+    telegram_chat_id: int | str | None = None
     notify: str = "pending"  # all, pending or none
     notify_emails: tuple[str, ...] = ()  # the owner's addresses: new and held comments
     # Owner mail: `instant` (one mail per comment), `hourly` (the first 3 of an hour at once,
@@ -93,6 +102,8 @@ class SiteConfig:
                 values[key] = check(raw)
             except ValueError as exc:
                 problems[key] = str(exc)
+        for key, why in _together(values).items():
+            problems.setdefault(key, why)  # a value already refused says why first
         if problems:
             raise SiteProblems(problems)
         return cls(**values)
@@ -209,6 +220,43 @@ def _webhook_secret(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _webhook_format(value: object) -> str:
+    if _text(value) not in WEBHOOK_FORMATS:
+        raise ValueError("must be one of " + ", ".join(WEBHOOK_FORMATS))
+    return str(value)
+
+
+def _telegram_chat_id(value: object) -> int | str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value != 0:
+        return value
+    if isinstance(value, str) and _TELEGRAM_CHAT.match(value):
+        return int(value) if value[0] != "@" else value
+    raise ValueError("must be a chat's numeric id or @channelusername")
+
+
+def _together(values: Mapping[str, Any]) -> dict[str, str]:
+    """Settings that only make sense with each other: a chat format needs a webhook; Telegram's
+    needs the chat to post to, and its URL is the bot's sendMessage method."""
+    out: dict[str, str] = {}
+    form = values.get("webhook_format", "parley")
+    chat = values.get("telegram_chat_id")
+    if form != "parley" and not values.get("webhook"):
+        out["webhook"] = f"is required with webhook_format {form}"
+    if form == "telegram":
+        if chat is None:
+            out["telegram_chat_id"] = "is required with webhook_format telegram"
+        hook = values.get("webhook")
+        if hook and not urlsplit(hook).path.endswith("/sendMessage"):
+            out["webhook"] = (
+                "must be the bot's URL, https://api.telegram.org/bot<token>/sendMessage"
+            )
+    elif chat is not None:
+        out["telegram_chat_id"] = "is only read with webhook_format telegram"
+    return out
+
+
 def _notify(value: object) -> str:
     if _text(value) not in _NOTIFY:
         raise ValueError("must be one of " + ", ".join(_NOTIFY))
@@ -230,6 +278,8 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "admin_token_hashes": lambda v: _strings(v, _token_hash),
     "webhook": _webhook,
     "webhook_secret": _webhook_secret,
+    "webhook_format": _webhook_format,
+    "telegram_chat_id": _telegram_chat_id,
     "notify": _notify,
     "notify_emails": lambda v: _strings(v, _owner_email),
     "notify_digest": _notify_digest,

@@ -45,7 +45,7 @@ def discord_escape(text: str) -> str:
     return re.sub(r"@(everyone|here)", "@\u200b\\1", text, flags=re.IGNORECASE)
 
 
-def _excerpt(text: str) -> str:
+def excerpt(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
@@ -81,18 +81,25 @@ def encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def headline_of(comment: Comment, *, edited: bool) -> str:
+    """The message's first words: what happened to the comment."""
+    if edited:
+        return "Edited comment awaiting moderation"
+    if comment.status is Status.PENDING:
+        return "New comment awaiting moderation"
+    return "New comment"
+
+
 def payload(comment: Comment, links: dict[str, str], *, edited: bool = False) -> dict[str, Any]:
     """The body of a webhook: `links` are the one-click moderation links (held comments)."""
     pending = comment.status is Status.PENDING
-    headline = "New comment awaiting moderation" if pending else "New comment"
-    if edited:
-        headline = "Edited comment awaiting moderation"
+    headline = headline_of(comment, edited=edited)
     event_name = "comment.edited" if edited else ("comment.pending" if pending else "comment.new")
     where = f"{comment.site} {comment.uri}"
-    excerpt = _excerpt(comment.text)
+    words = excerpt(comment.text)
 
     slack = f"*{headline}* on {slack_escape(where)}\n"
-    slack += f"*{slack_escape(comment.author)}* says:\n>{slack_escape(excerpt)}"
+    slack += f"*{slack_escape(comment.author)}* says:\n>{slack_escape(words)}"
     discord = f"**{headline}** on {discord_escape(where)}\n"
     discord_tail = ""
     if links:
@@ -100,7 +107,7 @@ def payload(comment: Comment, links: dict[str, str], *, edited: bool = False) ->
         discord_tail = "\n" + " · ".join(
             f"[{name.title()}](<{url}>)" for name, url in links.items()
         )
-    body = f"**{discord_escape(comment.author)}** says:\n> {discord_escape(excerpt)}"
+    body = f"**{discord_escape(comment.author)}** says:\n> {discord_escape(words)}"
     room = DISCORD_MAX - len(discord) - len(discord_tail)
     discord += (body if len(body) <= room else body[: room - 1] + "…") + discord_tail
     return {

@@ -27,7 +27,7 @@ from backend.domain.models import OWNER, Comment, OutboxEvent, Status
 from backend.domain.moderation import ModerationService
 from backend.domain.outbox import EventKind
 from backend.domain.tokens import Signer
-from backend.notify import digest, letters, upkeep, webhook
+from backend.notify import chat, digest, letters, upkeep, webhook
 from backend.notify.subscriptions import SubscriptionService
 from backend.notify.transport import DeliveryFailed, Mailer, mailer_for, post_webhook
 from backend.settings import Settings, SiteConfig
@@ -271,7 +271,7 @@ class Worker:
         out: list[Delivery] = []
         wants_hook = site.notify == "all" or (site.notify == "pending" and pending)
         if site.webhook and wants_hook:
-            body = webhook.encode(webhook.payload(comment, links if pending else {}, edited=edited))
+            body = webhook.encode(self._hook_body(site, comment, links if pending else {}, edited))
             secret = webhook.secret_for(self.signer, event.site, site)
             key = f"{event.id}:webhook"
             headers = {
@@ -300,6 +300,14 @@ class Worker:
                 mail = self._mail(f"{event.id}:owner:{to}", f"owner mail {number}", letter)
                 out.append(self._owner_mail(mail, site, comment, to))
         return out
+
+    def _hook_body(
+        self, site: SiteConfig, comment: Comment, links: dict[str, str], edited: bool
+    ) -> dict[str, object]:
+        if site.webhook_format == "parley":
+            return webhook.payload(comment, links, edited=edited)
+        said = chat.notice(comment, self._page(comment), links, edited=edited)
+        return chat.body(site, said)
 
     def _owner_mail(self, mail: Delivery, site: SiteConfig, comment: Comment, to: str) -> Delivery:
         """The owner's mail, or, past the first few of its window, an item of the digest."""

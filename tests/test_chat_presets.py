@@ -1,0 +1,190 @@
+"""Chat presets for the site's webhook (`webhook_format`): Slack's incoming webhook, Discord's
+execute webhook and Telegram's sendMessage, delivered by the worker to stand-ins on 127.0.0.1
+that read each body as the service documents it (tests/chat_standins.py): the site, the page,
+the author, an excerpt and the one-click links; a hostile comment pings no one and forges no
+link; the settings refuse a Telegram preset without its chat."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from backend.settings import ConfigError, Settings, SiteConfig, StoreURL
+from backend.sites import SiteProblems
+from backend.store.base import Store
+from tests.chat_standins import Chats, Seen
+from tests.conftest import ORIGIN, Clock
+from tests.helpers import post, read
+from tests.moderation_support import sites
+from tests.notify_support import drain, link_path, mail_client
+from tests.servers import serve
+from tests.stores import sqlite_store
+
+HOSTILE_AUTHOR = "<b>Mallory</b> @everyone & co"
+HOSTILE_TEXT = (
+    "<b>bold</b> @everyone @here & <!channel> <@U123> [Approve](https://evil.test) "
+    '<a href="https://evil.test">Approve</a> <https://evil.test|Approve> &amp; x<y>z'
+)
+TITLE = 'Tom & Jerry <i>"live"</i>'
+CHAT_ID = -1001234567890
+PAGE = ORIGIN + "/post/"
+PATHS = {
+    "slack": "/services/T0001/B0001/abcdefghijklmnop",
+    "discord": "/api/webhooks/1234567890/token-abc",
+    "telegram": "/bot123456:ABC-DEF/sendMessage",
+}
+
+
+@pytest.fixture(scope="module")
+def chats() -> Iterator[Chats]:
+    state = Chats()
+    with serve(state.app()) as base:
+        state.url = base
+        yield state
+
+
+def preset(chats: Chats, form: str, **more: Any) -> dict[str, Any]:
+    blog: dict[str, Any] = {"webhook": chats.url + PATHS[form], "webhook_format": form, **more}
+    if form == "telegram":
+        blog.setdefault("telegram_chat_id", CHAT_ID)
+    return sites(blog=blog)
+
+
+def deliver(
+    store_and_url: tuple[Store, StoreURL], clock: Clock, chats: Chats, form: str, **fields: Any
+) -> tuple[Seen, TestClient, Any]:
+    chats.got.clear()
+    chats.refused.clear()
+    with mail_client(store_and_url, clock, preset(chats, form), None) as client:
+        made = post(client, expect=202, title=TITLE, **fields)["comment"]
+        assert drain(client) == 1
+        assert chats.refused == [] and len(chats.got) == 1
+        seen = chats.got[0]
+        assert seen.service == form
+        # the approve link in the message works
+        approve = dict((label, url) for label, url in seen.links)["Approve"]
+        assert client.post(link_path(approve), data={"action": "approve"}).status_code == 200
+        assert [c["id"] for c in read(client)["comments"]] == [made["id"]]
+        return seen, client, made
+
+
+def moderation_links(seen: Seen) -> dict[str, str]:
+    return {label: url for label, url in seen.links if url.startswith("http://api.test/moderate/")}
+
+
+def test_slack_gets_text_with_mrkdwn_links(
+    store_and_url: tuple[Store, StoreURL], clock: Clock, chats: Chats
+) -> None:
+    seen, _, _ = deliver(store_and_url, clock, chats, "slack", author="JKB", text="Hello *you*")
+    assert list(seen.body) == ["text"]
+    text = seen.body["text"]
+    assert text.startswith(f"*New comment awaiting moderation* on blog: <{PAGE}|")
+    assert "*JKB* says:\n>Hello *you*" in text
+    assert set(moderation_links(seen)) == {"Approve", "Spam", "Delete"}
+    page = ('Tom &amp; Jerry &lt;i&gt;"live"&lt;/i&gt;', PAGE)
+    assert f"<{page[1]}|{page[0]}>" in text
+
+
+def test_discord_gets_content_that_mentions_no_one(
+    store_and_url: tuple[Store, StoreURL], clock: Clock, chats: Chats
+) -> None:
+    seen, _, _ = deliver(store_and_url, clock, chats, "discord", author="JKB", text="Hello")
+    assert seen.body["allowed_mentions"] == {"parse": []}
+    assert set(seen.body) == {"content", "allowed_mentions"}
+    content = seen.body["content"]
+    assert content.startswith("**New comment awaiting moderation** on blog: [")
+    assert f"(<{PAGE}>)" in content and "**JKB** says:\n> Hello" in content
+    assert set(moderation_links(seen)) == {"Approve", "Spam", "Delete"}
+
+
+def test_telegram_gets_send_message_in_html(
+    store_and_url: tuple[Store, StoreURL], clock: Clock, chats: Chats
+) -> None:
+    seen, _, _ = deliver(store_and_url, clock, chats, "telegram", author="JKB", text="Hello")
+    assert seen.body["chat_id"] == CHAT_ID and seen.body["parse_mode"] == "HTML"
+    assert seen.body["link_preview_options"] == {"is_disabled": True}
+    assert set(seen.body) == {"chat_id", "text", "parse_mode", "link_preview_options"}
+    assert seen.visible.startswith("New comment awaiting moderation on blog: ")
+    assert 'Tom & Jerry <i>"live"</i>' in seen.visible  # the title, read as text
+    assert "JKB says:\nHello" in seen.visible
+    assert ('Tom & Jerry <i>"live"</i>', PAGE) in seen.links
+    assert set(moderation_links(seen)) == {"Approve", "Spam", "Delete"}
+
+
+@pytest.mark.parametrize("form", ["slack", "discord", "telegram"])
+def test_a_hostile_comment_pings_no_one_and_forges_no_link(
+    tmp_path: Path, clock: Clock, chats: Chats, form: str
+) -> None:
+    with sqlite_store(tmp_path) as pair:
+        seen, _, _ = deliver(pair, clock, chats, form, author=HOSTILE_AUTHOR, text=HOSTILE_TEXT)
+    # our page link and three moderation links, nothing of the commenter's
+    assert len(seen.links) == 4, seen.links
+    assert all("evil.test" not in url for _, url in seen.links)
+    assert [label for label, _ in seen.links if label == "mention"] == []
+    if form == "discord":
+        content = seen.body["content"]
+        assert "@everyone" not in content and "@here" not in content
+        assert seen.body["allowed_mentions"] == {"parse": []}
+    else:  # what the reader sees is the words as written
+        assert HOSTILE_AUTHOR in seen.visible
+        assert "<b>bold</b> @everyone @here & <!channel>" in seen.visible
+
+
+def test_a_long_comment_fits_discord_and_telegram(
+    tmp_path: Path, clock: Clock, chats: Chats
+) -> None:
+    text = "😀 @everyone <&> " * 600
+    for form in ("discord", "telegram"):
+        with sqlite_store(tmp_path / form) as pair:
+            seen, _, _ = deliver(pair, clock, chats, form, text=text)
+        assert len(moderation_links(seen)) == 3
+
+
+def test_the_default_body_is_parleys_own(tmp_path: Path) -> None:
+    assert SiteConfig().webhook_format == "parley"
+    site = SiteConfig.parse({"webhook": "https://hooks.example/p", "webhook_format": "parley"})
+    assert SiteConfig.parse(site.to_dict()) == site
+
+
+@pytest.mark.parametrize(
+    ("blog", "key", "why"),
+    [
+        ({"webhook_format": "telegram", "webhook": "https://t.example/botX/sendMessage"},
+         "telegram_chat_id", "is required with webhook_format telegram"),
+        ({"webhook_format": "telegram", "telegram_chat_id": 42,
+          "webhook": "https://t.example/botX"}, "webhook", "sendMessage"),
+        ({"webhook_format": "slack"}, "webhook", "is required with webhook_format slack"),
+        ({"webhook_format": "teams", "webhook": "https://x.example/"}, "webhook_format",
+         "must be one of parley, slack, discord, telegram"),
+        ({"telegram_chat_id": 42, "webhook": "https://x.example/"}, "telegram_chat_id",
+         "only read with webhook_format telegram"),
+        ({"webhook_format": "telegram", "telegram_chat_id": "my chat",
+          "webhook": "https://t.example/botX/sendMessage"}, "telegram_chat_id", "numeric id"),
+        ({"webhook_format": "telegram", "telegram_chat_id": True,
+          "webhook": "https://t.example/botX/sendMessage"}, "telegram_chat_id", "numeric id"),
+    ],
+)  # fmt: skip
+def test_the_settings_refuse_a_preset_without_what_it_needs(
+    tmp_path: Path, blog: dict[str, Any], key: str, why: str
+) -> None:
+    with pytest.raises(SiteProblems) as caught:
+        SiteConfig.parse(blog)
+    assert why in caught.value.problems[key]
+    env = {"PARLEY_STORE": f"sqlite:///{tmp_path}/p.db", "PARLEY_SITES": json.dumps({"b": blog})}
+    with pytest.raises(ConfigError, match=f"site 'b': .*{key}: "):
+        Settings.from_env(env)
+
+
+def test_a_telegram_chat_is_an_id_or_a_channel_name() -> None:
+    hook = "https://t.example/bot1:A/sendMessage"
+    for given, kept in [(-100123, -100123), ("-100123", -100123), ("@my_channel", "@my_channel")]:
+        site = SiteConfig.parse(
+            {"webhook": hook, "webhook_format": "telegram", "telegram_chat_id": given}
+        )
+        assert site.telegram_chat_id == kept
+        assert SiteConfig.parse(site.to_dict()) == site
