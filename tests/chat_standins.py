@@ -43,6 +43,7 @@ TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "sp
 _TG_TOKEN = re.compile(
     r'<(/?)([a-z-]+)((?:\s+[a-z-]+="[^"<>]*")*)\s*>|&(lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);|([<>&])'
 )
+UNKNOWN_CHATS = {-1, "@nobody_here"}  # chats the bot is not in
 _HREF = re.compile(r'href="([^"]*)"')
 
 
@@ -169,6 +170,8 @@ def telegram_read(body: dict[str, Any]) -> Seen:
     chat = body.get("chat_id")
     if isinstance(chat, bool) or not isinstance(chat, int | str):
         raise Refused("chat_id must be an Integer or String")
+    if chat in UNKNOWN_CHATS:
+        raise Refused("chat not found")
     text = body.get("text")
     if not isinstance(text, str):
         raise Refused("message text is empty")

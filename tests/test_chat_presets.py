@@ -21,7 +21,7 @@ from tests.chat_standins import Chats, Seen
 from tests.conftest import ORIGIN, Clock
 from tests.helpers import post, read
 from tests.moderation_support import sites
-from tests.notify_support import drain, link_path, mail_client
+from tests.notify_support import Hook, drain, link_path, mail_client, webhook_server
 from tests.servers import serve
 from tests.stores import sqlite_store
 
@@ -38,6 +38,12 @@ PATHS = {
     "discord": "/api/webhooks/1234567890/token-abc",
     "telegram": "/bot123456:ABC-DEF/sendMessage",
 }
+
+
+@pytest.fixture
+def hook_server() -> Iterator[Hook]:
+    with webhook_server() as state:
+        yield state
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +153,38 @@ def test_a_long_comment_fits_discord_and_telegram(
         assert len(moderation_links(seen)) == 3
 
 
-def test_the_default_body_is_parleys_own(tmp_path: Path) -> None:
+def test_a_refusal_is_logged_with_the_services_reason_and_not_retried(
+    tmp_path: Path, clock: Clock, chats: Chats, caplog: pytest.LogCaptureFixture
+) -> None:
+    chats.got.clear()
+    with (
+        sqlite_store(tmp_path) as pair,
+        mail_client(pair, clock, preset(chats, "telegram", telegram_chat_id=-1), None) as client,
+    ):
+        post(client, expect=202)
+        drain(client)
+        clock.advance(86400)
+        assert drain(client) == 0  # refused for good: not tried again
+    assert chats.got == [] and chats.refused[-1] == "chat not found"
+    logged = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(logged) == 1 and "status 400: Bad Request: chat not found" in logged[0]
+    assert PATHS["telegram"] not in logged[0] and "123456:ABC" not in caplog.text  # the token
+
+
+def test_the_default_body_is_parleys_own(tmp_path: Path, clock: Clock, hook_server: Hook) -> None:
     assert SiteConfig().webhook_format == "parley"
+    for form in ({}, {"webhook_format": "parley"}):
+        hook_server.received.clear()
+        blog = sites(blog={"webhook": hook_server.url, **form})
+        with (
+            sqlite_store(tmp_path / str(len(form))) as pair,
+            mail_client(pair, clock, blog, None) as c,
+        ):
+            post(c, expect=202, author="JKB")
+            drain(c)
+        (body,) = hook_server.received
+        assert set(body) == {"text", "content", "allowed_mentions", "parley"}
+        assert body["parley"]["comment"]["author"] == "JKB"
     site = SiteConfig.parse({"webhook": "https://hooks.example/p", "webhook_format": "parley"})
     assert SiteConfig.parse(site.to_dict()) == site
 

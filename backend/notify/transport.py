@@ -126,4 +126,18 @@ def post_webhook(url: str, body: bytes, headers: dict[str, str], timeout_s: floa
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}", retry=True) from exc
     if response.status_code >= 300:
         retry = response.status_code in RETRYABLE_HTTP
-        raise DeliveryFailed(f"status {response.status_code}", retry=retry)
+        raise DeliveryFailed(f"status {response.status_code}{_why(response)}", retry=retry)
+
+
+def _why(response: Any) -> str:
+    """What a refusing service said, for the owner's log: Slack's plain-text reason, Discord's
+    `message`, Telegram's `description` (such as "Bad Request: chat not found"); one short
+    line, at most 200 characters, or nothing."""
+    try:
+        said = response.json()
+        if isinstance(said, dict):
+            said = said.get("description") or said.get("message") or ""
+    except ValueError:
+        said = response.text
+    said = " ".join(str(said).split())[:200]
+    return f": {said}" if said else ""
