@@ -73,6 +73,7 @@ PAGE_VIEW_MODULES = {
     "backend.store.dynamo.outbox",
     "backend.store.dynamo.reads",
     "backend.store.dynamo.schema",
+    "backend.store.dynamo.search",  # part of the store (a post writes its search postings)
     "backend.store.dynamo.store",
     "backend.store.dynamo.table",
     "backend.store.dynamo.updates",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from backend.domain.models import (
     Block,
@@ -22,6 +22,9 @@ from backend.domain.models import (
     Status,
     Thread,
 )
+
+if TYPE_CHECKING:
+    from backend.domain.search import SearchQuery
 
 
 class Outbox(Protocol):
@@ -242,6 +245,14 @@ class Store(Outbox, FilterModels, Protocol):
 
     def blocked(self, site: str, keys: Sequence[str]) -> bool:
         """Whether any of these keys is blocked on the site."""
+
+    # -- the owner's search (backend/domain/search.py) ------------------------------------------
+
+    def search(self, site: str, query: SearchQuery, *, after: str | None, limit: int) -> QueuePage:
+        """Whole comments (emails included) matching `query`, newest first, at most `limit`,
+        from at most `CANDIDATES` comments read after the position `after`. `next_after` is
+        the position to go on from (None: nothing more), even when fewer than `limit` matched.
+        On DynamoDB a Query of the probe's posting items and a BatchGetItem of the comments."""
 
     # -- bulk (import and export; never on a reader's path) ----------------------------------------
 
