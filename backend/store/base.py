@@ -140,8 +140,9 @@ class Store(Outbox, FilterModels, Protocol):
     def get_comment(self, site: str, uri: str, comment_id: str) -> Comment | None:
         """The whole comment: its source text, email and ip_hash included."""
 
-    def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
-        """Approved comment counts; uris without a thread are 0."""
+    def counts(self, site: str, uris: Sequence[str], *, inbound: bool = True) -> dict[str, int]:
+        """Approved comment counts; uris without a thread are 0. `inbound=False` leaves out
+        the comments brought in from the open web (`Thread.inbound`)."""
 
     def recent(self, site: str, uri: str | None, limit: int) -> list[Comment]:
         """The newest approved comments of one thread, or of the whole site when uri is None.

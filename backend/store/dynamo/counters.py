@@ -71,11 +71,21 @@ class Counters(Table):
                 self._update(w.marker_clear(self.table, key, marker, stamp, indexed=False))
 
     def _move_counts(
-        self, site: str, uri: str, parent: str | None, delta: int, created: int, title: str = ""
+        self,
+        site: str,
+        uri: str,
+        parent: str | None,
+        delta: int,
+        created: int,
+        title: str = "",
+        *,
+        inbound: bool = False,
     ) -> None:
-        """Step 2 for a comment: the thread's count (the thread is made when missing) and the
+        """Step 2 for a comment: the thread's count (the thread is made when missing; a
+        comment from the open web moves its `inbound` share in the same write) and the
         parent's replies."""
-        self._update(w.thread_add(self.table, site, uri, created, delta, title))
+        shared = delta if inbound else 0
+        self._update(w.thread_add(self.table, site, uri, created, delta, title, inbound=shared))
         if parent is not None and delta:
             self._add(it.comment_key(site, uri, parent), "replies", delta)
 
@@ -181,6 +191,7 @@ class Counters(Table):
         comments = {i["id"]["S"]: i for i in items if i["sk"]["S"].startswith(it.comment_sk(""))}
         likes = [i for i in items if i["sk"]["S"].startswith("L#")]
         approved = {cid for cid, i in comments.items() if i["status"]["S"] == Status.APPROVED.value}
+        inbound = sum(1 for cid in approved if "origin" in comments[cid])
         replies = dict.fromkeys(comments, 0)
         for cid in approved:
             parent = comments[cid].get("parent", {}).get("S")
@@ -192,10 +203,10 @@ class Counters(Table):
             if w.UNTALLY not in like and cid in liked:
                 liked[cid] += 1
         if thread is not None:
-            self._set_exact(thread, {"count": len(approved)})
+            self._set_exact(thread, {"count": len(approved), it.INBOUND: inbound})
         elif comments:  # its first post was cut short before the thread was made
             first = min(it.num(i, "created") for i in comments.values())
-            made = w.thread_add(self.table, site, uri, first, len(approved))
+            made = w.thread_add(self.table, site, uri, first, len(approved), inbound=inbound)
             self._update({**made, "ConditionExpression": "attribute_not_exists(pk)"})
         for cid, item in comments.items():
             self._set_exact(item, {"replies": replies[cid], "likes": liked[cid]})
