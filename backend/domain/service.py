@@ -27,37 +27,12 @@ from backend.settings import Moderation, Settings, SiteConfig
 from backend.store.base import Store
 
 if TYPE_CHECKING:
+    from backend.domain.drafts import Draft, Posted
     from backend.spam.guard import SpamGuard
 
 IDEMPOTENCY_TTL_S = 86400
 RATE_WINDOW_S = 60
 LIKES_PER_WRITE = 6  # a reader may like six times as often as they may write
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A validated post, as the API hands it over."""
-
-    uri: str
-    title: str
-    parent: str | None
-    author: str
-    email: str
-    website: str | None
-    text: str
-    key: str
-    honeypot: str
-    notify: bool = False  # email me replies (double opt-in: a confirmation mail first)
-    proof: str = ""  # the ALTCHA payload (backend/spam/proof.py)
-
-
-@dataclass(frozen=True)
-class Posted:
-    """A comment just written, with its author's token and how long it stays editable."""
-
-    comment: Comment
-    token: str
-    editable_until: datetime
 
 
 @dataclass(frozen=True)
@@ -422,6 +397,8 @@ class CommentService:
         return self._posted(self.site(site_name), comment)
 
     def _posted(self, site: SiteConfig, comment: Comment) -> Posted:
+        from backend.domain.drafts import Posted  # off a page view's path (cold start)
+
         token = self.signer.edit_token(comment.site, comment.uri, comment.id)
         until = datetime.fromtimestamp(comment.created.timestamp() + site.edit_window_s, UTC)
         return Posted(self.shown(comment), token, until)

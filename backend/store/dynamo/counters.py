@@ -29,15 +29,18 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.domain import errors
 from backend.domain.models import Status
-from backend.store.base import Repairs, turn
+from backend.store.base import turn
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import ConditionFailed, translate
 from backend.store.dynamo.table import Table
+
+if TYPE_CHECKING:
+    from backend.store.reports import Repairs
 
 STALE_MS = 5 * 60 * 1000  # longer than any request lives (the function's timeout is seconds)
 REPAIR_ATTEMPTS = 3
@@ -106,6 +109,8 @@ class Counters(Table):
         whose repair fails (it keeps moving, or DynamoDB throttles) is `busy`, never the end of
         the run; none is started once `out_of_time()`. Shards are read from `turn(now)` on, so
         a shard full of busy threads cannot keep the others waiting run after run."""
+        from backend.store.reports import Repairs  # the scheduled worker's, not a page view's
+
         now = now_ms() if now is None else now
         uris, more = self._stale_threads(site, now - STALE_MS, limit, turn(now))
         repaired: list[str] = []
