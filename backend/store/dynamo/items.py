@@ -282,7 +282,13 @@ def to_thread(item: Item) -> Thread:
         ),
         pinned=_str(item, "pinned") or "",
         pinned_number=num(item, "pinned_number"),
+        inbound=num(item, INBOUND),
     )
+
+
+# The thread item's share of `count` from the open web (comments with an origin): moved with
+# `count` in the same UpdateItem (updates.thread_add), made exact with it by the repair.
+INBOUND = "inbound"
 
 
 REACTIONS = "rx_"  # the thread item's `rx_{source}`: [likes, reposts] of one announcement post

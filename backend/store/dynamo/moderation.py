@@ -100,7 +100,14 @@ class Moderation(Counters):
             self._refuse_if_marked(comment["Key"])
             raise  # moved concurrently: the caller reads again
         if delta:
-            self._move_counts(old.site, old.uri, old.parent, delta, it.ms(old.created))
+            self._move_counts(
+                old.site,
+                old.uri,
+                old.parent,
+                delta,
+                it.ms(old.created),
+                inbound=old.origin is not None,
+            )
             self._unmark(it.comment_key(old.site, old.uri, old.id), w.TALLY, stamp)
         return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
 

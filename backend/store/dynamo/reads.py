@@ -75,14 +75,15 @@ class Reads(Table):
             next_after = comments[-1].id if more and comments else None
         return Page(thread, comments[:limit], next_after)
 
-    # 1 BatchGetItem per 100 uris (+ rounds for UnprocessedKeys), projecting only the count.
-    def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
+    # 1 BatchGetItem per 100 uris (+ rounds for UnprocessedKeys), projecting only the counts.
+    def counts(self, site: str, uris: Sequence[str], *, inbound: bool = True) -> dict[str, int]:
         result = dict.fromkeys(uris, 0)
         unique = list(result)  # BatchGetItem refuses a key asked twice
         for start in range(0, len(unique), 100):
             keys = [it.thread_key(site, uri) for uri in unique[start : start + 100]]
-            for item in self._batch_get(keys, ("uri", "count")):
-                result[item["uri"]["S"]] = it.num(item, "count")
+            for item in self._batch_get(keys, ("uri", "count", it.INBOUND)):
+                left_out = 0 if inbound else it.num(item, it.INBOUND)
+                result[item["uri"]["S"]] = it.num(item, "count") - left_out
         return result
 
     # One thread: 1 Query (more only when its newest comments are mostly hidden). The site: 1

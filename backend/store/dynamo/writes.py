@@ -47,7 +47,15 @@ class Writes(Counters):
         # The comment is stored; its counters follow (a crash from here on leaves the mark
         # for `repair`; the reader's retry with the same key gets this comment).
         approved = c.status is Status.APPROVED
-        self._move_counts(c.site, c.uri, c.parent, int(approved), it.ms(c.created), new.title)
+        self._move_counts(
+            c.site,
+            c.uri,
+            c.parent,
+            int(approved),
+            it.ms(c.created),
+            new.title,
+            inbound=c.origin is not None,
+        )
         if approved:
             self._unmark(it.comment_key(c.site, c.uri, c.id), w.TALLY, stamp)
         return new.comment
