@@ -83,7 +83,7 @@ class SiteConfig:
     proof_max: int = 400
     # The learning filter: a new comment scoring at least `filter_hold_at` is held (pending),
     # at least `filter_spam_at` goes to spam; 1.0 turns either off.
-    filter_hold_at: float = 0.9
+    filter_hold_at: float = 0.82
     filter_spam_at: float = 0.995
 
     @classmethod
