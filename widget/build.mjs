@@ -48,6 +48,11 @@ const bundleStrings = {
   },
 }
 
+// A page of the thread: the loader's first read and each "Load more" (the bundle's) ask for
+// this many comments, one constant for both. 10: a page view that scrolls to the comments
+// reads and carries half of what a page of 20 does (cost model: bench/RESULTS.md).
+const PAGE = '10'
+
 const common = {
   bundle: true,
   minify: true,
@@ -77,10 +82,10 @@ const squeeze = async (options) => {
   return Buffer.from(out.code)
 }
 const entry = join(src, 'thread', 'index.js')
-const bundleOptions = { mangleProps: /_$/, plugins: [cssText, bundleStrings] }
+const bundleOptions = { mangleProps: /_$/, plugins: [cssText, bundleStrings], define: { PAGE } }
 const thread = await squeeze({ ...bundleOptions, entryPoints: [entry] })
 const bundle = 'thread.' + createHash('sha256').update(thread).digest('hex').slice(0, 12) + '.js'
-const loader = await squeeze({ entryPoints: [join(src, 'embed.js')], define: { BUNDLE: JSON.stringify(bundle) } })
+const loader = await squeeze({ entryPoints: [join(src, 'embed.js')], define: { BUNDLE: JSON.stringify(bundle), PAGE } })
 
 const brotli = (data) =>
   brotliCompressSync(data, {

@@ -162,6 +162,17 @@ class HtmlParams(_In):
     uri: Uri
     sort: Sort = "oldest"
     after: Annotated[str | None, Field(max_length=query.CURSOR_CHARS)] = None  # a page's `next`
+    # The page's announcement post on Mastodon or Bluesky, named at build time: a suggestion
+    # the worker checks (backend/inbound/suggest.py), never a binding by itself.
+    announce: Annotated[
+        str | None,
+        Field(
+            max_length=2048,
+            description="The page's announcement post (https://HOST/@user/ID or "
+            "https://bsky.app/profile/NAME/post/ID): the worker binds the thread to it only if "
+            "the post links to this page on one of the site's origins (docs/inbound.md)",
+        ),
+    ] = None
 
 
 class CountsParams(_In):

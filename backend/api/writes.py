@@ -21,10 +21,10 @@ from backend.api.http import (
 )
 from backend.api.schemas import EditIn, PostIn, ThreadRef
 from backend.api.views import comment_view, instant
+from backend.domain.drafts import Draft
 from backend.domain.errors import BadRequest
 from backend.domain.ids import is_ulid
 from backend.domain.models import Status
-from backend.domain.service import Draft
 
 
 def _comment_id(request: Request) -> str:

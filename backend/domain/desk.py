@@ -25,7 +25,7 @@ from backend.domain.blocks import email_key, network_key
 from backend.domain.identity import avatar_hash
 from backend.domain.ids import new_ulid
 from backend.domain.limits import check_comment_size
-from backend.domain.models import OWNER, Block, Comment, NewComment, Status, Thread
+from backend.domain.models import OWNER, Block, Comment, NewComment, Status, Thread, counted
 from backend.domain.render import render_visible
 from backend.domain.tokens import Signer
 from backend.settings import Settings, SiteConfig
@@ -101,10 +101,11 @@ class OwnerDesk:
 
     def pin(self, site_name: str, uri: str, comment_id: str | None) -> Thread:
         """Pin an approved comment of the thread (None unpins); one per thread."""
-        self.site(site_name)
+        site = self.site(site_name)
         now = datetime.fromtimestamp(self.clock(), UTC)
         if comment_id is None:
-            return self.store.set_pinned(site_name, uri, "", 0, now)
+            thread = self.store.set_pinned(site_name, uri, "", 0, now)
+            return counted(thread, site.count_inbound)
         self._approved(site_name, uri, comment_id)
         number, after = 0, None  # its number on the page: the approved comments up to it
         while True:
@@ -113,7 +114,8 @@ class OwnerDesk:
             if page.next_after is None or not page.comments or page.comments[-1].id >= comment_id:
                 break
             after = page.next_after
-        return self.store.set_pinned(site_name, uri, comment_id, number, now)
+        thread = self.store.set_pinned(site_name, uri, comment_id, number, now)
+        return counted(thread, site.count_inbound)
 
     # -- block -------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import overload
 
 #: The most HTML (in characters) one page of a thread carries: 100 comments of 10,000
 #: characters would otherwise make one page view megabytes to read and send, an abuse lever on
@@ -43,6 +44,22 @@ class Thread:
     reactions: tuple[int, int] = (0, 0)
     pinned: str = ""  # the id of the comment shown first, or ""
     pinned_number: int = 0  # its number when it was pinned (shown when it is on a later page)
+    # Of `count`, the comments brought in from the open web (an `origin`): a site whose
+    # `count_inbound` is off shows `count - inbound` (backend/domain/service.py, `counted`).
+    inbound: int = 0
+
+
+@overload
+def counted(thread: Thread, count_inbound: bool) -> Thread: ...
+@overload
+def counted(thread: Thread | None, count_inbound: bool) -> Thread | None: ...
+def counted(thread: Thread | None, count_inbound: bool) -> Thread | None:
+    """The thread as readers see it: without the open web's comments in its count when the
+    site's `count_inbound` is off. Every count served goes through here or through
+    `Store.counts(inbound=...)`."""
+    if thread is None or count_inbound or not thread.inbound:
+        return thread
+    return replace(thread, count=thread.count - thread.inbound)
 
 
 class OriginKind(enum.StrEnum):

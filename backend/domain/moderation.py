@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Final
 
 from backend.domain import errors, outbox
 from backend.domain.context import Context
-from backend.domain.models import Comment, QueuePage, Status, Thread
+from backend.domain.models import Comment, QueuePage, Status, Thread, counted
 from backend.settings import SiteConfig
 
 if TYPE_CHECKING:
@@ -154,8 +154,9 @@ class ModerationService(Context):
         return self.store.use_once(site_name, spent, int(self.clock()) + LINK_TTL_S)
 
     def lock(self, site_name: str, uri: str, locked: bool) -> Thread:
-        self.site(site_name)
-        return self.store.set_locked(site_name, uri, locked, _dt(self.clock()))
+        site = self.site(site_name)
+        thread = self.store.set_locked(site_name, uri, locked, _dt(self.clock()))
+        return counted(thread, site.count_inbound)
 
     # -- privacy requests ------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from backend.domain.blocks import keys_of, network_key
 from backend.domain.identity import avatar_hash, client_hash, shown_avatar
 from backend.domain.ids import new_ulid
 from backend.domain.limits import check_comment_size
-from backend.domain.models import PAGE_CHARS, Comment, NewComment, Status, Thread
+from backend.domain.models import PAGE_CHARS, Comment, NewComment, Status, Thread, counted
 from backend.domain.render import render_visible
 from backend.domain.spam import looks_like_spam
 from backend.domain.tokens import Signer
@@ -27,38 +27,12 @@ from backend.settings import Moderation, Settings, SiteConfig
 from backend.store.base import Store
 
 if TYPE_CHECKING:
+    from backend.domain.drafts import Draft, Posted
     from backend.spam.guard import SpamGuard
 
 IDEMPOTENCY_TTL_S = 86400
 RATE_WINDOW_S = 60
 LIKES_PER_WRITE = 6  # a reader may like six times as often as they may write
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A validated post, as the API hands it over."""
-
-    uri: str
-    title: str
-    parent: str | None
-    author: str
-    email: str
-    website: str | None
-    text: str
-    key: str
-    honeypot: str
-    notify: bool = False  # email me replies (double opt-in: a confirmation mail first)
-    proof: str = ""  # the ALTCHA payload (backend/spam/proof.py)
-    captcha: str = ""  # a Turnstile or hCaptcha token (backend/spam/outside.py)
-
-
-@dataclass(frozen=True)
-class Posted:
-    """A comment just written, with its author's token and how long it stays editable."""
-
-    comment: Comment
-    token: str
-    editable_until: datetime
 
 
 @dataclass(frozen=True)
@@ -165,7 +139,7 @@ class CommentService:
 
         `newest` and `top` are sorted here, above the store: the whole thread is read (one
         request per 100 comments) and the cursor carries the offset into the sorted list."""
-        self.site(site)
+        config = self.site(site)
         after, offset = (None, 0) if cursor is None else self.signer.read_cursor(cursor, site, uri)
         if sort != "oldest":
             if after is not None and after != "~" + sort:
@@ -200,7 +174,8 @@ class CommentService:
             # first page a parent not there is not shown at all: spam, or erased.)
             parents = _parents(shown, self.read_all(site, uri)[1])
         pinned = self._pinned(page.thread, shown) if after is None else None
-        return NumberedPage(page.thread, shown, next_cursor, pinned, parents)
+        thread = counted(page.thread, config.count_inbound)
+        return NumberedPage(thread, shown, next_cursor, pinned, parents)
 
     def _pinned(
         self, thread: Thread | None, page: list[tuple[int | None, Comment]]
@@ -223,19 +198,21 @@ class CommentService:
     ) -> tuple[Thread | None, list[tuple[int | None, Comment]]]:
         """The whole visible thread, oldest first and numbered (the server-rendered thread and
         the sorted reads)."""
-        self.site(site)
+        config = self.site(site)
         comments: list[Comment] = []
         after: str | None = None
         while True:
             page = self.store.read_page(site, uri, after=after, limit=100)
             comments += page.comments
             if page.next_after is None:
-                return page.thread, self._shown_numbered(_numbered(comments, 0))
+                thread = counted(page.thread, config.count_inbound)
+                return thread, self._shown_numbered(_numbered(comments, 0))
             after = page.next_after
 
     def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
-        self.site(site)
-        return self.store.counts(site, list(dict.fromkeys(uris)))
+        config = self.site(site)
+        unique = list(dict.fromkeys(uris))
+        return self.store.counts(site, unique, inbound=config.count_inbound)
 
     def recent(self, site: str, uri: str | None, limit: int = 50) -> list[Comment]:
         self.site(site)
@@ -424,6 +401,8 @@ class CommentService:
         return self._posted(self.site(site_name), comment)
 
     def _posted(self, site: SiteConfig, comment: Comment) -> Posted:
+        from backend.domain.drafts import Posted  # off a page view's path (cold start)
+
         token = self.signer.edit_token(comment.site, comment.uri, comment.id)
         until = datetime.fromtimestamp(comment.created.timestamp() + site.edit_window_s, UTC)
         return Posted(self.shown(comment), token, until)

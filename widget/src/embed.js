@@ -126,7 +126,7 @@ function thread(host) {
         html: e.querySelector('[itemprop=text]').innerHTML,
       })),
     })
-    const read = () => api('comments?' + qs({ limit: 20, sort }))
+    const read = () => api('comments?' + qs({ limit: PAGE, sort })) // PAGE: build.mjs
     // A fragment built into the page may be older than the thread: one conditional request
     // with the ETag it carries (data-etag) costs a 304 when nothing changed, else the first
     // page is read; unreachable, the fragment stands.

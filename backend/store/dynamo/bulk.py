@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from backend.domain import errors
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
-from backend.store.base import Written
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed, backoff, translate
+from backend.store.reports import Written
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -54,6 +54,8 @@ def thread_item(t: Thread) -> it.Item:
         "created": it.n(it.ms(t.created)),
         "count": it.n(t.count),
     }
+    if t.inbound:
+        item[it.INBOUND] = it.n(t.inbound)
     if t.title:
         item["title"] = it.s(t.title)
     if t.locked:
@@ -132,10 +134,16 @@ class Bulk:
             for c, stored in rows
             if numbers.replies[c.id] != stored
         ]
+        inbound = sum(1 for c, _ in rows if c.status is Status.APPROVED and c.origin is not None)
         if thread is not None and thread.count != numbers.count:
             updates.append(self._set_number(it.thread_key(site, uri), "count", numbers.count))
             thread = replace(thread, count=numbers.count)
+        if thread is not None and thread.inbound != inbound:
+            updates.append(self._set_number(it.thread_key(site, uri), it.INBOUND, inbound))
+            thread = replace(thread, inbound=inbound)
         self._each(updates)
+        if thread is not None:  # last: the thread's read version (the import's comments)
+            self._each([w.touch(self.table, site, uri)])
         return thread
 
     def _set_number(self, key: it.Item, name: str, value: int) -> dict[str, Any]:

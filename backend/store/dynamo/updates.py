@@ -37,6 +37,25 @@ MARKED_RETRY_S = 5
 # reversal between its reads (an un-like, then a like) leave the value as read, never `v`.
 VERSION = "v"
 VERSION_ADD = ", #v :one"  # appended to an UpdateExpression's ADD clause
+# The thread item's `rv` counts every other write a page view shows (an edit, a like, a pin, a
+# lock, reactions, a status move that moves no count, an erasure, a repair, an import's
+# recount): with `v` it is the thread's stamp (`items.to_thread`), which the app compares
+# before serving a first page it keeps in memory (backend/api/comments.py). Each write moves
+# it after what it changed (the same partition: a read that sees the stamp sees the change).
+READ_VERSION = "rv"
+READ_VERSION_ADD = "ADD #rv :one"
+
+
+def touch(table: str, site: str, uri: str) -> dict[str, Any]:
+    """The thread's `rv` moved by one (an UpdateItem, never creating the item)."""
+    return {
+        "TableName": table,
+        "Key": it.thread_key(site, uri),
+        "UpdateExpression": READ_VERSION_ADD,
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": {"#rv": READ_VERSION},
+        "ExpressionAttributeValues": {":one": it.n(1)},
+    }
 
 
 def post_items(table: str, new: NewComment, stamp: int) -> list[dict[str, Any]]:
@@ -83,11 +102,19 @@ def post_items(table: str, new: NewComment, stamp: int) -> list[dict[str, Any]]:
 
 
 def thread_add(
-    table: str, site: str, uri: str, created: int, delta: int, title: str = ""
+    table: str,
+    site: str,
+    uri: str,
+    created: int,
+    delta: int,
+    title: str = "",
+    *,
+    inbound: int = 0,
 ) -> dict[str, Any]:
-    """The thread's count moved by `delta`, creating the thread when it is missing (its first
-    comment, or a held comment whose post was cut short). One UpdateItem outside any
-    transaction: DynamoDB serializes them on the item, so parallel posts never conflict."""
+    """The thread's count moved by `delta` (and its share from the open web, `inbound`, by
+    `inbound`, in the same write), creating the thread when it is missing (its first comment,
+    or a held comment whose post was cut short). One UpdateItem outside any transaction:
+    DynamoDB serializes them on the item, so parallel posts never conflict."""
     update = "SET #site = :site, #uri = :uri, #created = if_not_exists(#created, :created)"
     values: dict[str, Any] = {
         ":site": it.s(site),
@@ -99,12 +126,22 @@ def thread_add(
     if title:  # a thread made by a lock has no title yet: the first titled post names it
         update += ", #title = if_not_exists(#title, :title)"
         values[":title"] = it.s(title)
+    add = " ADD #count :delta" + VERSION_ADD
+    if inbound:
+        add += ", #inbound :inbound"
+        values[":inbound"] = it.n(inbound)
     return {
         "TableName": table,
         "Key": it.thread_key(site, uri),
-        "UpdateExpression": update + " ADD #count :delta" + VERSION_ADD,
+        "UpdateExpression": update + add,
         "ExpressionAttributeNames": names(
-            "site", "uri", "created", "count", VERSION, *["title"] * bool(title)
+            "site",
+            "uri",
+            "created",
+            "count",
+            VERSION,
+            *["title"] * bool(title),
+            *[it.INBOUND] * bool(inbound),
         ),
         "ExpressionAttributeValues": values,
     }

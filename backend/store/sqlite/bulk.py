@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
-from backend.store.base import Written
+from backend.store.reports import Written
 from backend.store.sqlite.rows import COLUMNS, PLACES, ms, origin_column
 
 PAGE = 500  # threads read per query while walking a site
@@ -43,11 +43,12 @@ def put_many(
 
 def recount(conn: sqlite3.Connection, site: str, uri: str) -> None:
     rows = conn.execute(
-        "SELECT id, parent, status, replies FROM comments WHERE site = ? AND uri = ?",
+        "SELECT id, parent, status, replies, origin FROM comments WHERE site = ? AND uri = ?",
         (site, uri),
     ).fetchall()
     stored = {row[0]: row[3] for row in rows}
     numbers = tally((row[0], row[1], Status(row[2])) for row in rows)
+    inbound = sum(1 for row in rows if row[2] == Status.APPROVED and row[4])
     conn.executemany(
         "UPDATE comments SET replies = ? WHERE site = ? AND uri = ? AND id = ?",
         [(n, site, uri, cid) for cid, n in numbers.replies.items() if n != stored[cid]],
@@ -55,8 +56,8 @@ def recount(conn: sqlite3.Connection, site: str, uri: str) -> None:
     # The stamp moves even when no number does: the import may have added comments, and the
     # app's response cache must not keep serving the thread without them.
     conn.execute(
-        "UPDATE threads SET count = ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
-        (numbers.count, site, uri),
+        "UPDATE threads SET count = ?, inbound = ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
+        (numbers.count, inbound, site, uri),
     )
 
 

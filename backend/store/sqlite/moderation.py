@@ -25,7 +25,7 @@ class Moderation(Reads):
     ) -> Comment:
         with self._write() as conn:
             row = conn.execute(
-                "SELECT status, parent FROM comments WHERE site = ? AND uri = ? AND id = ?",
+                "SELECT status, parent, origin FROM comments WHERE site = ? AND uri = ? AND id = ?",
                 (site, uri, comment_id),
             ).fetchone()
             if row is None:
@@ -38,7 +38,7 @@ class Moderation(Reads):
                 "WHERE site = ? AND uri = ? AND id = ?",
                 (status.value, scrub, scrub, site, uri, comment_id),
             )
-            _move_counts(conn, site, uri, row["parent"], delta)
+            _move_counts(conn, site, uri, row["parent"], delta, bool(row["origin"]))
             insert_events(conn, events)
         comment = self.get_comment(site, uri, comment_id)
         assert comment is not None
@@ -48,7 +48,7 @@ class Moderation(Reads):
         key = (site, uri, comment_id)
         with self._write() as conn:
             row = conn.execute(
-                "SELECT status, parent, replies FROM comments "
+                "SELECT status, parent, replies, origin FROM comments "
                 "WHERE site = ? AND uri = ? AND id = ?",
                 key,
             ).fetchone()
@@ -67,20 +67,22 @@ class Moderation(Reads):
                 conn.execute(f"DELETE FROM likes {where}", key)
                 conn.execute("DELETE FROM comments WHERE site = ? AND uri = ? AND id = ?", key)
             delta = -int(row["status"] == Status.APPROVED)
-            _move_counts(conn, site, uri, row["parent"], delta)
+            _move_counts(conn, site, uri, row["parent"], delta, bool(row["origin"]))
 
 
 def _move_counts(
-    conn: sqlite3.Connection, site: str, uri: str, parent: str | None, delta: int
+    conn: sqlite3.Connection, site: str, uri: str, parent: str | None, delta: int, inbound: bool
 ) -> None:
-    """The thread's count and the parent's replies moved by `delta` (the thread's stamp moves
-    in any case), inside the caller's transaction."""
+    """The thread's count (and its `inbound` share, for a comment from the open web) and the
+    parent's replies moved by `delta` (the thread's stamp moves in any case), inside the
+    caller's transaction."""
     if delta and parent is not None:
         conn.execute(
             "UPDATE comments SET replies = replies + ? WHERE site = ? AND uri = ? AND id = ?",
             (delta, site, uri, parent),
         )
     conn.execute(
-        "UPDATE threads SET count = count + ?, stamp = stamp + 1 WHERE site = ? AND uri = ?",
-        (delta, site, uri),
+        "UPDATE threads SET count = count + ?, inbound = inbound + ?, stamp = stamp + 1 "
+        "WHERE site = ? AND uri = ?",
+        (delta, delta if inbound else 0, site, uri),
     )

@@ -42,12 +42,13 @@ class Reads(Database):
         )
         return None if row is None else to_comment(row)
 
-    def counts(self, site: str, uris: Sequence[str]) -> dict[str, int]:
+    def counts(self, site: str, uris: Sequence[str], *, inbound: bool = True) -> dict[str, int]:
         result = dict.fromkeys(uris, 0)
         if uris:
             marks = ",".join("?" * len(uris))
+            count = "count" if inbound else "count - inbound AS count"
             rows = self._conn().execute(
-                f"SELECT uri, count FROM threads WHERE site = ? AND uri IN ({marks})",
+                f"SELECT uri, {count} FROM threads WHERE site = ? AND uri IN ({marks})",
                 (site, *uris),
             )
             result.update({row["uri"]: row["count"] for row in rows})

@@ -75,6 +75,7 @@ def to_thread(row: sqlite3.Row) -> Thread:
         reactions=reactions_of(row["reactions"]),
         pinned=row["pinned"],
         pinned_number=row["pinned_number"],
+        inbound=row["inbound"],
     )
 
 

@@ -97,4 +97,12 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     ALTER TABLE comments ADD COLUMN reason TEXT NOT NULL DEFAULT '';
     """,
+    # Of a thread's count, the comments from the open web (a site may leave them out of it).
+    """
+    ALTER TABLE threads ADD COLUMN inbound INTEGER NOT NULL DEFAULT 0;
+    UPDATE threads SET inbound = (
+        SELECT COUNT(*) FROM comments AS c WHERE c.site = threads.site AND c.uri = threads.uri
+        AND c.status = 'approved' AND c.origin != ''
+    );
+    """,
 )

@@ -46,12 +46,16 @@ class Writes(Reads):
                         (c.site, c.uri, c.parent),
                     )
             conn.execute(
-                "INSERT INTO threads (site, uri, title, count, locked, created, stamp) "
-                "VALUES (?, ?, ?, ?, 0, ?, 1) ON CONFLICT (site, uri) DO UPDATE SET "
-                "count = count + excluded.count, stamp = stamp + 1, "
+                "INSERT INTO threads (site, uri, title, count, inbound, locked, created, stamp) "
+                "VALUES (?, ?, ?, ?, ?, 0, ?, 1) ON CONFLICT (site, uri) DO UPDATE SET "
+                "count = count + excluded.count, inbound = inbound + excluded.inbound, "
+                "stamp = stamp + 1, "
                 "title = CASE WHEN title = '' THEN excluded.title ELSE title END",
-                (c.site, c.uri, new.title, int(approved), ms(c.created)),
-            )
+                (
+                    c.site, c.uri, new.title, int(approved),
+                    int(approved and c.origin is not None), ms(c.created),
+                ),
+            )  # fmt: skip
             conn.execute(
                 f"INSERT INTO comments ({COLUMNS}) VALUES ({PLACES})",
                 (

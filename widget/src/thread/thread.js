@@ -80,9 +80,10 @@ export function thread(P) {
   }
   const fail = T.fail_, say = T.say_, jump = T.jump_
 
+  // A permalink to a comment past the first page reads on until it is there (seek).
   const fromHash = () => {
     const m = /^#comment-(\w+)$/.exec(location.hash)
-    if (m) jump(m[1], 1)
+    if (m) seek(m[1])
   }
   addEventListener('hashchange', fromHash)
   const permalink = (id, cls, ...kids) =>
@@ -254,9 +255,10 @@ export function thread(P) {
 
   async function page(after, j) {
     try {
-      // Pages of 20: a page view that scrolls to the comments costs half what a page of 50 does
-      // in DynamoDB reads and transfer (cost model: bench/RESULTS.md); "Load more" brings the rest.
-      j = await (j || api('comments?' + qs({ limit: 20, sort: T.sort_, ...(after && { after }) })))
+      // Pages of PAGE (widget/build.mjs, shared with the loader's first read): what a page view
+      // that scrolls to the comments reads and carries (cost model: bench/RESULTS.md); "Load
+      // more" brings the rest.
+      j = await (j || api('comments?' + qs({ limit: PAGE, sort: T.sort_, ...(after && { after }) })))
       if (!after) {
         T.locked_ = j.thread.locked
         T.setCount_(j.thread.count)

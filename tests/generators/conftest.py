@@ -1,0 +1,1 @@
+from tests.test_generators import parley  # noqa: F401  (the real Parley these sites read)
