@@ -11,8 +11,9 @@ from moto import mock_aws
 from backend.domain.ids import new_ulid
 from backend.domain.models import Comment, Status, Thread
 from backend.settings import StoreURL
-from backend.store.base import Store, Written
+from backend.store.base import Store
 from backend.store.dynamo import DynamoStore
+from backend.store.reports import Written
 
 SITE, URI = "blog", "/bulk/"
 T0 = 1_300_000_000.0

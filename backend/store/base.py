@@ -8,9 +8,8 @@ shapes stay private to each implementation.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from backend.domain.models import (
     Block,
@@ -22,6 +21,9 @@ from backend.domain.models import (
     Status,
     Thread,
 )
+
+if TYPE_CHECKING:
+    from backend.store.reports import Repairs, Written
 
 
 class Outbox(Protocol):
@@ -69,25 +71,6 @@ class Outbox(Protocol):
     def opted_out(self, site: str, email_hash: str) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
-    """What a bulk write added: the rest was stored already."""
-
-    threads: int = 0
-    comments: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Repairs:
-    """What one `repair_marked` run did: the threads whose counters it made exact, the threads
-    it left because a write may still be in flight there or their repair failed, and whether
-    more marked threads wait past the run's bounds (threads, time)."""
-
-    repaired: tuple[str, ...] = ()
-    busy: tuple[str, ...] = ()
-    more: bool = False
-
-
 RUN_EVERY_MS = 5 * 60 * 1000  # the scheduled worker's period (serverless.yml, workerSchedule)
 
 
@@ -112,8 +95,9 @@ class FilterModels(Protocol):
 
 
 class Store(Outbox, FilterModels, Protocol):
-    #: True when `thread_stamp` is a cheap local lookup, so a read can be served from the
-    #: app's response cache after checking it; False where it would cost a billed request.
+    #: True when `thread_stamp` is a cheap local lookup, checked before every read; False where
+    #: it is a billed request (DynamoDB's GetItem), checked only when the app's response cache
+    #: holds an answer it would save the query for.
     cheap_stamps: bool
 
     def setup(self) -> None:

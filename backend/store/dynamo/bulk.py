@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from backend.domain import errors
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
-from backend.store.base import Written
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed, backoff, translate
+from backend.store.reports import Written
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -142,6 +142,8 @@ class Bulk:
             updates.append(self._set_number(it.thread_key(site, uri), it.INBOUND, inbound))
             thread = replace(thread, inbound=inbound)
         self._each(updates)
+        if thread is not None:  # last: the thread's read version (the import's comments)
+            self._each([w.touch(self.table, site, uri)])
         return thread
 
     def _set_number(self, key: it.Item, name: str, value: int) -> dict[str, Any]:

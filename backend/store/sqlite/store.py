@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from backend.domain.models import Comment, Thread
-from backend.store.base import Repairs, Written
+from backend.store.reports import Repairs, Written
 from backend.store.sqlite import bulk
 from backend.store.sqlite.desk import Desk
 from backend.store.sqlite.models import FilterModels
