@@ -216,7 +216,11 @@ class Worker:
     # -- what each event means ---------------------------------------------------------------
 
     def plan(self, event: OutboxEvent) -> list[Delivery]:
-        if event.kind in (EventKind.WEBMENTION, EventKind.FEDIVERSE_PULL):
+        if event.kind in (
+            EventKind.WEBMENTION,
+            EventKind.FEDIVERSE_PULL,
+            EventKind.FEDIVERSE_SUGGEST,
+        ):
             return [Delivery(f"{event.id}:inbound", event.kind, partial(self._inbound, event))]
         site = self.settings.sites.get(event.site)
         comment = self.store.get_comment(event.site, event.uri, event.comment_id)
