@@ -52,7 +52,7 @@ def test_search_box_finds_by_words_email_and_page(browser: Browser, admin: Admin
     search.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("No comment matches.")
     search.get_by_label("Email (exact)").fill("JKB@example.com")
-    search.get_by_label("Page path").fill("/other/")
+    search.get_by_label("On page (path)").fill("/other/")
     search.get_by_role("button", name="Search", exact=True).click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Cold starts on Lambda are slow.")
@@ -60,6 +60,6 @@ def test_search_box_finds_by_words_email_and_page(browser: Browser, admin: Admin
 
     search.get_by_role("button", name="Clear search").click()
     expect(page.get_by_role("heading", name="Pending comments")).to_be_visible()
-    expect(search.get_by_label("Page path")).to_have_value("")
+    expect(search.get_by_label("On page (path)")).to_have_value("")
     assert errors == []
     ctx.close()
