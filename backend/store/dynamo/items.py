@@ -283,7 +283,11 @@ def to_thread(item: Item) -> Thread:
         pinned=_str(item, "pinned") or "",
         pinned_number=num(item, "pinned_number"),
         inbound=num(item, INBOUND),
+        suggest_after=num(item, SUGGEST_AFTER),
     )
+
+
+SUGGEST_AFTER = "suggest_after"  # epoch seconds: no suggested announcement post before
 
 
 # The thread item's share of `count` from the open web (comments with an origin): moved with
