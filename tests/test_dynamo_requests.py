@@ -109,6 +109,40 @@ def test_page_view_of_100_comments_is_one_query(
     assert requests.take() == ["Query", "GetItem"]
 
 
+def test_an_unchanged_first_page_is_one_get_item_and_its_revalidation_too(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    """A warm sandbox keeps the first pages it served; the thread item's stamp (one GetItem,
+    0.5 read unit) tells whether one still stands, so an unchanged thread costs no Query, and a
+    browser's If-None-Match that matches gets a 304 at the same price."""
+    ids = seed(dynamo, "/kept/", 12)
+    query = {"site": SITE, "uri": "/kept/", "limit": 10}
+    requests.take()
+    first = api.get("/api/v1/comments", params=query)
+    assert first.status_code == 200 and requests.take() == ["Query"]  # nothing kept yet
+    again = api.get("/api/v1/comments", params=query)
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    assert requests.take() == ["GetItem"]
+    tag = {"If-None-Match": first.headers["etag"]}
+    revalidated = api.get("/api/v1/comments", params=query, headers=tag)
+    assert revalidated.status_code == 304 and requests.take() == ["GetItem"]
+
+    # Any write a read shows moves the stamp: the next read is the Query again, and fresh.
+    dynamo.add_like(SITE, "/kept/", ids[0], "voter")
+    requests.take()
+    liked = api.get("/api/v1/comments", params=query, headers=tag)
+    assert liked.status_code == 200 and liked.json()["comments"][0]["likes"] == 1
+    assert requests.take() == ["GetItem", "Query"]
+    assert api.get("/api/v1/comments", params=query).content == liked.content
+    assert requests.take() == ["GetItem"]
+
+    # A later page ("Load more") is not kept: its thread is read apart from its comments.
+    later = {**query, "after": first.json()["next"]}
+    for _ in range(2):
+        assert len(api.get("/api/v1/comments", params=later).json()["comments"]) == 2
+        assert requests.take() == ["Query", "GetItem"]
+
+
 def test_a_page_among_hidden_comments_stays_complete(
     api: TestClient, dynamo: DynamoStore, requests: Requests
 ) -> None:
@@ -181,9 +215,11 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     liked = api.post(f"/api/v1/comments/{comment_id}/likes", json={"site": SITE, "uri": "/post/"})
     assert liked.json() == {"likes": 1}
     # The rate buckets (this one, the one before), the thread (locked?), the network's block,
-    # the like item (marked), likes + 1 (returning the count), the mark.
+    # the like item (marked), likes + 1 (returning the count), the thread's read version, the
+    # mark.
     assert requests.take() == [
         "UpdateItem", "GetItem", "GetItem", "GetItem", "PutItem", "UpdateItem", "UpdateItem",
+        "UpdateItem",
     ]  # fmt: skip
 
     edited = api.patch(
@@ -193,10 +229,11 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     )
     assert edited.status_code == 200, edited.text
     # The token's comment (with its private part: the edit rules need the email), the thread
-    # (locked?), the rate buckets, the html and the source in one transaction, the comment as
-    # edited.
+    # (locked?), the rate buckets, the html and the source in one transaction, the thread's
+    # read version, the comment as edited.
     assert requests.take() == [
-        "BatchGetItem", "GetItem", "UpdateItem", "GetItem", "TransactWriteItems", "BatchGetItem",
+        "BatchGetItem", "GetItem", "UpdateItem", "GetItem", "TransactWriteItems", "UpdateItem",
+        "BatchGetItem",
     ]  # fmt: skip
 
     deleted = api.delete(

@@ -95,8 +95,9 @@ class FilterModels(Protocol):
 
 
 class Store(Outbox, FilterModels, Protocol):
-    #: True when `thread_stamp` is a cheap local lookup, so a read can be served from the
-    #: app's response cache after checking it; False where it would cost a billed request.
+    #: True when `thread_stamp` is a cheap local lookup, checked before every read; False where
+    #: it is a billed request (DynamoDB's GetItem), checked only when the app's response cache
+    #: holds an answer it would save the query for.
     cheap_stamps: bool
 
     def setup(self) -> None:

@@ -142,6 +142,8 @@ class Bulk:
             updates.append(self._set_number(it.thread_key(site, uri), it.INBOUND, inbound))
             thread = replace(thread, inbound=inbound)
         self._each(updates)
+        if thread is not None:  # last: the thread's read version (the import's comments)
+            self._each([w.touch(self.table, site, uri)])
         return thread
 
     def _set_number(self, key: it.Item, name: str, value: int) -> dict[str, Any]:

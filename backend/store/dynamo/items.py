@@ -265,8 +265,6 @@ def is_private(item: Item) -> bool:
 
 
 def to_thread(item: Item) -> Thread:
-    # `stamp` stays "": this store's stamp is computed by `thread_stamp` (cheap_stamps=False,
-    # so nothing compares it with a read's thread).
     return Thread(
         site=item["site"]["S"],
         uri=item["uri"]["S"],
@@ -284,10 +282,17 @@ def to_thread(item: Item) -> Thread:
         pinned_number=num(item, "pinned_number"),
         inbound=num(item, INBOUND),
         suggest_after=num(item, SUGGEST_AFTER),
+        stamp=stamp_of(item),
     )
 
 
 SUGGEST_AFTER = "suggest_after"  # epoch seconds: no suggested announcement post before
+
+
+def stamp_of(item: Item) -> str:
+    """The thread's stamp: its counters' version `v` and its read version `rv`, which together
+    move on every write a page view shows (updates.py, READ_VERSION)."""
+    return f"{num(item, 'v')}.{num(item, 'rv')}"
 
 
 # The thread item's share of `count` from the open web (comments with an origin): moved with

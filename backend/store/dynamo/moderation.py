@@ -23,11 +23,12 @@ _NAMES = w.NAMES
 
 
 class Moderation(Counters):
-    # 1 BatchGetItem (the comment and its private part) + 1 UpdateItem when no count moves,
-    # else + 1 TransactWriteItems (the comment, marked, and the author's tally; an UpdateItem
-    # without an email) + 1 UpdateItem (the thread's count) [+1 UpdateItem (the parent's
-    # replies)] + 1 UpdateItem (the mark). `scrub` adds the private part's text, emptied, to
-    # the transaction (one even when no count moves).
+    # 1 BatchGetItem (the comment and its private part) + 1 UpdateItem when no count moves
+    # (+ 1 UpdateItem: the thread's read version), else + 1 TransactWriteItems (the comment,
+    # marked, and the author's tally; an UpdateItem without an email) [+1 UpdateItem (the
+    # parent's replies)] + 1 UpdateItem (the thread's count) + 1 UpdateItem (the mark).
+    # `scrub` adds the private part's text, emptied, to the transaction (one even when no count
+    # moves; then the thread's read version moves too).
     def set_status(
         self,
         site: str,
@@ -73,6 +74,7 @@ class Moderation(Counters):
         }
         if not delta and not events and not scrub:
             new = it.to_comment(self._update(comment, returns="ALL_NEW"))
+            self._touch(old.site, old.uri)
             return new.evolve(email=old.email, text=old.text, ip_hash=old.ip_hash)
         # The counts move as a post's do (counters.py): the comment marked, with the outbox's
         # events and the author's tally (not hot items) in one transaction when there are any;
@@ -109,10 +111,13 @@ class Moderation(Counters):
                 inbound=old.origin is not None,
             )
             self._unmark(it.comment_key(old.site, old.uri, old.id), w.TALLY, stamp)
+        else:
+            self._touch(old.site, old.uri)
         return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
 
     # 1 BatchGetItem + 1 Query (the comment's likes) + 1 TransactWriteItems: the comment deleted
-    # (or emptied into a tombstone when it has replies), its private part and its likes. An
+    # (or emptied into a tombstone when it has replies), its private part and its likes; + 1
+    # UpdateItem (the thread's read version). An
     # approved comment is first moved to deleted (set_status's requests), which takes back the
     # counts it held.
     def erase(self, site: str, uri: str, comment_id: str) -> None:
@@ -157,6 +162,7 @@ class Moderation(Counters):
             # Deleting it while marked would drop the trigger of its counts' repair.
             self._refuse_if_marked(it.comment_key(old.site, old.uri, old.id))
             raise  # changed under us: `erase` reads again
+        self._touch(old.site, old.uri)
 
     def _refuse_if_marked(self, key: it.Item) -> None:
         """503 when the comment still carries a status move's marker (1 consistent GetItem):

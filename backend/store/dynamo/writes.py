@@ -71,7 +71,7 @@ class Writes(Counters):
         return errors.StoreUnavailable(retry_after=1)  # e.g. an id collision: try again
 
     # 1 TransactWriteItems (the public part's html and the private part's source, together) +
-    # 1 BatchGetItem (the comment as edited).
+    # 1 UpdateItem (the thread's read version) + 1 BatchGetItem (the comment as edited).
     def edit_comment(
         self, site: str, uri: str, comment_id: str, *, text: str, html: str, edited: datetime
     ) -> Comment:
@@ -96,14 +96,16 @@ class Writes(Counters):
             if cancelled.failed(0):
                 raise errors.CommentNotFound() from None
             raise errors.StoreUnavailable(retry_after=1) from None
+        self._touch(site, uri)
         comment = self.get_comment(site, uri, comment_id)
         if comment is None:  # erased in between
             raise errors.CommentNotFound()
         return comment
 
     # 1 PutItem (the like, marked) + 1 UpdateItem (likes + 1, returning the count) + 1 UpdateItem
-    # (the mark removed). A voter who liked before: 1 PutItem + 1 GetItem. No transaction: a
-    # popular comment takes one serialized ADD per like, not conflicting transactions.
+    # (the thread's read version) + 1 UpdateItem (the mark removed). A voter who liked before:
+    # 1 PutItem + 1 GetItem. No transaction: a popular comment takes one serialized ADD per
+    # like, not conflicting transactions.
     def add_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
         key = it.like_key(site, uri, comment_id, voter)
         stamp = now_ms()
@@ -122,11 +124,13 @@ class Writes(Counters):
             with translate("DeleteItem"):
                 self._client.delete_item(TableName=self.table, Key=key)
             raise errors.CommentNotFound() from None
+        self._touch(site, uri)
         self._unmark(key, w.TALLY, stamp)
         return likes
 
     # 1 UpdateItem (the like marked `untally`) + 1 UpdateItem (likes - 1, returning the count) +
-    # 1 DeleteItem (the like). A voter with no like: 1 UpdateItem + 2 GetItem.
+    # 1 UpdateItem (the thread's read version) + 1 DeleteItem (the like). A voter with no like:
+    # 1 UpdateItem + 2 GetItem.
     def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
         key = it.like_key(site, uri, comment_id, voter)
         stamp = now_ms()
@@ -154,6 +158,7 @@ class Writes(Counters):
         except ConditionFailed:  # not an approved comment: the like stays as it was
             self._unmark(key, w.UNTALLY, stamp)
             raise errors.CommentNotFound() from None
+        self._touch(site, uri)
         # Only the like this call marked (else the repair deleted it meanwhile, or will).
         with translate("DeleteItem"), suppress(ConditionFailed):
             self._client.delete_item(
@@ -255,7 +260,7 @@ class Writes(Counters):
     def _tally(self, site: str, uri: str, name: str, by: int, now: datetime) -> None:
         values = {
             ":site": it.s(site), ":uri": it.s(uri), ":now": it.n(it.ms(now)),
-            ":zero": it.n(0), ":by": it.n(by),
+            ":zero": it.n(0), ":by": it.n(by), ":one": it.n(1),
         }  # fmt: skip
         refused: dict[str, Any] = {}  # a decrement below 0 is refused
         if by < 0:
@@ -268,10 +273,10 @@ class Writes(Counters):
                     Key=it.thread_key(site, uri),
                     UpdateExpression=(
                         "SET #site = :site, #uri = :uri, #created = if_not_exists(#created, :now)"
-                        ", #count = if_not_exists(#count, :zero) ADD #n :by"
+                        ", #count = if_not_exists(#count, :zero) ADD #n :by, #rv :one"
                     ),
                     ExpressionAttributeNames={**_names("site", "uri", "created", "count"),
-                                              "#n": name},
+                                              "#n": name, "#rv": w.READ_VERSION},
                     ExpressionAttributeValues=values,
                     **refused,
                 )  # fmt: skip
@@ -280,10 +285,10 @@ class Writes(Counters):
                 self._client.update_item(
                     TableName=self.table,
                     Key=it.thread_key(site, uri),
-                    UpdateExpression="SET #n = :zero",
+                    UpdateExpression="SET #n = :zero " + w.READ_VERSION_ADD,
                     ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames={"#n": name},
-                    ExpressionAttributeValues={":zero": it.n(0)},
+                    ExpressionAttributeNames={"#n": name, "#rv": w.READ_VERSION},
+                    ExpressionAttributeValues={":zero": it.n(0), ":one": it.n(1)},
                 )
 
     # 1 UpdateItem, only on an existing thread item
@@ -293,10 +298,13 @@ class Writes(Counters):
                 self._client.update_item(
                     TableName=self.table,
                     Key=it.thread_key(site, uri),
-                    UpdateExpression="SET #rx = :rx",
+                    UpdateExpression="SET #rx = :rx " + w.READ_VERSION_ADD,
                     ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames={"#rx": it.REACTIONS + source},
-                    ExpressionAttributeValues={":rx": {"L": [it.n(likes), it.n(reposts)]}},
+                    ExpressionAttributeNames={"#rx": it.REACTIONS + source, "#rv": w.READ_VERSION},
+                    ExpressionAttributeValues={
+                        ":rx": {"L": [it.n(likes), it.n(reposts)]},
+                        ":one": it.n(1),
+                    },
                 )
         except ConditionFailed:
             return
