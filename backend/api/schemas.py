@@ -130,6 +130,8 @@ class PostIn(_In):
     # The ALTCHA payload (base64) solving a challenge from GET /api/v1/challenge: required
     # unless the site's `proof` is `off`.
     proof: Annotated[str, Field(max_length=4096)] = ""
+    # A Turnstile or hCaptcha token the page obtained, on a site whose `captcha` asks for one.
+    captcha: Annotated[str, Field(max_length=4096)] = ""
 
 
 class EditIn(_In):

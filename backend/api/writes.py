@@ -42,7 +42,7 @@ async def post_comment(request: Request) -> Response:
     draft = Draft(
         uri=body.uri, title=body.title, parent=body.parent, author=body.author,
         email=body.email, website=body.website, text=body.text, key=body.key, honeypot=body.hp,
-        notify=body.notify, proof=body.proof,
+        notify=body.notify, proof=body.proof, captcha=body.captcha,
     )  # fmt: skip
     posted, new = await ctx.blocking(
         ctx.comments.post, body.site, draft, client_ip(request, ctx.settings)

@@ -27,6 +27,7 @@ class Draft:
     honeypot: str
     notify: bool = False  # email me replies (double opt-in: a confirmation mail first)
     proof: str = ""  # the ALTCHA payload (backend/spam/proof.py)
+    captcha: str = ""  # a Turnstile or hCaptcha token (backend/spam/outside.py)
 
 
 @dataclass(frozen=True)

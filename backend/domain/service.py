@@ -264,6 +264,10 @@ class CommentService:
         status, reason = self.spam.judge(
             site_name, site, comment, *self._status_for(site_name, site, draft, client, html)
         )
+        if not trusted:  # the site's outside checks, off by default
+            status, reason = self.spam.check_outside(
+                site, comment, status, reason, client_ip, draft.captcha
+            )
         comment = comment.evolve(status=status, reason=reason)
         from backend.domain import outbox  # on first post: a page view needs none
 
