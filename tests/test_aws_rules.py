@@ -9,6 +9,7 @@ were read for this module, not fetched by it: nothing here uses the network)."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -214,6 +215,24 @@ def test_alarm_topics_are_not_under_the_aws_managed_sns_key(full_stack: Packaged
     # The full variant sets alarmEmail, so the topic exists and the alarms notify it.
     assert _alarm_targets(_live(full_stack)), "the alarms notify nothing with alarmEmail set"
     assert alarm_topic_violations(full_stack) == []
+
+
+# -- The stack the issue was filed against ---------------------------------------------------------
+# f86e707's template (Serverless Framework 3.40, alarmEmail set), reduced to what the two rules
+# above read (tests/fixtures/aws/f86e707-stack.json): Serverless 3 is no longer the toolchain,
+# so it cannot be packaged here again. Both rules must find what issue 19 found in it: the
+# function URL answers 403 (one permission of the two), and no alarm mail arrives.
+
+F86E707 = Path(__file__).resolve().parent / "fixtures" / "aws" / "f86e707-stack.json"
+
+
+def test_the_rules_find_the_403_and_the_silent_alarm_topic_in_f86e707s_stack() -> None:
+    stack = Packaged(F86E707.parent, json.loads(F86E707.read_text(encoding="utf-8")))
+    url = function_url_violations(stack)
+    assert any("InvokedViaFunctionUrl" in p and "403" in p for p in url), url
+    assert alarm_topic_violations(stack) == [
+        "AlarmTopic: alarms cannot publish to a topic under alias/aws/sns"
+    ]
 
 
 # -- Runtime ---------------------------------------------------------------------------------------
