@@ -109,6 +109,7 @@ def later_routes() -> list[BaseRoute]:
         Route("/api/v1/admin/blocks", lazy(f"{DESK}:blocks"), methods=["GET"]),
         Route("/api/v1/admin/blocks", lazy(f"{DESK}:block"), methods=["POST"]),
         Route("/api/v1/admin/blocks", lazy(f"{DESK}:unblock"), methods=["DELETE"]),
+        Route("/api/v1/admin/search", lazy(f"{DESK}:search"), methods=["POST"]),
         Route("/api/v1/admin/erase", lazy("backend.api.admin:erase"), methods=["POST"]),
         Route("/webmention", lazy("backend.api.webmention:receive"), methods=["POST"]),
         Route(

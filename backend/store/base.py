@@ -23,6 +23,7 @@ from backend.domain.models import (
 )
 
 if TYPE_CHECKING:
+    from backend.domain.search import SearchQuery
     from backend.store.reports import Repairs, Written
 
 
@@ -227,6 +228,14 @@ class Store(Outbox, FilterModels, Protocol):
 
     def blocked(self, site: str, keys: Sequence[str]) -> bool:
         """Whether any of these keys is blocked on the site."""
+
+    # -- the owner's search (backend/domain/search.py) ------------------------------------------
+
+    def search(self, site: str, query: SearchQuery, *, after: str | None, limit: int) -> QueuePage:
+        """Whole comments (emails included) matching `query`, newest first, at most `limit`,
+        from at most `CANDIDATES` comments read after the position `after`. `next_after` is
+        the position to go on from (None: nothing more), even when fewer than `limit` matched.
+        On DynamoDB a Query of the probe's posting items and a BatchGetItem of the comments."""
 
     # -- bulk (import and export; never on a reader's path) ----------------------------------------
 
