@@ -36,6 +36,9 @@ runtime's own boto3, with every model, would run it; its ratio is printed beside
 handler's init does (backend/lambda_handler.py): the like-for-like figure, which says how much
 of the handler's lead is that pause alone.
 
+`--compare ZIP` adds, in the same rounds, the handler from another artifact (the same build of
+an earlier commit, say): the ratio of the two handlers, measured under the same load.
+
 `--repeat K` runs each side K times a round, back to back, and keeps each side's least CPU
 of the K: on a shared machine a run's CPU time is inflated by whatever else shares the core
 and its caches at that moment (never deflated), so the least of a few is the closest to the
@@ -143,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         "unpruned (build/lambda/deps-*), as a bare function on Lambda's own boto3 would",
     )
     parser.add_argument(
+        "--compare", type=Path, help="with --artifact: add the handler from this other artifact"
+    )
+    parser.add_argument(
         "--paused",
         action="store_true",
         help="add the baseline with the garbage collector paused during init, as the handler's",
@@ -150,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     env = environment()
-    with tempfile.TemporaryDirectory() as unzipped:
+    with tempfile.TemporaryDirectory() as unzipped, tempfile.TemporaryDirectory() as other:
         python, flags, cwd = sys.executable, tuple[str, ...](), ROOT
         if args.artifact:
             with zipfile.ZipFile(args.artifact) as archive:
@@ -165,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         check_imported_from(sides["handler"], python, flags)
         if args.paused:
             sides["paused"] = (PAUSED, env, cwd)
+        if args.artifact and args.compare:
+            with zipfile.ZipFile(args.compare) as archive:
+                archive.extractall(other)
+            sides["compare"] = (HANDLER, {**env, "PYTHONPATH": other}, Path(other))
+            check_imported_from(sides["compare"], python, flags)
         if args.artifact and args.stock:
             stock = args.stock.resolve()
             sides["stock"] = (BASELINE, {**env, "PYTHONPATH": str(stock)}, stock)
@@ -223,6 +234,7 @@ def report(runs: int, samples: dict[str, Samples], *, as_json: bool, repeat: int
         "baseline": "boto3 + dynamodb client alone",
         "paused": "the same, collector paused as the handler's",
         "stock": "the same, on unpruned botocore",
+        "compare": "the handler from the other artifact",
     }
     kept = f", each side the least CPU of {repeat} runs" if repeat > 1 else ""
     print(f"runs: {runs} rounds, the sides' order rotated each round{kept}; CPU = user + system")
@@ -231,7 +243,7 @@ def report(runs: int, samples: dict[str, Samples], *, as_json: bool, repeat: int
             f"{labels[name]}: median {median_ms(name, 1):.0f} ms CPU, "
             f"{median_ms(name, 0):.0f} ms wall"
         )
-    for name in ("paused", "stock"):
+    for name in ("paused", "stock", "compare"):
         if name in samples:
             cpu = statistics.median(ratios(name, 1))
             print(f"handler / {labels[name]}: median ratio {cpu:.3f} CPU")
