@@ -109,6 +109,7 @@ def later_routes() -> list[BaseRoute]:
         Route("/api/v1/admin/blocks", lazy(f"{DESK}:blocks"), methods=["GET"]),
         Route("/api/v1/admin/blocks", lazy(f"{DESK}:block"), methods=["POST"]),
         Route("/api/v1/admin/blocks", lazy(f"{DESK}:unblock"), methods=["DELETE"]),
+        Route("/api/v1/admin/search", lazy(f"{DESK}:search"), methods=["POST"]),
         Route("/api/v1/admin/erase", lazy("backend.api.admin:erase"), methods=["POST"]),
         Route("/webmention", lazy("backend.api.webmention:receive"), methods=["POST"]),
         Route(
@@ -116,6 +117,7 @@ def later_routes() -> list[BaseRoute]:
             lazy("backend.api.announce:announce"),
             methods=["POST"],
         ),
+        Route("/api/v1/announce", lazy("backend.api.announce:suggest"), methods=["POST"]),
         Route("/moderate/{signed}", lazy("backend.api.moderate:confirm"), methods=["GET"]),
         Route("/moderate/{signed}", lazy("backend.api.moderate:act"), methods=["POST"]),
         Route(

@@ -72,6 +72,7 @@ PAGE_VIEW_MODULES = {
     "backend.store.dynamo.moderation",
     "backend.store.dynamo.outbox",
     "backend.store.dynamo.reads",
+    "backend.store.dynamo.search",  # part of the store (a post writes its search postings)
     "backend.store.dynamo.store",
     "backend.store.dynamo.table",
     "backend.store.dynamo.updates",

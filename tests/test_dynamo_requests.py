@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from backend.app import create_app
 from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.domain.moderation import ModerationService
+from backend.domain.search import SearchQuery
 from backend.domain.tokens import Signer
 from backend.store.dynamo import DynamoStore
 from backend.store.dynamo.counters import STALE_MS, now_ms
@@ -193,10 +194,11 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     posted = post(api)
     # find_key, the rate bucket and the one before it (a sliding window), the two blocks
     # (network, email) in one batch, the thread (locked?), the transaction of the key, the
-    # comment and the author's tally; then the thread's count and the comment's mark, outside it.
+    # comment and the author's tally; then the thread's count and the comment's mark, outside it;
+    # last, the search postings (its 9 index keys: one batch).
     each_post = [
         "GetItem", "UpdateItem", "GetItem", "BatchGetItem", "GetItem",
-        "TransactWriteItems", "UpdateItem", "UpdateItem",
+        "TransactWriteItems", "UpdateItem", "UpdateItem", "BatchWriteItem",
     ]  # fmt: skip
     assert requests.take() == each_post
     # The first post of a process also reads the site's spam filter model (then cached for a
@@ -209,7 +211,7 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     # A reply also reads its parent (approved?) and moves its replies, outside the transaction.
     assert requests.take() == [
         "GetItem", "UpdateItem", "GetItem", "BatchGetItem", "GetItem", "GetItem",
-        "TransactWriteItems", "UpdateItem", "UpdateItem", "UpdateItem",
+        "TransactWriteItems", "UpdateItem", "UpdateItem", "UpdateItem", "BatchWriteItem",
     ]  # fmt: skip
 
     liked = api.post(f"/api/v1/comments/{comment_id}/likes", json={"site": SITE, "uri": "/post/"})
@@ -229,11 +231,12 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     )
     assert edited.status_code == 200, edited.text
     # The token's comment (with its private part: the edit rules need the email), the thread
-    # (locked?), the rate buckets, the html and the source in one transaction, the thread's
-    # read version, the comment as edited.
+    # (locked?), the rate buckets, the comment again in the store (the words it had), the
+    # postings of words it drops, the html and the source in one transaction, the thread's
+    # read version, the comment as edited, the postings of its new words.
     assert requests.take() == [
-        "BatchGetItem", "GetItem", "UpdateItem", "GetItem", "TransactWriteItems", "UpdateItem",
-        "BatchGetItem",
+        "BatchGetItem", "GetItem", "UpdateItem", "GetItem", "BatchGetItem", "BatchWriteItem",
+        "TransactWriteItems", "UpdateItem", "BatchGetItem", "BatchWriteItem",
     ]  # fmt: skip
 
     deleted = api.delete(
@@ -241,10 +244,11 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     )
     assert deleted.status_code == 204
     # The token's comment, then the status move: read state, the comment (marked, its html
-    # emptied) with its private part's text emptied and the author's tally, the thread's
-    # count, the mark.
+    # emptied) with its private part's text emptied and the author's tally, after its words'
+    # search postings; the thread's count, the mark.
     assert requests.take() == [
-        "BatchGetItem", "BatchGetItem", "TransactWriteItems", "UpdateItem", "UpdateItem",
+        "BatchGetItem", "BatchGetItem", "BatchWriteItem", "TransactWriteItems", "UpdateItem",
+        "UpdateItem",
     ]  # fmt: skip
 
 
@@ -260,6 +264,7 @@ def test_no_request_is_ever_a_scan(
     dynamo.queue(SITE, Status.APPROVED, after=None, limit=5)
     dynamo.author_approved(SITE, "jkb@example.com")
     dynamo.thread_stamp(SITE, "/post/")
+    dynamo.search(SITE, SearchQuery(text="assad heavy"), after=None, limit=5)
     dynamo.erase(SITE, "/post/", comment["id"])
     ops = requests.take()
     assert "Query" in ops and "BatchGetItem" in ops

@@ -23,6 +23,7 @@ from backend.domain.models import (
 )
 
 if TYPE_CHECKING:
+    from backend.domain.search import SearchQuery
     from backend.store.reports import Repairs, Written
 
 
@@ -197,6 +198,11 @@ class Store(Outbox, FilterModels, Protocol):
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         """Lock or unlock a thread (creating it when needed)."""
 
+    def hold_suggestions(self, site: str, uri: str, until: int, now: datetime) -> None:
+        """Record that the thread takes no suggested announcement post before `until` (epoch
+        seconds), creating the thread when needed; its stamp moves, so reads show it
+        (backend/inbound/suggest.py)."""
+
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         """Count one write from `client` in the rate window `window`; returns the hits so far."""
 
@@ -227,6 +233,14 @@ class Store(Outbox, FilterModels, Protocol):
 
     def blocked(self, site: str, keys: Sequence[str]) -> bool:
         """Whether any of these keys is blocked on the site."""
+
+    # -- the owner's search (backend/domain/search.py) ------------------------------------------
+
+    def search(self, site: str, query: SearchQuery, *, after: str | None, limit: int) -> QueuePage:
+        """Whole comments (emails included) matching `query`, newest first, at most `limit`,
+        from at most `CANDIDATES` comments read after the position `after`. `next_after` is
+        the position to go on from (None: nothing more), even when fewer than `limit` matched.
+        On DynamoDB a Query of the probe's posting items and a BatchGetItem of the comments."""
 
     # -- bulk (import and export; never on a reader's path) ----------------------------------------
 

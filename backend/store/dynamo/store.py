@@ -3,9 +3,10 @@
 `DynamoStore` joins the parts, each in its own module: `reads.py` (page views, counts, queues),
 `writes.py` (posts, edits, likes, locks, rate buckets), `moderation.py` (status moves,
 erasure), `outbox.py` (notification events, sent markers, subscriptions: docs/notifications.md),
-`desk.py` (pins, blocks), `bulk.py` (imports and exports, imported on first use). Item shapes
-live in `items.py`, write requests built as data in `updates.py`, the client and its error
-mapping in `client.py`, the table definition in `schema.py`.
+`desk.py` (pins, blocks), `search.py` (the owner's search), `bulk.py` (imports and exports,
+imported on first use). Item shapes live in `items.py`, write requests built as data in
+`updates.py`, the client and its error mapping in `client.py`, the table definition in
+`schema.py`.
 """
 
 from __future__ import annotations

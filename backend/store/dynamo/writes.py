@@ -16,17 +16,19 @@ from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed, translate
 from backend.store.dynamo.counters import Counters, now_ms
 from backend.store.dynamo.outbox import event_puts
+from backend.store.dynamo.search import Search, index_keys
 
 _NAMES = w.NAMES
 _names = w.names
 
 
-class Writes(Counters):
+class Writes(Counters, Search):
     # 1 GetItem (the thread: locked?) [+1 GetItem (the parent)] + 1 TransactWriteItems (the
     # key, the comment's public part, its private part, the author's tally, the outbox's
     # events) + 1 UpdateItem (the thread's count) [+1 UpdateItem (the parent's replies)]
-    # [+1 UpdateItem (the comment's mark removed, when it counts)].
-    # +1 GetItem when the idempotency key was taken. No hot item is in the transaction.
+    # [+1 UpdateItem (the comment's mark removed, when it counts)] + 1 BatchWriteItem per 25
+    # search postings (search.py). +1 GetItem when the idempotency key was taken. No hot item
+    # is in the transaction.
     def create_comment(self, new: NewComment) -> Comment:
         c = new.comment
         thread = self._get(it.thread_key(c.site, c.uri), consistent=True)
@@ -58,6 +60,7 @@ class Writes(Counters):
         )
         if approved:
             self._unmark(it.comment_key(c.site, c.uri, c.id), w.TALLY, stamp)
+        self._post_index(c, index_keys(c))  # last: a crash before leaves it unfound, never orphaned
         return new.comment
 
     def _post_refused(self, cancelled: Cancelled, new: NewComment) -> errors.ParleyError:
@@ -70,11 +73,17 @@ class Writes(Counters):
                 return errors.DuplicateKey(item["comment_id"]["S"])
         return errors.StoreUnavailable(retry_after=1)  # e.g. an id collision: try again
 
-    # 1 TransactWriteItems (the public part's html and the private part's source, together) +
-    # 1 UpdateItem (the thread's read version) + 1 BatchGetItem (the comment as edited).
+    # 1 BatchGetItem (the comment before) [+1 BatchWriteItem (postings of dropped words)] + 1
+    # TransactWriteItems (the public part's html and the private part's source, together) + 1
+    # UpdateItem (the thread's read version) + 1 BatchGetItem (the comment as edited) [+1
+    # BatchWriteItem (postings of new words)].
     def edit_comment(
         self, site: str, uri: str, comment_id: str, *, text: str, html: str, edited: datetime
     ) -> Comment:
+        old = self.get_comment(site, uri, comment_id)
+        if old is None:
+            raise errors.CommentNotFound()
+        self._drop_stale(old, old.evolve(text=text))  # before: never a posting of lost words
         public = {
             "TableName": self.table,
             "Key": it.comment_key(site, uri, comment_id),
@@ -100,6 +109,7 @@ class Writes(Counters):
         comment = self.get_comment(site, uri, comment_id)
         if comment is None:  # erased in between
             raise errors.CommentNotFound()
+        self._reindex(old, comment)
         return comment
 
     # 1 PutItem (the like, marked) + 1 UpdateItem (likes + 1, returning the count) + 1 UpdateItem
@@ -198,6 +208,10 @@ class Writes(Counters):
     # 1 UpdateItem (creates the thread when needed, returns it).
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         return self._set_thread(site, uri, now, {"locked": it.b(locked)})
+
+    # 1 UpdateItem (the thread item, made when missing).
+    def hold_suggestions(self, site: str, uri: str, until: int, now: datetime) -> None:
+        self._set_thread(site, uri, now, {it.SUGGEST_AFTER: it.n(until)})
 
     # 1 UpdateItem. The window is part of the key, so a bucket is only ever counted in its own
     # window: one that TTL has not deleted yet is simply never read again.
