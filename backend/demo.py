@@ -8,7 +8,8 @@ import os
 import secrets
 from pathlib import Path
 
-from backend.domain.service import CommentService, Draft
+from backend.domain.drafts import Draft
+from backend.domain.service import CommentService
 from backend.settings import DEMO_SITE, Settings
 from backend.store.base import Store
 

@@ -37,6 +37,7 @@ _TOKEN_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _NOTIFY = ("all", "pending", "none")
 DIGESTS = ("instant", "hourly", "daily")
 _PROOF = ("required", "off")
+CAPTCHAS = ("off", "turnstile", "hcaptcha")
 # What a webhook's body speaks: Parley's own (the mixed body), or one chat service's API
 # (backend/notify/chat.py).
 WEBHOOK_FORMATS = ("parley", "slack", "discord", "telegram")
@@ -86,8 +87,17 @@ class SiteConfig:
     proof_max: int = 400
     # The learning filter: a new comment scoring at least `filter_hold_at` is held (pending),
     # at least `filter_spam_at` goes to spam; 1.0 turns either off.
-    filter_hold_at: float = 0.9
+    filter_hold_at: float = 0.82
     filter_spam_at: float = 0.995
+    # Outside checks, off by default (backend/spam/outside.py; each sends the reader's data to a
+    # third party: docs/moderation.md). Akismet's comment-check with the site's key, at
+    # `akismet_url` (Akismet's own unless set); a Turnstile or hCaptcha token verified on the
+    # server with `captcha_secret`, at `captcha_url` (the service's siteverify unless set).
+    akismet_key: str | None = None
+    akismet_url: str | None = None
+    captcha: str = "off"  # off, turnstile or hcaptcha
+    captcha_secret: str | None = None
+    captcha_url: str | None = None
 
     @classmethod
     def parse(cls, data: object) -> SiteConfig:
@@ -170,6 +180,24 @@ def _proof(value: object) -> str:
     if _text(value) not in _PROOF:
         raise ValueError("must be one of " + ", ".join(_PROOF))
     return str(value)
+
+
+def _captcha(value: object) -> str:
+    if _text(value) not in CAPTCHAS:
+        raise ValueError("must be one of " + ", ".join(CAPTCHAS))
+    return str(value)
+
+
+def _secret(value: object) -> str | None:
+    if value is not None and not 8 <= len(_text(value)) <= 200:
+        raise ValueError("must be 8 to 200 characters")
+    return None if value is None else str(value)
+
+
+def _service_url(value: object) -> str | None:
+    if value is not None and urlsplit(_text(value)).scheme not in ("http", "https"):
+        raise ValueError("must be an http(s) URL")
+    return None if value is None else str(value)
 
 
 def _text(value: object) -> str:
@@ -257,6 +285,8 @@ def _together(values: Mapping[str, Any]) -> dict[str, str]:
             )
     elif chat is not None:
         out["telegram_chat_id"] = "is only read with webhook_format telegram"
+    if values.get("captcha", "off") != "off" and not values.get("captcha_secret"):
+        out["captcha_secret"] = f"is required with captcha {values['captcha']}"
     return out
 
 
@@ -295,6 +325,11 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "proof_max": _whole(1, 10_000_000),
     "filter_hold_at": _share,
     "filter_spam_at": _share,
+    "akismet_key": _secret,
+    "akismet_url": _service_url,
+    "captcha": _captcha,
+    "captcha_secret": _secret,
+    "captcha_url": _service_url,
 }
 
 DEMO_SITE = SiteConfig(origins=("http://127.0.0.1:*", "http://localhost:*"))

@@ -36,6 +36,15 @@ runtime's own boto3, with every model, would run it; its ratio is printed beside
 handler's init does (backend/lambda_handler.py): the like-for-like figure, which says how much
 of the handler's lead is that pause alone.
 
+`--compare ZIP` adds, in the same rounds, the handler from another artifact (the same build of
+an earlier commit, say): the ratio of the two handlers, measured under the same load.
+
+`--repeat K` runs each side K times a round, back to back, and keeps each side's least CPU
+of the K: on a shared machine a run's CPU time is inflated by whatever else shares the core
+and its caches at that moment (never deflated), so the least of a few is the closest to the
+import's own work, and the rounds' ratios scatter less. Every run is still a whole process;
+the figure is still the median of the rounds' ratios.
+
 The last line is `coldstart_ratio=<median CPU ratio>`; the exit status is 0 whether or not the
 budget is met (bench/run.sh reads the figure).
 """
@@ -121,6 +130,12 @@ def check_imported_from(side: Side, python: str, flags: tuple[str, ...]) -> None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Lambda cold-start import ratio")
     parser.add_argument("--runs", type=int, default=41, help="rounds (default 41)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each side a round, the least CPU kept (default 1)",
+    )
     parser.add_argument("--json", action="store_true", help="also print the samples as JSON")
     parser.add_argument("--artifact", type=Path, help="run from this unzipped Lambda zip")
     parser.add_argument("--python", default=sys.executable, help="interpreter (with --artifact)")
@@ -131,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         "unpruned (build/lambda/deps-*), as a bare function on Lambda's own boto3 would",
     )
     parser.add_argument(
+        "--compare", type=Path, help="with --artifact: add the handler from this other artifact"
+    )
+    parser.add_argument(
         "--paused",
         action="store_true",
         help="add the baseline with the garbage collector paused during init, as the handler's",
@@ -138,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     env = environment()
-    with tempfile.TemporaryDirectory() as unzipped:
+    with tempfile.TemporaryDirectory() as unzipped, tempfile.TemporaryDirectory() as other:
         python, flags, cwd = sys.executable, tuple[str, ...](), ROOT
         if args.artifact:
             with zipfile.ZipFile(args.artifact) as archive:
@@ -153,22 +171,27 @@ def main(argv: list[str] | None = None) -> int:
         check_imported_from(sides["handler"], python, flags)
         if args.paused:
             sides["paused"] = (PAUSED, env, cwd)
+        if args.artifact and args.compare:
+            with zipfile.ZipFile(args.compare) as archive:
+                archive.extractall(other)
+            sides["compare"] = (HANDLER, {**env, "PYTHONPATH": other}, Path(other))
+            check_imported_from(sides["compare"], python, flags)
         if args.artifact and args.stock:
             stock = args.stock.resolve()
             sides["stock"] = (BASELINE, {**env, "PYTHONPATH": str(stock)}, stock)
-        samples = measure(args.runs, sides, python, flags)
+        samples = measure(args.runs, sides, python, flags, args.repeat)
     version = subprocess.run(
         [python, "-c", "import platform; print(platform.python_version())"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     where = f"the artifact {args.artifact.name}" if args.artifact else "this venv"
     print(f"from: {where}, Python {version}")
-    report(args.runs, samples, as_json=args.json)
+    report(args.runs, samples, as_json=args.json, repeat=args.repeat)
     return 0
 
 
 def measure(
-    runs: int, sides: dict[str, Side], python: str, flags: tuple[str, ...]
+    runs: int, sides: dict[str, Side], python: str, flags: tuple[str, ...], repeat: int = 1
 ) -> dict[str, Samples]:
     # Warm-up: the first runs fill the OS's file cache for every side.
     for _ in range(2):
@@ -179,7 +202,8 @@ def measure(
     for i in range(runs):
         # Rotate which goes first, so drift in machine load hits every side alike.
         for name in names[i % len(names) :] + names[: i % len(names)]:
-            samples[name].append(run_once(sides[name], python, flags))
+            tries = [run_once(sides[name], python, flags) for _ in range(repeat)]
+            samples[name].append(min(tries, key=lambda t: t[1]))
     return samples
 
 
@@ -197,7 +221,7 @@ def spread(ratios: list[float]) -> tuple[float, float, float, float]:
     return q1, q3, low, high
 
 
-def report(runs: int, samples: dict[str, Samples], *, as_json: bool) -> None:
+def report(runs: int, samples: dict[str, Samples], *, as_json: bool, repeat: int = 1) -> None:
     def median_ms(name: str, which: int) -> float:
         return statistics.median(s[which] for s in samples[name]) * 1000
 
@@ -210,14 +234,16 @@ def report(runs: int, samples: dict[str, Samples], *, as_json: bool) -> None:
         "baseline": "boto3 + dynamodb client alone",
         "paused": "the same, collector paused as the handler's",
         "stock": "the same, on unpruned botocore",
+        "compare": "the handler from the other artifact",
     }
-    print(f"runs: {runs} rounds, the sides' order rotated each round; CPU = user + system")
+    kept = f", each side the least CPU of {repeat} runs" if repeat > 1 else ""
+    print(f"runs: {runs} rounds, the sides' order rotated each round{kept}; CPU = user + system")
     for name in samples:
         print(
             f"{labels[name]}: median {median_ms(name, 1):.0f} ms CPU, "
             f"{median_ms(name, 0):.0f} ms wall"
         )
-    for name in ("paused", "stock"):
+    for name in ("paused", "stock", "compare"):
         if name in samples:
             cpu = statistics.median(ratios(name, 1))
             print(f"handler / {labels[name]}: median ratio {cpu:.3f} CPU")

@@ -9,6 +9,9 @@ Measured here, not assumed:
   starts it; `make setup java` installs it).
 - Response bytes as the client receives them, gzipped (Accept-Encoding: gzip, as browsers send)
   and not.
+- A first page three ways: in a sandbox that keeps no page of the thread (the Query), kept and
+  unchanged (the thread's stamp, one GetItem; a 200 from memory, or a 304 for a browser's
+  matching If-None-Match), and kept but gone stale (the GetItem, then the Query).
 - Lambda duration: API Gateway payload-2.0 events through `backend.lambda_handler.handler` in
   this process; the time spent waiting on DynamoDB Local (measured with botocore hooks) is
   replaced by an assumed in-region latency per request, and the rest (Parley's CPU) is scaled
@@ -197,14 +200,19 @@ def header_bytes(answer: dict[str, Any]) -> int:
     )
 
 
-def measure(handler: Any, recorder: Recorder, ev: Any, runs: int) -> dict[str, Any]:
+def measure(
+    handler: Any, recorder: Recorder, ev: Any, runs: int, before: Any = None
+) -> dict[str, Any]:
     """Median handler time, Parley's CPU time, DynamoDB wait, units and bytes of one kind of
     request. CPU time (this process's, so DynamoDB Local's JVM is not in it) is what carries
-    over to Lambda: wall time here is mostly waiting for a shared, busy machine."""
+    over to Lambda: wall time here is mostly waiting for a shared, busy machine. `before()`
+    runs ahead of each request, untimed (e.g. forgetting the pages a sandbox keeps)."""
     totals, cpus, waits, units = [], [], [], []
     answer: dict[str, Any] = {}
     calls: list[Call] = []
     for i in range(runs + 3):
+        if before is not None:
+            before()
         recorder.take()
         t0, c0 = time.perf_counter(), time.process_time()
         answer = handler(ev, LambdaContext())
@@ -379,13 +387,29 @@ def main() -> None:
         recorder = Recorder(store.client)
         post = seed(lh.handler, recorder)
         reads: dict[str, Any] = {}
+        cache = app.state.parley.cache
         for limit in (10, 20, 50, 100):
             for gz in (False, True):
                 q = {"site": SITE, "uri": URI, "limit": limit}
                 ev = event("GET", "/api/v1/comments", q, gz)
+                # A sandbox that keeps no page of this thread: the Query.
                 reads[f"limit{limit}{'_gzip' if gz else ''}"] = measure(
-                    lh.handler, recorder, ev, args.reads
+                    lh.handler, recorder, ev, args.reads, before=cache.clear
                 )
+        # The same first page where a warm sandbox kept it (backend/api/comments.py): the
+        # thread's stamp (one GetItem) and the kept bytes; a browser's If-None-Match that
+        # matches (a 304); and a kept page gone stale (a write moved the stamp: the GetItem,
+        # then the Query).
+        for limit in (10, 20):
+            q = {"site": SITE, "uri": URI, "limit": limit}
+            ev = event("GET", "/api/v1/comments", q, True)
+            kept = measure(lh.handler, recorder, ev, args.reads)
+            reads[f"kept{limit}_gzip"] = kept
+            revalidate = event("GET", "/api/v1/comments", q, True, etag=kept["etag"])
+            reads[f"kept{limit}_304"] = measure(lh.handler, recorder, revalidate, args.reads)
+            reads[f"stale{limit}_gzip"] = measure(
+                lh.handler, recorder, ev, args.reads, before=lambda: store._touch(SITE, URI)
+            )
         embed = {
             name: measure(
                 lh.handler, recorder, event("GET", "/embed.js", {}, name != "plain", accept=accept),
@@ -494,7 +518,7 @@ def table(r: dict[str, Any]) -> list[dict[str, Any]]:
     for front in ("http_api", "function_url"):
         for cdn in (False, True):
             for gz in (False, True):
-                for limit in (20, 50, 100):
+                for limit in (10, 20, 50, 100):
                     for lazy in (False, True):
                         per = page_view_cost(r, front, cdn, gz, limit, lazy)
                         per = {k: v for k, v in per.items() if "." not in k}
@@ -511,7 +535,7 @@ def table(r: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-DEFAULT = {"front": "function_url", "cdn": False, "gzip": True, "limit": 20, "lazy": True}
+DEFAULT = {"front": "function_url", "cdn": False, "gzip": True, "limit": 10, "lazy": True}
 
 
 def markdown(r: dict[str, Any]) -> str:

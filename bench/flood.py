@@ -10,8 +10,21 @@ Accept-Encoding, so the largest body), the bytes on the wire and the handler's C
 
 Assumed (stated in the output): the prices (cost.PRICES); INVOKE_OVERHEAD_MS, the time a
 sandbox is busy per invocation beyond the handler (Lambda's runtime API round trip: not
-billed, but it bounds how many requests one sandbox takes a second); the breaker's delay
-(its alarm's minutes plus CloudWatch's metric and evaluation lag).
+billed, but it bounds how many requests one sandbox takes a second); the breakers' delays
+(the flood alarm's minutes plus CloudWatch's metric and evaluation lag; the spend alarm's lag
+from the crossing to the trip).
+
+The month: the spend breaker (infra/breaker.yml, infra/spend.js) trips when the last 24
+hours' estimated spend passes a 30th of `monthlyBudgetUsd`, and reopens only once it is back
+under. Its estimate counts Lambda, the HTTP API and the table's units as CloudWatch reports
+them, and transfer as `breakerBytesPerRequest` bytes for every request and read unit; where
+that is at least every answer's real bytes (checked here for every answer that reads no
+table: the largest is the attacker's best), the estimate is never under the real spend, so no
+24 hours cost more than a 30th of the budget plus the worst hour's share during the alarm's
+lag, whatever the flood's shape: a month (30 such days) costs at most the budget plus 30 lags.
+The script prints that bound, how long the worst flood runs before the trip, and how many of a
+real reader's page views (bench/cost.py's default page view) the estimate lets through in a
+day before the warning and before the trip.
 
 The attacker picks the answer that costs most per sandbox-second; a flood fills every sandbox
 the reserved concurrency allows, so the worst hour is concurrency x that. With the sandbox
@@ -42,6 +55,14 @@ import lib
 PRICES = cost.PRICES
 INVOKE_OVERHEAD_MS = 1.0  # assumed; not measurable without an AWS account
 CLOUDWATCH_LAG_MIN = 3.0  # assumed: metrics land ~1-2 min late, alarms evaluate each minute
+# Assumed, generously: from the moment the day's spend crosses to the breaker's trip (the
+# metrics' delay, the sliding window's evaluation each minute, the breaker's invocation).
+SPEND_LAG_MIN = 15.0
+# bench/cost.py's default page view (function URL, gzip, first page of 20, lazy thread), as
+# bench/RESULTS.md measured it on DynamoDB Local: the thread's read (limit20_gzip) takes 2.5
+# read units and ~17.8 ms of Lambda; the widget (brotli) 0.5 ms, its 304 0.4 ms.
+PAGE_VIEW_READ_UNITS = 2.5
+PAGE_VIEW_LAMBDA_MS = {"thread": 17.8, "widget": 0.5, "widget_304": 0.4}
 
 
 def defaults() -> dict[str, str]:
@@ -65,6 +86,8 @@ AFTER: dict[str, Any] = {
     "ceiling": [float(x) for x in _D["sandboxCeiling"].split(",")],
     "apiRateLimit": float(_D["apiRateLimit"]),
     "table": (int(_D["tableMaxReadUnits"]), int(_D["tableMaxWriteUnits"])),
+    "monthlyBudgetUsd": float(_D["monthlyBudgetUsd"]),
+    "bytesPerRequest": int(_D["breakerBytesPerRequest"]),
 }
 PUBLIC = [
     ("/api/v1/openapi.json", {}),
@@ -161,12 +184,76 @@ def scenario(defaults: dict[str, Any], worst: float) -> dict[str, Any]:
     stops = minutes + CLOUDWATCH_LAG_MIN
     episode = hour * stops / 60
     # Once tripped, the endpoint refuses everything (unbilled) until the owner restores it;
-    # "month" assumes the owner restores once a day and the flood resumes. The breaker counts
-    # requests: a flood of a few large answers a second (43 KB each, under 50 a second) reaches
-    # the ceiling's bytes and the table's units without tripping it, so "month_under" is the
-    # hour's bound held all month.
+    # "month" assumes the owner restores once a day and the flood resumes. The flood alarm
+    # counts requests: a flood of a few large answers a second (43 KB each, under 50 a second)
+    # reaches the ceiling's bytes and the table's units without tripping it, so "month_under"
+    # is here the hour's bound held all month; main() replaces it with the spend breaker's.
     return {"hour": hour, "lines": lines, "day": episode, "month": 30 * episode,
             "month_under": 30 * 24 * hour, "stops_after_min": stops}  # fmt: skip
+
+
+def estimate(invocations: float, lambda_ms: float, rru: float, wru: float, http_api: float,
+             bytes_each: int) -> float:  # fmt: skip
+    """The spend alarm's estimate (infra/spend.js) of this traffic, in dollars."""
+    return (
+        invocations * PRICES["lambda_per_million_requests"] / 1e6
+        + http_api * PRICES["http_api_per_million_requests"] / 1e6
+        + rru * PRICES["dynamodb_per_million_rru"] / 1e6
+        + wru * PRICES["dynamodb_per_million_wru"] / 1e6
+        + (lambda_ms + invocations) / 1000 * cost.LAMBDA_MEMORY_GB * PRICES["lambda_arm64_per_gb_s"]
+        + (invocations + rru) * bytes_each / cost.GB * PRICES["transfer_out_per_gb"]
+    )
+
+
+def spend_breaker(d: dict[str, Any], hour: float, answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The month under the spend breaker, the worst flood's time to its trip, and what real
+    readers get through before the warning and the trip."""
+    day_budget = d["monthlyBudgetUsd"] / 30
+    bytes_each = d["bytesPerRequest"]
+    # Sound only if no answer is bigger on the wire than the estimate counts it.
+    largest = max(a["bytes"] for a in answers)
+    sound = largest <= bytes_each
+    overshoot = hour * SPEND_LAG_MIN / 60
+    month = min(30 * 24 * hour, d["monthlyBudgetUsd"] + 30 * overshoot) if sound else None
+    # The worst flood at the ceiling, as the estimate sees an hour of it: every sandbox's
+    # requests, the table's read and write ceilings, the HTTP API's throttle, every sandbox
+    # billed all hour.
+    requests_per_s, _, _ = d["ceiling"]
+    sandboxes = d["reservedConcurrency"]
+    flood_hour = estimate(
+        invocations=sandboxes * requests_per_s * 3600,
+        lambda_ms=sandboxes * 3600 * 1000,
+        rru=d["table"][0] * 3600,
+        wru=d["table"][1] * 3600,
+        http_api=d["apiRateLimit"] * 3600,
+        bytes_each=bytes_each,
+    )
+    # A real reader's page view (bench/cost.py's default), as the estimate counts it.
+    thread, fetch, revalidate = cost.SCROLL_SHARE, cost.EMBED_FETCH_SHARE, cost.EMBED_304_SHARE
+    view = estimate(
+        invocations=thread + fetch + revalidate,
+        lambda_ms=thread * PAGE_VIEW_LAMBDA_MS["thread"]
+        + fetch * PAGE_VIEW_LAMBDA_MS["widget"]
+        + revalidate * PAGE_VIEW_LAMBDA_MS["widget_304"],
+        rru=thread * PAGE_VIEW_READ_UNITS,
+        wru=0.0,
+        http_api=0.0,
+        bytes_each=bytes_each,
+    )
+    return {
+        "day_budget": day_budget,
+        "lag_min": SPEND_LAG_MIN,
+        "largest_answer_bytes": largest,
+        "bytes_per_request": bytes_each,
+        "sound": sound,
+        "overshoot_per_day": overshoot,
+        "month": month,
+        "flood_hour_estimated": flood_hour,
+        "flood_minutes_to_trip": day_budget / flood_hour * 60 + SPEND_LAG_MIN,
+        "page_view_estimated": view,
+        "page_views_before_warning": day_budget / 2 / view,
+        "page_views_before_trip": day_budget / view,
+    }
 
 
 def main() -> None:
@@ -195,6 +282,9 @@ def main() -> None:
             "prices": PRICES,
             "invoke_overhead_ms": INVOKE_OVERHEAD_MS,
             "cloudwatch_lag_min": CLOUDWATCH_LAG_MIN,
+            "spend_lag_min": SPEND_LAG_MIN,
+            "page_view_read_units": PAGE_VIEW_READ_UNITS,
+            "page_view_lambda_ms": PAGE_VIEW_LAMBDA_MS,
             "lambda_cpu_share": cost.LAMBDA_CPU_SHARE,
             "before": BEFORE,
             "after": AFTER,
@@ -205,6 +295,9 @@ def main() -> None:
         "before": {**BEFORE, **scenario(BEFORE, worst["usd_per_sandbox_hour"])},
         "after": {**AFTER, **scenario(AFTER, worst["usd_per_sandbox_hour"])},
     }
+    result["spend_breaker"] = spend_breaker(AFTER, result["after"]["hour"], answers)
+    if result["spend_breaker"]["month"] is not None:
+        result["after"]["month_under"] = result["spend_breaker"]["month"]
     lib.save("flood", result)
     print(markdown(result))
 
@@ -236,6 +329,26 @@ def markdown(r: dict[str, Any]) -> str:
             f" ${s['hour']:.2f} | ${s['day']:.2f} | ${s['month']:.2f} |"
             f" ${s['month_under']:.2f} |"
         )
+    b = r["spend_breaker"]
+    lines += [
+        "",
+        f"Spend breaker (monthlyBudgetUsd ${r['after']['monthlyBudgetUsd']:g}: trips past"
+        f" ${b['day_budget']:.3f} in 24 hours, estimated; warns past half that):",
+        f"- transfer counted {b['bytes_per_request']:,} bytes a request and a read unit; the"
+        f" largest answer that reads no table is {b['largest_answer_bytes']:,} bytes:"
+        f" {'the estimate never undercounts' if b['sound'] else 'UNDER-COUNTED, no bound'};",
+        f"- the worst flood at the ceiling is estimated at ${b['flood_hour_estimated']:.2f} an"
+        f" hour (real: ${r['after']['hour']:.2f}), so it trips within"
+        f" {b['flood_minutes_to_trip']:.0f} minutes (with the {b['lag_min']:g}-minute lag);",
+        f"- any 24 hours cost at most ${b['day_budget']:.3f} + ${b['overshoot_per_day']:.3f}"
+        f" (an hour's worst during the lag): a month at most"
+        + (f" ${b['month']:.2f}" if b["month"] is not None else " unbounded")
+        + f" (the budget ${r['after']['monthlyBudgetUsd']:g} + 30 lags);",
+        f"- a real reader's page view is estimated at ${b['page_view_estimated'] * 1e6:.2f} a"
+        f" million (bench/cost.py's real cost is about $1): the warning mails after"
+        f" {b['page_views_before_warning']:,.0f} page views in 24 hours, the breaker trips"
+        f" after {b['page_views_before_trip']:,.0f}.",
+    ]
     return "\n".join(lines)
 
 

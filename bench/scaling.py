@@ -36,7 +36,8 @@ def uri_of(n: int) -> str:
 
 def seed_in_process(db: Any) -> dict[str, float]:
     os.environ.update(lib.parley_env(db))
-    from backend.domain.service import CommentService, Draft
+    from backend.domain.drafts import Draft
+    from backend.domain.service import CommentService
     from backend.domain.tokens import Signer
     from backend.settings import Settings
     from backend.store import open_store

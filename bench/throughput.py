@@ -10,15 +10,24 @@ Writes results/throughput.json.
 
 `--no-isso` leaves Isso out (Parley against the floor only: no Isso install needed, and the
 rounds are shorter on a busy machine).
+
+A third server, "floor+headers", is the floor answering the same bytes with Parley's own
+response headers (as Parley sent them, less uvicorn's date): it splits Parley's distance from
+the floor into what its headers cost the server (uvicorn and h11 write and check each one) and
+what Parley's code costs. It runs in every round, the three servers' order rotated.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import shutil
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import lib
@@ -28,6 +37,8 @@ PARLEY_URL = (
     f"?site={lib.SITE}&uri={lib.THREAD_URI}&limit=100"
 )
 FLOOR_URL = PARLEY_URL.replace(str(lib.PORTS["parley"]), str(lib.PORTS["floor"]))
+HEADERS_PORT = lib.BASE_PORT + 5
+HEADERS_URL = PARLEY_URL.replace(str(lib.PORTS["parley"]), str(HEADERS_PORT))
 ISSO_URL = f"http://{lib.HOST}:{lib.PORTS['isso']}/?uri={lib.THREAD_URI}"
 ROUNDS = lib.ROUNDS
 
@@ -57,6 +68,12 @@ def main() -> None:
         status, body, headers = lib.request("GET", PARLEY_URL)
         assert status == 200, status
         body_file.write_bytes(body)
+        headers_file = work / "parley-headers.json"
+        # As Parley sends them to wrk: less uvicorn's date, and the `connection: close` it
+        # adds only because urllib asked for it.
+        left_out = ("date", "server", "connection")
+        sent = [[k.lower(), v] for k, v in headers.items() if k.lower() not in left_out]
+        headers_file.write_text(json.dumps(sent))
         assert body.count(lib.MARKER.encode()) == 100, "Parley's read lacks comments"
 
         with lib.isso_server() if with_isso else contextlib.nullcontext() as isso:
@@ -68,26 +85,34 @@ def main() -> None:
                 assert status == 200, status
                 assert isso_body.count(lib.MARKER.encode()) == 100, "Isso's read lacks comments"
 
-            with lib.floor_server(body_file) as floor:
+            with (
+                lib.floor_server(body_file) as floor,
+                floor_with_headers(body_file, headers_file) as floor_headers,
+            ):
                 status, floor_body, _ = lib.request("GET", FLOOR_URL)
                 assert floor_body == body
+                status, same_body, same_headers = lib.request("GET", HEADERS_URL)
+                assert same_body == body
+                assert [k.lower() for k in same_headers] == [k.lower() for k in headers]
 
                 targets = [("parley", PARLEY_URL), ("floor", FLOOR_URL)]
+                targets += [("floor+headers", HEADERS_URL)]
                 targets += [("isso", ISSO_URL)] if with_isso else []
                 for label, url in targets:  # warm-up: one second each, not recorded
                     lib.wrk(label, url, seconds=1)
                     drain(url)
                 runs: dict[str, list[lib.WrkRun]] = {label: [] for label, _ in targets}
-                pair_ratios = []
+                pair_ratios, header_ratios = [], []
                 pids = {"parley": parley.pid, "floor": floor.pid}
+                pids["floor+headers"] = floor_headers.pid
                 if isso is not None:
                     pids["isso"] = isso.pid
                 cpu: dict[str, list[float]] = {label: [] for label, _ in targets}
                 for r in range(ROUNDS):
-                    # Parley and the floor back to back (their order swapped each round), so
-                    # load from elsewhere on the shared machine hits both alike; Isso last.
-                    order = [targets[0], targets[1]] if r % 2 == 0 else [targets[1], targets[0]]
-                    for label, url in [*order, *targets[2:]]:
+                    # Parley and the floors back to back (their order rotated each round), so
+                    # load from elsewhere on the shared machine hits them alike; Isso last.
+                    order = targets[r % 3 : 3] + targets[: r % 3]
+                    for label, url in [*order, *targets[3:]]:
                         before = lib.group_cpu_seconds(pids[label])
                         run = lib.wrk(label, url)
                         drain(url)
@@ -96,6 +121,7 @@ def main() -> None:
                         lib.log(f"round {r + 1} {label}: {run.rps:.0f} req/s p50 {run.p50_ms}ms")
                         runs[label].append(run)
                     pair_ratios.append(runs["parley"][-1].rps / runs["floor"][-1].rps)
+                    header_ratios.append(runs["floor+headers"][-1].rps / runs["floor"][-1].rps)
 
     result: dict[str, Any] = {label: lib.median_run(rs) for label, rs in runs.items()}
     p, f = (result[k]["rps_median"] for k in ("parley", "floor"))
@@ -111,6 +137,13 @@ def main() -> None:
     result["cpu_ratio_floor_over_parley"] = (
         result["cpu_us_per_request"]["floor"] / result["cpu_us_per_request"]["parley"]
     )
+    # The floor with Parley's headers against the floor: the best any code could do while
+    # sending those headers through this server.
+    result["ratio_floor_with_headers"] = statistics.median(header_ratios)
+    result["header_ratios"] = header_ratios
+    result["cpu_ratio_floor_over_floor_with_headers"] = (
+        result["cpu_us_per_request"]["floor"] / result["cpu_us_per_request"]["floor+headers"]
+    )
     result["body_bytes"] = {"parley_floor": len(body), "isso": len(isso_body)}
     result["parley_headers"] = headers
     result["post_ms"] = {
@@ -120,7 +153,24 @@ def main() -> None:
         "isso_max": max(isso_posts) * 1000,
     }
     lib.save("throughput", result)
-    lib.log(f"Parley/floor {result['ratio_floor']:.2f}x, Parley/Isso {result['ratio_isso']:.1f}x")
+    cpu = result["cpu_us_per_request"]
+    lib.log(
+        f"Parley/floor {result['ratio_floor']:.2f}x req/s, "
+        f"{result['cpu_ratio_floor_over_parley']:.2f}x by CPU ({cpu['parley']:.0f} / "
+        f"{cpu['floor']:.0f} us a request); floor+headers/floor "
+        f"{result['ratio_floor_with_headers']:.2f}x req/s, "
+        f"{result['cpu_ratio_floor_over_floor_with_headers']:.2f}x by CPU "
+        f"({cpu['floor+headers']:.0f} us); Parley/Isso {result['ratio_isso']:.1f}x"
+    )
+
+
+@contextlib.contextmanager
+def floor_with_headers(body_file: Path, headers_file: Path) -> Iterator[Any]:
+    env = {**os.environ, "BENCH_FLOOR_BODY": str(body_file)}
+    env["BENCH_FLOOR_HEADERS"] = str(headers_file)
+    argv = [str(lib.VENV_PY), str(lib.BENCH / "floor_app.py"), "--port", str(HEADERS_PORT)]
+    with lib.server("floor-headers", argv, env, HEADERS_PORT) as proc:
+        yield proc
 
 
 if __name__ == "__main__":

@@ -225,19 +225,35 @@ def left_behind(cfn: Any, dynamodb: Any, stage: str, region: str) -> list[str]:
     return lines
 
 
-def restore(lambda_client: Any, stage: str) -> str:
+def restore(lambda_client: Any, stage: str, cloudwatch: Any = None) -> str:
     """Undo a trip of the flood breaker: the API function's usual reserved concurrency (the
-    breaker function's PARLEY_BREAKER_NORMAL, what the last deploy set) back."""
+    breaker function's PARLEY_BREAKER_NORMAL, what the last deploy set) back. A spend alarm
+    still in ALARM is set to OK: an alarm acts only when its state changes, so left in ALARM
+    it would not trip the breaker again however long a flood went on; set to OK, its next
+    evaluation (a minute) trips it again if the last 24 hours are still over the budget's pace."""
     api, breaker = f"parley-{stage}-api", f"parley-{stage}-breaker"
     config = lambda_client.get_function_configuration(FunctionName=breaker)
     normal = config.get("Environment", {}).get("Variables", {}).get("PARLEY_BREAKER_NORMAL", "")
     if normal == "":
         lambda_client.delete_function_concurrency(FunctionName=api)
-        return f"restore: {api} shares the account's concurrency again (no reservation)"
-    lambda_client.put_function_concurrency(
-        FunctionName=api, ReservedConcurrentExecutions=int(normal)
-    )
-    return f"restore: {api} may run {normal} sandboxes again"
+        said = f"restore: {api} shares the account's concurrency again (no reservation)"
+    else:
+        lambda_client.put_function_concurrency(
+            FunctionName=api, ReservedConcurrentExecutions=int(normal)
+        )
+        said = f"restore: {api} may run {normal} sandboxes again"
+    spend = f"parley-{stage}-spend"
+    alarms = [] if cloudwatch is None else cloudwatch.describe_alarms(AlarmNames=[spend])
+    if alarms and any(a["StateValue"] == "ALARM" for a in alarms["MetricAlarms"]):
+        cloudwatch.set_alarm_state(
+            AlarmName=spend, StateValue="OK", StateReason="make restore: the owner reopened"
+        )
+        said += (
+            f"\nrestore: {spend} re-armed; if the last 24 hours are still over the monthly"
+            " budget's pace it trips the breaker again within minutes (raise monthlyBudgetUsd"
+            " to keep it open)"
+        )
+    return said
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
@@ -262,7 +278,8 @@ def run(argv: list[str] | None = None) -> int:
 
     params = parse_params(args.param)
     if args.command == "restore":
-        print(restore(aws_client("lambda", args.region), args.stage))
+        lambda_client = aws_client("lambda", args.region)
+        print(restore(lambda_client, args.stage, aws_client("cloudwatch", args.region)))
         return 0
     sites = args.sites or ROOT / f"sites.{args.stage}.json"
     params["sitesFile"] = str(check_sites(sites))

@@ -9,6 +9,7 @@ were read for this module, not fetched by it: nothing here uses the network)."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,24 @@ def test_alarm_topics_are_not_under_the_aws_managed_sns_key(full_stack: Packaged
     assert alarm_topic_violations(full_stack) == []
 
 
+# -- The stack the issue was filed against ---------------------------------------------------------
+# f86e707's template (Serverless Framework 3.40, alarmEmail set), reduced to what the two rules
+# above read (tests/fixtures/aws/f86e707-stack.json): Serverless 3 is no longer the toolchain,
+# so it cannot be packaged here again. Both rules must find what issue 19 found in it: the
+# function URL answers 403 (one permission of the two), and no alarm mail arrives.
+
+F86E707 = Path(__file__).resolve().parent / "fixtures" / "aws" / "f86e707-stack.json"
+
+
+def test_the_rules_find_the_403_and_the_silent_alarm_topic_in_f86e707s_stack() -> None:
+    stack = Packaged(F86E707.parent, json.loads(F86E707.read_text(encoding="utf-8")))
+    url = function_url_violations(stack)
+    assert any("InvokedViaFunctionUrl" in p and "403" in p for p in url), url
+    assert alarm_topic_violations(stack) == [
+        "AlarmTopic: alarms cannot publish to a topic under alias/aws/sns"
+    ]
+
+
 # -- Runtime ---------------------------------------------------------------------------------------
 # "Lambda runtimes", AWS Lambda Developer Guide
 # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html): python3.12 is a supported
@@ -286,6 +305,9 @@ def test_the_flood_alarm_trips_the_breaker_without_alarm_email(default_stack: Pa
     resources = _live(default_stack)
     flood = resources["FloodAlarm"]["Properties"]
     assert [_ref_name(a) for a in flood["AlarmActions"]] == ["BreakerLambdaFunction"]
+    spend = resources["SpendAlarm"]["Properties"]
+    assert [_ref_name(a) for a in spend["AlarmActions"]] == ["BreakerLambdaFunction"]
+    assert [_ref_name(a) for a in spend["OKActions"]] == ["BreakerLambdaFunction"]
 
 
 # "Invoke a Lambda function from an alarm", Amazon CloudWatch User Guide
@@ -300,7 +322,8 @@ def test_a_lambda_alarm_action_is_allowed_by_the_functions_policy(variant: str) 
     build_artifact()
     resources = _live(packaged(variant))
     for name, alarm in _of_type(resources, "AWS::CloudWatch::Alarm").items():
-        for action in alarm["Properties"].get("AlarmActions") or []:
+        props = alarm["Properties"]
+        for action in [*(props.get("AlarmActions") or []), *(props.get("OKActions") or [])]:
             target = _ref_name(action)
             if target is None or resources[target]["Type"] != "AWS::Lambda::Function":
                 continue
@@ -321,8 +344,9 @@ def test_a_lambda_alarm_action_is_allowed_by_the_functions_policy(variant: str) 
 #   (https://docs.aws.amazon.com/lambda/latest/dg/urls-monitoring.html): UrlRequestCount,
 #   Url4xxCount, Url5xxCount (Sum), by FunctionName, Resource or ExecutedVersion;
 # - Lambda functions: "Types of metrics for Lambda functions"
-#   (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html): Errors,
-#   Throttles, by FunctionName;
+#   (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html): Invocations,
+#   Errors, Throttles (counts), Duration (milliseconds an invocation spends in the function's
+#   code, init not included), by FunctionName;
 # - HTTP APIs: "Monitor CloudWatch metrics for HTTP APIs in API Gateway"
 #   (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html): Count,
 #   4xx, 5xx, by ApiId;
@@ -331,7 +355,9 @@ def test_a_lambda_alarm_action_is_allowed_by_the_functions_policy(variant: str) 
 #   ApproximateNumberOfMessagesVisible, ApproximateAgeOfOldestMessage, by QueueName;
 # - DynamoDB: "DynamoDB Metrics and dimensions"
 #   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html):
-#   ReadThrottleEvents, WriteThrottleEvents, by TableName.
+#   ReadThrottleEvents, WriteThrottleEvents, ConsumedReadCapacityUnits and
+#   ConsumedWriteCapacityUnits (on-demand tables too: the request units used), by TableName, or
+#   by TableName and GlobalSecondaryIndexName for an index's own.
 # Periods are multiples of 60 seconds for standard-resolution metrics ("CloudWatch concepts",
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html).
 
@@ -339,6 +365,8 @@ DOCUMENTED_METRICS: dict[tuple[str, str], set[str]] = {
     ("AWS/Lambda", "UrlRequestCount"): {"FunctionName", "Resource", "ExecutedVersion"},
     ("AWS/Lambda", "Url4xxCount"): {"FunctionName", "Resource", "ExecutedVersion"},
     ("AWS/Lambda", "Url5xxCount"): {"FunctionName", "Resource", "ExecutedVersion"},
+    ("AWS/Lambda", "Invocations"): {"FunctionName", "Resource", "ExecutedVersion"},
+    ("AWS/Lambda", "Duration"): {"FunctionName", "Resource", "ExecutedVersion"},
     ("AWS/Lambda", "Errors"): {"FunctionName", "Resource", "ExecutedVersion"},
     ("AWS/Lambda", "Throttles"): {"FunctionName", "Resource", "ExecutedVersion"},
     ("AWS/ApiGateway", "Count"): {"ApiId"},
@@ -347,6 +375,8 @@ DOCUMENTED_METRICS: dict[tuple[str, str], set[str]] = {
     ("AWS/SQS", "ApproximateAgeOfOldestMessage"): {"QueueName"},
     ("AWS/DynamoDB", "ReadThrottleEvents"): {"TableName"},
     ("AWS/DynamoDB", "WriteThrottleEvents"): {"TableName"},
+    ("AWS/DynamoDB", "ConsumedReadCapacityUnits"): {"TableName", "GlobalSecondaryIndexName"},
+    ("AWS/DynamoDB", "ConsumedWriteCapacityUnits"): {"TableName", "GlobalSecondaryIndexName"},
 }
 
 
@@ -373,19 +403,79 @@ def test_every_alarm_watches_a_documented_metric(full_stack: Packaged) -> None:
             assert period % 60 == 0, f"{name}: period {period}"
 
 
+# -- Alarm windows and metric math ---------------------------------------------------------------
+# "PutMetricAlarm", Amazon CloudWatch API Reference
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html),
+# Period and EvaluationPeriods: an alarm's whole evaluation window, Period times
+# EvaluationPeriods, is at most seven days (604,800 seconds), and at most one day (86,400
+# seconds) when the period is under an hour; DatapointsToAlarm (M of N) is at most
+# EvaluationPeriods. For a metric math alarm the period is its metrics' (MetricStat.Period).
+# "MetricDataQuery", same reference (API_MetricDataQuery.html): in PutMetricAlarm at most 10
+# queries that retrieve a metric and at most 10 expressions, exactly one of them with ReturnData
+# true (the value the alarm watches); "Limits", Amazon CloudWatch User Guide
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html): a metric
+# math alarm references at most 10 metrics, a hard limit. A window past the limit or an eleventh
+# metric makes CloudFormation's PutMetricAlarm fail mid-deploy; cfn-lint checks neither.
+# Parley's own rule on top: no window longer than one day (the spend alarm's day is the
+# longest), so every alarm clears within a day of what raised it.
+
+DAY = 86_400
+
+
+def alarm_window_violations(stack: Packaged) -> list[str]:
+    problems: list[str] = []
+    for name, alarm in _of_type(_live(stack), "AWS::CloudWatch::Alarm").items():
+        props = alarm["Properties"]
+        periods = {period for *_, period in _alarm_metrics(props)}
+        evaluations = int(props["EvaluationPeriods"])
+        if int(props.get("DatapointsToAlarm", evaluations)) > evaluations:
+            problems.append(f"{name}: DatapointsToAlarm over EvaluationPeriods")
+        for period in periods:
+            window = period * evaluations
+            limit = DAY if period < 3600 else 7 * DAY
+            if window > limit:
+                problems.append(f"{name}: a {window} s window, over AWS's {limit} s")
+            elif window > DAY:
+                problems.append(f"{name}: a {window} s window, over Parley's one day")
+        queries = props.get("Metrics", [])
+        if sum("MetricStat" in q for q in queries) > 10:
+            problems.append(f"{name}: more than 10 metrics in one math alarm")
+        if sum("Expression" in q for q in queries) > 10:
+            problems.append(f"{name}: more than 10 expressions in one math alarm")
+        if queries and sum(bool(q.get("ReturnData")) for q in queries) != 1:
+            problems.append(f"{name}: not exactly one returned expression")
+    return problems
+
+
+@pytest.mark.parametrize("variant", ["default", "full"])
+def test_every_alarm_window_and_metric_count_is_within_cloudwatchs_limits(variant: str) -> None:
+    build_artifact()
+    stack = packaged(variant)
+    assert alarm_window_violations(stack) == []
+    # The spend alarm's window is the day the breaker's month is built on (bench/flood.py).
+    spend = _live(stack)["SpendAlarm"]["Properties"]
+    assert {period for *_, period in _alarm_metrics(spend)} == {DAY}
+    assert int(spend["EvaluationPeriods"]) == 1
+
+
 # -- Every IAM action is used ----------------------------------------------------------------------
 # Least privilege ("Security best practices in IAM", https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege):
 # each action a role grants is one the function's code calls, or one an AWS service calls with
 # the function's role on its behalf. Which IAM action each SDK call needs comes from the
 # Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/):
 # SES v2's SendEmail (raw content included) is ses:SendEmail, SSM's GetParameter is
-# ssm:GetParameter, Lambda's PutFunctionConcurrency is lambda:PutFunctionConcurrency. The
+# ssm:GetParameter, Lambda's Put-, Get- and DeleteFunctionConcurrency are the lambda: actions of
+# the same names. The
 # DynamoDB actions are derived from the store's source (tests/infra_support.py).
 
 CLIENT_CALLS: dict[str, dict[str, str]] = {
     "sesv2": {"send_email": "ses:SendEmail"},
     "ssm": {"get_parameter": "ssm:GetParameter"},
-    "lambda": {"put_function_concurrency": "lambda:PutFunctionConcurrency"},
+    "lambda": {
+        "put_function_concurrency": "lambda:PutFunctionConcurrency",
+        "get_function_concurrency": "lambda:GetFunctionConcurrency",
+        "delete_function_concurrency": "lambda:DeleteFunctionConcurrency",
+    },
 }
 
 # Granted for an AWS service acting with the function's role:

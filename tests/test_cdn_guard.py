@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from backend.api.cdn import CdnGuard
 from backend.app import create_app
 from backend.settings import ConfigError
 from backend.store.sqlite import SQLiteStore
@@ -75,3 +76,15 @@ def test_the_previous_secret_still_works_during_a_rotation(behind_cdn: TestClien
 def test_a_short_secret_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError):
         make_settings("sqlite:///x.db", SITES, PARLEY_CDN_SECRET="short")
+
+
+def test_without_a_cdn_the_guard_is_no_layer_of_the_app(tmp_path: Path) -> None:
+    """Every middleware layer costs every request (bench/throughput.py): without a secret the
+    guard would only pass requests through, so it is left out; with one it is there."""
+    store = SQLiteStore(tmp_path / "parley.db")
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    bare = create_app(make_settings(url, SITES), store)
+    guarded = create_app(make_settings(url, SITES, PARLEY_CDN_SECRET=SECRET), store)
+    assert CdnGuard not in [m.cls for m in bare.user_middleware]
+    assert CdnGuard in [m.cls for m in guarded.user_middleware]
+    store.close()

@@ -72,7 +72,7 @@ PAGE_VIEW_MODULES = {
     "backend.store.dynamo.moderation",
     "backend.store.dynamo.outbox",
     "backend.store.dynamo.reads",
-    "backend.store.dynamo.schema",
+    "backend.store.dynamo.search",  # part of the store (a post writes its search postings)
     "backend.store.dynamo.store",
     "backend.store.dynamo.table",
     "backend.store.dynamo.updates",
@@ -93,6 +93,9 @@ HEAVY = (
     "backend.api.html",
     "backend.domain.moderation",
     "backend.domain.outbox",  # a post's events: imported on the first post
+    "backend.domain.drafts",  # a post's Draft and Posted records
+    "backend.store.reports",  # what bulk writes and repair runs report
+    "backend.store.dynamo.schema",  # the table's definition: `parley init-table`
     "backend.notify",
     "backend.migrate",
     "backend.cli",
@@ -180,7 +183,6 @@ START_RECORDS = [
     "backend.api.cache.Cached",
     "backend.api.cache.KnownQuery",
     "backend.api.context.Context",
-    "backend.api.meta.Document",  # openapi.json's, built on first use; the class is here
     "backend.api.meta.Widget",
     "backend.api.query.CountsQuery",
     "backend.api.query.ReadQuery",
@@ -195,16 +197,11 @@ START_RECORDS = [
     "backend.domain.models.Page",
     "backend.domain.models.QueuePage",
     "backend.domain.models.Thread",
-    "backend.domain.service.Draft",
     "backend.domain.service.NumberedPage",
-    "backend.domain.service.Posted",
     "backend.settings.MailURL",
     "backend.settings.Settings",
     "backend.settings.StoreURL",
     "backend.sites.SiteConfig",
-    "backend.store.base.Repairs",
-    "backend.store.base.Written",
-    "backend.store.dynamo.schema.TableSpec",
 ]
 
 

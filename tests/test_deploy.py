@@ -337,7 +337,48 @@ def test_restore_without_a_reservation_removes_it(aws: None) -> None:
     )
 
 
-def alarm_event(state: str) -> dict[str, Any]:
+def spend_alarm(cloudwatch: Any, stage: str, state: str) -> None:
+    cloudwatch.put_metric_alarm(
+        AlarmName=f"parley-{stage}-spend",
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Statistic="Sum",
+        Period=86400,
+        EvaluationPeriods=1,
+        Threshold=10,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(
+        AlarmName=f"parley-{stage}-spend", StateValue=state, StateReason="test"
+    )
+
+
+def alarm_state(cloudwatch: Any, name: str) -> str:
+    alarms = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    return str(alarms[0]["StateValue"])
+
+
+def test_restore_rearms_a_tripped_spend_alarm(aws: None) -> None:
+    # A CloudWatch alarm acts only when its state changes: restored while the spend alarm is
+    # still in ALARM, a flood that goes on would never trip the breaker again. Set to OK, the
+    # alarm trips it again at its next evaluation if the last 24 hours are still over.
+    client = account(1000, 1000).client
+    cloudwatch = botocore.session.get_session().create_client("cloudwatch", "eu-west-1")
+    make_function(client, "parley-prod-api")
+    make_function(client, "parley-prod-breaker", {"PARLEY_BREAKER_NORMAL": "5"})
+    client.put_function_concurrency(FunctionName="parley-prod-api", ReservedConcurrentExecutions=0)
+    spend_alarm(cloudwatch, "prod", "ALARM")
+    said = deploy.restore(client, "prod", cloudwatch)
+    assert "5 sandboxes" in said and "parley-prod-spend" in said
+    assert alarm_state(cloudwatch, "parley-prod-spend") == "OK"
+    # An alarm already OK, or none at all (monthlyBudgetUsd ""), is left as it is.
+    spend_alarm(cloudwatch, "prod", "OK")
+    assert "spend" not in deploy.restore(client, "prod", cloudwatch)
+    cloudwatch.delete_alarms(AlarmNames=["parley-prod-spend"])
+    assert "5 sandboxes" in deploy.restore(client, "prod", cloudwatch)
+
+
+def alarm_event(state: str, previous: str = "OK") -> dict[str, Any]:
     """A CloudWatch alarm's Lambda action event, shaped as the CloudWatch User Guide documents
     it ("Invoke a Lambda function from an alarm")."""
     return {
@@ -349,7 +390,7 @@ def alarm_event(state: str) -> dict[str, Any]:
         "alarmData": {
             "alarmName": "parley-prod-FloodAlarm-X",
             "state": {"value": state, "reason": "Threshold Crossed", "timestamp": "x"},
-            "previousState": {"value": "OK", "reason": "", "timestamp": "x"},
+            "previousState": {"value": previous, "reason": "", "timestamp": "x"},
             "configuration": {"description": "flood", "metrics": []},
         },
     }

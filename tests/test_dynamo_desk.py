@@ -73,13 +73,16 @@ def test_a_pin_on_a_later_page_costs_one_getitem_of_half_a_read_unit(
     requests.take(), units.take()
     first = api.get("/api/v1/comments", params=query).json()
     assert first["pinned"]["id"] == ids[24] and first["pinned"]["number"] == 25
-    assert requests.take() == ["Query", "GetItem"]
-    assert units.take() - plain == 0.5
+    # The thread's stamp first (the page kept from the read above went stale: 0.5), then the
+    # page, then the pinned comment.
+    assert requests.take() == ["GetItem", "Query", "GetItem"]
+    assert units.take() - plain == 0.5 + 0.5
 
     dynamo.set_pinned(SITE, "/p/", ids[3], 4, clock_now(clock))  # on the first page itself
     requests.take(), units.take()
     assert api.get("/api/v1/comments", params=query).json()["pinned"]["number"] == 4
-    assert requests.take() == ["Query"] and units.take() == plain
+    # The stamp (the first read's page is still kept, stale), then the page alone.
+    assert requests.take() == ["GetItem", "Query"] and units.take() == plain + 0.5
 
 
 def test_a_recent_box_of_5_costs_3_read_units(api: TestClient, dynamo: DynamoStore) -> None:

@@ -23,10 +23,10 @@ from backend.app import create_app
 from backend.domain.models import Status
 from backend.notify.lambda_worker import handle
 from backend.notify.worker import build_worker
-from backend.store.base import Repairs
 from backend.store.dynamo import DynamoStore
 from backend.store.dynamo import items as it
 from backend.store.dynamo.counters import STALE_MS, now_ms
+from backend.store.reports import Repairs
 from tests.conftest import ORIGIN, SITES, Clock, make_settings
 from tests.helpers import error_of
 from tests.stores import dynamodb_local_store

@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from backend.app import create_app
 from backend.domain.models import Comment, NewComment, Status, Thread
 from backend.domain.moderation import ModerationService
+from backend.domain.search import SearchQuery
 from backend.domain.tokens import Signer
 from backend.store.dynamo import DynamoStore
 from backend.store.dynamo.counters import STALE_MS, now_ms
@@ -109,6 +110,40 @@ def test_page_view_of_100_comments_is_one_query(
     assert requests.take() == ["Query", "GetItem"]
 
 
+def test_an_unchanged_first_page_is_one_get_item_and_its_revalidation_too(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    """A warm sandbox keeps the first pages it served; the thread item's stamp (one GetItem,
+    0.5 read unit) tells whether one still stands, so an unchanged thread costs no Query, and a
+    browser's If-None-Match that matches gets a 304 at the same price."""
+    ids = seed(dynamo, "/kept/", 12)
+    query = {"site": SITE, "uri": "/kept/", "limit": 10}
+    requests.take()
+    first = api.get("/api/v1/comments", params=query)
+    assert first.status_code == 200 and requests.take() == ["Query"]  # nothing kept yet
+    again = api.get("/api/v1/comments", params=query)
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    assert requests.take() == ["GetItem"]
+    tag = {"If-None-Match": first.headers["etag"]}
+    revalidated = api.get("/api/v1/comments", params=query, headers=tag)
+    assert revalidated.status_code == 304 and requests.take() == ["GetItem"]
+
+    # Any write a read shows moves the stamp: the next read is the Query again, and fresh.
+    dynamo.add_like(SITE, "/kept/", ids[0], "voter")
+    requests.take()
+    liked = api.get("/api/v1/comments", params=query, headers=tag)
+    assert liked.status_code == 200 and liked.json()["comments"][0]["likes"] == 1
+    assert requests.take() == ["GetItem", "Query"]
+    assert api.get("/api/v1/comments", params=query).content == liked.content
+    assert requests.take() == ["GetItem"]
+
+    # A later page ("Load more") is not kept: its thread is read apart from its comments.
+    later = {**query, "after": first.json()["next"]}
+    for _ in range(2):
+        assert len(api.get("/api/v1/comments", params=later).json()["comments"]) == 2
+        assert requests.take() == ["Query", "GetItem"]
+
+
 def test_a_page_among_hidden_comments_stays_complete(
     api: TestClient, dynamo: DynamoStore, requests: Requests
 ) -> None:
@@ -159,10 +194,11 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     posted = post(api)
     # find_key, the rate bucket and the one before it (a sliding window), the two blocks
     # (network, email) in one batch, the thread (locked?), the transaction of the key, the
-    # comment and the author's tally; then the thread's count and the comment's mark, outside it.
+    # comment and the author's tally; then the thread's count and the comment's mark, outside it;
+    # last, the search postings (its 9 index keys: one batch).
     each_post = [
         "GetItem", "UpdateItem", "GetItem", "BatchGetItem", "GetItem",
-        "TransactWriteItems", "UpdateItem", "UpdateItem",
+        "TransactWriteItems", "UpdateItem", "UpdateItem", "BatchWriteItem",
     ]  # fmt: skip
     assert requests.take() == each_post
     # The first post of a process also reads the site's spam filter model (then cached for a
@@ -175,15 +211,17 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     # A reply also reads its parent (approved?) and moves its replies, outside the transaction.
     assert requests.take() == [
         "GetItem", "UpdateItem", "GetItem", "BatchGetItem", "GetItem", "GetItem",
-        "TransactWriteItems", "UpdateItem", "UpdateItem", "UpdateItem",
+        "TransactWriteItems", "UpdateItem", "UpdateItem", "UpdateItem", "BatchWriteItem",
     ]  # fmt: skip
 
     liked = api.post(f"/api/v1/comments/{comment_id}/likes", json={"site": SITE, "uri": "/post/"})
     assert liked.json() == {"likes": 1}
     # The rate buckets (this one, the one before), the thread (locked?), the network's block,
-    # the like item (marked), likes + 1 (returning the count), the mark.
+    # the like item (marked), likes + 1 (returning the count), the thread's read version, the
+    # mark.
     assert requests.take() == [
         "UpdateItem", "GetItem", "GetItem", "GetItem", "PutItem", "UpdateItem", "UpdateItem",
+        "UpdateItem",
     ]  # fmt: skip
 
     edited = api.patch(
@@ -193,10 +231,12 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     )
     assert edited.status_code == 200, edited.text
     # The token's comment (with its private part: the edit rules need the email), the thread
-    # (locked?), the rate buckets, the html and the source in one transaction, the comment as
-    # edited.
+    # (locked?), the rate buckets, the comment again in the store (the words it had), the
+    # postings of words it drops, the html and the source in one transaction, the thread's
+    # read version, the comment as edited, the postings of its new words.
     assert requests.take() == [
-        "BatchGetItem", "GetItem", "UpdateItem", "GetItem", "TransactWriteItems", "BatchGetItem",
+        "BatchGetItem", "GetItem", "UpdateItem", "GetItem", "BatchGetItem", "BatchWriteItem",
+        "TransactWriteItems", "UpdateItem", "BatchGetItem", "BatchWriteItem",
     ]  # fmt: skip
 
     deleted = api.delete(
@@ -204,10 +244,11 @@ def test_each_write_costs_what_the_docs_say(api: TestClient, requests: Requests)
     )
     assert deleted.status_code == 204
     # The token's comment, then the status move: read state, the comment (marked, its html
-    # emptied) with its private part's text emptied and the author's tally, the thread's
-    # count, the mark.
+    # emptied) with its private part's text emptied and the author's tally, after its words'
+    # search postings; the thread's count, the mark.
     assert requests.take() == [
-        "BatchGetItem", "BatchGetItem", "TransactWriteItems", "UpdateItem", "UpdateItem",
+        "BatchGetItem", "BatchGetItem", "BatchWriteItem", "TransactWriteItems", "UpdateItem",
+        "UpdateItem",
     ]  # fmt: skip
 
 
@@ -223,6 +264,7 @@ def test_no_request_is_ever_a_scan(
     dynamo.queue(SITE, Status.APPROVED, after=None, limit=5)
     dynamo.author_approved(SITE, "jkb@example.com")
     dynamo.thread_stamp(SITE, "/post/")
+    dynamo.search(SITE, SearchQuery(text="assad heavy"), after=None, limit=5)
     dynamo.erase(SITE, "/post/", comment["id"])
     ops = requests.take()
     assert "Query" in ops and "BatchGetItem" in ops

@@ -7,6 +7,7 @@ dependencies are cached under build/lambda/, so a rerun takes seconds."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import zipfile
@@ -444,6 +445,118 @@ def test_table_has_an_on_demand_ceiling(default_stack: Packaged) -> None:
         assert ceiling["MaxReadRequestUnits"] > 0 and ceiling["MaxWriteRequestUnits"] > 0
 
 
+# -- the spend breaker (infra/spend.js, infra/breaker.yml) --------------------------------------
+
+
+def cost_prices() -> dict[str, Any]:
+    """bench/cost.py's PRICES, read from its source (the cost model the estimate must follow)."""
+    tree = ast.parse((ROOT / "bench" / "cost.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "PRICES":
+            prices: dict[str, Any] = ast.literal_eval(node.value)
+            return prices
+    raise AssertionError("bench/cost.py has no PRICES")
+
+
+def metric_key(query: dict[str, Any]) -> tuple[str, str, str]:
+    metric = query["MetricStat"]["Metric"]
+    dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+    return metric["Namespace"], metric["MetricName"], dims.get("GlobalSecondaryIndexName", "")
+
+
+def evaluate(alarm: dict[str, Any], sums: dict[tuple[str, str, str], float]) -> float:
+    """The alarm's returned expression, for one period whose metric sums are `sums` (a metric
+    not named there has no data: FILL makes it 0)."""
+    queries = alarm["Properties"]["Metrics"]
+    values = {q["Id"]: sums.get(metric_key(q), 0.0) for q in queries if "MetricStat" in q}
+    expressions = {q["Id"]: q["Expression"] for q in queries if "Expression" in q}
+
+    def value(name: str) -> float:
+        if name in values:
+            return values[name]
+        text = re.sub(r"FILL\((\w+),\s*0\)", r"\1", expressions[name])
+        assert re.fullmatch(r"[\w\s.*+/()-]+", text), text
+        names = set(re.findall(r"[A-Za-z_]\w*", text))
+        return float(eval(text, {"__builtins__": {}}, {n: value(n) for n in names}))
+
+    (returned,) = [q["Id"] for q in queries if q["ReturnData"]]
+    return value(returned)
+
+
+def test_the_spend_alarm_trips_on_a_days_estimate_at_the_budgets_pace(
+    default_stack: Packaged, full_stack: Packaged
+) -> None:
+    alarms = full_stack.of_type("AWS::CloudWatch::Alarm")
+    spend, warning = alarms["SpendAlarm"], alarms["SpendWarningAlarm"]
+    for alarm in (spend, warning):
+        props = alarm["Properties"]
+        assert {q["MetricStat"]["Period"] for q in props["Metrics"] if "MetricStat" in q} == {
+            86400
+        }, "one day's sums"
+        assert props["EvaluationPeriods"] == 1 and props["DatapointsToAlarm"] == 1
+        assert float(props["Threshold"]) == 10, "monthlyBudgetUsd"
+        assert props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert spend["Properties"]["AlarmName"] == "parley-test-spend"  # what `make restore` re-arms
+
+    # The spend alarm trips the breaker and, when it clears, closes it; both mail (alarmEmail).
+    def ref(action: dict[str, Any]) -> str:
+        action = action["Fn::If"][1] if "Fn::If" in action else action
+        return str(action.get("Ref") or action["Fn::GetAtt"][0])
+
+    refs = {k: [ref(a) for a in spend["Properties"][k]] for k in ("AlarmActions", "OKActions")}
+    assert refs == {"AlarmActions": ["BreakerLambdaFunction", "AlarmTopic"],
+                    "OKActions": ["BreakerLambdaFunction", "AlarmTopic"]}  # fmt: skip
+    # The warning (half the budget's pace) only mails: the owner hears before readers lose it.
+    assert [a["Ref"] for a in warning["Properties"]["AlarmActions"]] == ["AlarmTopic"]
+    assert "OKActions" not in warning["Properties"]
+    # The day's estimate is bench/cost.py's: Lambda requests and GB-seconds (each invocation's
+    # duration rounded up to the next ms, at most 1 ms), the HTTP API's requests, the table's
+    # and every index's units, and transfer counted as `breakerBytesPerRequest` for every
+    # request and every read unit (no metric counts a Function URL's bytes).
+    p = cost_prices()
+    day = {
+        ("AWS/Lambda", "Invocations", ""): 1_000_000,
+        ("AWS/Lambda", "Duration", ""): 5_000_000.0,  # milliseconds
+        ("AWS/ApiGateway", "Count", ""): 200_000,
+        ("AWS/DynamoDB", "ConsumedReadCapacityUnits", ""): 3_000_000,
+        ("AWS/DynamoDB", "ConsumedReadCapacityUnits", "gsi1"): 100_000,
+        ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", ""): 10_000,
+        ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", "gsi1"): 2_000,
+        ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", "gsi2"): 3_000,
+    }
+    dollars = (
+        1.0 * p["lambda_per_million_requests"]
+        + 0.2 * p["http_api_per_million_requests"]
+        + 3.1 * p["dynamodb_per_million_rru"]
+        + 0.015 * p["dynamodb_per_million_wru"]
+        + (5_000 + 1_000) * 1.0 * p["lambda_arm64_per_gb_s"]
+        + (1_000_000 + 3_100_000) * 65536 / 1e9 * p["transfer_out_per_gb"]
+    )
+    assert evaluate(spend, day) == pytest.approx(30 * dollars, rel=1e-9)
+    assert evaluate(warning, day) == pytest.approx(60 * dollars, rel=1e-9)
+    # Every index that takes writes is counted (table.json names them).
+    indexes = {i["IndexName"] for i in json.loads(TABLE_JSON.read_text())["GlobalSecondaryIndexes"]}
+    counted = {metric_key(q)[2] for q in spend["Properties"]["Metrics"] if "MetricStat" in q}
+    assert indexes <= counted
+    # Without alarmEmail the spend alarm still acts (the breaker); the warning is not made.
+    assert default_stack.resources["SpendWarningAlarm"]["Condition"] == "HasSpendWarning"
+    assert default_stack.template["Conditions"]["HasSpendBreaker"] == {
+        "Fn::Not": [{"Fn::Equals": ["10", ""]}]
+    }
+
+
+def test_the_breaker_may_read_and_clear_only_the_api_functions_concurrency(
+    default_stack: Packaged,
+) -> None:
+    (trip,) = [s for s in statements(default_stack, "BreakerRole") if s["Sid"] == "BreakerTrip"]
+    assert sorted(trip["Action"]) == [
+        "lambda:DeleteFunctionConcurrency",
+        "lambda:GetFunctionConcurrency",
+        "lambda:PutFunctionConcurrency",
+    ]
+    assert trip["Resource"] == [{"Fn::GetAtt": ["ApiLambdaFunction", "Arn"]}]
+
+
 def test_a_budget_mails_the_alarm_address(default_stack: Packaged, full_stack: Packaged) -> None:
     assert default_stack.resources["MonthlyBudget"]["Condition"] == "HasBudget"
     budget = full_stack.resources["MonthlyBudget"]["Properties"]
@@ -536,3 +649,13 @@ def test_artifact_carries_bytecode_for_python312(artifact: Path) -> None:
         head, _, tail = module.rpartition("/")
         assert f"{head}/__pycache__/{tail}.cpython-312.pyc" in names, module
     assert int.from_bytes(pyc[4:8], "little") == 0b01, "unchecked-hash pyc (flags word)"
+
+
+def test_every_parameter_is_in_the_deploy_guides_table() -> None:
+    # serverless.yml says so in its header; the table is where an owner looks a parameter up.
+    text = (ROOT / "serverless.yml").read_text(encoding="utf-8")
+    names = re.findall(r"^    (\w+): ", text.split("\nprovider:")[0], re.M)
+    assert "monthlyBudgetUsd" in names
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    missing = [n for n in names if f"| `{n}` |" not in guide]
+    assert missing == []

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from backend.domain import search
 from backend.domain.ids import new_ulid
 from backend.domain.limits import PARTITION_KEY_BYTES, SORT_KEY_BYTES, URI_BYTES, utf8_bytes
 from backend.domain.models import Status
@@ -87,6 +88,11 @@ def _keys_at_their_largest() -> dict[str, it.Item]:
         # A block's key is "network:" + a voter's hash or "email:" + a keyed hash.
         "block_key": it.block_key(SITE, "network:" + VOTER),
         "author_key": it.author_key(SITE, EMAIL),
+        # The owner's search: an index key is a hash whatever it hashes (a word, an email).
+        "posting_key": {
+            **it.posting_key(SITE, search.index_key(search.WORD, "w" * 10_000), cid, URI),
+            "uri": it.s(URI),
+        },
         "event_key": event,
         "_subscription_key": dynamo_outbox._subscription_key(SITE, URI, cid),
         "_opt_out_key": dynamo_outbox._opt_out_key(SITE, VOTER),

@@ -78,7 +78,7 @@ def test_make_dev_advertises_the_port_it_serves(tmp_path: Path) -> None:
 
 def test_the_docs_say_what_the_widget_does() -> None:
     widget = (ROOT / "docs" / "widget.md").read_text(encoding="utf-8")
-    assert "longer than 50" not in widget and "past the first 20" in widget
+    assert "longer than 50" not in widget and "past the first 10" in widget
     moderation = (ROOT / "docs" / "moderation.md").read_text(encoding="utf-8")
     assert "draft" not in moderation.lower() and "for the lead" not in moderation
     # What `make dev` writes beside its database stays out of commits, the admin token too.

@@ -48,6 +48,19 @@ def test_tokens_read_words_links_the_website_and_shape() -> None:
     assert "shape:shouting" in tokens("THIS IS ALL VERY LOUD TEXT")
 
 
+def test_tokens_read_link_paths_word_stems_and_normalised_letters() -> None:
+    # Fullwidth letters (a common disguise) read as the letters they stand for.
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in "Visit http://www.shop.example")
+    found = tokens(fullwidth + "/deals/cheap-watches?ref=x1")
+    assert {"w:visit", "link:shop.example"} <= found
+    assert {"path:deals", "path:cheap", "path:watches", "url:query", "url:key:ref"} <= found
+    assert "url:depth:2" in found and "path:x1" not in found  # a code is no word
+    # A long word also counts by its first letters: its other forms share that evidence.
+    assert {"pre:subsc", "w:subscribers"} <= tokens("more subscribers")
+    assert "pre:subsc" in tokens("I subscribed")
+    assert not any(t.startswith("pre:") for t in tokens("short words only"))
+
+
 def test_an_untaught_model_has_no_opinion() -> None:
     model = Model()
     for text in SPAM[: MIN_EACH - 1]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from backend.sites import SiteConfig
 from backend.spam.guard import MODEL
 from backend.spam.model import Model
 from backend.store.base import Store
@@ -139,3 +140,29 @@ def test_a_high_enough_score_goes_straight_to_spam(
 def test_a_published_comment_has_no_reason(mod: TestClient) -> None:
     cid = post(mod, site="open")["comment"]["id"]
     assert [(c["id"], c["reason"]) for c in open_queue(mod, "approved")] == [(cid, "")]
+
+
+def test_the_verdict_is_the_same_whatever_the_proof_costs(
+    store_and_url: tuple[Store, Any], clock: Clock
+) -> None:
+    """The filter judges the words alone: the same comments get the same statuses and the same
+    scores with no proof, an easy one and one at the site default (what bench/spam_eval.py's
+    `--proof-cost` relies on)."""
+    _teach_open(store_and_url, clock)
+    texts = ["cheap watches!!! http://deals.example.biz/sale", "The sauce was lovely, thanks."]
+    default = SiteConfig()
+    verdicts = []
+    for proof in (
+        {"proof": "off"},
+        {"proof": "required"},  # the tests' easy difficulty
+        {"proof": "required", "proof_cost": default.proof_cost, "proof_max": default.proof_max},
+    ):
+        with app_client(store_and_url, clock, sites(open=proof)) as client:
+            posted = [post(client, site="open", text=t, expect=None) for t in texts]
+            reasons = {c["id"]: c["reason"] for c in open_queue(client)}
+            verdicts.append(
+                [(p["comment"]["status"], reasons.get(p["comment"]["id"])) for p in posted]
+            )
+    assert verdicts[0][0][0] == "pending" and verdicts[0][0][1].startswith("score ")
+    assert verdicts[0][1] == ("approved", None)
+    assert verdicts[0] == verdicts[1] == verdicts[2]

@@ -11,8 +11,9 @@ from moto import mock_aws
 from backend.domain.ids import new_ulid
 from backend.domain.models import Comment, Status, Thread
 from backend.settings import StoreURL
-from backend.store.base import Store, Written
+from backend.store.base import Store
 from backend.store.dynamo import DynamoStore
+from backend.store.reports import Written
 
 SITE, URI = "blog", "/bulk/"
 T0 = 1_300_000_000.0
@@ -99,7 +100,8 @@ def test_batch_writes_retry_unprocessed_items(monkeypatch: pytest.MonkeyPatch) -
         assert store.put_many([thread()], batch) == Written(threads=1, comments=30)
         # The 30 private parts first (3 land twice, then the 19 left, then the last 5), then
         # the thread and the 30 comments, then the 30 authors' tallies.
-        assert calls == [25, 22, 19, 5, 25, 6, 25, 5]
+        # Then the 120 search postings (a page, an email, an author and one word a comment).
+        assert calls == [25, 22, 19, 5, 25, 6, 25, 5, 25, 25, 25, 25, 20]
         exported = list(store.thread_comments(SITE, URI))
         assert [c.email for c in exported] == [c.email for c in batch]
         store.close()

@@ -198,6 +198,49 @@ def test_stamp_moves_on_every_write(store: Store) -> None:
     assert len(stamps) == 5
 
 
+def test_the_stamp_moves_with_everything_a_read_shows(store: Store) -> None:
+    """The app keeps a thread's serialized first page until the stamp moves (on DynamoDB as on
+    SQLite: backend/api/comments.py), so every write a read would show moves it, and a read's
+    own thread carries the stamp `thread_stamp` gives."""
+    when = datetime.fromtimestamp(T0, UTC)
+    a = add(store, make())
+    held = add(store, make(at=T0 + 1, status=Status.PENDING))
+    seen: list[str | None] = []
+
+    def moved(what: str) -> None:
+        stamp = store.thread_stamp(SITE, URI)
+        page = store.read_page(SITE, URI, after=None, limit=10)
+        assert page.thread is not None and page.thread.stamp == stamp, what
+        assert stamp not in seen, f"{what} left the stamp where it was"
+        seen.append(stamp)
+
+    moved("the first post")
+    store.set_status(SITE, URI, held.id, Status.APPROVED)
+    moved("an approval")
+    b = add(store, make(at=T0 + 2, parent=a.id))
+    moved("a reply (its parent's replies)")
+    store.add_like(SITE, URI, a.id, "v")
+    moved("a like")
+    store.remove_like(SITE, URI, a.id, "v")
+    moved("a like taken back")
+    store.edit_comment(SITE, URI, a.id, text="b", html="<p>b</p>", edited=when)
+    moved("an edit")
+    store.set_pinned(SITE, URI, b.id, 3, when)
+    moved("a pin")
+    store.set_locked(SITE, URI, True, when)
+    moved("a lock")
+    store.add_reactions(SITE, URI, 2, 1, when)
+    moved("the open web's reactions")
+    store.set_reactions(SITE, URI, "mastodon", 4, 1)
+    moved("an announcement's reactions")
+    store.set_status(SITE, URI, b.id, Status.DELETED, scrub=True)
+    moved("a reader's deletion")
+    store.erase(SITE, URI, b.id)
+    moved("an erasure")
+    store.recount(SITE, URI)
+    moved("a recount (after an import)")
+
+
 def test_counts_for_many_uris(store: Store) -> None:
     uris = [f"/p/{i}/" for i in range(120)]
     for i, uri in enumerate(uris[:30]):

@@ -25,7 +25,9 @@ async def announce(request: Request) -> Response:
         )
         ctx.wake()
     else:
-        done = await ctx.blocking(unbind, ctx.store, body.site, body.uri, body.url, body.api)
+        done = await ctx.blocking(
+            unbind, ctx.store, body.site, body.uri, body.url, body.api, ctx.clock()
+        )
     post = done.post
     out = {"uri": body.uri, "network": post.kind.value, "url": post.url, "bound": done.bound}
     return json_response(out, headers={"Cache-Control": NO_STORE})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +17,7 @@ from backend.settings import Settings
 ALLOW_METHODS = "GET, POST, PATCH, DELETE"
 ALLOW_HEADERS = "Content-Type, Authorization, If-None-Match"  # the fragment's revalidation
 EXPOSE_HEADERS = "ETag, Retry-After, Parley-Widget"
+EXPOSE = EXPOSE_HEADERS.encode()
 
 
 class CORSMiddleware:
@@ -36,8 +36,13 @@ class CORSMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
+        # A scan of the raw headers, not a Headers object: this runs on every request.
+        origin, preflight = None, False
+        for name, value in scope["headers"]:
+            if name == b"origin" and origin is None:
+                origin = value.decode("latin-1")
+            elif name == b"access-control-request-method":
+                preflight = True
         if origin is None:
             # A cache must still keep this answer apart from the one it would give with an
             # Origin (which carries Access-Control-Allow-Origin): vary on it either way.
@@ -45,7 +50,7 @@ class CORSMiddleware:
             return
         allowed = self.allowed(origin, scope.get("query_string", b""))
 
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        if scope["method"] == "OPTIONS" and preflight:
             response: Response
             if not allowed:
                 response = error_response(403, "forbidden", "This origin is not allowed.")
@@ -69,7 +74,7 @@ class CORSMiddleware:
                 raw.append((b"vary", b"Origin"))
                 if allowed:
                     raw.append((b"access-control-allow-origin", origin.encode("latin-1")))
-                    raw.append((b"access-control-expose-headers", EXPOSE_HEADERS.encode()))
+                    raw.append((b"access-control-expose-headers", EXPOSE))
                 message["headers"] = raw
             await send(message)
 

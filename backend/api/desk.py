@@ -1,5 +1,6 @@
-"""The owner's desk over HTTP: reply as the author, pin, block (backend/domain/desk.py). Each
-handler authorises with the site's admin token first; answers are never cached."""
+"""The owner's desk over HTTP: reply as the author, pin, block (backend/domain/desk.py), search
+(backend/domain/search.py). Each handler authorises with the site's admin token first; answers
+are never cached."""
 
 from __future__ import annotations
 
@@ -17,9 +18,14 @@ from backend.api.desk_schemas import (
     OwnerReplyIn,
     OwnerReplyOut,
     PinIn,
+    SearchIn,
+    SearchOut,
 )
 from backend.api.http import NO_STORE, model_response, read_json, read_params
 from backend.api.schemas import AdminCommentOut, SiteParams, ThreadEnvelope, ThreadOut
+from backend.domain.models import Status
+from backend.domain.search import SearchQuery
+from backend.domain.search import search as run
 
 _PRIVATE = {"Cache-Control": NO_STORE}
 
@@ -71,3 +77,17 @@ async def unblock(request: Request) -> Response:
     _authorize(request, ctx, params.site)
     await ctx.blocking(ctx.desk.unblock, params.site, params.key)
     return Response(status_code=204, headers=_PRIVATE)
+
+
+# POST /api/v1/admin/search {site, text?, author?, email?, uri?, status?, after?, limit?}
+async def search(request: Request) -> Response:
+    ctx = context(request)
+    body = await read_json(request, SearchIn, ctx.settings.max_body_bytes)
+    origin = _authorize(request, ctx, body.site)
+    status = None if body.status is None else Status(body.status)
+    query = SearchQuery(body.text, body.author, body.email, body.uri or "", status)
+    found, following = await ctx.blocking(
+        run, ctx.store, ctx.signer, body.site, query, body.after, body.limit
+    )
+    out = SearchOut(comments=[AdminCommentOut.of(c, origin) for c in found], next=following)
+    return model_response(out, headers=_PRIVATE)

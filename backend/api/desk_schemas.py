@@ -74,3 +74,34 @@ class BlocksOut(BaseModel):
 
 class OwnerReplyOut(BaseModel):
     comment: AdminCommentOut
+
+
+class SearchIn(_In):
+    """A POST, so the words and the address searched for stay out of access logs."""
+
+    site: Site
+    text: Annotated[str, StringConstraints(max_length=200)] = Field(
+        "", description="Whole words, all of them in the comment's text (case-folded)"
+    )
+    author: Annotated[str, StringConstraints(max_length=80)] = Field(
+        "", description="The author's name, whole (case-folded)"
+    )
+    email: Annotated[str, StringConstraints(max_length=254)] = Field(
+        "", description="The author's email, exact (case-folded): never a part of one"
+    )
+    uri: Annotated[Uri | None, BeforeValidator(_blank_to_none)] = Field(
+        None, description="The page's path, exact"
+    )
+    status: Literal["pending", "approved", "spam", "deleted"] | None = None
+    after: Annotated[str | None, StringConstraints(max_length=512)] = Field(
+        None, description="The `next` of the previous page (signed; bound to this search)"
+    )
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class SearchOut(BaseModel):
+    comments: list[AdminCommentOut] = Field(description="Newest first, with emails")
+    next: str | None = Field(
+        description="`after` for the next page, or null. A page may hold fewer than `limit` "
+        "comments (a request reads at most 100 candidates) and still have a `next`."
+    )

@@ -31,6 +31,7 @@ STATUS_TABLE: tuple[tuple[type[errors.ParleyError], int, str], ...] = (
     (errors.BodyTooLarge, 413, "body_too_large"),
     (errors.UnsupportedMediaType, 415, "unsupported_media_type"),
     (errors.ProofRefused, 422, "proof"),
+    (errors.CaptchaRefused, 422, "captcha"),
     (errors.ValidationFailed, 422, "validation_error"),
     (errors.RateLimited, 429, "rate_limited"),
     (errors.StoreUnavailable, 503, "unavailable"),

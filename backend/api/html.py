@@ -19,9 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.api.comments import READ_CACHE_CONTROL, etag_of
-from backend.api.context import context
+from backend.api.context import Context, context
 from backend.api.http import read_params
 from backend.api.schemas import CommentOut, HtmlParams, ThreadOut
+from backend.domain import errors
 from backend.domain.models import Comment, Status, Thread
 
 SCHEMA = "https://schema.org/"
@@ -142,10 +143,29 @@ def render_thread(
     return "".join(head + body) + tail + "</section>\n"
 
 
+async def _suggest(ctx: Context, site: str, uri: str, url: str) -> None:
+    """A build naming the page's announcement post: one check queued for the worker (at most
+    one per thread and network a day); a URL that names no post is a 400 naming `announce`."""
+    from backend.inbound.suggest import suggest
+
+    config = ctx.comments.site(site)
+    try:
+        queued = await ctx.blocking(suggest, ctx.store, site, config, uri, url, int(ctx.clock()))
+    except ValueError as exc:
+        raise errors.BadRequest(
+            "The announcement post's URL is not one Parley can read replies from.",
+            fields={"announce": str(exc)},
+        ) from None
+    if queued:
+        ctx.wake()
+
+
 # GET /api/v1/comments.html
 async def thread_html(request: Request) -> Response:
     ctx = context(request)
     params = read_params(request, HtmlParams)
+    if params.announce is not None:
+        await _suggest(ctx, params.site, params.uri, params.announce)
     # Paged as the JSON is (its cursor, its bound of PAGE_CHARS of comment HTML a page), so an
     # answer stays small however long the thread: a link leads to the next page.
     page = await ctx.blocking(

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -17,6 +18,9 @@ from starlette.responses import FileResponse, Response
 from backend.api.compress import accepts
 from backend.api.errors import error_response
 from backend.api.http import JSON_TYPE, etag_matches, json_response
+
+if TYPE_CHECKING:
+    from backend.api.openapi import Document
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -35,22 +39,13 @@ async def healthz(request: Request) -> Response:
 OPENAPI_CACHE = "public, max-age=86400"
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
-    """A document built once a process, as served: plain, gzipped, and its ETag."""
-
-    plain: bytes
-    gzipped: bytes
-    tag: str
-
-
 _documents: list[Document] = []
 
 
 def openapi_bytes() -> Document:
     if not _documents:
         from backend.api.http import dumps
-        from backend.api.openapi import openapi_document  # every schema: not at cold start
+        from backend.api.openapi import Document, openapi_document  # not at cold start
 
         plain = dumps(openapi_document())
         tag = hashlib.blake2b(plain, digest_size=16).hexdigest()

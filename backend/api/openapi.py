@@ -3,6 +3,7 @@ with, so the document cannot drift from the code."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -14,6 +15,17 @@ from backend.api import recent_schemas as r
 from backend.api import schemas as s
 
 REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """openapi.json built once a process (backend/api/meta.py), as served: plain, gzipped,
+    and its ETag."""
+
+    plain: bytes
+    gzipped: bytes
+    tag: str
+
 
 # Status codes each kind of endpoint can answer with besides success.
 READ_ERRORS = (400, 404, 503)

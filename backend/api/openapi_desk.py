@@ -1,5 +1,5 @@
-"""The OpenAPI paths of the owner's desk (replies as the author, pins, blocks) and of a site's
-recent comments; backend/api/openapi.py puts them in the document."""
+"""The OpenAPI paths of the owner's desk (replies as the author, pins, blocks, search) and of a
+site's recent comments; backend/api/openapi.py puts them in the document."""
 
 from __future__ import annotations
 
@@ -90,4 +90,10 @@ def desk_paths() -> dict[str, Any]:
             s.ThreadEnvelope,
         ),
         "/api/v1/admin/blocks": blocks,
+        "/api/v1/admin/search": _admin_post(
+            "Search the site's comments by words, author, exact email and page, newest first",
+            "searchComments",
+            d.SearchIn,
+            d.SearchOut,
+        ),
     }

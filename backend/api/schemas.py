@@ -130,6 +130,8 @@ class PostIn(_In):
     # The ALTCHA payload (base64) solving a challenge from GET /api/v1/challenge: required
     # unless the site's `proof` is `off`.
     proof: Annotated[str, Field(max_length=4096)] = ""
+    # A Turnstile or hCaptcha token the page obtained, on a site whose `captcha` asks for one.
+    captcha: Annotated[str, Field(max_length=4096)] = ""
 
 
 class EditIn(_In):
@@ -160,6 +162,17 @@ class HtmlParams(_In):
     uri: Uri
     sort: Sort = "oldest"
     after: Annotated[str | None, Field(max_length=query.CURSOR_CHARS)] = None  # a page's `next`
+    # The page's announcement post on Mastodon or Bluesky, named at build time: a suggestion
+    # the worker checks (backend/inbound/suggest.py), never a binding by itself.
+    announce: Annotated[
+        str | None,
+        Field(
+            max_length=2048,
+            description="The page's announcement post (https://HOST/@user/ID or "
+            "https://bsky.app/profile/NAME/post/ID): the worker binds the thread to it only if "
+            "the post links to this page on one of the site's origins (docs/inbound.md)",
+        ),
+    ] = None
 
 
 class CountsParams(_In):

@@ -21,10 +21,10 @@ from backend.api.http import (
 )
 from backend.api.schemas import EditIn, PostIn, ThreadRef
 from backend.api.views import comment_view, instant
+from backend.domain.drafts import Draft
 from backend.domain.errors import BadRequest
 from backend.domain.ids import is_ulid
 from backend.domain.models import Status
-from backend.domain.service import Draft
 
 
 def _comment_id(request: Request) -> str:
@@ -42,7 +42,7 @@ async def post_comment(request: Request) -> Response:
     draft = Draft(
         uri=body.uri, title=body.title, parent=body.parent, author=body.author,
         email=body.email, website=body.website, text=body.text, key=body.key, honeypot=body.hp,
-        notify=body.notify, proof=body.proof,
+        notify=body.notify, proof=body.proof, captcha=body.captcha,
     )  # fmt: skip
     posted, new = await ctx.blocking(
         ctx.comments.post, body.site, draft, client_ip(request, ctx.settings)

@@ -36,6 +36,17 @@ class ProofRefused(ValidationFailed):
         self.reason = reason
 
 
+class CaptchaRefused(ValidationFailed):
+    """A post whose Turnstile or hCaptcha token is missing or refused by the service, on a site
+    that asks for one (backend/spam/outside.py)."""
+
+    message = "The form's captcha was not accepted; solve it again and post again."
+
+    def __init__(self, message: str | None = None, *, reason: str) -> None:
+        super().__init__(message, fields={"captcha": reason})
+        self.reason = reason
+
+
 class UnsupportedMediaType(ParleyError):
     message = "Send the body as application/json."
 

@@ -25,6 +25,7 @@ class EventKind(StrEnum):
     # Replies from the open web, handled by backend/inbound/ (no comment yet: comment_id "").
     WEBMENTION = "webmention.received"  # data: source, target; verified by the worker
     FEDIVERSE_PULL = "fediverse.pull"  # data: the thread's binding; pulls its replies
+    FEDIVERSE_SUGGEST = "fediverse.suggested"  # data: a post a page names; bound if it links
 
 
 def event(kind: EventKind, comment: Comment, now: float, **data: str) -> OutboxEvent:

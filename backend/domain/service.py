@@ -27,37 +27,12 @@ from backend.settings import Moderation, Settings, SiteConfig
 from backend.store.base import Store
 
 if TYPE_CHECKING:
+    from backend.domain.drafts import Draft, Posted
     from backend.spam.guard import SpamGuard
 
 IDEMPOTENCY_TTL_S = 86400
 RATE_WINDOW_S = 60
 LIKES_PER_WRITE = 6  # a reader may like six times as often as they may write
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A validated post, as the API hands it over."""
-
-    uri: str
-    title: str
-    parent: str | None
-    author: str
-    email: str
-    website: str | None
-    text: str
-    key: str
-    honeypot: str
-    notify: bool = False  # email me replies (double opt-in: a confirmation mail first)
-    proof: str = ""  # the ALTCHA payload (backend/spam/proof.py)
-
-
-@dataclass(frozen=True)
-class Posted:
-    """A comment just written, with its author's token and how long it stays editable."""
-
-    comment: Comment
-    token: str
-    editable_until: datetime
 
 
 @dataclass(frozen=True)
@@ -289,6 +264,10 @@ class CommentService:
         status, reason = self.spam.judge(
             site_name, site, comment, *self._status_for(site_name, site, draft, client, html)
         )
+        if not trusted:  # the site's outside checks, off by default
+            status, reason = self.spam.check_outside(
+                site, comment, status, reason, client_ip, draft.captcha
+            )
         comment = comment.evolve(status=status, reason=reason)
         from backend.domain import outbox  # on first post: a page view needs none
 
@@ -422,6 +401,8 @@ class CommentService:
         return self._posted(self.site(site_name), comment)
 
     def _posted(self, site: SiteConfig, comment: Comment) -> Posted:
+        from backend.domain.drafts import Posted  # off a page view's path (cold start)
+
         token = self.signer.edit_token(comment.site, comment.uri, comment.id)
         until = datetime.fromtimestamp(comment.created.timestamp() + site.edit_window_s, UTC)
         return Posted(self.shown(comment), token, until)

@@ -24,6 +24,7 @@ class Signer:
         self._cursor = URLSafeSerializer(ordered, salt="parley.cursor")
         self._moderate = URLSafeSerializer(ordered, salt="parley.moderate")
         self._subscription = URLSafeSerializer(ordered, salt="parley.subscription")
+        self._search = URLSafeSerializer(ordered, salt="parley.search")
         self._hash_keys = [hashlib.sha256(b"parley.hash\0" + k.encode()).digest() for k in keys]
         self._hash_key = self._hash_keys[0]
 
@@ -59,6 +60,22 @@ class Signer:
         ):
             raise InvalidCursor()
         return value[2], value[3]
+
+    # -- search cursors: where a search stopped, bound to the site and the query ----------------
+
+    def search_cursor(self, site: str, query: str, position: str) -> str:
+        return self._search.dumps([site, query, position])
+
+    def read_search_cursor(self, cursor: str, site: str, query: str) -> str:
+        try:
+            value: Any = self._search.loads(cursor)
+        except BadSignature:
+            raise InvalidCursor() from None
+        if not isinstance(value, list) or len(value) != 3 or value[:2] != [site, query]:
+            raise InvalidCursor()
+        if not isinstance(value[2], str):
+            raise InvalidCursor()
+        return value[2]
 
     # -- moderation links: bound to one comment in one state, one action, expiring --------------
 

@@ -61,6 +61,14 @@ class _Links(HTMLParser):
             self.title += data
 
 
+def links_in(html: str, page_url: str) -> list[str]:
+    """Every href/src of the HTML, resolved against the page."""
+    parser = _Links(page_url)
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
 def links_to(html: str, page_url: str, target: str) -> tuple[bool, str]:
     """Whether the HTML links to `target` (any href/src, resolved against the page), and the
     page's title."""

@@ -42,12 +42,17 @@ def binding_keys(uri: str, kind: OriginKind, url: str) -> tuple[str, str]:
     return urls.key("fedi-network", uri, kind.value), urls.key("fedi-post", uri, url)
 
 
-def first_pull(site: str, uri: str, post: Post, now: float) -> OutboxEvent:
+def first_pull(
+    site: str, uri: str, post: Post, now: float, *, suggested: bool = False
+) -> OutboxEvent:
+    """The binding's first run. A suggested binding's runs (suggest.py) also stop once the
+    owner refuses suggestions on that network."""
     return OutboxEvent(
         id=new_ulid(now), kind=EventKind.FEDIVERSE_PULL.value, site=site, uri=uri,
         comment_id="", due=now,
         data={"kind": post.kind.value, "url": post.url, "api": post.api, "post": post.post,
-              "every": str(PULL_FIRST_S), "until": str(int(now) + PULL_DAYS * 86400)},
+              "every": str(PULL_FIRST_S), "until": str(int(now) + PULL_DAYS * 86400),
+              **({"suggested": "1"} if suggested else {})},
     )  # fmt: skip
 
 
@@ -142,7 +147,7 @@ def bluesky_replies(output: dict[str, Any], now: datetime) -> Iterator[Incoming]
         yield from walk(thread, None)
 
 
-def _fetch_json(fetcher: Fetcher, url: str) -> dict[str, Any]:
+def fetch_json(fetcher: Fetcher, url: str) -> dict[str, Any]:
     try:
         fetched = fetcher.get(url, accept="application/json")
     except FetchFailed as exc:
@@ -171,19 +176,24 @@ def pull(keeper: Keeper, event: OutboxEvent, now: float) -> str:
     if keeper.store.claim(event.site, key, int(now), int(now) + 1):
         keeper.store.release(event.site, key)
         return "unbound: stopped"  # released by the owner (or its hold ran out)
+    if data.get("suggested"):
+        from backend.inbound.suggest import held, refused_key
+
+        if held(keeper.store, event.site, refused_key(event.uri, kind), int(now)):
+            return "refused by the owner: stopped"
     fetcher = Fetcher(allow_private=site.fetch_private_addresses)
     moment = datetime.fromtimestamp(now, UTC)
     post = Post(kind, data["url"], data["api"], data["post"])
     try:
         if kind is OriginKind.MASTODON:
             status = f"{post.api}/api/v1/statuses/{quote(post.post)}"
-            got = _fetch_json(fetcher, f"{status}/context")
+            got = fetch_json(fetcher, f"{status}/context")
             replies = list(mastodon_replies(got, post, moment))
-            own = _fetch_json(fetcher, status)
+            own = fetch_json(fetcher, status)
             reactions = (_count(own, "favourites_count"), _count(own, "reblogs_count"))
         else:
             query = f"uri={quote(post.post, safe='')}&depth=10&parentHeight=0"
-            got = _fetch_json(fetcher, f"{post.api}/xrpc/app.bsky.feed.getPostThread?{query}")
+            got = fetch_json(fetcher, f"{post.api}/xrpc/app.bsky.feed.getPostThread?{query}")
             replies = list(bluesky_replies(got, moment))
             own = (got.get("thread") or {}).get("post") or {}
             reactions = (_count(own, "likeCount"), _count(own, "repostCount"))

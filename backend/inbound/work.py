@@ -17,7 +17,9 @@ __all__ = ["KINDS", "VerifyLater", "run"]
 
 log = logging.getLogger("parley.inbound")
 
-KINDS = frozenset({EventKind.WEBMENTION.value, EventKind.FEDIVERSE_PULL.value})
+KINDS = frozenset(
+    {EventKind.WEBMENTION.value, EventKind.FEDIVERSE_PULL.value, EventKind.FEDIVERSE_SUGGEST.value}
+)
 
 
 def run(settings: Settings, store: Store, signer: Signer, event: OutboxEvent, now: float) -> str:
@@ -26,6 +28,13 @@ def run(settings: Settings, store: Store, signer: Signer, event: OutboxEvent, no
     keeper = Keeper(settings, store, signer)
     if event.kind == EventKind.WEBMENTION:
         outcome = Verifier(keeper).verify(event, now)
+    elif event.kind == EventKind.FEDIVERSE_SUGGEST:
+        from backend.inbound.suggest import check
+
+        site = settings.sites.get(event.site)
+        outcome = (
+            "the site is no longer configured" if site is None else check(store, site, event, now)
+        )
     else:
         from backend.inbound.pull import pull
 

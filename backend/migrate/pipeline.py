@@ -29,6 +29,7 @@ from backend.domain.tally import tally
 from backend.domain.tokens import Signer
 from backend.migrate import clean
 from backend.migrate.fields import UriMap, to_html, uri_of
+from backend.migrate.index import Placed
 from backend.migrate.records import (
     NothingImported,
     Record,
@@ -77,7 +78,7 @@ class Importer:
         self.progress = progress
         self.summary = Summary(fmt, site, store is None)
         self._threads: dict[str, Thread] = {}  # source thread key -> the thread it maps to
-        self._placed: dict[str, tuple[str, str]] = {}  # source comment key -> (id, uri)
+        self._placed = Placed()  # source comment key -> (id, uri), compactly
         self._dropped: set[str] = set()  # source comment keys skipped
         self._waiting: dict[str, list[SourceComment]] = {}  # parent key -> its early replies
         self._uris: dict[str, Thread] = {}  # uri -> thread, for every thread with a comment
@@ -194,9 +195,9 @@ class Importer:
         """Place the comment under its parent, or wait for the parent to be read."""
         if source.parent is None:
             self._place(source, None)
-        elif source.parent in self._placed:
-            parent_id: str | None = self._placed[source.parent][0]
-            if self._placed[source.parent][1] != self._threads[source.thread].uri:
+        elif (placed := self._placed.get(source.parent)) is not None:
+            parent_id: str | None = placed[0]
+            if placed[1] != self._threads[source.thread].uri:
                 self.summary.notes["replies to a comment on another page, kept top-level"] += 1
                 parent_id = None
             self._place(source, parent_id)
@@ -236,7 +237,7 @@ class Importer:
             len(self._batch) >= BATCH and comment.uri != self._batch[-1].uri
         ):
             self._flush()
-        self._placed[source.key] = (comment.id, comment.uri)
+        self._placed.add(source.key, comment.id, comment.uri)
         self.seen += 1
         self.summary.comments += 1
         self.summary.per_thread[comment.uri] += 1

@@ -37,6 +37,10 @@ class SubscriptionService(Context):
     def email_hash(self, site: str, email: str) -> str:
         return self.signer.keyed_hash("mail", f"{site}\0{email.strip().lower()}")
 
+    def pending_key(self, site: str, email: str) -> str:
+        """The key of the address's one pending confirmation (a `claim` in the store)."""
+        return "confirm-pending:" + self.email_hash(site, email)
+
     def opted_out(self, site: str, email: str) -> bool:
         """Whether the address asked for no mail from the site: its hash under any of the
         secret keys, so an opt-out outlives a key rotation."""
@@ -98,6 +102,8 @@ class SubscriptionService(Context):
                     "them with a new comment."
                 )
             fresh = self.store.subscribe(target.site, c.uri, c.id, c.email)
+            # Answered: the address's next request (waiting in the outbox) may now be mailed.
+            self.store.release(target.site, self.pending_key(target.site, c.email))
         else:
             c = target.comment
             fresh = self.store.unsubscribe(target.site, c.uri, c.id)

@@ -28,7 +28,7 @@ from backend.domain.moderation import ModerationService
 from backend.domain.outbox import EventKind
 from backend.domain.tokens import Signer
 from backend.notify import chat, digest, letters, upkeep, webhook
-from backend.notify.subscriptions import SubscriptionService
+from backend.notify.subscriptions import CONFIRM_TTL_S, SubscriptionService
 from backend.notify.transport import DeliveryFailed, Mailer, mailer_for, post_webhook
 from backend.settings import Settings, SiteConfig
 from backend.store.base import Store
@@ -44,12 +44,13 @@ SENT_TTL_S: Final = 30 * 86400
 MAILS_PER_HOUR: Final = 4  # reply mails per address and site; more go into an hourly digest
 HOUR: Final = 3600
 DAY: Final = 86400
-# Confirmation mails go to an address nobody has vouched for yet: per address and site, at most
-# one an hour (one waiting to be answered at a time) and three a day; the rest are not sent.
-CONFIRMS_PER_HOUR: Final = 1
+# Confirmation mails go to an address nobody has vouched for yet: per address and site, one
+# pending (sent, not yet answered or expired) at a time, and at most three a day.
 CONFIRMS_PER_DAY: Final = 3
 HELD_RECHECK_S: Final = 300  # a held comment's confirmation waits for its approval, rechecked
 HELD_GIVE_UP_S: Final = 30 * DAY  # ... for at most this long
+WAIT_MIN_S: Final = 600  # a request waiting on a pending confirmation is rechecked this often,
+WAIT_MAX_S: Final = 6 * HOUR  # ... less often as it ages, never less than this
 WEBHOOK_TIMEOUT_S: Final = 5.0
 PURGE_EVERY_S: Final = 3600
 
@@ -215,7 +216,11 @@ class Worker:
     # -- what each event means ---------------------------------------------------------------
 
     def plan(self, event: OutboxEvent) -> list[Delivery]:
-        if event.kind in (EventKind.WEBMENTION, EventKind.FEDIVERSE_PULL):
+        if event.kind in (
+            EventKind.WEBMENTION,
+            EventKind.FEDIVERSE_PULL,
+            EventKind.FEDIVERSE_SUGGEST,
+        ):
             return [Delivery(f"{event.id}:inbound", event.kind, partial(self._inbound, event))]
         site = self.settings.sites.get(event.site)
         comment = self.store.get_comment(event.site, event.uri, event.comment_id)
@@ -422,13 +427,14 @@ class Worker:
     def _confirmation(self, event: OutboxEvent, comment: Comment) -> list[Delivery]:
         """The double opt-in's mail, for a published comment only: a held one waits for its
         approval (spam, deleted or erased ones never get one). The mail carries none of the
-        reader's words (the address has not confirmed anything yet), and an address gets at
-        most CONFIRMS_PER_HOUR and CONFIRMS_PER_DAY of them from a site."""
+        reader's words (the address has not confirmed anything yet). Per address and site,
+        one confirmation is pending at a time (`_hold`) and at most CONFIRMS_PER_DAY go out a
+        day: the anyone-can-type-any-address form cannot flood a stranger's mailbox."""
         if self.mailer is None or not comment.email:
             return []
+        age = self.clock() - ulid_time(event.id)
         if comment.status is not Status.APPROVED:
-            young = self.clock() - ulid_time(event.id) < HELD_GIVE_UP_S
-            if comment.status is Status.PENDING and young:
+            if comment.status is Status.PENDING and age < HELD_GIVE_UP_S:
                 raise Later(HELD_RECHECK_S)
             return []
         if not letters.valid_address(comment.email):
@@ -439,35 +445,40 @@ class Worker:
         if self.store.subscriber(site, comment.uri, comment.id) is not None:
             return []
         key = f"{event.id}:confirm"
+        if not self.store.was_sent(key):  # (once sent, the delivery below is skipped)
+            if age >= HELD_GIVE_UP_S:
+                log.info("confirmation for event %s dropped: it waited %d days", event.id,
+                         HELD_GIVE_UP_S // DAY)  # fmt: skip
+                return []
+            self._hold(key, site, comment.email, age)
         letter = letters.confirm(
             comment.email, self._origin(comment), site_name=site,
             confirm_url=self.subscriptions.confirm_url(comment),
             unsubscribe_all=self.subscriptions.unsubscribe_all_url(site, comment.email),
         )  # fmt: skip
-        mail = self._mail(key, "confirmation mail", letter)
+        return [self._mail(key, "confirmation mail", letter)]
 
-        def send() -> None:
-            slots = self._confirmation_slots(site, comment.email)
-            if slots is None:
-                log.info("confirmation mail for event %s not sent: the address's cap", event.id)
-                return
-            mail.send()
-            now = int(self.clock())
-            for slot in slots:  # only a mail that went out counts
-                self.store.mark_sent(slot, now, now + 2 * DAY)
-
-        return [Delivery(key, "confirmation mail", send)]
-
-    def _confirmation_slots(self, site: str, email: str) -> list[str] | None:
-        """The markers a confirmation to this address takes now (this hour's and a free one of
-        today's CONFIRMS_PER_DAY), or None when the hour's or the day's are taken."""
+    def _hold(self, key: str, site: str, email: str, age: float) -> None:
+        """Take the address's one pending confirmation and one of its day's CONFIRMS_PER_DAY,
+        both by conditional writes (two workers never both take them), or raise Later: while
+        another confirmation is pending (sent, neither answered nor expired) this request
+        waits on it, rechecked every WAIT_MIN_S to WAIT_MAX_S (less often as it ages); past
+        the day's cap it waits for the next day. The confirm link frees the hold
+        (SubscriptionService.follow_link), CONFIRM_TTL_S (the link's life) ends it."""
+        held = f"{key}:held"
+        if self.store.was_sent(held):
+            return  # this event took them on an attempt whose mail did not go out
         now = int(self.clock())
-        who = f"{site}:{self.subscriptions.email_hash(site, email)}"
-        hours = [f"confirm-hour:{who}:{now // HOUR}:{n}" for n in range(CONFIRMS_PER_HOUR)]
-        days = [f"confirm-day:{who}:{now // DAY}:{n}" for n in range(CONFIRMS_PER_DAY)]
-        free_hour = next((k for k in hours if not self.store.was_sent(k)), None)
-        free_day = free_hour and next((k for k in days if not self.store.was_sent(k)), None)
-        return None if free_hour is None or free_day is None else [free_hour, free_day]
+        pending = self.subscriptions.pending_key(site, email)
+        if not self.store.claim(site, pending, now, now + CONFIRM_TTL_S):
+            raise Later(min(max(WAIT_MIN_S, age / 4), WAIT_MAX_S))
+        day = now // DAY
+        who = self.subscriptions.email_hash(site, email)
+        slots = (f"confirm-day:{who}:{day}:{n}" for n in range(CONFIRMS_PER_DAY))
+        if not any(self.store.use_once(site, slot, (day + 2) * DAY) for slot in slots):
+            self.store.release(site, pending)
+            raise Later((day + 1) * DAY - now)
+        self.store.mark_sent(held, now, now + CONFIRM_TTL_S)
 
     def _origin(self, comment: Comment) -> str:
         return self.settings.sites[comment.site].page_origin or ""

@@ -2,5 +2,6 @@
 
 - `proof`: proof of work in ALTCHA's format, made and verified here, each proof spent once;
 - `tokens`, `model`: the per-site filter, a naive Bayes model taught by the owner's decisions;
+- `outside`: the optional outside checks (Akismet, Turnstile, hCaptcha), off by default;
 - `guard`: the hooks the comment and moderation services call.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.domain import errors
 from backend.domain.models import Comment, Status
@@ -20,6 +20,9 @@ from backend.spam.model import Model, Score
 from backend.spam.proof import Difficulty, Proofs, Verified
 from backend.spam.tokens import tokens
 from backend.store.base import Store
+
+if TYPE_CHECKING:
+    from backend.spam.outside import Outside
 
 log = logging.getLogger("parley")
 
@@ -42,6 +45,7 @@ class SpamGuard:
         self.clock = clock
         self.monotonic = monotonic
         self.proofs = Proofs(settings.secret_keys)
+        self._outside: Outside | None = None  # httpx, imported for a site that asks only
         self._models: dict[str, tuple[float, Model, int]] = {}
 
     # -- proof of work -------------------------------------------------------------------------
@@ -96,6 +100,32 @@ class SpamGuard:
             return Status.SPAM, _join(why, reason)
         if score.spam >= site.filter_hold_at and site.filter_hold_at < 1:
             return Status.PENDING, _join(why, reason)
+        return status, reason
+
+    def check_outside(
+        self,
+        site: SiteConfig,
+        comment: Comment,
+        status: Status,
+        reason: str,
+        client_ip: str,
+        captcha: str,
+    ) -> tuple[Status, str]:
+        """The site's outside checks on a new post: its captcha first (a refused one is 422
+        and nothing goes to Akismet), then Akismet (spam goes to spam)."""
+        if not site.akismet_key and site.captcha == "off":
+            return status, reason
+        if self._outside is None:
+            from backend.spam.outside import Outside
+
+            self._outside = Outside()
+        unsure = self._outside.captcha(site, captcha, client_ip)
+        if unsure and status is not Status.SPAM:
+            status, reason = Status.PENDING, _join(unsure, reason)
+        if status is not Status.SPAM:
+            why = self._outside.akismet(site, comment, client_ip)
+            if why:
+                return Status.SPAM, _join(why, reason)
         return status, reason
 
     def learn(self, site_name: str, comment: Comment, *, spam: bool) -> None:

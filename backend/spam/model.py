@@ -1,10 +1,13 @@
 """A site's spam model: naive Bayes over the tokens of the comments its owner decided on.
 
 For each token, how many spam and how many legitimate comments carried it, and how many of
-each were taught. A comment's score combines the evidence of its most telling tokens (Graham's
-selection, with Laplace-smoothed ratios and equal priors: an owner's queue is no sample of the
-site's traffic) into a probability of spam. Nothing is known until the owner has decided on a
-few of each kind: until then every comment scores 0.5, and nothing is held for its words.
+each were taught. A comment's score combines the evidence of its most telling tokens (Robinson's
+smoothed ratios with equal priors: an owner's queue is no sample of the site's traffic) into a
+probability of spam by Fisher's method. Every known token counts, neutral ones too: they pull a
+comment with little evidence towards 0.5, so a short comment that shares two words with some
+spam is not judged as surely as one that shares twenty. Nothing is known until the owner has
+decided on a few of each kind: until then every comment scores 0.5, and nothing is held for
+its words.
 
 The model is bounded: past MAX_TOKENS it keeps the tokens seen most often, so its stored size
 stays under MAX_BYTES whatever the site's traffic (one DynamoDB item of at most 400 KB).
@@ -23,7 +26,6 @@ MAX_BYTES = 300_000
 MIN_EACH = 3  # decisions of each kind before the model judges
 TELLING = 150  # tokens that decide a score: the furthest from neutral
 STRENGTH = 1.0  # Robinson's s: how much a rarely seen token is pulled towards 0.5
-MIN_DISTANCE = 0.1  # tokens closer than this to 0.5 tell nothing
 FORMAT = 1
 
 
@@ -85,9 +87,7 @@ class Model:
             ham_ratio = pair[1] / self.ham
             p = spam_ratio / (spam_ratio + ham_ratio)
             n = pair[0] + pair[1]
-            f = (STRENGTH * 0.5 + n * p) / (STRENGTH + n)
-            if abs(f - 0.5) >= MIN_DISTANCE:
-                telling.append((f, token))
+            telling.append(((STRENGTH * 0.5 + n * p) / (STRENGTH + n), token))
         telling.sort(key=lambda e: -abs(e[0] - 0.5))
         telling = telling[:TELLING]
         if not telling:

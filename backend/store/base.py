@@ -8,9 +8,8 @@ shapes stay private to each implementation.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from backend.domain.models import (
     Block,
@@ -22,6 +21,10 @@ from backend.domain.models import (
     Status,
     Thread,
 )
+
+if TYPE_CHECKING:
+    from backend.domain.search import SearchQuery
+    from backend.store.reports import Repairs, Written
 
 
 class Outbox(Protocol):
@@ -69,25 +72,6 @@ class Outbox(Protocol):
     def opted_out(self, site: str, email_hash: str) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Written:
-    """What a bulk write added: the rest was stored already."""
-
-    threads: int = 0
-    comments: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Repairs:
-    """What one `repair_marked` run did: the threads whose counters it made exact, the threads
-    it left because a write may still be in flight there or their repair failed, and whether
-    more marked threads wait past the run's bounds (threads, time)."""
-
-    repaired: tuple[str, ...] = ()
-    busy: tuple[str, ...] = ()
-    more: bool = False
-
-
 RUN_EVERY_MS = 5 * 60 * 1000  # the scheduled worker's period (serverless.yml, workerSchedule)
 
 
@@ -112,8 +96,9 @@ class FilterModels(Protocol):
 
 
 class Store(Outbox, FilterModels, Protocol):
-    #: True when `thread_stamp` is a cheap local lookup, so a read can be served from the
-    #: app's response cache after checking it; False where it would cost a billed request.
+    #: True when `thread_stamp` is a cheap local lookup, checked before every read; False where
+    #: it is a billed request (DynamoDB's GetItem), checked only when the app's response cache
+    #: holds an answer it would save the query for.
     cheap_stamps: bool
 
     def setup(self) -> None:
@@ -243,6 +228,14 @@ class Store(Outbox, FilterModels, Protocol):
 
     def blocked(self, site: str, keys: Sequence[str]) -> bool:
         """Whether any of these keys is blocked on the site."""
+
+    # -- the owner's search (backend/domain/search.py) ------------------------------------------
+
+    def search(self, site: str, query: SearchQuery, *, after: str | None, limit: int) -> QueuePage:
+        """Whole comments (emails included) matching `query`, newest first, at most `limit`,
+        from at most `CANDIDATES` comments read after the position `after`. `next_after` is
+        the position to go on from (None: nothing more), even when fewer than `limit` matched.
+        On DynamoDB a Query of the probe's posting items and a BatchGetItem of the comments."""
 
     # -- bulk (import and export; never on a reader's path) ----------------------------------------
 

@@ -192,3 +192,47 @@ def test_counts_the_page_carries_cost_no_request(page: Page, servers: Servers) -
     page.wait_for_load_state("networkidle")
     counts = f"{servers.api}/api/v1/counts?site=demo&uri=%2Ft%2Fother-counted%2F"
     assert net.fetched(f"{servers.api}/api/v1/") == [counts]
+
+
+def test_a_second_look_at_an_unchanged_thread_is_a_304(page: Page, servers: Servers) -> None:
+    """The thread's answer is `max-age=0, must-revalidate` with an ETag: the browser keeps it
+    and asks again with If-None-Match, so a reader's second look at an unchanged thread gets a
+    304 without a body (on DynamoDB, one GetItem of the thread's stamp: bench/RESULTS.md)."""
+    uri = "/t/second-look/"
+    a = servers.post(uri, "Ann", "Still here")
+    reads = f"{servers.api}/api/v1/comments?"
+    urls: dict[str, str] = {}
+    wire: list[tuple[int, str]] = []  # (status on the wire, If-None-Match sent), in order
+    sent: dict[str, str] = {}
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.on(
+        "Network.requestWillBeSent", lambda e: urls.update({e["requestId"]: e["request"]["url"]})
+    )
+    cdp.on(
+        "Network.requestWillBeSentExtraInfo",
+        lambda e: sent.update({e["requestId"]: e["headers"].get("If-None-Match", "")}),
+    )
+
+    def received(e: dict[str, Any]) -> None:
+        if urls.get(e["requestId"], "").startswith(reads):
+            wire.append((e["statusCode"], sent.get(e["requestId"], "")))
+
+    # What came back from the server itself (Playwright reports a revalidated answer as the
+    # cached 200): the raw status line.
+    cdp.on("Network.responseReceivedExtraInfo", received)
+    page.goto(servers.page(uri))
+    expect(article(page, a["id"])).to_contain_text("Still here")
+    page.wait_for_load_state("networkidle")
+    page.reload()
+    expect(article(page, a["id"])).to_contain_text("Still here")
+    page.wait_for_load_state("networkidle")
+    assert [status for status, _ in wire] == [200, 304], wire
+    assert wire[0][1] == "" and wire[1][1].strip('W/"')
+
+    # A new comment moves the thread's ETag: the next look gets it, whole.
+    b = servers.post(uri, "Bob", "New since")
+    page.reload()
+    expect(article(page, b["id"])).to_contain_text("New since")
+    page.wait_for_load_state("networkidle")
+    assert [status for status, _ in wire] == [200, 304, 200], wire

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from backend.domain import errors
 from backend.domain.models import Comment, Status, Thread
+from backend.domain.search import index_keys
 from backend.domain.tally import tally
-from backend.store.base import Written
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed, backoff, translate
+from backend.store.dynamo.search import posting
+from backend.store.reports import Written
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -102,6 +104,14 @@ class Bulk:
         )
         if authors:
             self._add_authors(comments[0].site, authors)
+        # The owner's search finds what was imported (its postings after the comments).
+        postings: dict[Key, it.Item] = {}
+        for c in comments:
+            if _key(it.comment_key(c.site, c.uri, c.id)) in new_ids:
+                for index_key in index_keys(c):
+                    item = posting(c.site, index_key, c)
+                    postings.setdefault(_key(item), item)
+        self._write([{"PutRequest": {"Item": item}} for item in postings.values()])
         new_threads = sum(1 for t in threads if _key(it.thread_key(t.site, t.uri)) in new_ids)
         return Written(threads=new_threads, comments=len(new_ids) - new_threads)
 
@@ -142,6 +152,8 @@ class Bulk:
             updates.append(self._set_number(it.thread_key(site, uri), it.INBOUND, inbound))
             thread = replace(thread, inbound=inbound)
         self._each(updates)
+        if thread is not None:  # last: the thread's read version (the import's comments)
+            self._each([w.touch(self.table, site, uri)])
         return thread
 
     def _set_number(self, key: it.Item, name: str, value: int) -> dict[str, Any]:

@@ -29,15 +29,18 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backend.domain import errors
 from backend.domain.models import Status
-from backend.store.base import Repairs, turn
+from backend.store.base import turn
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import ConditionFailed, translate
 from backend.store.dynamo.table import Table
+
+if TYPE_CHECKING:
+    from backend.store.reports import Repairs
 
 STALE_MS = 5 * 60 * 1000  # longer than any request lives (the function's timeout is seconds)
 REPAIR_ATTEMPTS = 3
@@ -81,13 +84,13 @@ class Counters(Table):
         *,
         inbound: bool = False,
     ) -> None:
-        """Step 2 for a comment: the thread's count (the thread is made when missing; a
-        comment from the open web moves its `inbound` share in the same write) and the
-        parent's replies."""
+        """Step 2 for a comment: the parent's replies, then the thread's count (the thread is made
+        when missing; a comment from the open web moves its `inbound` share in the same write),
+        whose version moves last: a read that sees it sees both."""
         shared = delta if inbound else 0
-        self._update(w.thread_add(self.table, site, uri, created, delta, title, inbound=shared))
         if parent is not None and delta:
             self._add(it.comment_key(site, uri, parent), "replies", delta)
+        self._update(w.thread_add(self.table, site, uri, created, delta, title, inbound=shared))
 
     # -- repair ---------------------------------------------------------------------------------
 
@@ -106,6 +109,8 @@ class Counters(Table):
         whose repair fails (it keeps moving, or DynamoDB throttles) is `busy`, never the end of
         the run; none is started once `out_of_time()`. Shards are read from `turn(now)` on, so
         a shard full of busy threads cannot keep the others waiting run after run."""
+        from backend.store.reports import Repairs  # the scheduled worker's, not a page view's
+
         now = now_ms() if now is None else now
         uris, more = self._stale_threads(site, now - STALE_MS, limit, turn(now))
         repaired: list[str] = []
@@ -202,14 +207,17 @@ class Counters(Table):
             cid = like["sk"]["S"].split("#")[1]
             if w.UNTALLY not in like and cid in liked:
                 liked[cid] += 1
+        wrote = False
         if thread is not None:
-            self._set_exact(thread, {"count": len(approved), it.INBOUND: inbound})
+            wrote = self._set_exact(thread, {"count": len(approved), it.INBOUND: inbound})
         elif comments:  # its first post was cut short before the thread was made
             first = min(it.num(i, "created") for i in comments.values())
             made = w.thread_add(self.table, site, uri, first, len(approved), inbound=inbound)
             self._update({**made, "ConditionExpression": "attribute_not_exists(pk)"})
         for cid, item in comments.items():
-            self._set_exact(item, {"replies": replies[cid], "likes": liked[cid]})
+            wrote = self._set_exact(item, {"replies": replies[cid], "likes": liked[cid]}) or wrote
+        if wrote:  # a page view shows the counters set
+            self._touch(site, uri)
         for item in [i for i in [*comments.values(), *likes] if w.TALLY in i or w.UNTALLY in i]:
             if out_of_time is not None and out_of_time():
                 break  # the counters are exact; the marks left bring the thread back next run
@@ -227,13 +235,13 @@ class Counters(Table):
                 self._unmark(key, w.TALLY, it.num(item, w.TALLY))
         return True
 
-    def _set_exact(self, item: it.Item, counts: dict[str, int]) -> None:
+    def _set_exact(self, item: it.Item, counts: dict[str, int]) -> bool:
         """SET the item's counters that are off to their exact `counts`, in one UpdateItem, only
         if no counter of the item moved since it was read (its version `v` is as read, or still
-        absent), else ConditionFailed: count again."""
+        absent), else ConditionFailed: count again. True when it wrote."""
         off = {name: value for name, value in counts.items() if it.num(item, name) != value}
         if not off:
-            return
+            return False
         read = item.get(w.VERSION)
         condition = "#v = :read" if read is not None else "attribute_not_exists(#v)"
         sets = [f"#{name} = :{name}" for name in off]
@@ -250,3 +258,4 @@ class Counters(Table):
                 },
             }
         )
+        return True

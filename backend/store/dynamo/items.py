@@ -119,6 +119,19 @@ def author_key(site: str, email: str) -> Item:
     return {"pk": s(f"A#{site}#{digest}"), "sk": s(THREAD_SK)}
 
 
+def posting_pk(site: str, key: str) -> str:
+    """The owner's search: one partition per site and index key (a word's, an author's, an
+    email's or a page's hash: backend/domain/search.py), so a post's postings spread over many
+    partitions and a search reads one."""
+    return f"X#{site}#{key}"
+
+
+def posting_key(site: str, key: str, comment_id: str, uri: str) -> Item:
+    """A comment's posting under one index key: newest first by id, the uri's digest after it
+    (an import may bring one id in two threads)."""
+    return {"pk": s(posting_pk(site, key)), "sk": s(f"{comment_id}#{uri_digest(uri)}")}
+
+
 def uri_digest(uri: str) -> str:
     """A uri inside a secondary key (a subscription and the like): its SHA-256, 64 hex
     characters. A uri may take all the room a partition key has beside the site (the
@@ -265,8 +278,6 @@ def is_private(item: Item) -> bool:
 
 
 def to_thread(item: Item) -> Thread:
-    # `stamp` stays "": this store's stamp is computed by `thread_stamp` (cheap_stamps=False,
-    # so nothing compares it with a read's thread).
     return Thread(
         site=item["site"]["S"],
         uri=item["uri"]["S"],
@@ -283,7 +294,14 @@ def to_thread(item: Item) -> Thread:
         pinned=_str(item, "pinned") or "",
         pinned_number=num(item, "pinned_number"),
         inbound=num(item, INBOUND),
+        stamp=stamp_of(item),
     )
+
+
+def stamp_of(item: Item) -> str:
+    """The thread's stamp: its counters' version `v` and its read version `rv`, which together
+    move on every write a page view shows (updates.py, READ_VERSION)."""
+    return f"{num(item, 'v')}.{num(item, 'rv')}"
 
 
 # The thread item's share of `count` from the open web (comments with an origin): moved with

@@ -16,18 +16,21 @@ from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed
 from backend.store.dynamo.counters import Counters, now_ms
 from backend.store.dynamo.outbox import event_puts
+from backend.store.dynamo.search import Search, index_keys
 
 STATUS_ATTEMPTS = 3  # re-reads when a comment's status changed under a moderation action
 
 _NAMES = w.NAMES
 
 
-class Moderation(Counters):
-    # 1 BatchGetItem (the comment and its private part) + 1 UpdateItem when no count moves,
-    # else + 1 TransactWriteItems (the comment, marked, and the author's tally; an UpdateItem
-    # without an email) + 1 UpdateItem (the thread's count) [+1 UpdateItem (the parent's
-    # replies)] + 1 UpdateItem (the mark). `scrub` adds the private part's text, emptied, to
-    # the transaction (one even when no count moves).
+class Moderation(Counters, Search):
+    # 1 BatchGetItem (the comment and its private part) + 1 UpdateItem when no count moves
+    # (+ 1 UpdateItem: the thread's read version), else + 1 TransactWriteItems (the comment,
+    # marked, and the author's tally; an UpdateItem without an email) [+1 UpdateItem (the
+    # parent's replies)] + 1 UpdateItem (the thread's count) + 1 UpdateItem (the mark).
+    # `scrub` adds the private part's text, emptied, to the transaction (one even when no count
+    # moves; then the thread's read version moves too), after a BatchWriteItem deleting its
+    # words' search postings.
     def set_status(
         self,
         site: str,
@@ -73,6 +76,7 @@ class Moderation(Counters):
         }
         if not delta and not events and not scrub:
             new = it.to_comment(self._update(comment, returns="ALL_NEW"))
+            self._touch(old.site, old.uri)
             return new.evolve(email=old.email, text=old.text, ip_hash=old.ip_hash)
         # The counts move as a post's do (counters.py): the comment marked, with the outbox's
         # events and the author's tally (not hot items) in one transaction when there are any;
@@ -88,6 +92,7 @@ class Moderation(Counters):
             comment["ExpressionAttributeValues"].update(w.mark_values(old.site, old.uri, stamp))
         items: list[dict[str, Any]] = [{"Update": comment}, *event_puts(self.table, events)]
         if scrub:  # the source goes with the html, in the same transaction
+            self._drop_stale(old, old, text=False)  # its words' postings first (search.py)
             items.append(w.private_set(self.table, old.site, old.uri, old.id, text=""))
         if old.email and delta:
             items.append(w.author_update(self.table, old.site, old.email, delta))
@@ -109,10 +114,13 @@ class Moderation(Counters):
                 inbound=old.origin is not None,
             )
             self._unmark(it.comment_key(old.site, old.uri, old.id), w.TALLY, stamp)
+        else:
+            self._touch(old.site, old.uri)
         return old.evolve(status=status, **({"text": "", "html": ""} if scrub else {}))
 
-    # 1 BatchGetItem + 1 Query (the comment's likes) + 1 TransactWriteItems: the comment deleted
-    # (or emptied into a tombstone when it has replies), its private part and its likes. An
+    # 1 BatchGetItem + 1 BatchWriteItem per 25 search postings + 1 Query (the comment's likes)
+    # + 1 TransactWriteItems: the comment deleted (or emptied into a tombstone when it has
+    # replies), its private part and its likes; + 1 UpdateItem (the thread's read version). An
     # approved comment is first moved to deleted (set_status's requests), which takes back the
     # counts it held.
     def erase(self, site: str, uri: str, comment_id: str) -> None:
@@ -132,6 +140,9 @@ class Moderation(Counters):
 
     def _erase(self, old: Comment) -> None:
         # Never approved here: it counts nothing. The private part goes whatever remains.
+        # Its search postings go first (search.py): an erased comment leaves none, and a crash
+        # in between leaves a comment search does not find, which the erase's retry removes.
+        self._unindex(old, index_keys(old))
         items = [w.erase_comment(self.table, old), w.erase_private(self.table, old)]
         likes: list[it.Item] = []
         if not old.replies:  # removed for good, so are its likes (voter hashes)
@@ -157,6 +168,7 @@ class Moderation(Counters):
             # Deleting it while marked would drop the trigger of its counts' repair.
             self._refuse_if_marked(it.comment_key(old.site, old.uri, old.id))
             raise  # changed under us: `erase` reads again
+        self._touch(old.site, old.uri)
 
     def _refuse_if_marked(self, key: it.Item) -> None:
         """503 when the comment still carries a status move's marker (1 consistent GetItem):

@@ -3,9 +3,10 @@
 `DynamoStore` joins the parts, each in its own module: `reads.py` (page views, counts, queues),
 `writes.py` (posts, edits, likes, locks, rate buckets), `moderation.py` (status moves,
 erasure), `outbox.py` (notification events, sent markers, subscriptions: docs/notifications.md),
-`desk.py` (pins, blocks), `bulk.py` (imports and exports, imported on first use). Item shapes
-live in `items.py`, write requests built as data in `updates.py`, the client and its error
-mapping in `client.py`, the table definition in `schema.py`.
+`desk.py` (pins, blocks), `search.py` (the owner's search), `bulk.py` (imports and exports,
+imported on first use). Item shapes live in `items.py`, write requests built as data in
+`updates.py`, the client and its error mapping in `client.py`, the table definition in
+`schema.py`.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ from typing import TYPE_CHECKING
 
 from backend.domain.models import Comment, Thread
 from backend.settings import StoreURL
-from backend.store.base import Repairs, Written
 from backend.store.dynamo.client import make_client
 from backend.store.dynamo.desk import Desk
 from backend.store.dynamo.models import FilterModels
 from backend.store.dynamo.moderation import Moderation
 from backend.store.dynamo.outbox import Outbox
 from backend.store.dynamo.reads import Reads
-from backend.store.dynamo.schema import create_table, load_definition, table_spec
 from backend.store.dynamo.writes import Writes
 
 REPAIR_ALL = 100_000  # threads: `parley repair` has no per-run bound worth the name
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from botocore.session import Session
 
     from backend.store.dynamo.bulk import Bulk
+    from backend.store.reports import Repairs, Written
 
 
 class DynamoStore(Reads, Writes, Moderation, Outbox, Desk, FilterModels):
@@ -46,6 +46,9 @@ class DynamoStore(Reads, Writes, Moderation, Outbox, Desk, FilterModels):
 
     def init_table(self) -> list[str]:
         """Create the table from table.json (idempotent); returns what was done, line by line."""
+        # Imported here: `parley init-table` and the tests need it, a cold start does not.
+        from backend.store.dynamo.schema import create_table, load_definition, table_spec
+
         return create_table(self._client, table_spec(load_definition(), self.table))
 
     # -- bulk (import and export): see bulk.py ----------------------------------------------
@@ -74,6 +77,8 @@ class DynamoStore(Reads, Writes, Moderation, Outbox, Desk, FilterModels):
         stale markers, as the schedule finds them, without its bound), or with `scan` through a
         Scan of the whole table: markers of any age, including any set before the index existed
         (a fresh one's thread is reported busy)."""
+        from backend.store.reports import Repairs
+
         if not scan:
             return self.repair_marked(site, limit=REPAIR_ALL)
         repaired: list[str] = []

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from backend.domain import errors
 from backend.domain.models import Comment, Thread
 from backend.store.dynamo import items as it
-from backend.store.dynamo.client import Cancelled, backoff, translate
+from backend.store.dynamo import updates as w
+from backend.store.dynamo.client import Cancelled, ConditionFailed, backoff, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -50,10 +51,10 @@ class Table:
 
     def _query_bounded(
         self, params: dict[str, Any], want: int | None, max_chars: int | None
-    ) -> tuple[list[it.Item], bool]:
+    ) -> tuple[list[it.Item], bool, int]:
         """Run a Query until `want` items passed its filter or the key range is exhausted, or
         (with `max_chars`) until the items read hold that many characters of html. Returns the
-        items and whether the range may hold more.
+        items, whether the range may hold more, and how many requests it took.
 
         `Limit` counts items read before the FilterExpression, so a page among hidden (pending,
         spam) comments takes another request; a page without any takes exactly one. Each
@@ -65,25 +66,27 @@ class Table:
         items: list[it.Item] = []
         limit = 0
         chars = 0
+        requests = 0
         while True:
             if want is not None:
                 limit = max(want - len(items), 2 * limit)
                 params["Limit"] = limit
             with translate("Query"):
                 out = self._client.query(**params)
+            requests += 1
             found = out.get("Items", [])
             items += found
             last = out.get("LastEvaluatedKey")
             if last is None:
-                return items, False
+                return items, False, requests
             if want is not None and len(items) >= want:
-                return items, True
+                return items, True, requests
             if max_chars is not None:
                 # html alone, as the service's bound counts: a long uri (in every key) must
                 # not cut a page short.
                 chars += sum(len(i["html"]["S"]) for i in found if "html" in i)
                 if chars >= max_chars:
-                    return items, True
+                    return items, True, requests
             params["ExclusiveStartKey"] = last
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
@@ -110,10 +113,11 @@ class Table:
                 UpdateExpression=(
                     f"SET {sets}, #site = :site, #uri = :uri, "
                     "#created = if_not_exists(#created, :now), "
-                    "#count = if_not_exists(#count, :zero)"
+                    "#count = if_not_exists(#count, :zero) " + w.READ_VERSION_ADD
                 ),
                 ExpressionAttributeNames={
-                    f"#{name}": name for name in (*values, "site", "uri", "created", "count")
+                    **{f"#{name}": name for name in (*values, "site", "uri", "created", "count")},
+                    "#rv": w.READ_VERSION,
                 },
                 ExpressionAttributeValues={
                     **{f":{name}": value for name, value in values.items()},
@@ -121,10 +125,20 @@ class Table:
                     ":uri": it.s(uri),
                     ":now": it.n(it.ms(now)),
                     ":zero": it.n(0),
+                    ":one": it.n(1),
                 },
                 ReturnValues="ALL_NEW",
             )
         return it.to_thread(out["Attributes"])
+
+    def _touch(self, site: str, uri: str) -> None:
+        """1 UpdateItem: the thread's read version moved (updates.py, READ_VERSION), after a
+        write a page view shows that moved no counter of the thread; no thread item, no-op."""
+        try:
+            with translate("UpdateItem"):
+                self._client.update_item(**w.touch(self.table, site, uri))
+        except ConditionFailed:
+            return
 
     def _thread_range(self, site: str, uri: str, lo: str) -> dict[str, Any]:
         return {

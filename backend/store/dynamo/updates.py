@@ -37,6 +37,25 @@ MARKED_RETRY_S = 5
 # reversal between its reads (an un-like, then a like) leave the value as read, never `v`.
 VERSION = "v"
 VERSION_ADD = ", #v :one"  # appended to an UpdateExpression's ADD clause
+# The thread item's `rv` counts every other write a page view shows (an edit, a like, a pin, a
+# lock, reactions, a status move that moves no count, an erasure, a repair, an import's
+# recount): with `v` it is the thread's stamp (`items.to_thread`), which the app compares
+# before serving a first page it keeps in memory (backend/api/comments.py). Each write moves
+# it after what it changed (the same partition: a read that sees the stamp sees the change).
+READ_VERSION = "rv"
+READ_VERSION_ADD = "ADD #rv :one"
+
+
+def touch(table: str, site: str, uri: str) -> dict[str, Any]:
+    """The thread's `rv` moved by one (an UpdateItem, never creating the item)."""
+    return {
+        "TableName": table,
+        "Key": it.thread_key(site, uri),
+        "UpdateExpression": READ_VERSION_ADD,
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": {"#rv": READ_VERSION},
+        "ExpressionAttributeValues": {":one": it.n(1)},
+    }
 
 
 def post_items(table: str, new: NewComment, stamp: int) -> list[dict[str, Any]]:

@@ -16,17 +16,19 @@ from backend.store.dynamo import updates as w
 from backend.store.dynamo.client import Cancelled, ConditionFailed, translate
 from backend.store.dynamo.counters import Counters, now_ms
 from backend.store.dynamo.outbox import event_puts
+from backend.store.dynamo.search import Search, index_keys
 
 _NAMES = w.NAMES
 _names = w.names
 
 
-class Writes(Counters):
+class Writes(Counters, Search):
     # 1 GetItem (the thread: locked?) [+1 GetItem (the parent)] + 1 TransactWriteItems (the
     # key, the comment's public part, its private part, the author's tally, the outbox's
     # events) + 1 UpdateItem (the thread's count) [+1 UpdateItem (the parent's replies)]
-    # [+1 UpdateItem (the comment's mark removed, when it counts)].
-    # +1 GetItem when the idempotency key was taken. No hot item is in the transaction.
+    # [+1 UpdateItem (the comment's mark removed, when it counts)] + 1 BatchWriteItem per 25
+    # search postings (search.py). +1 GetItem when the idempotency key was taken. No hot item
+    # is in the transaction.
     def create_comment(self, new: NewComment) -> Comment:
         c = new.comment
         thread = self._get(it.thread_key(c.site, c.uri), consistent=True)
@@ -58,6 +60,7 @@ class Writes(Counters):
         )
         if approved:
             self._unmark(it.comment_key(c.site, c.uri, c.id), w.TALLY, stamp)
+        self._post_index(c, index_keys(c))  # last: a crash before leaves it unfound, never orphaned
         return new.comment
 
     def _post_refused(self, cancelled: Cancelled, new: NewComment) -> errors.ParleyError:
@@ -70,11 +73,17 @@ class Writes(Counters):
                 return errors.DuplicateKey(item["comment_id"]["S"])
         return errors.StoreUnavailable(retry_after=1)  # e.g. an id collision: try again
 
-    # 1 TransactWriteItems (the public part's html and the private part's source, together) +
-    # 1 BatchGetItem (the comment as edited).
+    # 1 BatchGetItem (the comment before) [+1 BatchWriteItem (postings of dropped words)] + 1
+    # TransactWriteItems (the public part's html and the private part's source, together) + 1
+    # UpdateItem (the thread's read version) + 1 BatchGetItem (the comment as edited) [+1
+    # BatchWriteItem (postings of new words)].
     def edit_comment(
         self, site: str, uri: str, comment_id: str, *, text: str, html: str, edited: datetime
     ) -> Comment:
+        old = self.get_comment(site, uri, comment_id)
+        if old is None:
+            raise errors.CommentNotFound()
+        self._drop_stale(old, old.evolve(text=text))  # before: never a posting of lost words
         public = {
             "TableName": self.table,
             "Key": it.comment_key(site, uri, comment_id),
@@ -96,14 +105,17 @@ class Writes(Counters):
             if cancelled.failed(0):
                 raise errors.CommentNotFound() from None
             raise errors.StoreUnavailable(retry_after=1) from None
+        self._touch(site, uri)
         comment = self.get_comment(site, uri, comment_id)
         if comment is None:  # erased in between
             raise errors.CommentNotFound()
+        self._reindex(old, comment)
         return comment
 
     # 1 PutItem (the like, marked) + 1 UpdateItem (likes + 1, returning the count) + 1 UpdateItem
-    # (the mark removed). A voter who liked before: 1 PutItem + 1 GetItem. No transaction: a
-    # popular comment takes one serialized ADD per like, not conflicting transactions.
+    # (the thread's read version) + 1 UpdateItem (the mark removed). A voter who liked before:
+    # 1 PutItem + 1 GetItem. No transaction: a popular comment takes one serialized ADD per
+    # like, not conflicting transactions.
     def add_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
         key = it.like_key(site, uri, comment_id, voter)
         stamp = now_ms()
@@ -122,11 +134,13 @@ class Writes(Counters):
             with translate("DeleteItem"):
                 self._client.delete_item(TableName=self.table, Key=key)
             raise errors.CommentNotFound() from None
+        self._touch(site, uri)
         self._unmark(key, w.TALLY, stamp)
         return likes
 
     # 1 UpdateItem (the like marked `untally`) + 1 UpdateItem (likes - 1, returning the count) +
-    # 1 DeleteItem (the like). A voter with no like: 1 UpdateItem + 2 GetItem.
+    # 1 UpdateItem (the thread's read version) + 1 DeleteItem (the like). A voter with no like:
+    # 1 UpdateItem + 2 GetItem.
     def remove_like(self, site: str, uri: str, comment_id: str, voter: str) -> int:
         key = it.like_key(site, uri, comment_id, voter)
         stamp = now_ms()
@@ -154,6 +168,7 @@ class Writes(Counters):
         except ConditionFailed:  # not an approved comment: the like stays as it was
             self._unmark(key, w.UNTALLY, stamp)
             raise errors.CommentNotFound() from None
+        self._touch(site, uri)
         # Only the like this call marked (else the repair deleted it meanwhile, or will).
         with translate("DeleteItem"), suppress(ConditionFailed):
             self._client.delete_item(
@@ -251,7 +266,7 @@ class Writes(Counters):
     def _tally(self, site: str, uri: str, name: str, by: int, now: datetime) -> None:
         values = {
             ":site": it.s(site), ":uri": it.s(uri), ":now": it.n(it.ms(now)),
-            ":zero": it.n(0), ":by": it.n(by),
+            ":zero": it.n(0), ":by": it.n(by), ":one": it.n(1),
         }  # fmt: skip
         refused: dict[str, Any] = {}  # a decrement below 0 is refused
         if by < 0:
@@ -264,10 +279,10 @@ class Writes(Counters):
                     Key=it.thread_key(site, uri),
                     UpdateExpression=(
                         "SET #site = :site, #uri = :uri, #created = if_not_exists(#created, :now)"
-                        ", #count = if_not_exists(#count, :zero) ADD #n :by"
+                        ", #count = if_not_exists(#count, :zero) ADD #n :by, #rv :one"
                     ),
                     ExpressionAttributeNames={**_names("site", "uri", "created", "count"),
-                                              "#n": name},
+                                              "#n": name, "#rv": w.READ_VERSION},
                     ExpressionAttributeValues=values,
                     **refused,
                 )  # fmt: skip
@@ -276,10 +291,10 @@ class Writes(Counters):
                 self._client.update_item(
                     TableName=self.table,
                     Key=it.thread_key(site, uri),
-                    UpdateExpression="SET #n = :zero",
+                    UpdateExpression="SET #n = :zero " + w.READ_VERSION_ADD,
                     ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames={"#n": name},
-                    ExpressionAttributeValues={":zero": it.n(0)},
+                    ExpressionAttributeNames={"#n": name, "#rv": w.READ_VERSION},
+                    ExpressionAttributeValues={":zero": it.n(0), ":one": it.n(1)},
                 )
 
     # 1 UpdateItem, only on an existing thread item
@@ -289,10 +304,13 @@ class Writes(Counters):
                 self._client.update_item(
                     TableName=self.table,
                     Key=it.thread_key(site, uri),
-                    UpdateExpression="SET #rx = :rx",
+                    UpdateExpression="SET #rx = :rx " + w.READ_VERSION_ADD,
                     ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames={"#rx": it.REACTIONS + source},
-                    ExpressionAttributeValues={":rx": {"L": [it.n(likes), it.n(reposts)]}},
+                    ExpressionAttributeNames={"#rx": it.REACTIONS + source, "#rv": w.READ_VERSION},
+                    ExpressionAttributeValues={
+                        ":rx": {"L": [it.n(likes), it.n(reposts)]},
+                        ":one": it.n(1),
+                    },
                 )
         except ConditionFailed:
             return

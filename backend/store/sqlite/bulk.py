@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from backend.domain.models import Comment, Status, Thread
 from backend.domain.tally import tally
-from backend.store.base import Written
+from backend.store.reports import Written
 from backend.store.sqlite.rows import COLUMNS, PLACES, ms, origin_column
 
 PAGE = 500  # threads read per query while walking a site

@@ -1,9 +1,9 @@
 """`SQLiteStore` joins the parts of the SQLite store, each in its own module: `connection.py`
 (connections, the write transaction, setup), `reads.py`, `writes.py` (posts, edits, likes,
 locks, rate buckets), `moderation.py` (status moves, erasure), `outbox.py` (notification
-events, sent markers, subscriptions), `desk.py` (pins, blocks), `bulk.py` (imports and
-exports). Row shapes live in
-`rows.py`, the migrations in `schema.py`.
+events, sent markers, subscriptions), `desk.py` (pins, blocks), `search.py` (the owner's
+search), `bulk.py` (imports and exports). Row shapes live in `rows.py`, the migrations in
+`schema.py`.
 """
 
 from __future__ import annotations
@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from backend.domain.models import Comment, Thread
-from backend.store.base import Repairs, Written
+from backend.store.reports import Repairs, Written
 from backend.store.sqlite import bulk
 from backend.store.sqlite.desk import Desk
 from backend.store.sqlite.models import FilterModels
 from backend.store.sqlite.moderation import Moderation
 from backend.store.sqlite.outbox import SQLiteOutbox
 from backend.store.sqlite.rows import to_comment
+from backend.store.sqlite.search import Search
 from backend.store.sqlite.writes import Writes
 
 
-class SQLiteStore(Writes, Moderation, SQLiteOutbox, Desk, FilterModels):
+class SQLiteStore(Writes, Moderation, SQLiteOutbox, Desk, Search, FilterModels):
     cheap_stamps = True
 
     # -- bulk (import and export) -----------------------------------------------------------------
