@@ -30,7 +30,6 @@ ALLOTMENTS: dict[str, int] = {
     "desk": 300,  # the owner's "Author" badge, the pinned comment first, recent-comment boxes
     "reader": 200,  # the accent from the page's links; native parts in the widget's scheme
     "proof": 400,  # the proof of work solved while the reader types, sent with the post
-    "avatar": 200,  # identicons from the server's per-site avatar hash (issue 26)
 }
 
 

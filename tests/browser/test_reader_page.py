@@ -192,34 +192,3 @@ def test_the_fragments_parent_link_runs_into_the_text_and_is_not_doubled(
     reply.get_by_role("link", name="@Ann:").click()
     expect(article(page, a["id"])).to_be_focused()
     page.close()
-
-
-def _cells(avatar: str) -> list[int]:
-    """The 5x5 grid the widget draws from a comment's avatar (widget/src/thread/thread.js), row
-    by row: the parity of each of the first 15 digits' character codes fills a cell of the left
-    three columns and its mirror."""
-    grid = [0] * 25
-    for i in range(15):
-        if ord(avatar[i]) & 1:
-            grid[i // 3 * 5 + i % 3] = grid[i // 3 * 5 + 4 - i % 3] = 1
-    return grid
-
-
-def test_identicons_are_drawn_from_the_servers_avatar(page: Page, servers: Servers) -> None:
-    uri = "/t/identicons/"
-    a = servers.post(uri, "Ann", "One")
-    same = servers.post(uri, "Ann Again", "Two")  # the same email: ann@example.com
-    b = servers.post(uri, "Bob", "Three")
-    assert a["avatar"] == same["avatar"] != b["avatar"]
-    assert "@" not in a["avatar"] and len(a["avatar"]) == 16  # a keyed hash, not the email
-    page.goto(servers.page(uri))
-    expect(heading(page)).to_have_text("3 Comments")
-    for c in (a, same, b):
-        icon = article(page, c["id"]).locator("header canvas")
-        expect(icon).to_have_attribute("aria-hidden", "true")  # decoration: no name to read
-        drawn = icon.evaluate(
-            "c => Array.from({length: 25},"
-            " (_, i) => c.getContext('2d').getImageData(i % 5, i / 5 | 0, 1, 1).data[3] ? 1 : 0)"
-        )
-        assert drawn == _cells(c["avatar"]), c["author"]
-        assert icon.evaluate("c => c.getBoundingClientRect().width") > 20  # about 1.6em

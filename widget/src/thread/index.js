@@ -8,6 +8,5 @@ import './features/reactions.js'
 import './features/desk.js'
 import './features/reader.js'
 import './features/proof.js'
-import './features/avatar.js'
 
 self.parleyThread = thread
