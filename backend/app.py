@@ -117,6 +117,7 @@ def later_routes() -> list[BaseRoute]:
             lazy("backend.api.announce:announce"),
             methods=["POST"],
         ),
+        Route("/api/v1/announce", lazy("backend.api.announce:suggest"), methods=["POST"]),
         Route("/moderate/{signed}", lazy("backend.api.moderate:confirm"), methods=["GET"]),
         Route("/moderate/{signed}", lazy("backend.api.moderate:act"), methods=["POST"]),
         Route(

@@ -235,3 +235,65 @@ def test_links_of_a_post_and_the_page_rule() -> None:
     assert not links_to_page(
         ["javascript:alert(1)", "", "https://user:pw@blog.example/a/"], site, "/a/"
     )
+
+
+# -- the widget's path: POST /api/v1/announce, only while the thread says it takes one --------
+
+WIDGET = {"Origin": "http://notes.test"}
+
+
+def suggest_after(client: TestClient, uri: str = URI) -> Any:
+    r = client.get("/api/v1/comments", params={"site": "web", "uri": uri})
+    return r.json()["thread"]["suggest_after"]
+
+
+def widget_suggests(client: TestClient, url: str, uri: str = URI, **headers: str) -> Any:
+    body = {"site": "web", "uri": uri, "url": url}
+    return client.post("/api/v1/announce", json=body, headers={**WIDGET, **headers})
+
+
+def test_the_widget_suggests_once_and_the_thread_then_says_so(
+    web: TestClient, standin: tuple[StandIn, str], clock: Clock
+) -> None:
+    s, base = standin
+    announcement(s, "3801", f'<p><a href="{PAGE}">Hello</a></p>', "3802")
+    assert suggest_after(web) is None  # a page without a thread yet takes one
+    r = widget_suggests(web, f"{base}/@owner/3801")
+    assert r.status_code == 202, r.text
+    assert r.json() == {"status": "queued"}
+    assert s.hits == []  # nothing fetched in the request
+    day = suggest_after(web)
+    assert day == int(clock()) + SUGGEST_EVERY_S  # readers' widgets send none until then
+    # A widget that read the thread before that (a cached read) adds no check.
+    assert widget_suggests(web, f"{base}/@owner/3801").json() == {"status": "checked lately"}
+    assert suggestions(web) == 1
+    settle(web)
+    assert authors(web) == ["Carol"]
+    assert suggest_after(web) > day  # bound: held for the binding's 30 days
+    fragment = web.get("/api/v1/comments.html", params={"site": "web", "uri": URI}).text
+    assert "suggest_after&quot;:" in fragment  # the state the widget takes over
+
+
+def test_the_widgets_suggestion_is_a_checked_reader_write(
+    web: TestClient, standin: tuple[StandIn, str]
+) -> None:
+    _, base = standin
+    r = widget_suggests(web, f"{base}/@owner/3901", Origin="http://evil.test")
+    assert r.status_code == 403
+    r = widget_suggests(web, "https://mastodon.example/about")
+    assert r.status_code == 422 and "url" in error_of(r)["fields"]
+    assert suggestions(web) == 0
+    codes = [widget_suggests(web, f"{base}/@owner/39{n:02d}", uri=f"/q/{n}/") for n in range(7)]
+    # rate_limit_per_minute (5), the refused URL's request counted too
+    assert [c.status_code for c in codes] == [202] * 4 + [429] * 3
+    assert "Retry-After" in codes[-1].headers
+
+
+def test_an_owners_binding_holds_the_widgets_suggestions(
+    web: TestClient, standin: tuple[StandIn, str], clock: Clock
+) -> None:
+    s, base = standin
+    announcement(s, "3951", f'<p><a href="{PAGE}">Hello</a></p>', "3952")
+    bound = {"site": "web", "uri": URI, "url": f"{base}/@owner/3951"}
+    assert web.post("/api/v1/admin/threads/announce", json=bound, headers=AUTH).status_code == 200
+    assert suggest_after(web) == int(clock()) + 30 * 86400

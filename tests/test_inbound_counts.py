@@ -114,9 +114,8 @@ def test_an_import_and_a_recount_make_the_share_exact(store: Store) -> None:
     # A recount also puts right a share that drifted (a thread written with wrong numbers).
     other = replace(thread, uri="/drifted/", count=9, inbound=7)
     store.put_many([other], [replace(made[1], uri="/drifted/")])
-    assert store.recount(SITE, "/drifted/") == replace(
-        store.get_thread(SITE, "/drifted/"), count=1, inbound=1
-    )
+    recounted = store.recount(SITE, "/drifted/")
+    assert recounted is not None and (recounted.count, recounted.inbound) == (1, 1)
     assert numbers(store, "/drifted/") == (1, 1, 0)
 
 

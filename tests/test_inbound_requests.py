@@ -127,3 +127,43 @@ def test_a_quiet_pull(api: TestClient, dynamo: DynamoStore, standin: tuple[Stand
 PULL_WAIT = 301
 LIKE = """<html><body><div class="h-entry"><a class="p-author h-card" href="https://b.example/">
 B</a> liked <a class="u-like-of" href="{target}">this</a></div></body></html>"""
+
+
+def test_a_suggested_announcement_post(
+    api: TestClient, dynamo: DynamoStore, standin: tuple[StandIn, str]
+) -> None:
+    s, base = standin
+    s.statuses["601"] = rec.status(
+        "601", rec.account("owner", "O"), f'<p><a href="{TARGET}">x</a></p>', in_reply_to_id=None
+    )
+    s.contexts["601"] = rec.context([], [])
+    requests = Requests(dynamo)
+    body = {"site": "web", "uri": "/2026/01/hello/", "url": f"{base}/@owner/601"}
+    widget = {"Origin": "http://notes.test"}
+    assert api.post("/api/v1/announce", json=body, headers=widget).status_code == 202
+    assert requests.take() == [
+        "UpdateItem", "GetItem",  # the network's sliding minute
+        "PutItem",  # the thread's day of suggestions held
+        "UpdateItem", "GetItem",  # the site's hour, sliding (shared with Webmentions)
+        "PutItem",  # the outbox
+        "UpdateItem",  # the thread's suggest_after, which reads carry
+    ]  # fmt: skip
+    assert api.post("/api/v1/announce", json=body, headers=widget).status_code == 202
+    assert requests.take() == ["UpdateItem", "GetItem", "PutItem", "UpdateItem"]
+    params = {"site": "web", "uri": "/2026/01/hello/", "announce": body["url"]}
+    assert api.get("/api/v1/comments.html", params=params).status_code == 200
+    assert requests.take() == ["PutItem", "Query"]  # a build's: the day's hold, then the read
+    worker(api).drain()
+    ops = requests.take()
+    print("the check of a suggested post that links to the page:", ops)
+    assert ops == [
+        "Query",  # due events
+        "GetItem",  # sent marker
+        "PutItem",  # refused by the owner?
+        "PutItem",  # the network's hold
+        "PutItem",  # suggested
+        "PutItem",  # the post's hold
+        "PutItem",  # the first pull
+        "UpdateItem",  # suggest_after: the binding's 30 days
+        "PutItem", "DeleteItem",  # sent marker, the event
+    ]  # fmt: skip

@@ -459,9 +459,12 @@ def cost_prices() -> dict[str, Any]:
 
 
 def metric_key(query: dict[str, Any]) -> tuple[str, str, str]:
+    """(namespace, metric, which): the index, or the function's logical id, or ""."""
     metric = query["MetricStat"]["Metric"]
     dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
-    return metric["Namespace"], metric["MetricName"], dims.get("GlobalSecondaryIndexName", "")
+    function = dims.get("FunctionName", {})
+    which = dims.get("GlobalSecondaryIndexName") or (function.get("Ref", "") if function else "")
+    return metric["Namespace"], metric["MetricName"], which
 
 
 def evaluate(alarm: dict[str, Any], sums: dict[tuple[str, str, str], float]) -> float:
@@ -509,14 +512,17 @@ def test_the_spend_alarm_trips_on_a_days_estimate_at_the_budgets_pace(
     # The warning (half the budget's pace) only mails: the owner hears before readers lose it.
     assert [a["Ref"] for a in warning["Properties"]["AlarmActions"]] == ["AlarmTopic"]
     assert "OKActions" not in warning["Properties"]
-    # The day's estimate is bench/cost.py's: Lambda requests and GB-seconds (each invocation's
-    # duration rounded up to the next ms, at most 1 ms), the HTTP API's requests, the table's
-    # and every index's units, and transfer counted as `breakerBytesPerRequest` for every
-    # request and every read unit (no metric counts a Function URL's bytes).
+    # The day's estimate is bench/cost.py's: Lambda requests and GB-seconds of the API function
+    # and the worker (each invocation's duration rounded up to the next ms, at most 1 ms), the
+    # HTTP API's requests, the table's and every index's units (but the marks index's reads:
+    # the worker's schedule alone), and transfer counted as `breakerBytesPerRequest` for every
+    # API request and every read unit (no metric counts a Function URL's bytes).
     p = cost_prices()
     day = {
-        ("AWS/Lambda", "Invocations", ""): 1_000_000,
-        ("AWS/Lambda", "Duration", ""): 5_000_000.0,  # milliseconds
+        ("AWS/Lambda", "Invocations", "ApiLambdaFunction"): 1_000_000,
+        ("AWS/Lambda", "Duration", "ApiLambdaFunction"): 5_000_000.0,  # milliseconds
+        ("AWS/Lambda", "Invocations", "WorkerLambdaFunction"): 500,
+        ("AWS/Lambda", "Duration", "WorkerLambdaFunction"): 60_000.0,
         ("AWS/ApiGateway", "Count", ""): 200_000,
         ("AWS/DynamoDB", "ConsumedReadCapacityUnits", ""): 3_000_000,
         ("AWS/DynamoDB", "ConsumedReadCapacityUnits", "gsi1"): 100_000,
@@ -525,19 +531,21 @@ def test_the_spend_alarm_trips_on_a_days_estimate_at_the_budgets_pace(
         ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", "gsi2"): 3_000,
     }
     dollars = (
-        1.0 * p["lambda_per_million_requests"]
+        1.0005 * p["lambda_per_million_requests"]
         + 0.2 * p["http_api_per_million_requests"]
         + 3.1 * p["dynamodb_per_million_rru"]
         + 0.015 * p["dynamodb_per_million_wru"]
-        + (5_000 + 1_000) * 1.0 * p["lambda_arm64_per_gb_s"]
+        + (5_000 + 1_000 + 60 + 0.5) * 1.0 * p["lambda_arm64_per_gb_s"]
         + (1_000_000 + 3_100_000) * 65536 / 1e9 * p["transfer_out_per_gb"]
     )
     assert evaluate(spend, day) == pytest.approx(30 * dollars, rel=1e-9)
     assert evaluate(warning, day) == pytest.approx(60 * dollars, rel=1e-9)
-    # Every index that takes writes is counted (table.json names them).
+    # Every index's writes are counted (table.json names them), and every index's reads but
+    # the marks index's.
     indexes = {i["IndexName"] for i in json.loads(TABLE_JSON.read_text())["GlobalSecondaryIndexes"]}
-    counted = {metric_key(q)[2] for q in spend["Properties"]["Metrics"] if "MetricStat" in q}
-    assert indexes <= counted
+    keys = {metric_key(q) for q in spend["Properties"]["Metrics"] if "MetricStat" in q}
+    assert {k[2] for k in keys if k[1] == "ConsumedWriteCapacityUnits"} == indexes | {""}
+    assert {k[2] for k in keys if k[1] == "ConsumedReadCapacityUnits"} == indexes - {"gsi2"} | {""}
     # Without alarmEmail the spend alarm still acts (the breaker); the warning is not made.
     assert default_stack.resources["SpendWarningAlarm"]["Condition"] == "HasSpendWarning"
     assert default_stack.template["Conditions"]["HasSpendBreaker"] == {

@@ -30,6 +30,7 @@ ALLOTMENTS: dict[str, int] = {
     "desk": 300,  # the owner's "Author" badge, the pinned comment first, recent-comment boxes
     "reader": 200,  # the accent from the page's links; native parts in the widget's scheme
     "proof": 400,  # the proof of work solved while the reader types, sent with the post
+    "announce": 80,  # the page's data-announce post, suggested when the thread takes one
 }
 
 

@@ -4,12 +4,22 @@ Imported on first use (backend/api/lazy.py)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.api.context import context
-from backend.api.http import NO_STORE, bearer, json_response, read_json
-from backend.api.schemas import AnnounceIn
+from backend.api.http import (
+    NO_STORE,
+    bearer,
+    client_ip,
+    json_response,
+    read_json,
+    require_origin,
+)
+from backend.api.schemas import AnnounceIn, SuggestIn
+from backend.domain import errors
 
 
 # POST /api/v1/admin/threads/announce
@@ -31,3 +41,32 @@ async def announce(request: Request) -> Response:
     post = done.post
     out = {"uri": body.uri, "network": post.kind.value, "url": post.url, "bound": done.bound}
     return json_response(out, headers={"Cache-Control": NO_STORE})
+
+
+# POST /api/v1/announce {site, uri, url}: a page's widget suggesting the page's announcement
+# post (data-announce), only while the thread's `suggest_after` has passed. A suggestion binds
+# nothing: the worker checks that the post links to the page (backend/inbound/suggest.py).
+async def suggest(request: Request) -> Response:
+    ctx = context(request)
+    body = await read_json(request, SuggestIn, ctx.settings.max_body_bytes)
+    site = ctx.comments.site(body.site)
+    require_origin(request, site)
+    from backend.domain import rate
+    from backend.domain.identity import client_hash
+    from backend.inbound.suggest import suggest
+
+    now = ctx.clock()
+    client = client_hash(ctx.signer, body.site, client_ip(request, ctx.settings))
+    await ctx.blocking(
+        rate.check, ctx.store, body.site, client + ":announce", site.rate_limit_per_minute, 60, now
+    )
+    try:
+        queued = await ctx.blocking(
+            partial(suggest, mark=True), ctx.store, body.site, site, body.uri, body.url, int(now)
+        )
+    except ValueError as exc:
+        raise errors.ValidationFailed(fields={"url": str(exc)}) from None
+    if queued:
+        ctx.wake()
+    out = {"status": "queued" if queued else "checked lately"}
+    return json_response(out, status=202, headers={"Cache-Control": NO_STORE})

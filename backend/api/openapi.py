@@ -83,7 +83,7 @@ def openapi_document() -> dict[str, Any]:
         s.LikesOut, s.CountsOut, s.HealthOut, s.ErrorOut,
         s.LockIn, s.EmailIn, s.QueueOut, s.AdminCommentEnvelope, s.ThreadEnvelope, s.ExportOut,
         s.ErasedOut, s.StatusCountsOut, s.WebmentionIn, s.WebmentionOut, s.AnnounceIn,
-        s.AnnounceOut,
+        s.AnnounceOut, s.SuggestIn, s.SuggestOut,
         d.OwnerReplyIn, d.OwnerReplyOut, d.PinIn, d.BlockIn, d.BlockEnvelope, d.BlocksOut,
         s.ChallengeOut, r.RecentOut,
     ]  # fmt: skip
@@ -215,6 +215,18 @@ def openapi_document() -> dict[str, Any]:
             "responses": {
                 "202": _json(s.WebmentionOut, "Queued for verification"),
                 **_errors((400, 404, 413, 415, 429, 503)),
+            },
+        }
+    }
+    paths["/api/v1/announce"] = {
+        "post": {
+            "summary": "A page suggesting its announcement post; the worker binds the thread "
+            "only if the post links to the page",
+            "operationId": "suggestAnnouncement",
+            "requestBody": _body(s.SuggestIn),
+            "responses": {
+                "202": _json(s.SuggestOut, "Queued for a check, or one was made lately"),
+                **_errors(WRITE_ERRORS),
             },
         }
     }

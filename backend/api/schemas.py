@@ -247,6 +247,12 @@ class ThreadOut(BaseModel):
         "Bluesky and of the page by Webmention; null when there are none"
     )
     pinned: str | None = Field(None, description="The id of the comment pinned first, or null")
+    suggest_after: int | None = Field(
+        None,
+        description="Until when (epoch seconds) the thread takes no announcement post suggested "
+        "by its page (POST /api/v1/announce): one was checked lately, or one is bound; null: "
+        "it takes one now",
+    )
 
     @classmethod
     def of(cls, uri: str, thread: Thread | None) -> ThreadOut:
@@ -428,6 +434,16 @@ class AnnounceIn(_In):
         default=None, description="Where to ask for replies, when not the post's own host"
     )
     bound: StrictBool = Field(default=True, description="false unbinds")
+
+
+class SuggestIn(_In):
+    site: Site
+    uri: Uri
+    url: InboundUrl = Field(description="The page's announcement post (Mastodon, Bluesky)")
+
+
+class SuggestOut(BaseModel):
+    status: Literal["queued", "checked lately"]
 
 
 class AnnounceOut(BaseModel):

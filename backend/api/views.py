@@ -67,13 +67,14 @@ def thread_view(uri: str, thread: Thread | None) -> View:
     if thread is None:
         return {
             "uri": uri, "title": "", "count": 0, "locked": False, "reactions": None,
-            "pinned": None,
+            "pinned": None, "suggest_after": None,
         }  # fmt: skip
     likes, reposts = thread.reactions
     return {
         "uri": uri, "title": thread.title, "count": thread.count, "locked": thread.locked,
         "reactions": {"likes": likes, "reposts": reposts} if likes or reposts else None,
         "pinned": thread.pinned or None,
+        "suggest_after": thread.suggest_after or None,
     }  # fmt: skip
 
 

@@ -47,6 +47,9 @@ class Thread:
     # Of `count`, the comments brought in from the open web (an `origin`): a site whose
     # `count_inbound` is off shows `count - inbound` (backend/domain/service.py, `counted`).
     inbound: int = 0
+    # Until when (epoch seconds) the thread takes no suggested announcement post from its
+    # page's widget (backend/inbound/suggest.py): one was checked lately, or one is bound.
+    suggest_after: int = 0
 
 
 @overload

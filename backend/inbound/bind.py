@@ -7,6 +7,7 @@ and the owner's unbinding refuses suggestions on that network for PULL_DAYS."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from backend.domain import errors
 from backend.domain.limits import check_uri
@@ -48,6 +49,7 @@ def bind(
         store.claim(site, suggested_key(uri, post.kind), int(now), until)
     store.claim(site, own, int(now), until)
     store.enqueue([first_pull(site, uri, post, now, suggested=suggested)])
+    store.hold_suggestions(site, uri, until, datetime.fromtimestamp(now, UTC))
     return Bound(post, True)
 
 
@@ -63,8 +65,10 @@ def _refuse(store: Store, site: str, uri: str, post: Post, now: float) -> None:
     """No suggestion on this network binds the thread again for PULL_DAYS; a suggested
     binding's pulls stop at their next run."""
     store.release(site, suggested_key(uri, post.kind))
+    until = int(now) + PULL_DAYS * 86400
     store.release(site, refused_key(uri, post.kind))
-    store.claim(site, refused_key(uri, post.kind), int(now), int(now) + PULL_DAYS * 86400)
+    store.claim(site, refused_key(uri, post.kind), int(now), until)
+    store.hold_suggestions(site, uri, until, datetime.fromtimestamp(now, UTC))
 
 
 def _post(uri: str, url: str, api: str | None) -> Post:

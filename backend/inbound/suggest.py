@@ -14,6 +14,7 @@ Bounds: one check per thread and network a day (SUGGEST_EVERY_S), and the site's
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -47,14 +48,29 @@ def held(store: Store, site: str, key: str, now: int) -> bool:
     return not store.claim(site, key, now, now)
 
 
-def suggest(store: Store, site_name: str, site: SiteConfig, uri: str, url: str, now: int) -> bool:
+def suggest(
+    store: Store,
+    site_name: str,
+    site: SiteConfig,
+    uri: str,
+    url: str,
+    now: int,
+    *,
+    mark: bool = False,
+) -> bool:
     """Queue one check of a suggested post; False when none was queued (one was lately, or
-    the site's hour is spent). ValueError(why) when `url` names no post Parley can pull."""
+    the site's hour is spent). ValueError(why) when `url` names no post Parley can pull.
+    A check queued holds the thread's suggestions for a day (`Thread.suggest_after`: the
+    widget reads it and sends none meanwhile); `mark` holds them even when none was queued
+    (the widget's request: it came because the thread did not say so yet)."""
     post = read_post(url)  # never an `api` from whoever suggests: the post's own host's
     key = urls.key("fedi-suggest", uri, post.kind.value)
+    moment = datetime.fromtimestamp(now, UTC)
     if site.webmentions_per_hour == 0 or not store.claim(
         site_name, key, now, now + SUGGEST_EVERY_S
     ):
+        if mark:
+            store.hold_suggestions(site_name, uri, now + SUGGEST_EVERY_S, moment)
         return False
     try:
         rate.check(store, site_name, "webmention", site.webmentions_per_hour, HOUR, now)
@@ -67,6 +83,7 @@ def suggest(store: Store, site_name: str, site: SiteConfig, uri: str, url: str, 
         data={"kind": post.kind.value, "url": post.url, "api": post.api, "post": post.post},
     )  # fmt: skip
     store.enqueue([event])
+    store.hold_suggestions(site_name, uri, now + SUGGEST_EVERY_S, moment)
     return True
 
 

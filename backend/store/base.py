@@ -198,6 +198,11 @@ class Store(Outbox, FilterModels, Protocol):
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         """Lock or unlock a thread (creating it when needed)."""
 
+    def hold_suggestions(self, site: str, uri: str, until: int, now: datetime) -> None:
+        """Record that the thread takes no suggested announcement post before `until` (epoch
+        seconds), creating the thread when needed; its stamp moves, so reads show it
+        (backend/inbound/suggest.py)."""
+
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         """Count one write from `client` in the rate window `window`; returns the hits so far."""
 

@@ -124,3 +124,33 @@ def test_a_webmention_and_a_mastodon_reply_show_their_origin(
         expect(heading(page)).to_have_text("1 Kommentar")
         expect(page.locator("#parley article a.via")).to_have_text(["über Mastodon"])
     assert console.errors == []
+
+
+def test_the_page_suggests_its_announcement_post_once(
+    page: Page, servers: Servers, console: Console
+) -> None:
+    """data-announce on the script tag: the widget suggests the post once, the worker finds
+    that the post links to the page and binds it, its reply joins the thread; the next page
+    view sends no suggestion (the thread says it took one)."""
+    uri = "/t/announced/"
+    s = StandIn()
+    with serve(s.app()) as base:
+        target = servers.page(uri, site="web", attrs=f'data-announce="{base}/@owner/88"')
+        owner = rec.account("owner", "Owner")
+        s.statuses["88"] = rec.status(
+            "88", owner, f'<p>New post: <a href="{target}">read it</a></p>', in_reply_to_id=None
+        )
+        dana = rec.account("dana", "Dana", host="elsewhere.test")
+        s.contexts["88"] = rec.context(
+            [], [rec.status("89", dana, "<p>From Mastodon</p>", in_reply_to_id="88")]
+        )
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.method) if "/api/v1/announce" in r.url else None)
+        page.goto(target)
+        expect(heading(page)).to_have_text("No comments yet")
+        assert len(_until(servers, uri, 1)) == 1  # the worker checked the post, then pulled
+        assert sent == ["POST"]
+        page.reload()
+        expect(page.locator("#parley article a.via")).to_have_text(["via Mastodon"])
+        assert sent == ["POST"]  # no second suggestion
+    assert console.errors == []

@@ -294,8 +294,12 @@ def to_thread(item: Item) -> Thread:
         pinned=_str(item, "pinned") or "",
         pinned_number=num(item, "pinned_number"),
         inbound=num(item, INBOUND),
+        suggest_after=num(item, SUGGEST_AFTER),
         stamp=stamp_of(item),
     )
+
+
+SUGGEST_AFTER = "suggest_after"  # epoch seconds: no suggested announcement post before
 
 
 def stamp_of(item: Item) -> str:

@@ -209,6 +209,10 @@ class Writes(Counters, Search):
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         return self._set_thread(site, uri, now, {"locked": it.b(locked)})
 
+    # 1 UpdateItem (the thread item, made when missing).
+    def hold_suggestions(self, site: str, uri: str, until: int, now: datetime) -> None:
+        self._set_thread(site, uri, now, {it.SUGGEST_AFTER: it.n(until)})
+
     # 1 UpdateItem. The window is part of the key, so a bucket is only ever counted in its own
     # window: one that TTL has not deleted yet is simply never read again.
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:

@@ -76,6 +76,7 @@ def to_thread(row: sqlite3.Row) -> Thread:
         pinned=row["pinned"],
         pinned_number=row["pinned_number"],
         inbound=row["inbound"],
+        suggest_after=row["suggest_after"],
     )
 
 

@@ -105,4 +105,6 @@ MIGRATIONS: tuple[str, ...] = (
         AND c.status = 'approved' AND c.origin != ''
     );
     """,
+    # Until when a thread takes no suggested announcement post (backend/inbound/suggest.py).
+    "ALTER TABLE threads ADD COLUMN suggest_after INTEGER NOT NULL DEFAULT 0;",
 )

@@ -134,6 +134,16 @@ class Writes(Reads):
         assert thread is not None
         return thread
 
+    def hold_suggestions(self, site: str, uri: str, until: int, now: datetime) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO threads (site, uri, title, count, locked, created, stamp, "
+                "suggest_after) VALUES (?, ?, '', 0, 0, ?, 1, ?) ON CONFLICT (site, uri) DO "
+                "UPDATE SET suggest_after = excluded.suggest_after, "
+                "stamp = stamp + 1",
+                (site, uri, ms(now), until),
+            )
+
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         with self._write() as conn:
             row = conn.execute(

@@ -8,5 +8,6 @@ import './features/reactions.js'
 import './features/desk.js'
 import './features/reader.js'
 import './features/proof.js'
+import './features/announce.js'
 
 self.parleyThread = thread
