@@ -48,10 +48,15 @@ VIA = {"mastodon": "Mastodon", "bluesky": "Bluesky"}  # a page's host otherwise
 
 
 def render_comment(
-    number: int | None, comment: Comment, parents: dict[str, tuple[str, int | None]]
+    number: int | None,
+    comment: Comment,
+    parents: dict[str, tuple[str, int | None]],
+    pinned: bool = False,
 ) -> str:
     """One comment. `parents` names each reply's parent (author, number), wherever the parent
-    stands in the thread: a reply on a later page still says whom it answers."""
+    stands in the thread: a reply on a later page still says whom it answers. The owner's
+    replies carry the "Author" badge (from the role the admin token gave, never a name), the
+    pinned comment a "Pinned" label, as the widget's desk module draws them (class "o")."""
     out = CommentOut.of(comment, number)
     data = out.model_dump(mode="json", exclude={"html"})
     cid = _attr(out.id)
@@ -75,6 +80,10 @@ def render_comment(
         f'<span itemprop="author" itemscope itemtype="{SCHEMA}Person" class="a">{name}</span>'
         f' says: <a class="d" href="#comment-{cid}">{when}</a>'
     )
+    if out.author_role == "owner":
+        parts.append(' <span class="o">Author</span>')
+    if pinned:
+        parts.append(' <span class="o">Pinned</span>')
     if out.edited:
         parts.append(' <span class="x">(edited)</span>')
     if out.origin is not None:  # written elsewhere: "via Mastodon", linked to the original
@@ -116,10 +125,12 @@ def render_thread(
     next_url: str | None = None,
     next_cursor: str | None = None,
     parents: dict[str, tuple[str, int | None]] | None = None,
+    pinned: tuple[int | None, Comment] | None = None,
 ) -> str:
     """One page of the thread. `next_cursor` (the JSON read's cursor: the widget taking the
     fragment over reads on from it) and `next_url` (this fragment's next page, for readers
-    and crawlers without JavaScript) are set when more comments follow."""
+    and crawlers without JavaScript) are set when more comments follow. `pinned` (first pages
+    only) is shown first, with its own number, even when it lives on a later page."""
     out = ThreadOut.of(uri, thread)
     state = {"thread": out.model_dump(mode="json"), "next": next_cursor, "sort": sort}
     known = {c.id: ("" if c.status is Status.DELETED else c.author, n) for n, c in comments}
@@ -134,7 +145,10 @@ def render_thread(
     # The comments carry their own numbers ("1. Ann says:"), as in the widget: the list's
     # markers would double them on a page without the widget's style.
     head.append(f'<h2>{_count(out.count)}</h2><ol style="list-style:none;padding-left:0">')
-    body = [render_comment(number, comment, parents) for number, comment in comments]
+    if pinned is not None:
+        comments = [pinned, *(nc for nc in comments if nc[1].id != pinned[1].id)]
+    pin = "" if pinned is None else pinned[1].id
+    body = [render_comment(n, c, parents, c.id == pin) for n, c in comments]
     tail = "</ol>"
     if next_url is not None:
         tail += f'<p class="next"><a rel="next" href="{_attr(next_url)}">More comments</a></p>'
@@ -185,6 +199,7 @@ async def thread_html(request: Request) -> Response:
         next_url,
         page.next_cursor,
         page.parents,
+        page.pinned,
     ).encode()
     # The fragment carries its own ETag (data-etag, the hash of the fragment without it), so
     # the widget taking a build-time copy over can ask whether it is still current: a 304.
