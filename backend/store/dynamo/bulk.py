@@ -153,7 +153,10 @@ class Bulk:
             thread = replace(thread, inbound=inbound)
         self._each(updates)
         if thread is not None:  # last: the thread's read version (the import's comments)
-            self._each([w.touch(self.table, site, uri)])
+            touch = {**w.touch(self.table, site, uri), "ReturnValues": "ALL_NEW"}
+            with suppress(ConditionFailed):  # erased meanwhile: nothing left to show
+                out = self._retrying("UpdateItem", lambda: self._client.update_item(**touch))
+                thread = it.to_thread(out["Attributes"])
         return thread
 
     def _set_number(self, key: it.Item, name: str, value: int) -> dict[str, Any]:
