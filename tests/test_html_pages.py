@@ -83,5 +83,9 @@ def test_a_reply_on_a_later_page_names_its_parent(store_and_url: Any, clock: Clo
         post(c, author="Cy", text="A reply to the first.", parent=first)
         body, ids, link, _ = html_page(c, "/api/v1/comments.html?site=blog&uri=/post/&sort=newest")
         assert link is not None and first not in ids
-        assert f'<a href="#comment-{first}">@Ann:</a>' in body
+        # The seed's "@JKB: Agreed…": the link opens the reply's own text (inside itemprop="text").
+        assert (
+            f'<div class="b" itemprop="text"><p><a class="re" href="#comment-{first}">@Ann:</a>'
+            " A reply to the first.</p>" in body
+        )
         assert "@…" not in body

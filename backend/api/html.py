@@ -4,7 +4,8 @@ site generators and for readers and crawlers without JavaScript.
 The fragment has the widget's structure and words ("1.", "Name says:", "@Parent:"), schema.org
 `Comment` microdata, and no script. The widget takes it over when it finds it in `#parley`:
 the root's `data-parley` carries the thread, each comment's `data-c` its public shape without
-the body, which is read back from the comment's `itemprop="text"` element.
+the body, which is read back from the comment's `itemprop="text"` element (a reply's "@Parent:"
+link, `a.re`, opens it, and the widget swaps it for its own).
 """
 
 from __future__ import annotations
@@ -85,15 +86,18 @@ def render_comment(
             f"{title}>via {escape(where)}</a>"
         )
     parts.append("</header>")
+    text = out.html  # sanitized when stored
     if out.parent:
         parent = _attr(out.parent)
         by, at = parents.get(out.parent, ("", None))
         who = escape(by or ("#" + str(at) if at else "…"))
-        parts.append(
-            f'<p><a href="#comment-{parent}">@{who}:</a></p>'
-            f'<link itemprop="parentItem" href="#comment-{parent}">'
-        )
-    parts.append(f'<div class="b" itemprop="text">{out.html}</div>')  # sanitized when stored
+        parts.append(f'<link itemprop="parentItem" href="#comment-{parent}">')
+        # The seed's "@JKB: Agreed…", as the widget draws it: the link opens the text's first
+        # paragraph. Its class marks it as the fragment's, for the widget taking the fragment
+        # over to put its own in its place (a sanitized body never carries a class).
+        at_parent = f'<a class="re" href="#comment-{parent}">@{who}:</a> '
+        text = "<p>" + at_parent + text[3:] if text.startswith("<p>") else at_parent + text
+    parts.append(f'<div class="b" itemprop="text">{text}</div>')
     # The widget's unpressed heart, only where someone liked the comment (a filled one reads
     # as "liked by you", and "♥ 0" as something to press on a page that cannot).
     likes = out.likes

@@ -166,3 +166,29 @@ def test_the_skip_link_lands_on_the_name(page: Page, servers: Servers) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(field(page, "Name")).to_be_focused()
+
+
+def test_the_fragments_parent_link_runs_into_the_text_and_is_not_doubled(
+    browser: Browser, servers: Servers
+) -> None:
+    uri = "/t/fragment-at-parent/"
+    a = servers.post(uri, "Ann", "The first word")
+    b = servers.post(uri, "Bob", "Agreed on all points.", parent=a["id"])
+    extra = f'<div id="parley">{_fragment(servers, uri)}</div>'
+    # Without JavaScript: "@Ann: Agreed on all points." is one paragraph, as the widget shows it.
+    ctx = browser.new_context(java_script_enabled=False)
+    nojs = ctx.new_page()
+    nojs.goto(servers.page(uri, extra=extra))
+    reply = nojs.locator(f"#comment-{b['id']}")
+    expect(reply.locator("[itemprop=text] > p").first).to_have_text("@Ann: Agreed on all points.")
+    expect(reply.get_by_role("link", name="@Ann:")).to_have_count(1)
+    ctx.close()
+    # The widget takes it over: one "@Ann:", still at the start of the text, and it works.
+    page = browser.new_page()
+    page.goto(servers.page(uri, extra=extra))
+    reply = article(page, b["id"])
+    expect(reply.locator(".b > p").first).to_have_text("@Ann: Agreed on all points.")
+    expect(reply.get_by_role("link", name="@Ann:")).to_have_count(1)
+    reply.get_by_role("link", name="@Ann:").click()
+    expect(article(page, a["id"])).to_be_focused()
+    page.close()

@@ -16,7 +16,7 @@
   const TITLES = { pending: "Pending", approved: "Approved", spam: "Spam", deleted: "Deleted" };
 
   const $ = (id) => document.getElementById(id);
-  const state = { site: "", token: "", status: "pending", next: null };
+  const state = { site: "", token: "", status: "pending", next: null, search: null };
 
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
@@ -156,7 +156,8 @@
     li.append(body);
     const actions = el("div", { className: "actions", role: "group" });
     actions.setAttribute("aria-label", "Moderate the comment by " + (comment.author || "an erased author"));
-    for (const action of ACTIONS[state.status]) {
+    const status = state.search ? comment.status : state.status; // a result acts as its queue
+    for (const action of ACTIONS[status]) {
       const button = el("button", { type: "button", textContent: LABELS[action] });
       button.dataset.action = action;
       button.setAttribute("aria-label", LABELS[action] + " comment by " + (comment.author || "an erased author"));
@@ -165,7 +166,7 @@
     }
     actions.append(lockButton(li, comment.uri));
     li.append(actions);
-    if (window.parleyDesk) window.parleyDesk.controls(li, comment, state.status);
+    if (window.parleyDesk) window.parleyDesk.controls(li, comment, status);
     return li;
   }
 
@@ -239,6 +240,7 @@
   async function show(status, focusTitle) {
     state.status = status;
     state.next = null;
+    state.search = null;
     for (const tab of document.querySelectorAll("#tabs [data-status]")) {
       tab.setAttribute("aria-pressed", String(tab.dataset.status === status));
     }
@@ -255,7 +257,10 @@
     if (state.next) params.set("after", state.next);
     let data;
     try {
-      data = await call("GET", "comments?" + params);
+      // A search is a POST: the words and the address stay out of access logs.
+      data = state.search
+        ? await call("POST", "search", { ...state.search, site: state.site, after: state.next, limit: 20 })
+        : await call("GET", "comments?" + params);
     } catch (error) {
       fail(error.message);
       return;
@@ -265,7 +270,32 @@
     $("more").hidden = !data.next;
     $("empty").hidden = $("comments").children.length > 0;
     const n = $("comments").children.length;
-    say(n ? comments(n, state.status) + " shown." : "No " + state.status + " comments.");
+    if (state.search) {
+      // A request reads at most 100 candidates: a page may come back short with more to read.
+      const rest = data.next ? "; Load more for the rest." : ".";
+      say(n ? comments(n) + " found" + rest : data.next ? "None found yet; Load more searches further." : "No comment matches.");
+    } else {
+      say(n ? comments(n, state.status) + " shown." : "No " + state.status + " comments.");
+    }
+  }
+
+  // POST /api/v1/admin/search (docs/moderation.md, "Search"): the results replace the queue.
+  async function search(event) {
+    event.preventDefault();
+    fail("");
+    const query = {};
+    for (const name of ["text", "author", "email", "uri"]) {
+      const value = $("search-" + name).value.trim();
+      if (value) query[name] = value;
+    }
+    if (!Object.keys(query).length) return fail("Fill in a field to search for.");
+    state.search = query;
+    state.next = null;
+    for (const tab of document.querySelectorAll("#tabs [data-status]")) tab.setAttribute("aria-pressed", "false");
+    $("queue-title").textContent = "Search results";
+    $("comments").replaceChildren();
+    await load();
+    $("queue-title").focus();
   }
 
   async function lock(event) {
@@ -311,6 +341,11 @@
     $("logout").addEventListener("click", () => signOut("Signed out."));
     $("more").addEventListener("click", load);
     $("lock").addEventListener("submit", lock);
+    $("search").addEventListener("submit", search);
+    $("search-clear").addEventListener("click", () => {
+      $("search").reset();
+      show(state.status, false);
+    });
     $("announce").addEventListener("submit", announce);
     $("bulk-approve").addEventListener("click", () => bulk("approve"));
     $("bulk-spam").addEventListener("click", () => bulk("spam"));

@@ -11,8 +11,9 @@ export function Form(T, pre, sub) {
   let parent = null
   let draft
   let busy
-  const field = (name, text, tag, type, req, max, auto, note) => {
+  const field = (name, text, type, req, max, auto, note) => {
     const id = pre + name
+    const tag = type ? 'input' : 'textarea'
     F[name] = h(tag, {
       id,
       name,
@@ -20,7 +21,7 @@ export function Form(T, pre, sub) {
       required: req,
       maxlength: max,
       autocomplete: auto,
-      rows: tag == 'textarea' ? 7 : null,
+      rows: !type && 7,
       'aria-describedby': id + 'e',
     })
     return h(
@@ -56,10 +57,10 @@ export function Form(T, pre, sub) {
       },
     },
     title,
-    field('author', t.name, 'input', 'text', 1, 80, 'name'),
-    field('email', t.email, 'input', 'email', 1, 254, 'email', t.private),
-    field('website', t.website, 'input', 'url', 0, 200, 'url'),
-    field('text', t.text, 'textarea', null, 1, 10000),
+    field('author', t.name, 'text', 1, 80, 'name'),
+    field('email', t.email, 'email', 1, 254, 'email', t.private),
+    field('website', t.website, 'url', 0, 200, 'url'),
+    field('text', t.text, null, 1, 10000),
     h('p', { class: 'v', 'aria-hidden': 'true' }, h('label', {}, t.hp, (F.hp = h('input', { name: 'hp', tabindex: -1, autocomplete: 'off' })))),
     h('p', { class: 'r' }, h('label', {}, notify, t.notify)),
     h('p', { class: 'r' }, h('label', {}, remember, t.remember)),
@@ -125,7 +126,7 @@ export function Form(T, pre, sub) {
         T.setCount_(T.count_ + 1)
         if (pr) pr.c.replies++, T.paint_(pr)
       }
-      T.jump_(c.id, 1)
+      T.jump_(c.id)
       T.say_(j.code == 202 ? t.pending : t.posted)
     } catch (e) {
       errors(e.fields || {})

@@ -68,13 +68,13 @@ export function thread(P) {
         if (e.dataset.parleyCount == uri) e.textContent = head.textContent
       })
     },
-    jump_: (id, focus) => {
+    jump_: (id) => {
       const r = T.byId_[id]
       if (!r) return
       root.querySelectorAll('.hl').forEach((e) => e.classList.remove('hl'))
       r.art_.classList.add('hl')
       r.art_.scrollIntoView({ block: 'center' })
-      if (focus) r.art_.focus({ preventScroll: true })
+      r.art_.focus({ preventScroll: true })
     },
     render_: render,
   }
@@ -82,7 +82,7 @@ export function thread(P) {
 
   // A permalink to a comment past the first page reads on until it is there (seek).
   const fromHash = () => {
-    const m = /^#comment-(\w+)$/.exec(location.hash)
+    const m = location.hash.match(/^#comment-(\w+)$/)
     if (m) seek(m[1])
   }
   addEventListener('hashchange', fromHash)
@@ -91,7 +91,7 @@ export function thread(P) {
   // A comment not on the pages read yet (another sort, a long thread): read on until it is.
   const seek = async (id) => {
     while (!T.byId_[id] && next) await page(next)
-    jump(id, 1)
+    jump(id)
   }
 
   // One comment's article, rebuilt whenever the comment changes (edit, delete, renumbering).
@@ -103,7 +103,11 @@ export function thread(P) {
     const p = r.p
     const body = (r.b_ = h('div', { class: 'b' }))
     if (c.deleted) body.append(h('p', { class: 'x', text: t.deleted }))
-    else body.innerHTML = c.html // server-sanitized: the one place HTML goes in
+    else {
+      body.innerHTML = c.html // server-sanitized: the one place HTML goes in
+      // A build-time fragment's own "@Parent:" (comments.html's a.re): the one below replaces it.
+      body.querySelectorAll('.re').forEach((e) => e.remove())
+    }
     // The seed's "@JKB: Agreed…" at the start of the text, on every reply (flat) or where
     // nesting stops (nested); the API names the parent under any sort, loaded or not.
     if (c.parent && (!nested || (p && p.lvl_ > 2))) {
@@ -287,7 +291,7 @@ export function thread(P) {
     page()
   }
 
-  for (const id in mine) if (mine[id].u + 864e5 < Date.now()) delete mine[id]
+  for (const id in mine) if (mine[id].u < Date.now() - 864e5) delete mine[id]
   T.saveMine_()
   top.place_()
   hooks.mount.forEach((f) => f(T))
