@@ -297,3 +297,7 @@ def test_an_owners_binding_holds_the_widgets_suggestions(
     bound = {"site": "web", "uri": URI, "url": f"{base}/@owner/3951"}
     assert web.post("/api/v1/admin/threads/announce", json=bound, headers=AUTH).status_code == 200
     assert suggest_after(web) == int(clock()) + 30 * 86400
+    # A widget whose read was cached before the binding still suggests: its check queued holds
+    # the thread for a day, never less than the binding's 30 days.
+    assert widget_suggests(web, f"{base}/@owner/3951").json() == {"status": "queued"}
+    assert suggest_after(web) == int(clock()) + 30 * 86400

@@ -31,6 +31,7 @@ from tests.helpers import error_of, new_key, post
 from tests.stores import dynamodb_local_store
 
 SITE = "blog"
+WHEN = datetime(2026, 1, 2, tzinfo=UTC)
 
 
 class Requests:
@@ -142,6 +143,28 @@ def test_an_unchanged_first_page_is_one_get_item_and_its_revalidation_too(
     for _ in range(2):
         assert len(api.get("/api/v1/comments", params=later).json()["comments"]) == 2
         assert requests.take() == ["Query", "GetItem"]
+
+
+def test_a_build_time_fragments_revalidation_is_one_get_item(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    """The loader asks whether the server-rendered thread built into the page still stands (a
+    HEAD with its data-etag): with the fragment kept, an unchanged thread's 304 is one GetItem."""
+    ids = seed(dynamo, "/built/", 3)
+    query = {"site": SITE, "uri": "/built/"}
+    built = api.get("/api/v1/comments.html", params=query)
+    assert built.status_code == 200
+    tag = {"If-None-Match": built.headers["etag"]}
+    requests.take()
+    for _ in range(2):
+        assert api.head("/api/v1/comments.html", params=query, headers=tag).status_code == 304
+        assert requests.take() == ["GetItem"]
+    dynamo.edit_comment(SITE, "/built/", ids[1], text="new", html="<p>new</p>", edited=WHEN)
+    requests.take()
+    assert api.head("/api/v1/comments.html", params=query, headers=tag).status_code == 200
+    assert requests.take() == ["GetItem", "Query"]
+    assert "<p>new</p>" in api.get("/api/v1/comments.html", params=query).text
+    assert requests.take() == ["GetItem"]
 
 
 def test_a_page_among_hidden_comments_stays_complete(

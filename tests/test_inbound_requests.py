@@ -67,6 +67,7 @@ def test_a_webmention_received_and_verified(
         "GetItem",  # the mention's key
         "GetItem",  # the site's spam filter model (read once per event)
         "GetItem", "TransactWriteItems", "UpdateItem", "UpdateItem",  # a post's writes
+        "BatchWriteItem",  # the owner's search postings (docs/dynamodb.md)
         "DeleteItem",  # the pending hold released
         "PutItem", "DeleteItem",  # sent marker, the event
     ]  # fmt: skip

@@ -18,7 +18,8 @@ from urllib.parse import urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backend.api.comments import READ_CACHE_CONTROL, etag_of
+from backend.api.cache import Cached, KnownQuery
+from backend.api.comments import READ_CACHE_CONTROL, etag_of, kept
 from backend.api.context import Context, context
 from backend.api.http import read_params
 from backend.api.schemas import CommentOut, HtmlParams, ThreadOut
@@ -180,6 +181,14 @@ async def thread_html(request: Request) -> Response:
     params = read_params(request, HtmlParams)
     if params.announce is not None:
         await _suggest(ctx, params.site, params.uri, params.announce)
+    # Kept as the JSON's first pages are (backend/api/comments.py): the loader's question
+    # whether a fragment built into the page still stands (a HEAD with its data-etag) is then
+    # the thread's stamp alone, one GetItem on DynamoDB, and a 304. ("html" where the JSON's
+    # key holds its limit.)
+    key = (params.site, params.uri, params.after or "", "html", params.sort)
+    entry = await kept(request, KnownQuery(params.site, params.uri, key))
+    if entry is not None:
+        return _fragment(request, entry)
     # Paged as the JSON is (its cursor, its bound of PAGE_CHARS of comment HTML a page), so an
     # answer stays small however long the thread: a link leads to the next page.
     page = await ctx.blocking(
@@ -205,7 +214,16 @@ async def thread_html(request: Request) -> Response:
     # the widget taking a build-time copy over can ask whether it is still current: a 304.
     etag = etag_of(body)
     body = body.replace(b"<section ", f'<section data-etag="{_attr(etag)}" '.encode(), 1)
-    headers = {"ETag": etag, "Cache-Control": READ_CACHE_CONTROL}
-    if etag in request.headers.get("if-none-match", ""):
+    stamp = page.thread.stamp if page.thread else None
+    entry = Cached(stamp, etag, body)
+    # On DynamoDB only under a stamp the read vouches for (one Query: backend/api/comments.py).
+    if ctx.store.cheap_stamps or stamp:
+        ctx.cache.put(key, entry)
+    return _fragment(request, entry)
+
+
+def _fragment(request: Request, entry: Cached) -> Response:
+    headers = {"ETag": entry.etag, "Cache-Control": READ_CACHE_CONTROL}
+    if entry.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
-    return Response(body, 200, headers, "text/html; charset=utf-8")
+    return Response(entry.body, 200, headers, "text/html; charset=utf-8")

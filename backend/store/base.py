@@ -200,8 +200,8 @@ class Store(Outbox, FilterModels, Protocol):
 
     def hold_suggestions(self, site: str, uri: str, until: int, now: datetime) -> None:
         """Record that the thread takes no suggested announcement post before `until` (epoch
-        seconds), creating the thread when needed; its stamp moves, so reads show it
-        (backend/inbound/suggest.py)."""
+        seconds; a later hold already recorded stays), creating the thread when needed; its
+        stamp moves, so reads show it (backend/inbound/suggest.py)."""
 
     def hit_rate(self, site: str, client: str, window: int, expires: int) -> int:
         """Count one write from `client` in the rate window `window`; returns the hits so far."""

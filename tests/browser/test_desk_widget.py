@@ -43,7 +43,7 @@ def test_badge_pin_and_recent_box(browser: Browser, servers: Servers) -> None:
         "key": "desk-widget-reply-1",
     })["comment"]  # fmt: skip
     impostor = servers.post(uri, "Jo", "I am the author too.", site=SITE)
-    pinned = made[22]  # number 23: on the second page of 20
+    pinned = made[22]  # number 23: on the third page of 10
     admin(servers, "/api/v1/admin/threads/pin", {"site": SITE, "uri": uri,
                                                  "comment_id": pinned["id"]})  # fmt: skip
 
@@ -71,7 +71,10 @@ def test_badge_pin_and_recent_box(browser: Browser, servers: Servers) -> None:
 
     # "Load more" brings the pinned comment's own page (it is not drawn twice), the owner's
     # reply and the reader who took the owner's name.
-    page.locator("#parley").get_by_role("button", name="Load more comments").click()
+    more = page.locator("#parley").get_by_role("button", name="Load more comments")
+    more.click()
+    expect(page.locator(f"#parley #comment-{made[19]['id']}")).to_have_count(1)
+    more.click()
     expect(page.locator(f"#parley #comment-{made[24]['id']}")).to_have_count(1)
     expect(page.locator(f"#parley #comment-{pinned['id']}")).to_have_count(1)
     owner = page.locator(f"#parley #comment-{reply['id']} > article header")

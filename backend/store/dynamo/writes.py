@@ -209,9 +209,25 @@ class Writes(Counters, Search):
     def set_locked(self, site: str, uri: str, locked: bool, now: datetime) -> Thread:
         return self._set_thread(site, uri, now, {"locked": it.b(locked)})
 
-    # 1 UpdateItem (the thread item, made when missing).
+    # 1 UpdateItem (the thread item, made when missing), refused when a later hold is kept.
     def hold_suggestions(self, site: str, uri: str, until: int, now: datetime) -> None:
-        self._set_thread(site, uri, now, {it.SUGGEST_AFTER: it.n(until)})
+        with suppress(ConditionFailed), translate("UpdateItem"):
+            self._client.update_item(
+                TableName=self.table,
+                Key=it.thread_key(site, uri),
+                UpdateExpression="SET #sa = :sa, #site = :site, #uri = :uri, "
+                "#created = if_not_exists(#created, :now), #count = if_not_exists(#count, :zero) "
+                + w.READ_VERSION_ADD,
+                ConditionExpression="attribute_not_exists(#sa) OR #sa < :sa",
+                ExpressionAttributeNames={
+                    "#sa": it.SUGGEST_AFTER, "#site": "site", "#uri": "uri",
+                    "#created": "created", "#count": "count", "#rv": w.READ_VERSION,
+                },
+                ExpressionAttributeValues={
+                    ":sa": it.n(until), ":site": it.s(site), ":uri": it.s(uri),
+                    ":now": it.n(it.ms(now)), ":zero": it.n(0), ":one": it.n(1),
+                },
+            )  # fmt: skip
 
     # 1 UpdateItem. The window is part of the key, so a bucket is only ever counted in its own
     # window: one that TTL has not deleted yet is simply never read again.

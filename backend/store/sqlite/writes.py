@@ -139,7 +139,7 @@ class Writes(Reads):
             conn.execute(
                 "INSERT INTO threads (site, uri, title, count, locked, created, stamp, "
                 "suggest_after) VALUES (?, ?, '', 0, 0, ?, 1, ?) ON CONFLICT (site, uri) DO "
-                "UPDATE SET suggest_after = excluded.suggest_after, "
+                "UPDATE SET suggest_after = MAX(suggest_after, excluded.suggest_after), "
                 "stamp = stamp + 1",
                 (site, uri, ms(now), until),
             )
