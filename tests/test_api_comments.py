@@ -26,6 +26,7 @@ def test_post_then_read(client: TestClient) -> None:
         "locked": False,
         "reactions": None,
         "pinned": None,
+        "suggest_after": None,
     }
     [got] = data["comments"]
     assert got["id"] == comment["id"] and got["number"] == 1 and data["next"] is None
@@ -46,6 +47,7 @@ def test_empty_thread(client: TestClient) -> None:
             "locked": False,
             "reactions": None,
             "pinned": None,
+            "suggest_after": None,
         },
         "comments": [],
         "next": None,
