@@ -13,8 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from backend.domain.moderation import token_hash
+from backend.notify.readers import CONFIRMS_PER_DAY, HELD_RECHECK_S, WAIT_MAX_S
 from backend.notify.subscriptions import CONFIRM_TTL_S
-from backend.notify.worker import CONFIRMS_PER_DAY, HELD_RECHECK_S, WAIT_MAX_S
 from tests.conftest import ORIGIN, Clock
 from tests.helpers import post
 from tests.moderation_support import TOKEN, act

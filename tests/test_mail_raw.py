@@ -15,7 +15,7 @@ import pytest
 
 from backend.domain.moderation import token_hash
 from backend.notify.digest import INSTANT_PER_WINDOW
-from backend.notify.worker import MAILS_PER_HOUR
+from backend.notify.readers import MAILS_PER_HOUR
 from tests.conftest import ORIGIN, Clock
 from tests.helpers import post
 from tests.moderation_support import TOKEN

@@ -12,7 +12,6 @@ function on AWS (lambda_worker.py). Never inside a reader's request.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +27,9 @@ from backend.domain.moderation import ModerationService
 from backend.domain.outbox import EventKind
 from backend.domain.tokens import Signer
 from backend.notify import chat, digest, letters, upkeep, webhook
-from backend.notify.subscriptions import CONFIRM_TTL_S, SubscriptionService
+from backend.notify.plan import Delivery, Later, delivery_id
+from backend.notify.readers import ReaderMail
+from backend.notify.subscriptions import SubscriptionService
 from backend.notify.transport import DeliveryFailed, Mailer, mailer_for, post_webhook
 from backend.settings import Settings, SiteConfig
 from backend.store.base import Store
@@ -41,42 +42,8 @@ LATE_BACKOFF_S: Final = 6 * 3600
 LOUD_AFTER: Final = 6  # attempts after which each failure is logged as an error
 DEAD_AFTER: Final = 24  # attempts (~4.6 days of backoff) after which an event is a dead letter
 SENT_TTL_S: Final = 30 * 86400
-MAILS_PER_HOUR: Final = 4  # reply mails per address and site; more go into an hourly digest
-HOUR: Final = 3600
-DAY: Final = 86400
-# Confirmation mails go to an address nobody has vouched for yet: per address and site, one
-# pending (sent, not yet answered or expired) at a time, and at most three a day.
-CONFIRMS_PER_DAY: Final = 3
-HELD_RECHECK_S: Final = 300  # a held comment's confirmation waits for its approval, rechecked
-HELD_GIVE_UP_S: Final = 30 * DAY  # ... for at most this long
-WAIT_MIN_S: Final = 600  # a request waiting on a pending confirmation is rechecked this often,
-WAIT_MAX_S: Final = 6 * HOUR  # ... less often as it ages, never less than this
 WEBHOOK_TIMEOUT_S: Final = 5.0
 PURGE_EVERY_S: Final = 3600
-
-
-class Later(Exception):
-    """Planning found the event not ready (a confirmation for a held comment): due again in
-    `seconds`, no attempt counted."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"not ready; again in {seconds} s")
-        self.seconds = seconds
-
-
-@dataclass(frozen=True)
-class Delivery:
-    key: str  # idempotency key
-    what: str  # for logs: never an address
-    send: Callable[[], None]
-
-
-def _hex(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-def _same(a: str, b: str) -> bool:
-    return a.strip().lower() == b.strip().lower()
 
 
 @dataclass
@@ -92,9 +59,15 @@ class Worker:
     webhook_timeout_s: float = WEBHOOK_TIMEOUT_S
     _last_purge: float = field(default=float("-inf"))
 
+    readers: ReaderMail = field(init=False)
+
     def __post_init__(self) -> None:
         if self.mailer is None:
             self.mailer = mailer_for(self.settings.mail)
+        self.readers = ReaderMail(
+            self.settings, self.store, self.subscriptions, self._mail, self._page,
+            mailing=self.mailer is not None, clock=self.clock,
+        )  # fmt: skip
 
     # -- the loop's one step -----------------------------------------------------------------
 
@@ -148,7 +121,7 @@ class Worker:
                 group = self._gather(group)
                 self._run(group[0], partial(self._owner_digest, group), group)
             else:
-                self._run(group[0], partial(self._digest, group), group)
+                self._run(group[0], partial(self.readers.digest, group), group)
 
     # -- delivering one event ----------------------------------------------------------------
 
@@ -231,15 +204,15 @@ class Worker:
                 return []
             own = comment.role == OWNER  # the owner's own reply: no mail to the owner about it
             plan = [] if own else self._owner(event, site, comment, edited=False)
-            return plan + self._replies(event, comment)
+            return plan + self.readers.replies(event, comment)
         if event.kind == EventKind.APPROVED:
-            return self._replies(event, comment)
+            return self.readers.replies(event, comment)
         if event.kind == EventKind.EDITED:
             if comment.status is not Status.PENDING:
                 return []
             return self._owner(event, site, comment, edited=True)
         if event.kind == EventKind.SUBSCRIBE:
-            return self._confirmation(event, comment)
+            return self.readers.confirmation(event, comment)
         log.warning("event %s has an unknown kind %r; dropped", event.id, event.kind)
         return []
 
@@ -262,7 +235,8 @@ class Worker:
     def _mail(self, key: str, what: str, letter: letters.Letter) -> Delivery:
         mailer = self.mailer
         assert mailer is not None
-        message = letters.message(letter, sender=self.settings.mail_from, message_id=_hex(key))
+        sender = self.settings.mail_from
+        message = letters.message(letter, sender=sender, message_id=delivery_id(key))
         return Delivery(key, what, lambda: mailer.send(message))
 
     def _owner(
@@ -281,7 +255,7 @@ class Worker:
             key = f"{event.id}:webhook"
             headers = {
                 "X-Parley-Signature": webhook.signature(secret, body),  # for one release more
-                "X-Parley-Delivery": _hex(key),
+                "X-Parley-Delivery": delivery_id(key),
                 "X-Parley-Event": event.kind,
             }
             url = site.webhook
@@ -289,7 +263,7 @@ class Worker:
             def send(headers: dict[str, str] = headers, body: bytes = body) -> None:
                 # Signed when sent: the timestamp is the attempt's, so a retry is fresh and a
                 # captured delivery goes stale (receivers refuse an old timestamp).
-                signed = webhook.standard_headers(secret, _hex(key), int(self.clock()), body)
+                signed = webhook.standard_headers(secret, delivery_id(key), int(self.clock()), body)
                 self.send_webhook(url, body, {**headers, **signed}, self.webhook_timeout_s)
 
             out.append(Delivery(key, "webhook", send))
@@ -349,139 +323,6 @@ class Worker:
         if letter is None:
             return []
         return [self._mail(f"{first.id}:odigest", "owner digest", letter)]
-
-    def _subscriber(self, answer: Comment) -> tuple[Comment, str] | None:
-        """The parent of a reply and its confirmed subscriber's address, when that reader is
-        to be mailed: not about their own reply, not after an erase, not after an opt-out."""
-        if answer.parent is None or answer.status is not Status.APPROVED:
-            return None
-        parent = self.store.get_comment(answer.site, answer.uri, answer.parent)
-        email = self.store.subscriber(answer.site, answer.uri, answer.parent)
-        if parent is None or email is None or not _same(parent.email, email):
-            return None
-        if _same(answer.email, email):
-            return None
-        if self.subscriptions.opted_out(answer.site, email):
-            return None
-        return parent, email
-
-    def _replies(self, event: OutboxEvent, answer: Comment) -> list[Delivery]:
-        found = self._subscriber(answer) if self.mailer is not None else None
-        if found is None:
-            return []
-        parent, email = found
-        key = f"{event.id}:reply:{parent.id}"
-
-        def send() -> None:
-            if self._over_cap(answer.site, email):
-                self.store.enqueue([self._digest_item(answer, email)])
-                return
-            letter = letters.reply(
-                email, answer, parent, self._page(answer),
-                unsubscribe=self.subscriptions.unsubscribe_url(parent),
-                unsubscribe_all=self.subscriptions.unsubscribe_all_url(answer.site, email),
-                site_name=answer.site,
-            )  # fmt: skip
-            self._mail(key, "reply mail", letter).send()
-
-        return [Delivery(key, "reply mail", send)]
-
-    def _over_cap(self, site: str, email: str) -> bool:
-        now = self.clock()
-        window = int(now) // HOUR
-        client = "mail:" + self.subscriptions.email_hash(site, email)
-        return self.store.hit_rate(site, client, window, (window + 2) * HOUR) > MAILS_PER_HOUR
-
-    def _digest_item(self, answer: Comment, email: str) -> OutboxEvent:
-        next_hour = (int(self.clock()) // HOUR + 1) * HOUR
-        return OutboxEvent(
-            id=f"digest-{answer.id}-{self.subscriptions.email_hash(answer.site, email)}",
-            kind=EventKind.DIGEST.value,
-            site=answer.site,
-            uri=answer.uri,
-            comment_id=answer.id,
-            due=next_hour,
-            data={"to": email},
-        )
-
-    def _digest(self, group: Sequence[OutboxEvent]) -> list[Delivery]:
-        first = group[0]
-        to = first.data.get("to", "")
-        if self.mailer is None or not to:
-            return []
-        if self.subscriptions.opted_out(first.site, to):
-            return []
-        answers = []
-        for item in group:
-            answer = self.store.get_comment(item.site, item.uri, item.comment_id)
-            if answer is not None and answer.status is Status.APPROVED:
-                answers.append((answer, self._page(answer)))
-        if not answers:
-            return []
-        letter = letters.digest(
-            to, answers, site_name=first.site,
-            unsubscribe_all=self.subscriptions.unsubscribe_all_url(first.site, to),
-        )  # fmt: skip
-        return [self._mail(f"{first.id}:digest", "digest mail", letter)]
-
-    def _confirmation(self, event: OutboxEvent, comment: Comment) -> list[Delivery]:
-        """The double opt-in's mail, for a published comment only: a held one waits for its
-        approval (spam, deleted or erased ones never get one). The mail carries none of the
-        reader's words (the address has not confirmed anything yet). Per address and site,
-        one confirmation is pending at a time (`_hold`) and at most CONFIRMS_PER_DAY go out a
-        day: the anyone-can-type-any-address form cannot flood a stranger's mailbox."""
-        if self.mailer is None or not comment.email:
-            return []
-        age = self.clock() - ulid_time(event.id)
-        if comment.status is not Status.APPROVED:
-            if comment.status is Status.PENDING and age < HELD_GIVE_UP_S:
-                raise Later(HELD_RECHECK_S)
-            return []
-        if not letters.valid_address(comment.email):
-            return []
-        site = comment.site
-        if self.subscriptions.opted_out(site, comment.email):
-            return []  # an address that said "never again" gets no confirmation mails either
-        if self.store.subscriber(site, comment.uri, comment.id) is not None:
-            return []
-        key = f"{event.id}:confirm"
-        if not self.store.was_sent(key):  # (once sent, the delivery below is skipped)
-            if age >= HELD_GIVE_UP_S:
-                log.info("confirmation for event %s dropped: it waited %d days", event.id,
-                         HELD_GIVE_UP_S // DAY)  # fmt: skip
-                return []
-            self._hold(key, site, comment.email, age)
-        letter = letters.confirm(
-            comment.email, self._origin(comment), site_name=site,
-            confirm_url=self.subscriptions.confirm_url(comment),
-            unsubscribe_all=self.subscriptions.unsubscribe_all_url(site, comment.email),
-        )  # fmt: skip
-        return [self._mail(key, "confirmation mail", letter)]
-
-    def _hold(self, key: str, site: str, email: str, age: float) -> None:
-        """Take the address's one pending confirmation and one of its day's CONFIRMS_PER_DAY,
-        both by conditional writes (two workers never both take them), or raise Later: while
-        another confirmation is pending (sent, neither answered nor expired) this request
-        waits on it, rechecked every WAIT_MIN_S to WAIT_MAX_S (less often as it ages); past
-        the day's cap it waits for the next day. The confirm link frees the hold
-        (SubscriptionService.follow_link), CONFIRM_TTL_S (the link's life) ends it."""
-        held = f"{key}:held"
-        if self.store.was_sent(held):
-            return  # this event took them on an attempt whose mail did not go out
-        now = int(self.clock())
-        pending = self.subscriptions.pending_key(site, email)
-        if not self.store.claim(site, pending, now, now + CONFIRM_TTL_S):
-            raise Later(min(max(WAIT_MIN_S, age / 4), WAIT_MAX_S))
-        day = now // DAY
-        who = self.subscriptions.email_hash(site, email)
-        slots = (f"confirm-day:{who}:{day}:{n}" for n in range(CONFIRMS_PER_DAY))
-        if not any(self.store.use_once(site, slot, (day + 2) * DAY) for slot in slots):
-            self.store.release(site, pending)
-            raise Later((day + 1) * DAY - now)
-        self.store.mark_sent(held, now, now + CONFIRM_TTL_S)
-
-    def _origin(self, comment: Comment) -> str:
-        return self.settings.sites[comment.site].page_origin or ""
 
 
 def _never(exc: BaseException) -> bool:
