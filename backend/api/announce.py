@@ -18,7 +18,7 @@ from backend.api.http import (
     read_json,
     require_origin,
 )
-from backend.api.schemas import AnnounceIn, SuggestIn
+from backend.api.inbound_schemas import AnnounceIn, SuggestIn
 from backend.domain import errors
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from backend.api import desk_schemas as d
+from backend.api import inbound_schemas as w
 from backend.api import recent_schemas as r
 from backend.api import schemas as s
 
@@ -82,8 +83,8 @@ def openapi_document() -> dict[str, Any]:
         s.PostIn, s.EditIn, s.ThreadRef, s.ThreadPageOut, s.PostOut, s.CommentEnvelope,
         s.LikesOut, s.CountsOut, s.HealthOut, s.ErrorOut,
         s.LockIn, s.EmailIn, s.QueueOut, s.AdminCommentEnvelope, s.ThreadEnvelope, s.ExportOut,
-        s.ErasedOut, s.StatusCountsOut, s.WebmentionIn, s.WebmentionOut, s.AnnounceIn,
-        s.AnnounceOut, s.SuggestIn, s.SuggestOut,
+        s.ErasedOut, s.StatusCountsOut, w.WebmentionIn, w.WebmentionOut, w.AnnounceIn,
+        w.AnnounceOut, w.SuggestIn, w.SuggestOut,
         d.OwnerReplyIn, d.OwnerReplyOut, d.PinIn, d.BlockIn, d.BlockEnvelope, d.BlocksOut,
         s.ChallengeOut, r.RecentOut,
     ]  # fmt: skip
@@ -210,10 +211,10 @@ def openapi_document() -> dict[str, Any]:
             "operationId": "webmention",
             "requestBody": {
                 "required": True,
-                "content": {"application/x-www-form-urlencoded": {"schema": _ref(s.WebmentionIn)}},
+                "content": {"application/x-www-form-urlencoded": {"schema": _ref(w.WebmentionIn)}},
             },
             "responses": {
-                "202": _json(s.WebmentionOut, "Queued for verification"),
+                "202": _json(w.WebmentionOut, "Queued for verification"),
                 **_errors((400, 404, 413, 415, 429, 503)),
             },
         }
@@ -223,9 +224,9 @@ def openapi_document() -> dict[str, Any]:
             "summary": "A page suggesting its announcement post; the worker binds the thread "
             "only if the post links to the page",
             "operationId": "suggestAnnouncement",
-            "requestBody": _body(s.SuggestIn),
+            "requestBody": _body(w.SuggestIn),
             "responses": {
-                "202": _json(s.SuggestOut, "Queued for a check, or one was made lately"),
+                "202": _json(w.SuggestOut, "Queued for a check, or one was made lately"),
                 **_errors(WRITE_ERRORS),
             },
         }
@@ -302,8 +303,8 @@ def _admin_paths() -> dict[str, Any]:
         "/api/v1/admin/threads/announce": _admin_post(
             "Bind a thread to its announcement post (Mastodon, Bluesky), or unbind it",
             "announceThread",
-            s.AnnounceIn,
-            s.AnnounceOut,
+            w.AnnounceIn,
+            w.AnnounceOut,
             (409,),
         ),
         "/api/v1/admin/export": _admin_post(
