@@ -31,6 +31,7 @@ ALLOTMENTS: dict[str, int] = {
     "reader": 200,  # the accent from the page's links; native parts in the widget's scheme
     "proof": 400,  # the proof of work solved while the reader types, sent with the post
     "announce": 80,  # the page's data-announce post, suggested when the thread takes one
+    "avatar": 200,  # identicons from the API's per-site avatar hash
 }
 
 

@@ -69,21 +69,23 @@ const common = {
 // own (the thread's context shared by its modules) and are shortened; the loader's handoff
 // (P) keeps its names, since a loader and a bundle of other builds must agree on them.
 // esbuild bundles and minifies; terser's second pass takes a few percent more off.
-const squeeze = async (options) => {
+const squeeze = async (options, more) => {
   const code = (await build({ ...common, ...options })).outputFiles[0].text
   // unsafe: the widget never relies on what those rewrites assume away (getters with effects,
   // a function's length, comparisons of mixed types).
   const out = await minify(code, {
     ecma: 2020,
     toplevel: true,
-    compress: { passes: 5, unsafe: true, unsafe_arrows: true, unsafe_methods: true, pure_getters: true, unsafe_comps: true, keep_fargs: false },
+    compress: { passes: 5, unsafe: true, unsafe_arrows: true, unsafe_methods: true, pure_getters: true, unsafe_comps: true, keep_fargs: false, ...more },
     format: { comments: false },
   })
   return Buffer.from(out.code)
 }
 const entry = join(src, 'thread', 'index.js')
+// The bundle's declarations hoisted into one per function: 17 B less gzipped (the loader's grow).
+const HOIST = { hoist_vars: true }
 const bundleOptions = { mangleProps: /_$/, plugins: [cssText, bundleStrings], define: { PAGE } }
-const thread = await squeeze({ ...bundleOptions, entryPoints: [entry] })
+const thread = await squeeze({ ...bundleOptions, entryPoints: [entry] }, HOIST)
 const bundle = 'thread.' + createHash('sha256').update(thread).digest('hex').slice(0, 12) + '.js'
 const loader = await squeeze({ entryPoints: [join(src, 'embed.js')], define: { BUNDLE: JSON.stringify(bundle), PAGE } })
 
@@ -131,7 +133,7 @@ const FEATURE = /^import '\.\/features\/([\w-]+)\.js'.*$/gm
 const names = [...index.matchAll(FEATURE)].map((m) => m[1])
 const variant = async (keep) => {
   const contents = index.replace(FEATURE, (line, name) => (name == keep ? line : ''))
-  const code = await squeeze({ ...bundleOptions, stdin: { contents, resolveDir: dirname(entry), sourcefile: 'index.js' } })
+  const code = await squeeze({ ...bundleOptions, stdin: { contents, resolveDir: dirname(entry), sourcefile: 'index.js' } }, HOIST)
   return gzipSync(code, { level: 9 }).length
 }
 const core = await variant(null)

@@ -192,3 +192,36 @@ def test_the_fragments_parent_link_runs_into_the_text_and_is_not_doubled(
     reply.get_by_role("link", name="@Ann:").click()
     expect(article(page, a["id"])).to_be_focused()
     page.close()
+
+
+def _cells(avatar: str) -> list[int]:
+    """The 5x5 grid the widget draws from a comment's avatar (widget/src/thread/features/
+    avatar.js), row by row: bit i (0-14) of its last seven hex digits fills the cell in row i/3,
+    column i%3 and its mirror."""
+    n, grid = int(avatar[9:], 16), [0] * 25
+    for i in range(15):
+        if n >> i & 1:
+            grid[i // 3 * 5 + i % 3] = grid[i // 3 * 5 + 4 - i % 3] = 1
+    return grid
+
+
+def test_identicons_are_drawn_from_the_servers_avatar(page: Page, servers: Servers) -> None:
+    uri = "/t/identicons/"
+    a = servers.post(uri, "Ann", "One")
+    same = servers.post(uri, "Ann Again", "Two")  # the same email: ann@example.com
+    b = servers.post(uri, "Bob", "Three")
+    assert a["avatar"] == same["avatar"] != b["avatar"]
+    assert "@" not in a["avatar"] and len(a["avatar"]) == 16  # a keyed hash, not the email
+    page.goto(servers.page(uri))
+    expect(heading(page)).to_have_text("3 Comments")
+    for c in (a, same, b):
+        icon = article(page, c["id"]).locator("header canvas")
+        expect(icon).to_have_attribute("aria-hidden", "true")  # decoration: no name to read
+        drawn = icon.evaluate(
+            "c => Array.from({length: 25},"
+            " (_, i) => c.getContext('2d').getImageData(i % 5 * 5 + 2, (i / 5 | 0) * 5 + 2, 1, 1).data[3] ? 1 : 0)"
+        )
+        assert drawn == _cells(c["avatar"]), c["author"]
+        assert icon.evaluate("c => c.getBoundingClientRect().width") == 25  # five pixels a cell
+        left = "e => e.getBoundingClientRect().left"
+        assert icon.evaluate(left) < article(page, c["id"]).locator("header .a").evaluate(left)

@@ -23,6 +23,5 @@ export function store(k, v) {
   } catch {}
 }
 
-// An idempotency key per draft: 28 chars of [0-9a-z].
-export const newKey = () =>
-  Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36).padStart(7, '0')).join('')
+// An idempotency key per draft: 32 hex digits (128 random bits).
+export const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, 0)).join('')

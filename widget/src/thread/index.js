@@ -9,5 +9,6 @@ import './features/desk.js'
 import './features/reader.js'
 import './features/proof.js'
 import './features/announce.js'
+import './features/avatar.js'
 
 self.parleyThread = thread

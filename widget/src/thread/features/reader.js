@@ -16,10 +16,11 @@ mount.push((T, a, c) => {
   c = getComputedStyle(a).color
   a.remove()
   a = lum(c.match(/\d+/g)) / (T.bg ? lum(T.bg) : 1.05)
-  // The native parts (the sort menu's list, checkboxes) follow data-scheme, not the page.
-  // Added to the widget's own style sheet, the shadow root's first child.
+  // The native parts (the sort menu's list, checkboxes) follow data-scheme, not the page
+  // (style.css sets color-scheme on :host). Added to the widget's own style sheet, the shadow
+  // root's first child.
   T.root.firstChild.append(
-    'option{background:Canvas;color:CanvasText}:host{color-scheme:light}:host([data-scheme=dark]){color-scheme:dark}' +
+    'option{background:Canvas;color:CanvasText}' +
       (a > 4.5 || a < 0.2 ? ':host([data-scheme]){--parley-accent:' + c : ''),
   )
 })
