@@ -218,8 +218,8 @@ def test_identicons_are_drawn_from_the_servers_avatar(page: Page, servers: Serve
         icon = article(page, c["id"]).locator("header canvas")
         expect(icon).to_have_attribute("aria-hidden", "true")  # decoration: no name to read
         drawn = icon.evaluate(
-            "c => Array.from({length: 25},"
-            " (_, i) => c.getContext('2d').getImageData(i % 5 * 5 + 2, (i / 5 | 0) * 5 + 2, 1, 1).data[3] ? 1 : 0)"
+            "c => Array.from({length: 25}, (_, i) => c.getContext('2d')"
+            ".getImageData(i % 5 * 5 + 2, (i / 5 | 0) * 5 + 2, 1, 1).data[3] ? 1 : 0)"
         )
         assert drawn == _cells(c["avatar"]), c["author"]
         assert icon.evaluate("c => c.getBoundingClientRect().width") == 25  # five pixels a cell
