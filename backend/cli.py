@@ -130,6 +130,24 @@ def _init_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reindex(args: argparse.Namespace) -> int:
+    """Write the owner's search index for a DynamoDB site whose comments predate it."""
+    from backend.settings import StoreURL
+    from backend.store.dynamo import DynamoStore
+
+    raw = os.environ.get("PARLEY_STORE", "")
+    if not raw.startswith("dynamodb:"):
+        print("parley reindex: SQLite searches its comments directly; nothing to index")
+        return 0
+    store = DynamoStore.from_url(StoreURL.parse(raw))
+    try:
+        threads, comments = store.reindex_site(args.site)
+    finally:
+        store.close()
+    print(f"site {args.site!r}: {comments} comments of {threads} threads indexed for search")
+    return 0
+
+
 def _repair(args: argparse.Namespace) -> int:
     """Find the markers cut-short counter moves left (backend/store/dynamo/counters.py) and
     recount those threads exactly. Safe to run any time, as often as wanted."""
@@ -272,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
         "marks index existed) instead of a Query of the index (stale markers only)",
     )
     repair.set_defaults(run=_repair)
+
+    reindex = commands.add_parser(
+        "reindex", help="index a DynamoDB site's comments for the owner's search (an upgrade)"
+    )
+    reindex.add_argument("--site", required=True)
+    reindex.set_defaults(run=_reindex)
 
     token = commands.add_parser("admin-token", help="make an admin token for a site")
     token.add_argument("site")

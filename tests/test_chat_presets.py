@@ -7,6 +7,7 @@ link; the settings refuse a Telegram preset without its chat."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,10 @@ from starlette.testclient import TestClient
 from backend.settings import ConfigError, Settings, SiteConfig, StoreURL
 from backend.sites import SiteProblems
 from backend.store.base import Store
-from tests.chat_standins import Chats, Seen
+from tests.chat_standins import Chats, Seen, discord_read, slack_read, telegram_read
 from tests.conftest import ORIGIN, Clock
 from tests.helpers import post, read
-from tests.moderation_support import sites
+from tests.moderation_support import act, sites
 from tests.notify_support import Hook, drain, link_path, mail_client, webhook_server
 from tests.servers import serve
 from tests.stores import sqlite_store
@@ -38,6 +39,7 @@ PATHS = {
     "discord": "/api/webhooks/1234567890/token-abc",
     "telegram": "/bot123456:ABC-DEF/sendMessage",
 }
+HOUR = 3600
 
 
 @pytest.fixture
@@ -226,3 +228,86 @@ def test_a_telegram_chat_is_an_id_or_a_channel_name() -> None:
         )
         assert site.telegram_chat_id == kept
         assert SiteConfig.parse(site.to_dict()) == site
+
+
+@pytest.mark.parametrize("form", ["slack", "discord", "telegram"])
+def test_a_burst_of_12_is_three_messages_and_one_digest_of_the_rest(
+    store_and_url: tuple[Store, StoreURL], clock: Clock, chats: Chats, form: str
+) -> None:
+    chats.got.clear()
+    chats.refused.clear()
+    clock.now = (int(clock.now) // HOUR) * HOUR - 600  # the last minutes of an hour
+    blog = preset(chats, form, moderation="first-time", notify="all")
+    with mail_client(store_and_url, clock, blog, None) as client:
+        regular = post(client, author="Regular", email="regular@example.com", expect=202)
+        act(client, regular["comment"]["id"], "approve")  # a known author: published at once
+        drain(client)
+        chats.got.clear()
+        clock.now += 600 + 60  # the next hour, a minute in
+        for n in range(12):  # every other one by a first-timer: held
+            email = "regular@example.com" if n % 2 == 0 else f"new{n}@example.com"
+            text = f"Burst comment number {n}."
+            post(client, author=f"Writer {n}", email=email, text=text, expect=None)
+            clock.advance(1)
+        drain(client)
+        assert chats.refused == [] and len(chats.got) == 3  # the first three, at once
+        clock.advance(HOUR / 2)
+        assert drain(client) == 0 and len(chats.got) == 3  # the rest wait for the hour's end
+        clock.now = (int(clock.now) // HOUR + 1) * HOUR + 1
+        drain(client)
+        assert chats.refused == [] and len(chats.got) == 4
+        seen = chats.got[3]
+        assert seen.service == form
+        listed = [int(n) for n in re.findall(r"Burst comment number (\d+)\.", seen.visible)]
+        held_first = [3, 5, 7, 9, 11, 4, 6, 8, 10]  # held (odd) with their links, then new
+        more = re.search(r"and (\d+) more", seen.visible)
+        assert listed == held_first[: len(listed)] and listed
+        assert len(listed) + (int(more.group(1)) if more else 0) == 9
+        if form == "slack":
+            assert listed == held_first
+        approve = [url for label, url in moderation_links_all(seen) if label == "Approve"]
+        assert len(approve) == len([n for n in listed if n % 2])
+        assert client.post(link_path(approve[0]), data={"action": "approve"}).status_code == 200
+        clock.advance(2 * HOUR)
+        drain(client)
+        assert len(chats.got) == 4  # each comment was told once
+
+
+def moderation_links_all(seen: Seen) -> list[tuple[str, str]]:
+    return [(label, url) for label, url in seen.links if "/moderate/" in url]
+
+
+@pytest.mark.parametrize("form", ["slack", "discord", "telegram"])
+def test_a_digest_of_many_fits_each_service_and_says_how_many_more(form: str) -> None:
+    from datetime import UTC, datetime
+
+    from backend.domain.models import Comment, Status
+    from backend.notify import chat
+    from backend.notify.digest import Entry
+    from backend.notify.letters import Page
+
+    def entry(n: int, held: bool) -> Entry:
+        comment = Comment(
+            id=f"c{n:04d}", site="blog", uri="/post/", parent=None, author="_*@everyone" * 5,
+            email="", website="", text="😀*<b>&amp;" * 100, html="",
+            status=Status.PENDING if held else Status.APPROVED,
+            created=datetime(2026, 1, 1, tzinfo=UTC),
+        )  # fmt: skip
+        links = {a: f"http://api.test/moderate/{'t' * 180}{n}?a={a}" for a in ("approve", "spam")}
+        return Entry(comment, Page(TITLE * 20, PAGE), links if held else {})
+
+    site = SiteConfig.parse(preset_site(form))
+    body = chat.digest_body(site, [entry(n, True) for n in range(300)], [entry(9, False)])
+    seen = {"slack": slack_read, "discord": discord_read, "telegram": telegram_read}[form](body)
+    more = re.search(r"and (\d+) more", seen.visible)
+    assert more is not None
+    shown = len([u for label, u in seen.links if label == "Approve"])
+    assert shown >= 1 and shown + int(more.group(1)) == 301
+    assert "@everyone" not in seen.body.get("content", "")
+
+
+def preset_site(form: str) -> dict[str, Any]:
+    blog: dict[str, Any] = {"webhook": "https://chat.example" + PATHS[form], "webhook_format": form}
+    if form == "telegram":
+        blog["telegram_chat_id"] = CHAT_ID
+    return blog

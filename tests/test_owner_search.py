@@ -224,3 +224,47 @@ def test_imported_comments_are_found(store: Store) -> None:
     page = store.search("open", SearchQuery(text="imported"), after=None, limit=10)
     assert [c.id for c in page.comments] == [c.id for c in reversed(old)]
     assert page.next_after is None
+
+
+def test_parley_reindex_indexes_comments_written_before_search(
+    store_and_url: tuple[Store, StoreURL],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An upgraded DynamoDB table holds comments with no postings: `parley reindex` writes
+    them (twice is harmless); SQLite searches its rows and has nothing to index."""
+    from backend.cli import main
+    from backend.domain.models import Thread
+    from backend.domain.search import SearchQuery
+
+    store, url = store_and_url
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    thread = Thread(site="open", uri="/before/", title="", count=0, locked=False, created=at)
+    old = [_comment(new_ulid(1_767_225_600.0 + n), "/before/", f"Older words {n}.") for n in (0, 1)]
+    store.put_many([thread], old)
+    raw = (
+        f"dynamodb://{url.table}?region={url.region}&endpoint={url.endpoint}"
+        if url.scheme == "dynamodb"
+        else f"sqlite:///{url.path}"
+    )
+    monkeypatch.setenv("PARLEY_STORE", raw)
+
+    def found() -> list[str]:
+        page = store.search("open", SearchQuery(text="older"), after=None, limit=10)
+        return [c.id for c in page.comments]
+
+    if not isinstance(store, DynamoStore):
+        assert main(["reindex", "--site", "open"]) == 0
+        assert "nothing to index" in capsys.readouterr().out
+        assert found() == [c.id for c in reversed(old)]
+        return
+    for cid, uri, body in [(c.id, c.uri, c.text) for c in old]:  # as a table from before search
+        for key in index_keys(_comment(cid, uri, body)):
+            store.client.delete_item(
+                TableName=store.table, Key=it.posting_key("open", key, cid, uri)
+            )
+    assert found() == []
+    for _ in range(2):
+        assert main(["reindex", "--site", "open"]) == 0
+        assert "2 comments of 1 threads indexed" in capsys.readouterr().out
+        assert found() == [c.id for c in reversed(old)]

@@ -22,6 +22,7 @@ class EventKind(StrEnum):
     SUBSCRIBE = "subscription.requested"  # the author ticked "notify me": confirm by mail
     DIGEST = "digest.item"  # a reply mail over the hourly cap, kept for the next digest
     OWNER_DIGEST = "digest.owner"  # an owner mail over the site's notify_digest, kept likewise
+    CHAT_DIGEST = "digest.chat"  # a chat preset's message over the site's notify_digest
     # Replies from the open web, handled by backend/inbound/ (no comment yet: comment_id "").
     WEBMENTION = "webmention.received"  # data: source, target; verified by the worker
     FEDIVERSE_PULL = "fediverse.pull"  # data: the thread's binding; pulls its replies

@@ -12,15 +12,24 @@ one-click moderation links of a held comment. Every word a reader wrote (author,
 thread's title) is escaped for the format, so a comment cannot ping a channel (`<!channel>`,
 `@everyone`), forge a link or break the markup: Slack's and Telegram HTML's `&`, `<`, `>`;
 Discord's markdown characters, with mentions off.
+
+Past the site's instant allowance (`notify_digest`, digest.py) the comments wait for one
+digest message at the window's end (`digest_body`): the held comments first, each with its
+one-click links, then the published ones, as many as the service takes (Discord's 2,000
+characters, Telegram's 4,096 after its HTML is read, Slack's 40,000), then "…and N more".
 """
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote
 
 from backend.domain.models import Comment
+from backend.notify.digest import Entry
 from backend.notify.letters import Page
 from backend.notify.webhook import (
     DISCORD_MAX,
@@ -32,6 +41,10 @@ from backend.notify.webhook import (
 from backend.settings import SiteConfig
 
 TITLE_CHARS = 200
+DIGEST_TITLE_CHARS: Final = 100
+DIGEST_EXCERPT_CHARS: Final = 200
+SLACK_MAX: Final = 40_000  # Slack truncates a message's text past this
+TELEGRAM_MAX: Final = 4096  # sendMessage's text, after its HTML is read
 # Characters that would end a link in one of the formats (`|`, `>` in Slack's `<url|label>`,
 # `>` in Discord's `(<url>)`, `"` in Telegram's href), percent-encoded in a page's URL.
 _URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
@@ -116,6 +129,102 @@ def telegram(said: Notice, chat_id: int | str) -> dict[str, Any]:
         "parse_mode": "HTML",
         "link_preview_options": {"is_disabled": True},
     }
+
+
+_TAG = re.compile(r"<[^>]*>")  # a reader's `<` is always sent as `&lt;`
+
+
+@dataclass(frozen=True)
+class _Style:
+    """How one format writes: `escape` a reader's words, `bold` and `link` escaped words,
+    `quote` an excerpt; the message's `limit` as the service counts it (`size`)."""
+
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+    link: Callable[[str, str], str]
+    quote: Callable[[str], str]
+    limit: int
+    size: Callable[[str], int]
+
+
+_SLACK = _Style(
+    slack_escape,
+    lambda t: f"*{t}*",
+    lambda url, label: f"<{slack_escape(url)}|{slack_escape(label)}>",
+    lambda t: ">" + t,
+    SLACK_MAX,
+    len,
+)
+_DISCORD = _Style(
+    discord_escape,
+    lambda t: f"**{t}**",
+    lambda url, label: f"[{discord_escape(label)}](<{url}>)",
+    lambda t: "> " + t,
+    DISCORD_MAX,
+    lambda t: _units(t),
+)
+_TELEGRAM = _Style(
+    lambda t: _html(t),
+    lambda t: f"<b>{t}</b>",
+    lambda url, label: f'<a href="{_html(url)}">{_html(label)}</a>',
+    lambda t: f"<blockquote>{t}</blockquote>",
+    TELEGRAM_MAX,
+    lambda t: _units(html.unescape(_TAG.sub("", t))),  # what Telegram counts: the text read
+)
+
+
+def digest_body(site: SiteConfig, held: Sequence[Entry], new: Sequence[Entry]) -> dict[str, Any]:
+    """One message for the comments a window kept: the held ones first with their links."""
+    if site.webhook_format == "slack":
+        return {"text": _digest_text(_SLACK, held, new)}
+    if site.webhook_format == "discord":
+        content = _digest_text(_DISCORD, held, new)
+        return {"content": content, "allowed_mentions": {"parse": []}}
+    if site.webhook_format == "telegram":
+        assert site.telegram_chat_id is not None
+        return {
+            "chat_id": site.telegram_chat_id,
+            "text": _digest_text(_TELEGRAM, held, new),
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
+    raise ValueError(f"no chat format {site.webhook_format!r}")
+
+
+def _digest_text(style: _Style, held: Sequence[Entry], new: Sequence[Entry]) -> str:
+    site_name = held[0].comment.site if held else new[0].comment.site
+    counts = [f"{len(held)} awaiting moderation"] if held else []
+    counts += [f"{len(new)} new"] if new else []
+    text = style.bold(style.escape(f"Comments on {site_name}: " + ", ".join(counts)))
+    total = len(held) + len(new)
+    reserve = style.size(f"\n…and {total} more")
+    shown = 0
+    for title, entries in (("Awaiting moderation", held), ("New comments", new)):
+        for number, e in enumerate(entries):
+            block = "\n" + _digest_entry(style, e)
+            if number == 0:  # a section's title goes with its first comment, never alone
+                block = "\n\n" + style.bold(style.escape(f"{title} ({len(entries)}):")) + block
+            last = shown + 1 == total
+            if style.size(text + block) + (0 if last else reserve) > style.limit:
+                return text + style.escape(f"\n…and {total - shown} more")
+            text += block
+            shown += 1
+    return text
+
+
+def _digest_entry(style: _Style, e: Entry) -> str:
+    title = " ".join(e.page.title.split())
+    if len(title) > DIGEST_TITLE_CHARS:
+        title = title[: DIGEST_TITLE_CHARS - 1] + "…"
+    words = " ".join(e.comment.text.split())
+    if len(words) > DIGEST_EXCERPT_CHARS:
+        words = words[: DIGEST_EXCERPT_CHARS - 1] + "…"
+    url = quote(e.page.permalink(e.comment.id), safe=_URL_SAFE)
+    author = style.bold(style.escape(" ".join(e.comment.author.split())))
+    out = f"{author} on {style.link(url, title)}:\n{style.quote(style.escape(words))}"
+    if e.links:
+        out += "\n" + " · ".join(style.link(u, name.title()) for name, u in e.links.items())
+    return out
 
 
 def _html(text: str) -> str:

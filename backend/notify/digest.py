@@ -6,6 +6,11 @@ end of that hour; `daily` does the same per UTC day. When the items come due, th
 one mail per address listing the held comments first, each with its one-click links, then the
 published ones. A burst of 150 comments in a minute is 3 mails, then 1 digest of 147.
 
+A chat preset (`webhook_format` slack, discord or telegram; chat.py) counts the same way in
+its own window (one per site: the chat is one channel) and keeps the rest as
+EventKind.CHAT_DIGEST items, told at the window's end in one chat message. Parley's own signed
+JSON (`parley`) stays one delivery per comment: a program reads it, not a person.
+
 The items are ordinary outbox events (EventKind.OWNER_DIGEST), so they are delivered, retried
 and kept as every event is; on AWS the schedule picks them up when they come due (the Stream
 leaves events due later alone). A digest takes every due item of its address at once (one
@@ -62,6 +67,22 @@ def item(comment: Comment, to: str, address_hash: str, due: int) -> OutboxEvent:
         due=due,
         data={"to": to},
     )
+
+
+def chat_item(comment: Comment, due: int) -> OutboxEvent:
+    """A chat message kept for the site's chat digest; one per comment, whatever retried."""
+    return OutboxEvent(
+        id=f"cdigest-{comment.id}",
+        kind=EventKind.CHAT_DIGEST.value,
+        site=comment.site,
+        uri=comment.uri,
+        comment_id=comment.id,
+        due=due,
+        data={},
+    )
+
+
+CHAT: Final = "chat"  # the chat's window, beside the addresses' keyed hashes
 
 
 def same_digest(a: OutboxEvent, b: OutboxEvent) -> bool:
@@ -124,15 +145,14 @@ def letter(to: str, site_name: str, held: Sequence[Entry], new: Sequence[Entry])
     return Letter(to, subject, "\n".join(text), _html(html))
 
 
-def compose(
-    store: Store,
-    group: Sequence[OutboxEvent],
-    page_of: Callable[[Comment], Page],
-    links_of: Callable[[Comment, float], dict[str, str]],
-) -> Letter | None:
-    """The digest of these items, as their comments are now: a comment moderated (spam,
-    deleted) or erased since is not news and is left out; None when nothing is left."""
-    first = group[0]
+Links = Callable[[Comment, float], dict[str, str]]
+
+
+def entries(
+    store: Store, group: Sequence[OutboxEvent], page_of: Callable[[Comment], Page], links_of: Links
+) -> tuple[list[Entry], list[Entry]]:
+    """The held and the published comments of these items, as they are now: a comment
+    moderated (spam, deleted) or erased since is not news and is left out."""
     held: list[Entry] = []
     new: list[Entry] = []
     pages: dict[str, Page] = {}
@@ -146,6 +166,14 @@ def compose(
             held.append(Entry(comment, pages[comment.uri], links_of(comment, kept.due)))
         else:
             new.append(Entry(comment, pages[comment.uri], {}))
+    return held, new
+
+
+def compose(
+    store: Store, group: Sequence[OutboxEvent], page_of: Callable[[Comment], Page], links_of: Links
+) -> Letter | None:
+    """The digest mail of these items; None when nothing is left to tell."""
+    held, new = entries(store, group, page_of, links_of)
     if not held and not new:
         return None
-    return letter(first.data.get("to", ""), first.site, held, new)
+    return letter(group[0].data.get("to", ""), group[0].site, held, new)

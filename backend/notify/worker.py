@@ -111,7 +111,7 @@ class Worker:
     def process(self, events: Sequence[OutboxEvent]) -> None:
         digests: dict[tuple[str, str, str], list[OutboxEvent]] = {}
         for event in events:
-            if event.kind in (EventKind.DIGEST, EventKind.OWNER_DIGEST):
+            if event.kind in (EventKind.DIGEST, EventKind.OWNER_DIGEST, EventKind.CHAT_DIGEST):
                 key = (event.kind, event.site, event.data.get("to", ""))
                 digests.setdefault(key, []).append(event)
             else:
@@ -120,6 +120,9 @@ class Worker:
             if group[0].kind == EventKind.OWNER_DIGEST:
                 group = self._gather(group)
                 self._run(group[0], partial(self._owner_digest, group), group)
+            elif group[0].kind == EventKind.CHAT_DIGEST:
+                group = self._gather(group)
+                self._run(group[0], partial(self._chat_digest, group), group)
             else:
                 self._run(group[0], partial(self.readers.digest, group), group)
 
@@ -250,23 +253,11 @@ class Worker:
         out: list[Delivery] = []
         wants_hook = site.notify == "all" or (site.notify == "pending" and pending)
         if site.webhook and wants_hook:
-            body = webhook.encode(self._hook_body(site, comment, links if pending else {}, edited))
-            secret = webhook.secret_for(self.signer, event.site, site)
-            key = f"{event.id}:webhook"
-            headers = {
-                "X-Parley-Signature": webhook.signature(secret, body),  # for one release more
-                "X-Parley-Delivery": delivery_id(key),
-                "X-Parley-Event": event.kind,
-            }
-            url = site.webhook
-
-            def send(headers: dict[str, str] = headers, body: bytes = body) -> None:
-                # Signed when sent: the timestamp is the attempt's, so a retry is fresh and a
-                # captured delivery goes stale (receivers refuse an old timestamp).
-                signed = webhook.standard_headers(secret, delivery_id(key), int(self.clock()), body)
-                self.send_webhook(url, body, {**headers, **signed}, self.webhook_timeout_s)
-
-            out.append(Delivery(key, "webhook", send))
+            body = self._hook_body(site, comment, links if pending else {}, edited)
+            hook = self._hook(f"{event.id}:webhook", event, site, body)
+            if site.webhook_format != "parley":  # a chat: past the first few, its digest
+                hook = self._or_digest(hook, site, comment, digest.CHAT, digest.chat_item)
+            out.append(hook)
         if self.mailer is not None and site.notify_emails:
             page = self._page(comment)
             # The fragment never reaches a server; the page asks for the token if it has none.
@@ -277,8 +268,35 @@ class Worker:
                     to, comment, page, links, edited=edited, reply=None if pending else reply
                 )
                 mail = self._mail(f"{event.id}:owner:{to}", f"owner mail {number}", letter)
-                out.append(self._owner_mail(mail, site, comment, to))
+                address = self.subscriptions.email_hash(comment.site, to)
+
+                def kept(c: Comment, due: int, to: str = to, address: str = address) -> OutboxEvent:
+                    return digest.item(c, to, address, due)
+
+                out.append(self._or_digest(mail, site, comment, address, kept))
         return out
+
+    def _hook(
+        self, key: str, event: OutboxEvent, site: SiteConfig, body: dict[str, object]
+    ) -> Delivery:
+        """The site's webhook POST of `body`, signed."""
+        data = webhook.encode(body)
+        secret = webhook.secret_for(self.signer, event.site, site)
+        headers = {
+            "X-Parley-Signature": webhook.signature(secret, data),  # for one release more
+            "X-Parley-Delivery": delivery_id(key),
+            "X-Parley-Event": event.kind,
+        }
+        url = site.webhook
+        assert url is not None
+
+        def send() -> None:
+            # Signed when sent: the timestamp is the attempt's, so a retry is fresh and a
+            # captured delivery goes stale (receivers refuse an old timestamp).
+            signed = webhook.standard_headers(secret, delivery_id(key), int(self.clock()), data)
+            self.send_webhook(url, data, {**headers, **signed}, self.webhook_timeout_s)
+
+        return Delivery(key, "webhook", send)
 
     def _hook_body(
         self, site: SiteConfig, comment: Comment, links: dict[str, str], edited: bool
@@ -288,20 +306,26 @@ class Worker:
         said = chat.notice(comment, self._page(comment), links, edited=edited)
         return chat.body(site, said)
 
-    def _owner_mail(self, mail: Delivery, site: SiteConfig, comment: Comment, to: str) -> Delivery:
-        """The owner's mail, or, past the first few of its window, an item of the digest."""
+    def _or_digest(
+        self,
+        at_once: Delivery,
+        site: SiteConfig,
+        comment: Comment,
+        who: str,
+        kept: Callable[[Comment, int], OutboxEvent],
+    ) -> Delivery:
+        """The delivery, or, past the first few of its window, an item of the digest."""
 
         def send() -> None:
-            address = self.subscriptions.email_hash(comment.site, to)
-            span = digest.window(site.notify_digest, self.clock(), address)
+            span = digest.window(site.notify_digest, self.clock(), who)
             if span is not None:
                 hits = self.store.hit_rate(comment.site, span.name, span.number, span.expires)
                 if hits > digest.INSTANT_PER_WINDOW:
-                    self.store.enqueue([digest.item(comment, to, address, span.ends)])
+                    self.store.enqueue([kept(comment, span.ends)])
                     return
-            mail.send()
+            at_once.send()
 
-        return Delivery(mail.key, mail.what, send)
+        return Delivery(at_once.key, at_once.what, send)
 
     def _gather(self, group: list[OutboxEvent]) -> list[OutboxEvent]:
         """Every due item of this digest, not only this batch's: one mail for a long burst."""
@@ -323,6 +347,18 @@ class Worker:
         if letter is None:
             return []
         return [self._mail(f"{first.id}:odigest", "owner digest", letter)]
+
+    def _chat_digest(self, group: Sequence[OutboxEvent]) -> list[Delivery]:
+        first = group[0]
+        site = self.settings.sites.get(first.site)
+        if site is None or not site.webhook or site.webhook_format == "parley":
+            return []  # the site or its chat was taken out of the settings since
+        links = self.moderation.links
+        held, new = digest.entries(self.store, group, self._page, lambda c, at: links(c, now=at))
+        if not held and not new:
+            return []
+        body = chat.digest_body(site, held, new)
+        return [self._hook(f"{first.id}:cdigest", first, site, body)]
 
 
 def _never(exc: BaseException) -> bool:

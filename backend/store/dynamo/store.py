@@ -22,6 +22,7 @@ from backend.store.dynamo.models import FilterModels
 from backend.store.dynamo.moderation import Moderation
 from backend.store.dynamo.outbox import Outbox
 from backend.store.dynamo.reads import Reads
+from backend.store.dynamo.search import index_keys
 from backend.store.dynamo.writes import Writes
 
 REPAIR_ALL = 100_000  # threads: `parley repair` has no per-run bound worth the name
@@ -71,6 +72,19 @@ class DynamoStore(Reads, Writes, Moderation, Outbox, Desk, FilterModels):
 
     def thread_comments(self, site: str, uri: str) -> Iterator[Comment]:
         return self._bulk.thread_comments(site, uri)
+
+    def reindex_site(self, site: str) -> tuple[int, int]:
+        """`parley reindex`: write the search postings of every comment of a site, for a table
+        written before the owner's search existed (docs/dynamodb.md, "Search"). Puts are
+        idempotent, so it is safe to run again; (threads, comments) walked. A Scan for the
+        threads, a Query per thread and a BatchWriteItem per 25 postings."""
+        threads = comments = 0
+        for thread in self.threads(site):
+            threads += 1
+            for comment in self.thread_comments(site, thread.uri):
+                comments += 1
+                self._post_index(comment, index_keys(comment))
+        return threads, comments
 
     def repair_site(self, site: str, *, scan: bool = False) -> Repairs:
         """`parley repair`: the site's marked threads, all of them. Through the marks index (the
