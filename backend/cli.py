@@ -1,5 +1,5 @@
-"""The `parley` command: serve, worker, dead-letters, init-table, admin-token, webhook-secret,
-import, export, widget."""
+"""The `parley` command: serve, worker, dead-letters, init-table, repair, reindex, admin-token,
+webhook-secret, import, export, widget."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from backend.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from backend.store.dynamo import DynamoStore
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -130,16 +134,23 @@ def _init_table(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reindex(args: argparse.Namespace) -> int:
-    """Write the owner's search index for a DynamoDB site whose comments predate it."""
+def _dynamo(command: str, nothing: str) -> DynamoStore | None:
+    """PARLEY_STORE's DynamoDB store for a DynamoDB-only command, or None (said why) on SQLite."""
     from backend.settings import StoreURL
     from backend.store.dynamo import DynamoStore
 
     raw = os.environ.get("PARLEY_STORE", "")
     if not raw.startswith("dynamodb:"):
-        print("parley reindex: SQLite searches its comments directly; nothing to index")
+        print(f"parley {command}: {nothing}")
+        return None
+    return DynamoStore.from_url(StoreURL.parse(raw))
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    """Write the owner's search index for a DynamoDB site whose comments predate it."""
+    store = _dynamo("reindex", "SQLite searches its comments directly; nothing to index")
+    if store is None:
         return 0
-    store = DynamoStore.from_url(StoreURL.parse(raw))
     try:
         threads, comments = store.reindex_site(args.site)
     finally:
@@ -151,14 +162,9 @@ def _reindex(args: argparse.Namespace) -> int:
 def _repair(args: argparse.Namespace) -> int:
     """Find the markers cut-short counter moves left (backend/store/dynamo/counters.py) and
     recount those threads exactly. Safe to run any time, as often as wanted."""
-    from backend.settings import StoreURL
-    from backend.store.dynamo import DynamoStore
-
-    raw = os.environ.get("PARLEY_STORE", "")
-    if not raw.startswith("dynamodb:"):
-        print("parley repair: SQLite moves every count in one transaction; nothing to repair")
+    store = _dynamo("repair", "SQLite moves every count in one transaction; nothing to repair")
+    if store is None:
         return 0
-    store = DynamoStore.from_url(StoreURL.parse(raw))
     try:
         done = store.repair_site(args.site, scan=args.scan)
     finally:
