@@ -202,7 +202,7 @@ def test_a_second_look_at_an_unchanged_thread_is_a_304(page: Page, servers: Serv
     a = servers.post(uri, "Ann", "Still here")
     reads = f"{servers.api}/api/v1/comments?"
     urls: dict[str, str] = {}
-    wire: list[tuple[int, str]] = []  # (status on the wire, If-None-Match sent), in order
+    statuses: list[tuple[str, int]] = []  # (request id, status on the wire), in arrival order
     sent: dict[str, str] = {}
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -213,20 +213,32 @@ def test_a_second_look_at_an_unchanged_thread_is_a_304(page: Page, servers: Serv
         "Network.requestWillBeSentExtraInfo",
         lambda e: sent.update({e["requestId"]: e["headers"].get("If-None-Match", "")}),
     )
-
-    def received(e: dict[str, Any]) -> None:
-        if urls.get(e["requestId"], "").startswith(reads):
-            wire.append((e["statusCode"], sent.get(e["requestId"], "")))
-
     # What came back from the server itself (Playwright reports a revalidated answer as the
-    # cached 200): the raw status line.
-    cdp.on("Network.responseReceivedExtraInfo", received)
+    # cached 200): the raw status line. DevTools may send it before the request's URL, so the
+    # two are joined when read, not when the status arrives.
+    cdp.on(
+        "Network.responseReceivedExtraInfo",
+        lambda e: statuses.append((e["requestId"], e["statusCode"])),
+    )
+
+    def seen(count: int) -> list[tuple[int, str]]:
+        """The thread reads on the wire, (status, If-None-Match sent), once `count` of them
+        arrived (their DevTools events may trail the page's idle)."""
+        for _ in range(100):
+            wire = [(status, sent.get(rid, "")) for rid, status in statuses
+                    if urls.get(rid, "").startswith(reads)]  # fmt: skip
+            if len(wire) >= count:
+                break
+            page.wait_for_timeout(100)
+        return wire
+
     page.goto(servers.page(uri))
     expect(article(page, a["id"])).to_contain_text("Still here")
     page.wait_for_load_state("networkidle")
     page.reload()
     expect(article(page, a["id"])).to_contain_text("Still here")
     page.wait_for_load_state("networkidle")
+    wire = seen(2)
     assert [status for status, _ in wire] == [200, 304], wire
     assert wire[0][1] == "" and wire[1][1].strip('W/"')
 
@@ -235,4 +247,5 @@ def test_a_second_look_at_an_unchanged_thread_is_a_304(page: Page, servers: Serv
     page.reload()
     expect(article(page, b["id"])).to_contain_text("New since")
     page.wait_for_load_state("networkidle")
+    wire = seen(3)
     assert [status for status, _ in wire] == [200, 304, 200], wire
