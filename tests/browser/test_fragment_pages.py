@@ -29,9 +29,13 @@ def test_the_widget_reads_on_from_a_paged_fragment(page: Page, servers: Servers)
     expect(article(page, ids[0])).to_contain_text("Reader 0")
     assert reads == []
     more = page.get_by_role("button", name="Load more comments")
-    while more.is_visible():
-        more.click()
-        page.wait_for_timeout(200)
+    shown = page.locator("#parley article")
+    for _ in range(len(ids)):  # each click brings at least one comment
+        if article(page, ids[-1]).count():
+            break
+        before = shown.count()
+        more.click()  # waits while the button is away during a read
+        expect(shown).not_to_have_count(before)
     expect(article(page, ids[-1])).to_contain_text("Reader 24")
     expect(article(page, ids[-1])).to_contain_text("25.")
     assert reads and all("after=" in r.url for r in reads)
