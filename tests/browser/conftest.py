@@ -19,7 +19,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.browser.harness import Console, Quiet, Servers
 
@@ -28,6 +28,10 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 WEB_TOKEN = "browser-web-admin-token-0123456789"
 WEB_TOKEN_HASH = "sha256:" + hashlib.sha256(WEB_TOKEN.encode()).hexdigest()
+# Two test workers share two cores with Chromium and the servers: an assertion waits up to
+# 15 s for the page to get there (Playwright's 5 s default was seen to run out under load).
+expect.set_options(timeout=15_000)
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
