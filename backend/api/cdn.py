@@ -19,17 +19,22 @@ from backend.api.errors import error_response
 HEADER = "x-parley-cdn-secret"
 
 
+def admits(secrets: tuple[bytes, ...], value: str | None) -> bool:
+    """Whether a request's secret header (`value`) is one of the configured secrets."""
+    given = (value or "").encode()
+    found = False
+    for secret in secrets:  # no early exit: each configured value is compared
+        found |= hmac.compare_digest(given, secret)
+    return found
+
+
 class CdnGuard:
     def __init__(self, app: ASGIApp, secrets: tuple[str, ...]) -> None:
         self.app = app
         self.secrets = tuple(s.encode() for s in secrets)
 
     def admits(self, value: str | None) -> bool:
-        given = (value or "").encode()
-        found = False
-        for secret in self.secrets:  # no early exit: each configured value is compared
-            found |= hmac.compare_digest(given, secret)
-        return found
+        return admits(self.secrets, value)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.secrets:

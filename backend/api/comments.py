@@ -1,26 +1,40 @@
 """Reading a thread: the page view, and so the request Lambda most often starts a sandbox on.
 
-This module and what it imports stay off pydantic (bench/RESULTS.md, "Cold start"): the query
-is checked by `backend.api.query`, the answer built by `backend.api.views`. The reader's writes
-live in `backend.api.writes`, imported on first use.
+Two paths answer `GET /api/v1/comments`: `KeptReads`, in front of Starlette, answers a page kept
+in memory; `read_thread`, the route's handler, answers everything else. This module and what it
+imports stay off pydantic (bench/RESULTS.md, "Cold start"): the query is checked by
+`backend.api.query`, the answer built by `backend.api.views`. The reader's writes live in
+`backend.api.writes`, imported on first use.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api.cache import Cached, KnownQuery
-from backend.api.context import context
-from backend.api.http import dumps, etag_matches
+from backend.api.cdn import HEADER as CDN_HEADER
+from backend.api.cdn import admits
+from backend.api.compress import MIN_BYTES, accepts_gzip, gzipped, weak
+from backend.api.context import Context, context
+from backend.api.cors import EXPOSE
+from backend.api.http import JSON_TYPE, SECURITY_HEADERS, dumps, etag_matches
 from backend.api.meta import widget_headers
 from backend.api.query import ReadQuery
 from backend.api.views import page_view
 
+PATH = "/api/v1/comments"
 # Browsers revalidate every time; a CDN in front may serve a read for a few seconds.
 READ_CACHE_CONTROL = "public, max-age=0, s-maxage=10, must-revalidate"
+# The thread stamp `KeptReads` looked up for a read it passed on to the handler, as
+# (cache key, stamp, the lookup's error): the handler uses it rather than asking the store again.
+LOOKED = "parley.looked"
+Looked = tuple[tuple[str, ...], str | None, Exception | None]
+RawHeaders = list[tuple[bytes, bytes]]
 
 
 def etag_of(body: bytes) -> str:
@@ -37,6 +51,11 @@ def cached_response(request: Request, entry: Cached) -> Response:
 async def kept(request: Request, known: KnownQuery) -> Cached | None:
     """The answer kept for this query, if the thread's stamp says it still stands."""
     ctx = context(request)
+    looked: Looked | None = request.scope.get(LOOKED)
+    if looked is not None and looked[0] == known.key:  # `KeptReads` asked the store already
+        if looked[2] is not None:
+            raise looked[2]
+        return ctx.cache.get(known.key, looked[1])
     if ctx.store.cheap_stamps:
         # A primary-key lookup on a local file; in WAL mode it never waits for a writer, so it
         # runs on the event loop rather than paying for a hop to a worker thread.
@@ -90,3 +109,168 @@ async def read_thread(request: Request) -> Response:
     if ctx.store.cheap_stamps or (stamp and not pinned_apart):
         ctx.cache.put(key, entry)
     return cached_response(request, entry)
+
+
+# What the middlewares add to a read's answer on the general path, in their order: CORS (Vary:
+# Origin, and the allowed origin), the security headers, then gzip (Vary moved last with
+# Accept-Encoding added to it; Content-Encoding; a weak ETag). tests/test_kept_reads.py compares
+# both paths' answers header for header.
+VARY_ORIGIN = (b"vary", b"Origin")
+VARY_BOTH = (b"vary", b"Origin, Accept-Encoding")
+GZIP = (b"content-encoding", b"gzip")
+EXPOSE_HEADERS = (b"access-control-expose-headers", EXPOSE)
+ALLOW_ORIGIN = b"access-control-allow-origin"
+SECRET = CDN_HEADER.encode()
+OK_TAIL = [*SECURITY_HEADERS, VARY_BOTH]
+GZIP_TAIL = [*SECURITY_HEADERS, VARY_BOTH, GZIP]
+KEPT_ANSWERS = 256
+
+
+class Answers:
+    """One kept page's answers with their headers made once: 200 and 304, plain and gzip."""
+
+    __slots__ = ("_gzip", "entry", "not_modified", "not_modified_gzip", "ok", "weak", "widget")
+
+    def __init__(self, entry: Cached, widget: RawHeaders) -> None:
+        self.entry = entry
+        self.widget = widget
+        etag = entry.etag.encode("latin-1")
+        self.weak = (b"etag", weak(etag))
+        common = [(b"cache-control", READ_CACHE_CONTROL.encode()), *widget]
+        self.not_modified: RawHeaders = [(b"etag", etag), *common]
+        self.not_modified_gzip: RawHeaders = common  # the weak ETag goes last
+        length = (b"content-length", str(len(entry.body)).encode())
+        self.ok: RawHeaders = [*self.not_modified, length, (b"content-type", JSON_TYPE.encode())]
+        self._gzip: tuple[RawHeaders, RawHeaders, bytes] | None = None
+
+    def gzip(self) -> tuple[RawHeaders, RawHeaders, bytes]:
+        """The 200 for a client that takes gzip: the headers before the CORS ones, those after
+        them, and the body (compressed once; a body too small to be worth it goes plain)."""
+        if self._gzip is None:
+            body = self.entry.body
+            if len(body) < MIN_BYTES:
+                self._gzip = (self.ok, OK_TAIL, body)
+            else:
+                body = gzipped(body)
+                length = (b"content-length", str(len(body)).encode())
+                head = [self.weak, *self.not_modified_gzip, length, self.ok[-1]]
+                self._gzip = (head, GZIP_TAIL, body)
+        return self._gzip
+
+
+class KeptReads:
+    """`GET /api/v1/comments` answered from a kept page before Starlette routes the request.
+
+    A kept page's bytes and ETag are in memory (backend/api/cache.py); routing it, a Request, a
+    Response and four middlewares adding headers one by one were most of a kept read's CPU
+    (bench/RESULTS.md, "Reads against the floor"). The thread's stamp is still looked up, as on
+    the general path, so a changed thread is never answered from here, and the answer is the
+    general path's header for header and byte for byte. Anything else (a query not seen
+    before, no page kept or a stale one, a HEAD, a request the CDN guard refuses) goes on to
+    the general path, with the stamp looked up here (`LOOKED`): one store call a read, as
+    before. Placed inside the sandbox ceiling, which counts its answers like any other.
+    """
+
+    def __init__(self, app: ASGIApp, ctx: Context, cdn_secrets: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.cdn_secrets = tuple(s.encode() for s in cdn_secrets)
+        self._answers: OrderedDict[int, Answers] = OrderedDict()
+        self._widget: tuple[dict[str, str], RawHeaders] = ({}, [])
+        self._gzip_ok: dict[bytes, bool] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != PATH
+            or scope["method"] != "GET"
+            or scope.get("root_path")
+        ):
+            await self.app(scope, receive, send)
+            return
+        ctx = self.ctx
+        known = ctx.cache.known(scope["query_string"])
+        if known is None:
+            await self.app(scope, receive, send)
+            return
+        origin = encoding = match = secret = None
+        for name, value in scope["headers"]:  # the first of each, as the general path reads
+            if name == b"origin":
+                origin = value if origin is None else origin
+            elif name == b"accept-encoding":
+                encoding = value if encoding is None else encoding
+            elif name == b"if-none-match":
+                match = value if match is None else match
+            elif name == SECRET:
+                secret = value if secret is None else secret
+        if self.cdn_secrets and not admits(self.cdn_secrets, _text(secret)):
+            await self.app(scope, receive, send)  # refused there, before any store call
+            return
+        entry = await self._kept(scope, known)
+        if entry is None:
+            await self.app(scope, receive, send)
+            return
+        answers = self._answers_for(entry)
+        cors: RawHeaders = []
+        site = ctx.settings.sites.get(known.site)
+        if origin is not None and site is not None and site.allows_origin(_text(origin) or ""):
+            cors = [(ALLOW_ORIGIN, origin), EXPOSE_HEADERS]
+        gzip = self._takes_gzip(encoding or b"")
+        if etag_matches(_text(match), entry.etag):
+            if gzip:
+                headers = [*answers.not_modified_gzip, VARY_ORIGIN, *cors, *SECURITY_HEADERS]
+                headers.append(answers.weak)
+            else:
+                headers = [*answers.not_modified, VARY_ORIGIN, *cors, *SECURITY_HEADERS]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        head, tail, body = answers.gzip() if gzip else (answers.ok, OK_TAIL, entry.body)
+        headers = [*head, *cors, *tail]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _kept(self, scope: Scope, known: KnownQuery) -> Cached | None:
+        """The kept page if its stamp stands; else None, with the stamp left for the handler."""
+        ctx = self.ctx
+        try:
+            if ctx.store.cheap_stamps:
+                stamp = ctx.store.thread_stamp(known.site, known.uri)
+            elif ctx.cache.holds(known.key):
+                stamp = await ctx.blocking(ctx.store.thread_stamp, known.site, known.uri)
+            else:
+                return None  # nothing kept: the handler's Query alone, no GetItem before it
+        except Exception as exc:  # the handler raises it where it would have met it
+            scope[LOOKED] = (known.key, None, exc)
+            return None
+        entry = ctx.cache.get(known.key, stamp)
+        if entry is None:
+            scope[LOOKED] = (known.key, stamp, None)
+        return entry
+
+    def _answers_for(self, entry: Cached) -> Answers:
+        named, widget = self._widget
+        now = widget_headers()  # the bundle's name may change while the process runs
+        if now != named:
+            widget = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in now.items()]
+            self._widget = (now, widget)
+        found = self._answers.get(id(entry))
+        if found is not None and found.entry is entry and found.widget is widget:
+            self._answers.move_to_end(id(entry))
+            return found
+        found = self._answers[id(entry)] = Answers(entry, widget)
+        if len(self._answers) > KEPT_ANSWERS:
+            self._answers.popitem(last=False)
+        return found
+
+    def _takes_gzip(self, accept_encoding: bytes) -> bool:
+        found = self._gzip_ok.get(accept_encoding)
+        if found is None:
+            if len(self._gzip_ok) >= 64:  # a few values are common; any can be sent
+                self._gzip_ok.clear()
+            found = self._gzip_ok[accept_encoding] = accepts_gzip(accept_encoding.decode("latin-1"))
+        return found
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")

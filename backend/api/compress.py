@@ -65,6 +65,12 @@ def accepts(accept_encoding: str, *codings: str) -> bool:
     return False
 
 
+def gzipped(body: bytes, level: int = LEVEL) -> bytes:
+    """`body` gzipped; mtime=0: the same bytes always compress to the same bytes (stable for
+    caches, and the kept reads' answers are the general path's byte for byte)."""
+    return gzip.compress(body, compresslevel=level, mtime=0)
+
+
 def weak(etag: bytes) -> bytes:
     return etag if etag.startswith(b"W/") else b"W/" + etag
 
@@ -151,8 +157,7 @@ class GzipResponses:
         if found is not None:
             self._cache.move_to_end(key)
             return found
-        # mtime=0: the same bytes always compress to the same bytes (stable for caches).
-        compressed = gzip.compress(body, compresslevel=self.level, mtime=0)
+        compressed = gzipped(body, self.level)
         self._cache[key] = compressed
         if len(self._cache) > CACHE_ENTRIES:
             self._cache.popitem(last=False)

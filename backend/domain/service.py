@@ -398,6 +398,7 @@ class CommentService:
             raise errors.ValidationFailed(
                 "This draft was already posted.", fields={"key": "already used"}
             )
+        self.store.finish_post(comment)  # what the first try's failure may have left undone
         return self._posted(self.site(site_name), comment)
 
     def _posted(self, site: SiteConfig, comment: Comment) -> Posted:

@@ -158,6 +158,11 @@ class Store(Outbox, FilterModels, Protocol):
         when the parent is not an approved comment of the thread, ThreadLocked.
         """
 
+    def finish_post(self, comment: Comment) -> None:
+        """Do again what a post writes after its atomic part, for a retry of a post that
+        landed: the first try may have failed there (DynamoDB: the search postings, written
+        after the transaction; idempotent). SQLite has nothing after its transaction."""
+
     def edit_comment(
         self, site: str, uri: str, comment_id: str, *, text: str, html: str, edited: datetime
     ) -> Comment:

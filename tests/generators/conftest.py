@@ -1,1 +1,1 @@
-from tests.test_generators import parley  # noqa: F401  (the real Parley these sites read)
+from tests.test_generators import parley, silent  # noqa: F401  (a real Parley, a silent one)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -129,15 +128,6 @@ def build(name: str, root: Path, api: str) -> tuple[dict[str, str], float]:
         assert found, html
         out[slug] = found.group(1).strip()
     return out, took
-
-
-@pytest.fixture
-def silent() -> Iterator[str]:
-    """A server that takes connections (the kernel's backlog) and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.mark.parametrize("name", sorted(SITES))

@@ -5,7 +5,8 @@ A posting is `pk = X#{site}#{key}`, `sk = {comment id}#{uri digest}`, with the c
 and id: about 150 bytes, one write unit. Who writes them:
 
 - a post writes one per index key of the comment after its transaction (a crash in between
-  leaves a comment search does not find, never a posting without its comment);
+  leaves a comment search does not find, never a posting without its comment, and the
+  reader's retry with the same key writes them: `finish_post`);
 - an edit deletes the postings of the words it drops *before* its transaction and puts those
   of new words after it;
 - a reader's delete (which empties the text) deletes the word postings before its

@@ -63,6 +63,10 @@ class Writes(Counters, Search):
         self._post_index(c, index_keys(c))  # last: a crash before leaves it unfound, never orphaned
         return new.comment
 
+    # 1 BatchWriteItem per 25 search postings (puts: harmless when the first try wrote them).
+    def finish_post(self, comment: Comment) -> None:
+        self._post_index(comment, index_keys(comment))
+
     def _post_refused(self, cancelled: Cancelled, new: NewComment) -> errors.ParleyError:
         """The domain error a cancelled post means."""
         c = new.comment

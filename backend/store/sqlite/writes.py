@@ -17,6 +17,9 @@ WEB = "webmention"  # in a thread's reactions: the open web's tally, beside each
 
 
 class Writes(Reads):
+    def finish_post(self, comment: Comment) -> None:
+        """Nothing: a post is one transaction here."""
+
     def create_comment(self, new: NewComment) -> Comment:
         c = new.comment
         approved = c.status is Status.APPROVED
