@@ -9,6 +9,7 @@ and when a backend module nobody has classified shows up at start (decide: page 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -292,12 +293,26 @@ def page_view_events() -> list[dict[str, Any]]:
 
 
 def test_a_page_view_on_a_fresh_sandbox_imports_no_botocore(tmp_path: Path) -> None:
+    """As deployed: the secret keys read from SSM at init (a moto server stands in), the
+    store on DynamoDB Local, the role's keys in the environment."""
     from datetime import UTC, datetime
 
+    import boto3
+    from moto.server import ThreadedMotoServer
+
     from backend.domain.models import Comment, NewComment, Status
+    from tests.servers import free_port
     from tests.stores import dynamodb_local_store
 
-    with dynamodb_local_store(tmp_path) as (store, url):
+    port = free_port()
+    ssm = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    ssm.start()
+    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    boto3.client(
+        "ssm", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}", **keys
+    ).put_parameter(Name="/parley/keys", Type="SecureString", Value="ssm-key-0123456789abcdef")
+    with dynamodb_local_store(tmp_path) as (store, url), contextlib.ExitStack() as stop:
+        stop.callback(ssm.stop)
         comment = Comment(
             site="blog", uri="/a/", id="01KD" + "0" * 22, parent=None, author="A",
             email="a@example.com", website=None, text="t", html="<p>t</p>",
@@ -310,9 +325,13 @@ def test_a_page_view_on_a_fresh_sandbox_imports_no_botocore(tmp_path: Path) -> N
             "PYTHONPATH": str(ROOT),
             "AWS_REGION": "us-east-1",
             "AWS_LAMBDA_FUNCTION_NAME": "parley-test-api",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
             "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL_SSM": f"http://127.0.0.1:{port}",
             "PARLEY_STORE": f"dynamodb://{url.table}?region=us-east-1&endpoint={url.endpoint}",
-            "PARLEY_SECRET_KEYS": "import-test-key-0123456789abcdef",
+            "PARLEY_SECRET_KEYS_PARAM": "/parley/keys",
             "PARLEY_SITES": json.dumps({"blog": {"origins": ["https://blog.example.com"]}}),
             "PARLEY_TRUSTED_PROXIES": "0",
         }

@@ -30,6 +30,7 @@ from backend.store.dynamo import DynamoStore, wire
 from backend.store.dynamo import items as it
 from backend.store.dynamo.client import translate, wire_client
 from backend.store.dynamo.sigv4 import Credentials, sign
+from backend.store.dynamo.wire import service_endpoint
 from tests.stores import dynamodb_local_store
 
 WHEN = datetime(2026, 12, 3, 11, 22, 33, tzinfo=UTC)
@@ -94,6 +95,15 @@ def test_only_a_lambda_sandbox_or_a_local_dynamodb_gets_the_wire_client() -> Non
     assert wire_client("us-gov-west-1", None, on_lambda) is None
     fips = {**on_lambda, "AWS_USE_FIPS_ENDPOINT": "true"}
     assert wire_client("us-east-1", None, fips) is None
+    # The endpoint the environment configures for botocore, and for SSM its own.
+    configured = {**on_lambda, "AWS_ENDPOINT_URL_DYNAMODB": "https://ddb.vpce.test"}
+    assert getattr(wire_client("eu-west-1", None, configured), "endpoint", "") == (
+        "https://ddb.vpce.test"
+    )
+    assert service_endpoint("ssm", "eu-west-1", configured) == "https://ssm.eu-west-1.amazonaws.com"
+    assert service_endpoint("ssm", "eu-west-1", {"AWS_ENDPOINT_URL": "http://x.test"}) == (
+        "http://x.test"
+    )
     way_back = {**on_lambda, "PARLEY_DYNAMODB_READS": "botocore"}
     assert wire_client("eu-west-1", None, way_back) is None
     assert wire_client("us-east-1", "http://127.0.0.1:8000", way_back) is None

@@ -24,7 +24,13 @@ from urllib.parse import urlsplit
 
 from backend.domain import errors
 from backend.store.dynamo.sigv4 import Credentials
-from backend.store.dynamo.wire import ServiceError, Unreachable, WireClient
+from backend.store.dynamo.wire import (
+    ServiceError,
+    Unreachable,
+    WireClient,
+    lambda_credentials,
+    service_endpoint,
+)
 
 if TYPE_CHECKING:
     import botocore.session
@@ -148,16 +154,6 @@ def _loopback(endpoint: str | None) -> bool:
     return endpoint is not None and urlsplit(endpoint).hostname in _LOOPBACK
 
 
-# botocore reads these to pick another endpoint or a FIPS or dual-stack one: wire.py does not,
-# so with any of them set botocore's client does everything.
-_ENDPOINT_VARS = (
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_USE_FIPS_ENDPOINT",
-    "AWS_USE_DUALSTACK_ENDPOINT",
-)
-
-
 def wire_client(
     region: str, endpoint: str | None, env: Mapping[str, str], config: Config | None = None
 ) -> WireClient | None:
@@ -177,24 +173,18 @@ def wire_client(
         return None
     if _loopback(endpoint):
         assert endpoint is not None
-        credentials = Credentials(*local_credentials(env))
+        credentials: Credentials | None = Credentials(*local_credentials(env))
     else:
-        key_id, secret = env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", "")
-        if not (env.get("AWS_LAMBDA_FUNCTION_NAME") and key_id and secret):
-            return None
-        if any(env.get(name) for name in _ENDPOINT_VARS) and endpoint is None:
-            return None
-        if not region.startswith(_COMMERCIAL) or region.startswith(("us-gov-", "us-iso")):
-            return None  # China, GovCloud, the isolated regions: other hosts and rules
-        credentials = Credentials(key_id, secret, env.get("AWS_SESSION_TOKEN") or None)
-        endpoint = endpoint or f"https://dynamodb.{region}.amazonaws.com"
+        credentials = lambda_credentials(env)
+        endpoint = endpoint or service_endpoint("dynamodb", region, env)
+    if credentials is None or endpoint is None:
+        return None
     connect = getattr(config, "connect_timeout", None) or CONNECT_TIMEOUT
     read = getattr(config, "read_timeout", None) or READ_TIMEOUT
     return WireClient(endpoint, region, credentials, connect_timeout=connect, read_timeout=read)
 
 
 READS_VAR = "PARLEY_DYNAMODB_READS"
-_COMMERCIAL = ("us-", "eu-", "ap-", "ca-", "sa-", "me-", "af-", "il-", "mx-")
 
 
 class Connection:

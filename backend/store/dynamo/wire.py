@@ -131,6 +131,9 @@ class WireClient:
         *,
         connect_timeout: float = 1.0,
         read_timeout: float = 3.0,
+        service: str = "dynamodb",
+        target: str = TARGET,
+        content_type: str = CONTENT_TYPE,
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -147,6 +150,7 @@ class WireClient:
         self._lock = threading.Lock()
         self._quota = QUOTA
         self._tls: ssl.SSLContext | None = None
+        self._service, self._target, self._content_type = service, target, content_type
         self.observer: Observer | None = None
 
     # The three operations a page view needs, as botocore's client names and takes them.
@@ -165,7 +169,10 @@ class WireClient:
         if observer is not None:
             params = observer.params(operation, params)
         body = json.dumps(params, separators=(",", ":")).encode()
-        headers = {"Content-Type": CONTENT_TYPE, "X-Amz-Target": f"{TARGET}.{operation}"}
+        headers = {
+            "Content-Type": self._content_type,
+            "X-Amz-Target": f"{self._target}.{operation}",
+        }
         answer = (
             None if observer is None else observer.before(operation, self.endpoint, headers, body)
         )
@@ -233,7 +240,7 @@ class WireClient:
             body,
             credentials=self._credentials,
             region=self.region,
-            service="dynamodb",
+            service=self._service,
             now=datetime.now(UTC),
         )
         conn, reused = self._take()
@@ -299,6 +306,38 @@ class WireClient:
                 context.load_verify_locations(cafile=_bundled_cas())
             self._tls = context
         return self._tls
+
+
+# Regions whose endpoints are `{service}.{region}.amazonaws.com` (AWS's commercial partition).
+_COMMERCIAL = ("us-", "eu-", "ap-", "ca-", "sa-", "me-", "af-", "il-", "mx-")
+_NOT_COMMERCIAL = ("us-gov-", "us-iso")
+
+
+def lambda_credentials(env: Mapping[str, str]) -> Credentials | None:
+    """A Lambda sandbox's credentials: its role's temporary keys, which Lambda puts in the
+    environment. None anywhere else, where they may come from a profile, SSO or an instance
+    role: botocore's credential chain is needed there."""
+    key_id, secret = env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", "")
+    if not (env.get("AWS_LAMBDA_FUNCTION_NAME") and key_id and secret):
+        return None
+    return Credentials(key_id, secret, env.get("AWS_SESSION_TOKEN") or None)
+
+
+def service_endpoint(service: str, region: str, env: Mapping[str, str]) -> str | None:
+    """Where botocore would send `service`'s requests: the endpoint the environment configures
+    (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL), else the regional one. None where botocore's
+    own rules are needed: FIPS and dual-stack endpoints, China, GovCloud, the isolated regions."""
+    if any(
+        env.get(f"AWS_USE_{kind}_ENDPOINT", "").lower() == "true" for kind in ("FIPS", "DUALSTACK")
+    ):
+        return None
+    if env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
+        configured = env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL")
+        if configured:
+            return configured
+    if not region.startswith(_COMMERCIAL) or region.startswith(_NOT_COMMERCIAL):
+        return None
+    return f"https://{service}.{region}.amazonaws.com"
 
 
 def _bundled_cas() -> str:
