@@ -53,7 +53,7 @@ typecheck:
 
 # Two workers (the machine's two cores); each test process starts its own DynamoDB Local.
 pytest:
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --durations=15
 
 # What running needs, the venv and node_modules installed side by side.
 runtime:

@@ -159,7 +159,12 @@ def test_the_fragment_carries_its_etag_for_revalidation(client: TestClient, cloc
         headers={**origin, "If-None-Match": root["data-etag"]},
     )
     assert same.status_code == 304 and same.content == b""
+    # The loader's own HEAD sends no header (no preflight) and compares the ETag itself.
+    plain = client.head("/api/v1/comments.html", params=query, headers=origin)
+    assert plain.status_code == 200 and plain.headers["etag"] == root["data-etag"]
     post(client, author="Dee", text="a fourth")
+    moved = client.head("/api/v1/comments.html", params=query, headers=origin)
+    assert moved.headers["etag"] != root["data-etag"]
     changed = client.head(
         "/api/v1/comments.html",
         params=query,

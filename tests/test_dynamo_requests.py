@@ -162,9 +162,41 @@ def test_a_build_time_fragments_revalidation_is_one_get_item(
     dynamo.edit_comment(SITE, "/built/", ids[1], text="new", html="<p>new</p>", edited=WHEN)
     requests.take()
     assert api.head("/api/v1/comments.html", params=query, headers=tag).status_code == 200
-    assert requests.take() == ["GetItem", "Query"]
+    assert requests.take() == ["GetItem"]  # the stamp moved: a 200, no page read for it
     assert "<p>new</p>" in api.get("/api/v1/comments.html", params=query).text
+    assert requests.take() == ["GetItem", "Query"]  # the kept page is stale
+
+
+def test_the_loaders_head_is_one_get_item_whatever_the_sandbox_kept(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    """The loader's HEAD (no If-None-Match: from the blog's origin that header would cost a
+    CORS preflight) compares the answer's ETag with the page's data-etag. A sandbox that kept
+    nothing (a cold start) answers it from the thread's stamp alone, changed or not: one
+    GetItem, never the Query of the fragment's page, and no body."""
+    ids = seed(dynamo, "/cold/", 3)
+    query = {"site": SITE, "uri": "/cold/"}
+    built = api.get("/api/v1/comments.html", params=query)
+    tag = built.headers["etag"].removeprefix("W/")
+    assert f'data-etag="{tag.replace(chr(34), "&quot;")}"' in built.text
+    forget = api.app.state.parley.cache.clear  # type: ignore[attr-defined]
+    forget()
+    requests.take()
+    same = api.head("/api/v1/comments.html", params=query)
+    assert (same.status_code, same.headers["etag"], same.content) == (200, tag, b"")
     assert requests.take() == ["GetItem"]
+    dynamo.edit_comment(SITE, "/cold/", ids[1], text="new", html="<p>new</p>", edited=WHEN)
+    forget()
+    requests.take()
+    changed = api.head("/api/v1/comments.html", params=query)
+    assert changed.status_code == 200 and changed.content == b""
+    assert changed.headers["etag"] != tag
+    assert requests.take() == ["GetItem"]
+    # The fragment read after the change carries the tag the HEAD gave.
+    assert (
+        api.get("/api/v1/comments.html", params=query).headers["etag"].removeprefix("W/")
+        == changed.headers["etag"]
+    )
 
 
 def test_a_page_among_hidden_comments_stays_complete(

@@ -181,11 +181,16 @@ async def thread_html(request: Request) -> Response:
     params = read_params(request, HtmlParams)
     if params.announce is not None:
         await _suggest(ctx, params.site, params.uri, params.announce)
-    # Kept as the JSON's first pages are (backend/api/comments.py): the loader's question
-    # whether a fragment built into the page still stands (a HEAD with its data-etag) is then
-    # the thread's stamp alone, one GetItem on DynamoDB, and a 304. ("html" where the JSON's
-    # key holds its limit.)
     key = (params.site, params.uri, params.after or "", "html", params.sort)
+    if request.method == "HEAD":
+        # The loader's question whether the fragment built into the page still stands: its
+        # ETag is the thread's stamp's (below), so the answer is the stamp alone, one GetItem
+        # on DynamoDB, whatever the sandbox kept, and no body.
+        stamp = await _stamp(ctx, params.site, params.uri)
+        if stamp:
+            return _fragment(request, Cached(stamp, _tag(ctx, key, stamp), b""))
+    # Kept as the JSON's first pages are (backend/api/comments.py). ("html" where the JSON's
+    # key holds its limit.)
     entry = await kept(request, KnownQuery(params.site, params.uri, key))
     if entry is not None:
         return _fragment(request, entry)
@@ -210,11 +215,13 @@ async def thread_html(request: Request) -> Response:
         page.parents,
         page.pinned,
     ).encode()
-    # The fragment carries its own ETag (data-etag, the hash of the fragment without it), so
-    # the widget taking a build-time copy over can ask whether it is still current: a 304.
-    etag = etag_of(body)
-    body = body.replace(b"<section ", f'<section data-etag="{_attr(etag)}" '.encode(), 1)
+    # The fragment carries its own ETag (data-etag), so the widget taking a build-time copy
+    # over can ask whether it is still current. Under a stamp the ETag is the stamp's (every
+    # write a reader can see moves it), so that question never needs the Query; without a
+    # thread (no comment yet) it is the fragment's hash.
     stamp = page.thread.stamp if page.thread else None
+    etag = _tag(ctx, key, stamp) if stamp else etag_of(body)
+    body = body.replace(b"<section ", f'<section data-etag="{_attr(etag)}" '.encode(), 1)
     entry = Cached(stamp, etag, body)
     # On DynamoDB only under a stamp the read vouches for (one Query: backend/api/comments.py).
     if ctx.store.cheap_stamps or stamp:
@@ -222,8 +229,30 @@ async def thread_html(request: Request) -> Response:
     return _fragment(request, entry)
 
 
+# The fragment's markup: a part of its ETag, so a deploy that changes what the fragment says
+# moves every thread's tag. Raise it with any change to the markup render_thread writes.
+MARKUP = "1"
+
+
+def _tag(ctx: Context, key: tuple[str, ...], stamp: str) -> str:
+    """The fragment's ETag under the thread's stamp: its page, order and links, the markup."""
+    return etag_of("\n".join((MARKUP, ctx.settings.public_url, stamp, *key)).encode())
+
+
+async def _stamp(ctx: Context, site: str, uri: str) -> str | None:
+    if ctx.store.cheap_stamps:
+        return ctx.store.thread_stamp(site, uri)
+    return await ctx.blocking(ctx.store.thread_stamp, site, uri)
+
+
 def _fragment(request: Request, entry: Cached) -> Response:
     headers = {"ETag": entry.etag, "Cache-Control": READ_CACHE_CONTROL}
     if entry.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":
+        # Headers alone: Starlette's Response and Mangum would carry the body out of Lambda.
+        # No Content-Length: an answer from the stamp does not know the fragment's.
+        response = Response(None, 200, headers, "text/html; charset=utf-8")
+        del response.headers["content-length"]
+        return response
     return Response(entry.body, 200, headers, "text/html; charset=utf-8")
