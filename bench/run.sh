@@ -49,6 +49,7 @@ step() { echo "== bench: $*" >&2; "$PY" "$@"; }
 step widget_size.py
 step throughput.py
 step app_cost.py
+step server_cost.py
 step profile_read.py
 step scaling.py
 step paint.py

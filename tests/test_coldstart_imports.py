@@ -9,6 +9,7 @@ and when a backend module nobody has classified shows up at start (decide: page 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -73,9 +74,11 @@ PAGE_VIEW_MODULES = {
     "backend.store.dynamo.outbox",
     "backend.store.dynamo.reads",
     "backend.store.dynamo.search",  # part of the store (a post writes its search postings)
+    "backend.store.dynamo.sigv4",  # the reads' own client, and its signature
     "backend.store.dynamo.store",
     "backend.store.dynamo.table",
     "backend.store.dynamo.updates",
+    "backend.store.dynamo.wire",
     "backend.store.dynamo.writes",
 }
 # Never at start: named so that the failure says what came in, whatever the allowlist says.
@@ -107,8 +110,11 @@ HEAVY = (
     "smtplib",
     "aiosmtpd",
     "uvicorn",
-    "boto3",  # the handler uses botocore's session: boto3 drags in its resource layer
+    "boto3",
+    "botocore",  # built on the first request that is not a read (backend/store/dynamo/client.py)
+    "urllib3",
     "s3transfer",
+    "backend.store.dynamo.events",  # botocore's events for the reads: tests only
 )
 
 PROBE = """
@@ -243,3 +249,102 @@ def test_init_runs_with_the_collector_paused_and_leaves_it_running() -> None:
     start = handler_start()
     assert start["collector_on"] is True
     assert start["frozen"] > 20_000, "init's objects were not frozen: was the pause removed?"
+
+
+# -- a page view's requests, served by a fresh sandbox --------------------------------------------
+
+# botocore (with urllib3 and boto3's layers) was ~95% of the init's CPU: a sandbox that only
+# serves page views never imports it. Its reads go through Parley's own client
+# (backend/store/dynamo/wire.py); botocore comes in on the first write or other request.
+BOTOCORE = ("boto3", "botocore", "s3transfer", "urllib3")
+
+READ_PROBE = """
+import json, sys
+import backend.lambda_handler as h
+class Context:
+    function_name = "parley-test-api"
+    aws_request_id = "1"
+answers = [h.handler(event, Context())["statusCode"] for event in json.loads(sys.argv[1])]
+print(json.dumps({"answers": answers, "modules": sorted(sys.modules)}))
+"""
+
+
+def page_view_events() -> list[dict[str, Any]]:
+    """A page view's requests as a Function URL hands them over: the thread (twice: the
+    second is a kept page, revalidated with one GetItem), its counts, the widget, and the
+    build-time fragment's HTML."""
+    template = json.loads(
+        (ROOT / "tests" / "events" / "function-url-get-comments.json").read_text()
+    )
+    events = []
+    for path, query in (
+        ("/api/v1/comments", "site=blog&uri=%2Fa%2F"),
+        ("/api/v1/comments", "site=blog&uri=%2Fa%2F"),
+        ("/api/v1/counts", "site=blog&uri=%2Fa%2F&uri=%2Fb%2F"),
+        ("/embed.js", ""),
+        ("/api/v1/comments.html", "site=blog&uri=%2Fa%2F"),
+    ):
+        event = json.loads(json.dumps(template))
+        event["rawPath"] = event["requestContext"]["http"]["path"] = path
+        event["rawQueryString"] = query
+        event.pop("queryStringParameters")
+        events.append(event)
+    return events
+
+
+def test_a_page_view_on_a_fresh_sandbox_imports_no_botocore(tmp_path: Path) -> None:
+    """As deployed: the secret keys read from SSM at init (a moto server stands in), the
+    store on DynamoDB Local, the role's keys in the environment."""
+    from datetime import UTC, datetime
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from backend.domain.models import Comment, NewComment, Status
+    from tests.servers import free_port
+    from tests.stores import dynamodb_local_store
+
+    port = free_port()
+    ssm = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    ssm.start()
+    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    boto3.client(
+        "ssm", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}", **keys
+    ).put_parameter(Name="/parley/keys", Type="SecureString", Value="ssm-key-0123456789abcdef")
+    with dynamodb_local_store(tmp_path) as (store, url), contextlib.ExitStack() as stop:
+        stop.callback(ssm.stop)
+        comment = Comment(
+            site="blog", uri="/a/", id="01KD" + "0" * 22, parent=None, author="A",
+            email="a@example.com", website=None, text="t", html="<p>t</p>",
+            status=Status.APPROVED, created=datetime(2026, 1, 2, tzinfo=UTC),
+        )  # fmt: skip
+        store.create_comment(NewComment(comment, "T", "seed-a", 1_800_000_000))
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(ROOT),
+            "PYTHONPATH": str(ROOT),
+            "AWS_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "parley-test-api",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL_SSM": f"http://127.0.0.1:{port}",
+            "PARLEY_STORE": f"dynamodb://{url.table}?region=us-east-1&endpoint={url.endpoint}",
+            "PARLEY_SECRET_KEYS_PARAM": "/parley/keys",
+            "PARLEY_SITES": json.dumps({"blog": {"origins": ["https://blog.example.com"]}}),
+            "PARLEY_TRUSTED_PROXIES": "0",
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", READ_PROBE, json.dumps(page_view_events())],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    ran = json.loads(result.stdout)
+    assert ran["answers"] == [200, 200, 200, 200, 200]
+    loaded = sorted(m for m in ran["modules"] if m.split(".")[0] in BOTOCORE)
+    assert loaded == [], f"a page view imported {loaded[:5]}...: its reads must not need botocore"

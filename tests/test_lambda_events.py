@@ -30,7 +30,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from backend.settings import StoreURL
@@ -107,27 +106,34 @@ def lambda_environment(table: str = TABLE, endpoint: str | None = None) -> dict[
 
 
 @pytest.fixture
-def lambda_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+def lambda_module(monkeypatch: pytest.MonkeyPatch, moto_server: str) -> Iterator[ModuleType]:
     """backend.lambda_handler, imported fresh: its own table on DynamoDB Local, made by
-    `init-table`'s code; the secret keys in an SSM SecureString inside moto."""
+    `init-table`'s code; the secret keys in an SSM SecureString on a moto server, read over
+    HTTP as a sandbox reads them (Parley's own client: backend/environment.py)."""
     for name in ("PARLEY_SECRET_KEYS", "AWS_PROFILE", "AWS_CONFIG_FILE"):
         monkeypatch.delenv(name, raising=False)
     env = lambda_environment(f"{TABLE}-{uuid.uuid4().hex[:12]}", DYNAMODB_LOCAL.endpoint())
-    for name, value in env.items():
+    for name, value in {**env, "AWS_ENDPOINT_URL_SSM": moto_server}.items():
         monkeypatch.setenv(name, value)
     store = DynamoStore.from_url(StoreURL.parse(env["PARLEY_STORE"]), SESSION, PATIENT)
     store.setup()
-    # moto answers only the AWS hosts it knows; the loopback endpoint reaches DynamoDB Local.
-    with mock_aws():
-        boto3.client("ssm", region_name=REGION).put_parameter(
-            Name=PARAM, Type="SecureString", Value="lambda-test-key-0123456789abcdef"
-        )
-        sys.modules.pop("backend.lambda_handler", None)
-        module = importlib.import_module("backend.lambda_handler")
-        yield module
+    ssm_parameter(moto_server, "lambda-test-key-0123456789abcdef")
+    sys.modules.pop("backend.lambda_handler", None)
+    module = importlib.import_module("backend.lambda_handler")
+    yield module
     sys.modules.pop("backend.lambda_handler", None)
     drop_table(store)
     store.close()
+
+
+def ssm_parameter(moto_server: str, value: str) -> None:
+    boto3.client(
+        "ssm",
+        region_name=REGION,
+        endpoint_url=moto_server,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).put_parameter(Name=PARAM, Type="SecureString", Value=value, Overwrite=True)
 
 
 def call(module: ModuleType, name_or_event: str | dict[str, Any]) -> dict[str, Any]:
@@ -273,8 +279,9 @@ def test_client_address_is_the_source_ip_not_x_forwarded_for(lambda_module: Modu
     assert call(lambda_module, other)["statusCode"] == 201
 
 
-def test_secret_keys_come_from_ssm(lambda_module: ModuleType) -> None:
-    env = lambda_module.resolve_environment(lambda_environment())
+def test_secret_keys_come_from_ssm(lambda_module: ModuleType, moto_server: str) -> None:
+    on_moto = {**lambda_environment(), "AWS_ENDPOINT_URL_SSM": moto_server}
+    env = lambda_module.resolve_environment(on_moto)
     assert env["PARLEY_SECRET_KEYS"] == "lambda-test-key-0123456789abcdef"
     # An explicit PARLEY_SECRET_KEYS wins and makes no SSM call (benchmarks, local runs).
     explicit = {**lambda_environment(), "PARLEY_SECRET_KEYS": "explicit-key-0123456789"}
@@ -283,8 +290,14 @@ def test_secret_keys_come_from_ssm(lambda_module: ModuleType) -> None:
     )
 
 
-def test_missing_secret_parameter_fails_the_cold_start_clearly(lambda_module: ModuleType) -> None:
-    env = {**lambda_environment(), "PARLEY_SECRET_KEYS_PARAM": "/parley/test/missing"}
+def test_missing_secret_parameter_fails_the_cold_start_clearly(
+    lambda_module: ModuleType, moto_server: str
+) -> None:
+    env = {
+        **lambda_environment(),
+        "AWS_ENDPOINT_URL_SSM": moto_server,
+        "PARLEY_SECRET_KEYS_PARAM": "/parley/test/missing",
+    }
     with pytest.raises(lambda_module.ConfigError, match="/parley/test/missing"):
         lambda_module.build_handler(env)
 
@@ -359,13 +372,7 @@ def test_unzipped_artifact_answers_events(
     env = lambda_environment(f"artifact-{uuid.uuid4().hex[:12]}", DYNAMODB_LOCAL.endpoint())
     store = DynamoStore.from_url(StoreURL.parse(env["PARLEY_STORE"]), SESSION, PATIENT)
     store.setup()
-    boto3.client(
-        "ssm",
-        region_name=REGION,
-        endpoint_url=moto_server,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).put_parameter(Name=PARAM, Type="SecureString", Value="artifact-key-0123456789abcdef")
+    ssm_parameter(moto_server, "artifact-key-0123456789abcdef")
     env = {
         **env,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

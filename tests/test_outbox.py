@@ -281,6 +281,8 @@ def lambda_api(
         "AWS_LAMBDA_FUNCTION_NAME": "parley-test-api",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
+        # moto in this process stands in for DynamoDB inside botocore: reads through it too.
+        "PARLEY_DYNAMODB_READS": "botocore",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

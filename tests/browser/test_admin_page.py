@@ -239,16 +239,21 @@ def test_rows_link_the_page_lock_in_place_bulk_and_keys(browser: Browser, admin:
     expect(row.get_by_role("link", name="Test post title")).to_have_attribute(
         "href", "https://blog.test/post/#comments"
     )
+    # Dates as the widget writes them ("December 3, 2026 at 11:52 AM"), never "12/3/2026".
+    expect(row.locator(".meta")).to_contain_text(re.compile(r"[A-Z][a-z]+ \d{1,2}, \d{4}"))
     # Lock and unlock the thread from the comment's row.
     row.get_by_role("button", name="Lock thread").click()
     expect(page.get_by_role("status")).to_have_text("Thread /post/ is locked.")
     assert admin.read()["thread"]["locked"] is True
     row.get_by_role("button", name="Unlock thread").click()
     expect(page.get_by_role("status")).to_have_text("Thread /post/ is open.")
-    # axe-clean, in the page's state with rows and the status message.
+    # axe-clean, in the page's state with rows and the status message, light and dark.
     page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("async () => (await axe.run(document)).violations")
-    assert [v["id"] for v in violations] == []
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        violations = page.evaluate("async () => (await axe.run(document)).violations")
+        assert [v["id"] for v in violations] == [], scheme
+    page.emulate_media(color_scheme="light")
     # Keys (newest first): j moves to the first row, s marks it spam, focus moves on.
     page.locator("#queue-title").focus()
     page.keyboard.press("j")

@@ -80,7 +80,8 @@
 
   function when(iso) {
     const date = new Date(iso);
-    return isNaN(date) ? iso : date.toLocaleString();
+    // "December 3, 2026 at 11:52 AM", as the widget dates comments: never 12/3 against 3/12.
+    return isNaN(date) ? iso : date.toLocaleString(undefined, { dateStyle: "long", timeStyle: "short" });
   }
 
   // Each thread's title and lock state, from the public read (one request per page shown).

@@ -34,7 +34,7 @@ class Reads(Table):
     # app asks only when it holds a first page of the thread to serve instead of the Query.
     def thread_stamp(self, site: str, uri: str) -> str | None:
         with translate("GetItem"):
-            out = self._client.get_item(
+            out = self._conn.get_item(
                 TableName=self.table,
                 Key=it.thread_key(site, uri),
                 ProjectionExpression="#v, #rv, pk",

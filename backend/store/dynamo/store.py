@@ -5,8 +5,8 @@
 erasure), `outbox.py` (notification events, sent markers, subscriptions: docs/notifications.md),
 `desk.py` (pins, blocks), `search.py` (the owner's search), `bulk.py` (imports and exports,
 imported on first use). Item shapes live in `items.py`, write requests built as data in
-`updates.py`, the client and its error mapping in `client.py`, the table definition in
-`schema.py`.
+`updates.py`, the connection and its error mapping in `client.py` (the reads' own client in
+`wire.py`), the table definition in `schema.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from backend.domain.models import Comment, Thread
 from backend.settings import StoreURL
-from backend.store.dynamo.client import make_client
+from backend.store.dynamo.client import connect
 from backend.store.dynamo.desk import Desk
 from backend.store.dynamo.models import FilterModels
 from backend.store.dynamo.moderation import Moderation
@@ -40,7 +40,7 @@ class DynamoStore(Reads, Writes, Moderation, Outbox, Desk, FilterModels):
     def from_url(
         cls, url: StoreURL, session: Session | None = None, config: Config | None = None
     ) -> DynamoStore:
-        return cls(url.table, make_client(url.region, url.endpoint, session, config))
+        return cls(url.table, connect(url.region, url.endpoint, session, config))
 
     def setup(self) -> None:
         self.init_table()

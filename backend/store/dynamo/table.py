@@ -1,8 +1,10 @@
-"""The requests every part of the DynamoDB store builds on: one table, one botocore client.
+"""The requests every part of the DynamoDB store builds on: one table, one connection.
 
 `Reads`, `Writes` and `Moderation` derive from `Table`; `DynamoStore` joins them. Each helper is
 one request (or a bounded loop of them), always through `translate`, so callers see domain
-errors, never botocore's.
+errors, never a client's. GetItem, Query and BatchGetItem go through the connection (Parley's
+own client where it has one: client.py); everything else through `_client`, botocore's client,
+built on the first request that needs it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from backend.domain import errors
 from backend.domain.models import Comment, Thread
 from backend.store.dynamo import items as it
 from backend.store.dynamo import updates as w
-from backend.store.dynamo.client import Cancelled, ConditionFailed, backoff, translate
+from backend.store.dynamo.client import Cancelled, ConditionFailed, Connection, backoff, translate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -28,21 +30,27 @@ class Table:
     # A stamp lookup would be a billed request per read, so the app skips its response cache.
     cheap_stamps = False
 
-    def __init__(self, table: str, client: DynamoDBClient) -> None:
+    def __init__(self, table: str, client: DynamoDBClient | Connection) -> None:
         self.table = table
-        self._client = client
+        self._conn = client if isinstance(client, Connection) else Connection.of(client)
+
+    @property
+    def _client(self) -> DynamoDBClient:
+        """botocore's client (built on first use): every request but the three reads."""
+        return self._conn.boto
 
     @property
     def client(self) -> DynamoDBClient:
-        """The botocore client, for instrumentation (request counting, fault injection)."""
-        return self._client
+        """botocore's client, for instrumentation (request counting, fault injection): its
+        events are raised for the wire client's requests too (events.py)."""
+        return self._conn.instrumented()
 
     def close(self) -> None:
-        self._client.close()
+        self._conn.close()
 
     def _get(self, key: it.Item, *, consistent: bool = False) -> it.Item | None:
         with translate("GetItem"):
-            out = self._client.get_item(TableName=self.table, Key=key, ConsistentRead=consistent)
+            out = self._conn.get_item(TableName=self.table, Key=key, ConsistentRead=consistent)
         item: it.Item | None = out.get("Item")
         return item
 
@@ -72,7 +80,7 @@ class Table:
                 limit = max(want - len(items), 2 * limit)
                 params["Limit"] = limit
             with translate("Query"):
-                out = self._client.query(**params)
+                out = self._conn.query(**params)
             requests += 1
             found = out.get("Items", [])
             items += found
@@ -184,7 +192,7 @@ class Table:
                 wanted["ExpressionAttributeNames"] = {f"#{a}": a for a in attributes}
             request = {self.table: wanted}
             with translate("BatchGetItem"):
-                out = self._client.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
+                out = self._conn.batch_get_item(RequestItems=request)
             found += out.get("Responses", {}).get(self.table, [])
             unprocessed = out.get("UnprocessedKeys", {})
             keys = list(unprocessed[self.table]["Keys"]) if self.table in unprocessed else []
