@@ -89,3 +89,47 @@ def test_a_reply_on_a_later_page_names_its_parent(store_and_url: Any, clock: Clo
             " A reply to the first.</p>" in body
         )
         assert "@…" not in body
+
+
+def test_a_later_page_is_a_page_of_its_own_that_leads_back_to_the_post(
+    store_and_url: Any, clock: Clock
+) -> None:
+    """A reader without JavaScript who follows "More comments" leaves the blog for the API:
+    that page says whose comments these are, leads back to the post, and a reply there whose
+    parent is on the post's own page links to it there. Validated by a real HTML parser."""
+    from html.parser import HTMLParser
+
+    with mail_client(store_and_url, clock, SITES, None) as c:
+        first = post(c, author="Ann", text=f"0. {LONG}", title="Garden notes")["comment"]["id"]
+        for n in range(1, 19):
+            post(c, author="Bo", text=f"{n}. {LONG}")
+        reply = post(c, author="Cy", text="Back to the first.", parent=first)["comment"]["id"]
+        head, ids, link, _ = html_page(c, "/api/v1/comments.html?site=blog&uri=/post/")
+        assert first in ids and reply not in ids and link is not None
+        assert not head.lstrip().lower().startswith("<!doctype")  # the first page: a fragment
+        body, ids, _, _ = html_page(c, urlsplit(link).path + "?" + urlsplit(link).query)
+        assert reply in ids and first not in ids
+
+        class Page(HTMLParser):
+            def __init__(self) -> None:
+                super().__init__()
+                self.title, self.links, self._in_title = "", [], False
+
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                self._in_title = tag == "title"
+                if tag == "a":
+                    self.links.append(dict(attrs).get("href") or "")
+
+            def handle_data(self, data: str) -> None:
+                self.title += data if self._in_title else ""
+
+            def handle_endtag(self, tag: str) -> None:
+                self._in_title = False
+
+        page = Page()
+        page.feed(body)
+        assert body.lstrip().lower().startswith("<!doctype html>")
+        assert "Garden notes" in page.title
+        assert f"{ORIGIN}/post/#parley" in page.links  # back to the post
+        assert f"{ORIGIN}/post/#comment-{first}" in page.links  # "@Ann:", on the post's page
+        assert f"#comment-{reply}" in page.links  # its own date link stays on this page

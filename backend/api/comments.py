@@ -44,7 +44,7 @@ def etag_of(body: bytes) -> str:
 # The server-rendered fragment's markup (backend/api/html.py): a part of its ETag, so a deploy
 # that changes what the fragment says moves every thread's tag. Raise it with any change to the
 # markup render_thread writes.
-MARKUP = "1"
+MARKUP = "2"
 
 
 def fragment_tag(ctx: Context, site: str, uri: str, sort: str, stamp: str) -> str:

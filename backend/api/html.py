@@ -53,9 +53,11 @@ def render_comment(
     comment: Comment,
     parents: dict[str, tuple[str, int | None]],
     pinned: bool = False,
+    away: str = "",
 ) -> str:
     """One comment. `parents` names each reply's parent (author, number), wherever the parent
-    stands in the thread: a reply on a later page still says whom it answers. The owner's
+    stands in the thread: a reply on a later page still says whom it answers (its link goes
+    to `away` + "#comment-ID", the post's page, when set). The owner's
     replies carry the "Author" badge (from the role the admin token gave, never a name), the
     pinned comment a "Pinned" label, as the widget's desk module draws them (class "o")."""
     out = CommentOut.of(comment, number)
@@ -104,7 +106,7 @@ def render_comment(
         # The seed's "@JKB: Agreed…", as the widget draws it: the link opens the text's first
         # paragraph. Its class marks it as the fragment's, for the widget taking the fragment
         # over to put its own in its place (a sanitized body never carries a class).
-        at_parent = f'<a class="re" href="#comment-{parent}">@{who}:</a> '
+        at_parent = f'<a class="re" href="{_attr(away)}#comment-{parent}">@{who}:</a> '
         text = "<p>" + at_parent + text[3:] if text.startswith("<p>") else at_parent + text
     parts.append(f'<div class="b" itemprop="text">{text}</div>')
     # The widget's unpressed heart, only where someone liked the comment (a filled one reads
@@ -127,11 +129,13 @@ def render_thread(
     next_cursor: str | None = None,
     parents: dict[str, tuple[str, int | None]] | None = None,
     pinned: tuple[int | None, Comment] | None = None,
+    post: str = "",
 ) -> str:
     """One page of the thread. `next_cursor` (the JSON read's cursor: the widget taking the
     fragment over reads on from it) and `next_url` (this fragment's next page, for readers
     and crawlers without JavaScript) are set when more comments follow. `pinned` (first pages
-    only) is shown first, with its own number, even when it lives on a later page."""
+    only) is shown first, with its own number, even when it lives on a later page. `post` (the
+    post's URL, on a later page) is where a reply's link finds a parent not on this page."""
     out = ThreadOut.of(uri, thread)
     state = {"thread": out.model_dump(mode="json"), "next": next_cursor, "sort": sort}
     known = {c.id: ("" if c.status is Status.DELETED else c.author, n) for n, c in comments}
@@ -149,13 +153,32 @@ def render_thread(
     if pinned is not None:
         comments = [pinned, *(nc for nc in comments if nc[1].id != pinned[1].id)]
     pin = "" if pinned is None else pinned[1].id
-    body = [render_comment(n, c, parents, c.id == pin) for n, c in comments]
+    here = {c.id for _, c in comments}
+    body = [
+        render_comment(n, c, parents, c.id == pin, "" if c.parent in here else post)
+        for n, c in comments
+    ]
     tail = "</ol>"
     if next_url is not None:
         tail += f'<p class="next"><a rel="next" href="{_attr(next_url)}">More comments</a></p>'
     if out.locked:
         tail += "<p>Comments are closed.</p>"
     return "".join(head + body) + tail + "</section>\n"
+
+
+def later_page(fragment: str, title: str, post: str) -> str:
+    """A later page as a document of its own: a title naming the post, and a way back to it
+    (the site's first origin + uri) above and below the comments."""
+    name = escape(title or post or "the post")
+    back = f'<p><a href="{_attr(post)}#parley">← Back to {name}</a></p>' if post else ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Comments: {name}</title></head>"
+        '<body style="max-width:42rem;margin:1rem auto;padding:0 1rem;'
+        'font:1rem/1.5 system-ui,sans-serif">'
+        f"{back}{fragment}{back}</body></html>\n"
+    )
 
 
 async def _suggest(ctx: Context, site: str, uri: str, url: str) -> None:
@@ -206,7 +229,11 @@ async def thread_html(request: Request) -> Response:
         next_url = f"{ctx.settings.public_url}/api/v1/comments.html?" + urlencode(
             {**query, "after": page.next_cursor}
         )
-    body = render_thread(
+    # A later page is reached by a reader without JavaScript (the widget reads on with the JSON
+    # API): its replies' links to parents elsewhere, and its way back, go to the post.
+    origin = ctx.comments.site(params.site).page_origin if params.after is not None else None
+    post = origin + params.uri if origin else ""
+    fragment = render_thread(
         params.uri,
         page.thread,
         page.comments,
@@ -215,7 +242,12 @@ async def thread_html(request: Request) -> Response:
         page.next_cursor,
         page.parents,
         page.pinned,
-    ).encode()
+        post,
+    )
+    if params.after is not None:  # reached by "More comments": a page of its own
+        thread = page.thread.title if page.thread else ""
+        fragment = later_page(fragment, thread, post)
+    body = fragment.encode()
     # The fragment carries its own ETag (data-etag), so the widget taking a build-time copy
     # over can ask whether it is still current. A first page's under a stamp is the stamp's
     # (every write a reader can see moves it), so that question never needs the Query;
