@@ -33,13 +33,15 @@ COLD_START_SOURCE = (
     "AWS Lambda Operator Guide, 'Lambda execution environments': cold starts typically occur"
     " in under 1% of invocations of production workloads"
 )
-# Measured: `import backend.lambda_handler` from the artifact, CPU at a full core
-# (bench/coldstart.py --artifact, "import backend.lambda_handler: median ... CPU"; the larger of
-# two runs of 21 rounds at 12:01 UTC on 2026-12-03, 172 and 206 ms, main with Parley's own
-# DynamoDB client for reads; the handler before it, in the same rounds, 313 and 344 ms).
-# Lambda's 1,024 MB gets LAMBDA_CPU_SHARE of one core.
-INIT_CPU_MS = 206.0
-INIT_SOURCE = "coldstart.py --artifact, 21 rounds, 12:01 UTC: 172 and 206 ms CPU, the larger"
+# Measured: `import backend.lambda_handler` and its first thread read from the artifact
+# (`coldstart.py --artifact ZIP --first-read`), 213 ms CPU at a full core, median of 41 rounds
+# (bench/RESULTS.md, "Cold start without botocore"; the import alone, `coldstart.py --artifact`
+# without --first-read, 172 and 206 ms in two runs of 21 rounds at 12:01 UTC, and 313 and 344 ms
+# for the handler before the reads' own client in the same rounds). Lambda's 1,024 MB gets
+# LAMBDA_CPU_SHARE of one core. A sandbox's first write adds ~270 ms more (botocore, built
+# then): not a page view's, and not counted here.
+INIT_CPU_MS = 213.0
+INIT_SOURCE = "coldstart.py --artifact --first-read, 41 rounds: 213 ms CPU, import and first read"
 # Assumed: the init's one wait, the secret keys' SSM GetParameter over a new connection in the
 # region (billed as init duration, no CPU).
 INIT_WAIT_MS = 20.0
