@@ -45,6 +45,14 @@ and its caches at that moment (never deflated), so the least of a few is the clo
 import's own work, and the rounds' ratios scatter less. Every run is still a whole process;
 the figure is still the median of the rounds' ratios.
 
+`--first-read` adds to each side its first request, on AWS's DynamoDB Local (started here,
+one table of a thread with 10 comments): the handler serves a page view's first thread read
+(GET /api/v1/comments through Mangum: one Query, over Parley's own client), the baseline makes
+the same Query through its boto3 client. A sandbox imports on first use what a read needs
+(backend/api/lazy.py), so the import alone may undercount a page view's cold start; this is
+the figure bench/page_view.py takes. Both sides speak plain HTTP to 127.0.0.1: the TLS context
+and handshake a sandbox pays to reach DynamoDB are left out on both sides.
+
 The last line is `coldstart_ratio=<median CPU ratio>`; the exit status is 0 whether or not the
 budget is met (bench/run.sh reads the figure).
 """
@@ -52,6 +60,7 @@ budget is met (bench/run.sh reads the figure).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -93,6 +102,56 @@ def environment() -> dict[str, str]:
         "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
     return env
+
+
+FIRST_READ_TABLE = "parley-bench"
+FIRST_READ_URI = "/cold/"
+FIRST_READ = """
+import json
+import backend.lambda_handler as h
+class Context:
+    function_name = "parley-bench-api"
+    aws_request_id = "1"
+answer = h.handler(json.loads({event!r}), Context())
+assert answer["statusCode"] == 200, answer
+"""
+BASELINE_READ = """
+import boto3
+client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url={endpoint!r})
+client.query(TableName={table!r}, KeyConditionExpression="pk = :pk",
+             ExpressionAttributeValues={{":pk": {{"S": {pk!r}}}}}, Limit=12)
+"""
+
+
+def first_read_sides(endpoint: str) -> tuple[str, str]:
+    """The two sides' code with a first request each, on a table made and filled here."""
+    from datetime import UTC, datetime, timedelta
+
+    from backend.domain.models import Comment, NewComment, Status
+    from backend.settings import StoreURL
+    from backend.store.dynamo import DynamoStore
+    from backend.store.dynamo import items as it
+
+    url = StoreURL("dynamodb", table=FIRST_READ_TABLE, region="us-east-1", endpoint=endpoint)
+    store = DynamoStore.from_url(url)
+    store.setup()
+    start = datetime(2026, 1, 2, tzinfo=UTC)
+    for i in range(10):
+        comment = Comment(
+            site="blog", uri=FIRST_READ_URI, id=f"01KD{i:022d}", parent=None, author="A reader",
+            email="a@example.com", website=None, text="A comment " * 30,
+            html="<p>" + "A comment " * 30 + "</p>", status=Status.APPROVED,
+            created=start + timedelta(minutes=i),
+        )  # fmt: skip
+        store.create_comment(NewComment(comment, "T", f"seed-{i}", 1_900_000_000))
+    store.close()
+    event = json.loads((ROOT / "tests" / "events" / "function-url-get-comments.json").read_text())
+    event["rawQueryString"] = f"site=blog&uri={FIRST_READ_URI}&limit=10"
+    event.pop("queryStringParameters")
+    handler = FIRST_READ.format(event=json.dumps(event)).strip()
+    pk = it.thread_pk("blog", FIRST_READ_URI)
+    baseline = BASELINE_READ.format(endpoint=endpoint, table=FIRST_READ_TABLE, pk=pk).strip()
+    return handler, baseline
 
 
 def run_once(
@@ -149,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         "--compare", type=Path, help="with --artifact: add the handler from this other artifact"
     )
     parser.add_argument(
+        "--first-read",
+        action="store_true",
+        help="each side also serves its first read, on DynamoDB Local (started here)",
+    )
+    parser.add_argument(
         "--paused",
         action="store_true",
         help="add the baseline with the garbage collector paused during init, as the handler's",
@@ -156,6 +220,32 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     env = environment()
+    with contextlib.ExitStack() as stack:
+        handler_code, baseline_code = HANDLER, BASELINE
+        if args.first_read:
+            sys.path.insert(0, str(ROOT))
+            from scripts.dynamodb_local import DynamoDBLocal
+
+            local = stack.enter_context(DynamoDBLocal())
+            handler_code, baseline_code = first_read_sides(local.endpoint)
+            env["PARLEY_STORE"] = (
+                f"dynamodb://{FIRST_READ_TABLE}?region=us-east-1&endpoint={local.endpoint}"
+            )
+        samples, python = run_sides(args, env, handler_code, baseline_code)
+    version = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    where = f"the artifact {args.artifact.name}" if args.artifact else "this venv"
+    read = ", each side with its first read (DynamoDB Local)" if args.first_read else ""
+    print(f"from: {where}, Python {version}{read}")
+    report(args.runs, samples, as_json=args.json, repeat=args.repeat, first_read=args.first_read)
+    return 0
+
+
+def run_sides(
+    args: argparse.Namespace, env: dict[str, str], handler_code: str, baseline_code: str
+) -> tuple[dict[str, Samples], str]:
     with tempfile.TemporaryDirectory() as unzipped, tempfile.TemporaryDirectory() as other:
         python, flags, cwd = sys.executable, tuple[str, ...](), ROOT
         if args.artifact:
@@ -165,8 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             env["PYTHONDONTWRITEBYTECODE"] = "1"  # as on Lambda: only the shipped bytecode
             python, flags, cwd = args.python, ("-S",), Path(unzipped)
         sides: dict[str, Side] = {
-            "handler": (HANDLER, env, cwd),
-            "baseline": (BASELINE, env, cwd),
+            "handler": (handler_code, env, cwd),
+            "baseline": (baseline_code, env, cwd),
         }
         check_imported_from(sides["handler"], python, flags)
         if args.paused:
@@ -174,20 +264,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.artifact and args.compare:
             with zipfile.ZipFile(args.compare) as archive:
                 archive.extractall(other)
-            sides["compare"] = (HANDLER, {**env, "PYTHONPATH": other}, Path(other))
+            sides["compare"] = (handler_code, {**env, "PYTHONPATH": other}, Path(other))
             check_imported_from(sides["compare"], python, flags)
         if args.artifact and args.stock:
             stock = args.stock.resolve()
             sides["stock"] = (BASELINE, {**env, "PYTHONPATH": str(stock)}, stock)
-        samples = measure(args.runs, sides, python, flags, args.repeat)
-    version = subprocess.run(
-        [python, "-c", "import platform; print(platform.python_version())"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    where = f"the artifact {args.artifact.name}" if args.artifact else "this venv"
-    print(f"from: {where}, Python {version}")
-    report(args.runs, samples, as_json=args.json, repeat=args.repeat)
-    return 0
+        return measure(args.runs, sides, python, flags, args.repeat), python
 
 
 def measure(
@@ -221,7 +303,14 @@ def spread(ratios: list[float]) -> tuple[float, float, float, float]:
     return q1, q3, low, high
 
 
-def report(runs: int, samples: dict[str, Samples], *, as_json: bool, repeat: int = 1) -> None:
+def report(
+    runs: int,
+    samples: dict[str, Samples],
+    *,
+    as_json: bool,
+    repeat: int = 1,
+    first_read: bool = False,
+) -> None:
     def median_ms(name: str, which: int) -> float:
         return statistics.median(s[which] for s in samples[name]) * 1000
 
@@ -236,6 +325,8 @@ def report(runs: int, samples: dict[str, Samples], *, as_json: bool, repeat: int
         "stock": "the same, on unpruned botocore",
         "compare": "the handler from the other artifact",
     }
+    if first_read:
+        labels = {name: f"{label} + its first read" for name, label in labels.items()}
     kept = f", each side the least CPU of {repeat} runs" if repeat > 1 else ""
     print(f"runs: {runs} rounds, the sides' order rotated each round{kept}; CPU = user + system")
     for name in samples:

@@ -33,9 +33,13 @@ from cost import (
 # browser has not got this version yet (a reader's first scroll after each deploy).
 BUNDLE_FETCH_SHARE = 0.5
 COLD_START_SHARE = 0.03  # of invocations; a blog at ~0.4 views/s keeps a sandbox warm
-# Measured: `import backend.lambda_handler` from the artifact, 603 ms CPU at a full core
-# (bench/RESULTS.md, cold start); Lambda's 1,024 MB gets LAMBDA_CPU_SHARE of one.
-INIT_CPU_MS = 603.0
+# Measured: `import backend.lambda_handler` and its first thread read from the artifact
+# (`coldstart.py --artifact ZIP --first-read`), 213 ms CPU at a full core, median of 41 rounds
+# (bench/RESULTS.md, "Cold start without botocore"; the import alone was 603 ms under a heavier
+# load, 361-371 ms in the same rounds before the reads' own client); Lambda's 1,024 MB gets
+# LAMBDA_CPU_SHARE of one. A sandbox's first write adds ~270 ms more (botocore, built then):
+# not a page view's, and not counted here.
+INIT_CPU_MS = 213.0
 # The runtime's START, END and REPORT lines of a healthy invocation, text format (assumed
 # from their documented shape); none with SystemLogLevel=WARN.
 PLATFORM_LOG_BYTES = 330

@@ -177,3 +177,47 @@ def test_keys_fit_any_url_length() -> None:
     long = "https://social.test/@a/" + "9" * 5000
     key = urls.key("fedi", long)
     assert len(key) < 64 and key == urls.key("fedi", long)
+
+
+def test_a_context_cut_at_mastodons_public_limit_removes_nothing(
+    web: TestClient, standin: tuple[StandIn, str]
+) -> None:
+    """Mastodon answers a logged-out `context` with at most 60 descendants (20 deep): a reply
+    missing from a full answer may only have been pushed past the cut, so it stays; a shorter
+    answer is the whole thread, and what it lacks was deleted at the source."""
+    s, base = standin
+    s.statuses["2001"] = rec.status("2001", OWNER, "<p>Popular post</p>", in_reply_to_id=None)
+    replies = [
+        rec.status(str(2100 + n), DAN, f"<p>Reply {n}</p>", in_reply_to_id="2001")
+        for n in range(61)
+    ]
+    s.contexts["2001"] = rec.context([], replies[:60])
+    assert bind(web, f"{base}/@owner/2001").status_code == 200
+    worker(web).drain()
+    assert len(thread_all(web)) == 60
+    # Another reply lands early in Mastodon's order: the last one falls past the cut.
+    s.contexts["2001"] = rec.context([], [replies[60], *replies[:59]])
+    store = web.app.state.parley.store  # type: ignore[attr-defined]
+    clock = web.app.state.parley.clock  # type: ignore[attr-defined]
+    [following] = store.due_events(1e12, 10)
+    clock.advance(following.due - clock() + 1)
+    worker(web).drain()
+    assert len(thread_all(web)) == 61  # nothing removed, the new one kept
+    # Fewer than 60: the whole thread, so the missing ones were deleted at the source.
+    s.contexts["2001"] = rec.context([], replies[:10])
+    clock.advance(PULL_MAX_S)
+    worker(web).drain()
+    assert len(thread_all(web)) == 10
+
+
+def thread_all(client: TestClient) -> list[dict[str, Any]]:
+    """Every comment of the thread, page after page."""
+    out: list[dict[str, Any]] = []
+    after = None
+    while True:
+        params = {"site": "web", "uri": URI, "limit": 100, **({"after": after} if after else {})}
+        page = client.get("/api/v1/comments", params=params).json()
+        out += [c for c in page["comments"] if not c.get("deleted")]
+        after = page.get("next")
+        if not after:
+            return out

@@ -33,6 +33,10 @@ PULL_FIRST_S = 300
 PULL_MAX_S = 6 * 3600
 PULL_DAYS = 30
 MAX_REPLIES = 500  # per run: a thread larger than this keeps its first 500
+# Mastodon answers a logged-out `context` with at most 60 descendants, 20 deep
+# (Api::V1::Statuses::ContextsController's DESCENDANTS_LIMIT and DESCENDANTS_DEPTH_LIMIT): a
+# full answer may have left replies out, so it never says a reply is gone.
+MASTODON_PUBLIC_REPLIES = 60
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -189,12 +193,15 @@ def pull(keeper: Keeper, event: OutboxEvent, now: float) -> str:
             status = f"{post.api}/api/v1/statuses/{quote(post.post)}"
             got = fetch_json(fetcher, f"{status}/context")
             replies = list(mastodon_replies(got, post, moment))
+            descendants = got.get("descendants")
+            cut = isinstance(descendants, list) and len(descendants) >= MASTODON_PUBLIC_REPLIES
             own = fetch_json(fetcher, status)
             reactions = (_count(own, "favourites_count"), _count(own, "reblogs_count"))
         else:
             query = f"uri={quote(post.post, safe='')}&depth=10&parentHeight=0"
             got = fetch_json(fetcher, f"{post.api}/xrpc/app.bsky.feed.getPostThread?{query}")
             replies = list(bluesky_replies(got, moment))
+            cut = False
             own = (got.get("thread") or {}).get("post") or {}
             reactions = (_count(own, "likeCount"), _count(own, "repostCount"))
     except FetchFailed as exc:
@@ -208,9 +215,9 @@ def pull(keeper: Keeper, event: OutboxEvent, now: float) -> str:
         keeper.keep(event.site, event.uri, incoming, now)
         added += before is None
     removed = 0
-    # Replies gone at the source leave; not when the answer was cut at MAX_REPLIES (the rest
-    # were not looked at), and not what a moderator marked as spam.
-    complete = len(replies) < MAX_REPLIES
+    # Replies gone at the source leave; not when the answer was cut (at MAX_REPLIES, the rest
+    # were not looked at; at Mastodon's public limit), and not what a moderator marked as spam.
+    complete = len(replies) < MAX_REPLIES and not cut
     for comment in keeper.store.thread_comments(event.site, event.uri) if complete else ():
         origin = comment.origin
         if origin is None or origin.kind is not kind or origin.url in seen:
