@@ -235,7 +235,8 @@ def plan(quota: int, unreserved: int, held: int, wanted: str, ceiling: str) -> C
         f"reserved concurrency: left off: the account's quota is {quota} with {unreserved} "
         f"unreserved, and AWS keeps {UNRESERVED_MINIMUM} unreserved, so {wanted} cannot be "
         f"reserved; the function shares the account's {available}; {ceiling_said}; the "
-        "flood breaker stays. A flood costs more an hour than with the reservation "
+        "flood breaker stays. A flood costs more an hour than with the reservation, and one "
+        "that fills the account also delays the breaker function "
         '(docs/deploy.md, "Flood ceiling and breaker"): ask AWS Support (Service Quotas, '
         "Lambda concurrent executions) for 1000, then deploy again",
     )
