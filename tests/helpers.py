@@ -91,3 +91,27 @@ def parse_tags(html: str) -> list[tuple[str, dict[str, str]]]:
 
     Collector().feed(html)
     return tags
+
+
+def drop_thread(store: Any, site: str, uri: str) -> None:
+    """Delete a thread and everything in it behind the store's back, as an operator restoring
+    an older backup or deleting rows by hand would: no API does it."""
+    from backend.store.dynamo import DynamoStore
+    from backend.store.dynamo.items import thread_key
+    from backend.store.sqlite import SQLiteStore
+
+    if isinstance(store, SQLiteStore):
+        with store._write() as conn:
+            for table in ("likes", "comments", "threads"):
+                conn.execute(f"DELETE FROM {table} WHERE site = ? AND uri = ?", (site, uri))
+        return
+    assert isinstance(store, DynamoStore), type(store)
+    client, pk = store.client, thread_key(site, uri)["pk"]
+    found = client.query(
+        TableName=store.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": pk},
+        ProjectionExpression="pk, sk",
+    )
+    for key in found["Items"]:
+        client.delete_item(TableName=store.table, Key=key)

@@ -7,8 +7,9 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from backend.store.base import Store
 from tests.conftest import ORIGIN, Clock
-from tests.helpers import error_of, parse_tags, post, read
+from tests.helpers import drop_thread, error_of, parse_tags, post, read
 
 
 def _thread(client: TestClient, clock: Clock) -> list[dict[str, Any]]:
@@ -179,3 +180,26 @@ def test_the_fragment_carries_its_etag_for_revalidation(client: TestClient, cloc
         headers={**origin, "If-None-Match": root["data-etag"]},
     )
     assert changed.status_code == 200 and changed.content == b""
+
+
+def test_a_build_of_a_thread_since_made_again_reads_as_changed(
+    client: TestClient, store: Store, clock: Clock
+) -> None:
+    # The thread is deleted behind Parley's back (an older backup restored, rows deleted by
+    # hand) and begun again with as many writes: the build's copy is not of this thread.
+    query = {"site": "blog", "uri": "/post/"}
+    post(client, author="Ann", text="the old one")
+    built = client.get("/api/v1/comments.html", params=query).headers["etag"].removeprefix("W/")
+    check = {**query, "limit": "10", "sort": "oldest", "built": built}
+    assert client.get("/api/v1/comments", params=check).status_code == 204
+    drop_thread(store, "blog", "/post/")
+    clock.advance(60)
+    post(client, author="Bob", text="the new one")
+    again = client.get("/api/v1/comments", params=check)
+    assert again.status_code == 200 and "the new one" in again.text
+    assert client.head("/api/v1/comments.html", params=query).headers["etag"] != built
+    # A tag no build of this version wrote (an older Parley's, or none at all) is simply a
+    # changed thread: the page, never an error.
+    for stale in ('"0123456789abcdef01234567"', "W/x", ""):
+        old = client.get("/api/v1/comments", params={**check, "built": stale})
+        assert old.status_code == 200 and "the new one" in old.text, stale

@@ -11,6 +11,7 @@ from backend.domain import errors
 from backend.domain.ids import new_ulid
 from backend.domain.models import Comment, NewComment, Status
 from backend.store.base import Store
+from tests.helpers import drop_thread
 
 SITE, URI = "blog", "/post/"
 T0 = 1_767_225_600.0
@@ -49,6 +50,22 @@ def test_read_missing_thread(store: Store) -> None:
     page = store.read_page(SITE, "/nothing/", after=None, limit=10)
     assert page.thread is None and page.comments == []
     assert store.thread_stamp(SITE, "/nothing/") is None
+
+
+def test_a_thread_made_again_never_takes_up_its_old_stamp(store: Store) -> None:
+    # A thread's stamp vouches for what a build, a browser or a warm sandbox keeps of it: one
+    # deleted (by hand, or a restored backup) and begun again must not restart at a stamp its
+    # predecessor had, or a kept copy of the old thread would pass for the new one.
+    add(store, make(text="old"))
+    old = store.thread_stamp(SITE, URI)
+    assert old
+    drop_thread(store, SITE, URI)
+    assert store.thread_stamp(SITE, URI) is None
+    add(store, make(text="new", at=T0 + 60))
+    new = store.thread_stamp(SITE, URI)
+    assert new and new != old
+    page = store.read_page(SITE, URI, after=None, limit=10)
+    assert page.thread is not None and page.thread.stamp in (new, "")
 
 
 def test_pages_are_oldest_first_and_complete(store: Store) -> None:

@@ -43,8 +43,9 @@ def etag_of(body: bytes) -> str:
 
 # The server-rendered fragment's markup (backend/api/html.py): a part of its ETag, so a deploy
 # that changes what the fragment says moves every thread's tag. Raise it with any change to the
-# markup render_thread writes.
-MARKUP = "2"
+# markup render_thread writes, or to what the tag is made of (3: the stamp carries the thread's
+# creation). A build's tag from before then matches nothing: its check reads as changed.
+MARKUP = "3"
 
 
 def fragment_tag(ctx: Context, site: str, uri: str, sort: str, stamp: str) -> str:

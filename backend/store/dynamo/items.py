@@ -303,9 +303,11 @@ SUGGEST_AFTER = "suggest_after"  # epoch seconds: no suggested announcement post
 
 
 def stamp_of(item: Item) -> str:
-    """The thread's stamp: its counters' version `v` and its read version `rv`, which together
-    move on every write a page view shows (updates.py, READ_VERSION)."""
-    return f"{num(item, 'v')}.{num(item, 'rv')}"
+    """The thread's stamp: its creation (ms), its counters' version `v` and its read version
+    `rv`, which together move on every write a page view shows (updates.py, READ_VERSION). The
+    creation tells a thread deleted and begun again from the one before it, whose versions it
+    may reach again."""
+    return f"{num(item, 'created')}.{num(item, 'v')}.{num(item, 'rv')}"
 
 
 # The thread item's share of `count` from the open web (comments with an origin): moved with

@@ -30,15 +30,16 @@ class Reads(Table):
         item = self._get(it.thread_key(site, uri))
         return None if item is None else it.to_thread(item)
 
-    # 1 GetItem of the thread item's two versions, eventually consistent: 0.5 read unit. The
-    # app asks only when it holds a first page of the thread to serve instead of the Query.
+    # 1 GetItem of the thread item's creation and two versions, eventually consistent: 0.5 read
+    # unit. The app asks only when it holds a first page of the thread to serve instead of the
+    # Query.
     def thread_stamp(self, site: str, uri: str) -> str | None:
         with translate("GetItem"):
             out = self._conn.get_item(
                 TableName=self.table,
                 Key=it.thread_key(site, uri),
-                ProjectionExpression="#v, #rv, pk",
-                ExpressionAttributeNames={"#v": w.VERSION, "#rv": w.READ_VERSION},
+                ProjectionExpression="#c, #v, #rv, pk",
+                ExpressionAttributeNames={"#c": "created", "#v": w.VERSION, "#rv": w.READ_VERSION},
             )
         item: it.Item | None = out.get("Item")
         return None if item is None else it.stamp_of(item)

@@ -7,7 +7,7 @@ from typing import Any
 
 from backend.domain.models import Comment, Page, QueuePage, Status, Thread
 from backend.store.sqlite.connection import Database
-from backend.store.sqlite.rows import COLUMNS, VISIBLE, to_comment, to_thread
+from backend.store.sqlite.rows import COLUMNS, VISIBLE, stamp_of, to_comment, to_thread
 
 
 class Reads(Database):
@@ -16,8 +16,9 @@ class Reads(Database):
         return None if row is None else to_thread(row)
 
     def thread_stamp(self, site: str, uri: str) -> str | None:
-        row = self._one("SELECT stamp FROM threads WHERE site = ? AND uri = ?", (site, uri))
-        return None if row is None else str(row[0])
+        sql = "SELECT created, stamp FROM threads WHERE site = ? AND uri = ?"
+        row = self._one(sql, (site, uri))
+        return None if row is None else stamp_of(row[0], row[1])
 
     def read_page(self, site: str, uri: str, *, after: str | None, limit: int) -> Page:
         conn = self._conn()

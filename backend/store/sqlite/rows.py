@@ -63,6 +63,13 @@ def origin_of(column: str) -> Origin | None:
     return Origin(OriginKind(data["kind"]), data["url"], data.get("handle", ""))
 
 
+def stamp_of(created: int, stamp: int) -> str:
+    """The thread's stamp: its creation (ms) and its counter, moved by every write a page view
+    shows. The creation tells a thread deleted and begun again from the one before it, whose
+    counter it may reach again."""
+    return f"{created}.{stamp}"
+
+
 def to_thread(row: sqlite3.Row) -> Thread:
     return Thread(
         site=row["site"],
@@ -71,7 +78,7 @@ def to_thread(row: sqlite3.Row) -> Thread:
         count=row["count"],
         locked=bool(row["locked"]),
         created=dt(row["created"]),
-        stamp=str(row["stamp"]),
+        stamp=stamp_of(row["created"], row["stamp"]),
         reactions=reactions_of(row["reactions"]),
         pinned=row["pinned"],
         pinned_number=row["pinned_number"],
