@@ -62,3 +62,43 @@ def test_admin_and_confirm_pages_refuse_framing(client: TestClient) -> None:
     for response in (admin, confirm):
         assert response.headers["x-frame-options"] == "DENY"
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_every_answer_with_a_body_carries_the_security_headers(client: TestClient) -> None:
+    # The one exception: a 204 (No Content) has nothing to sniff, frame or refer from, so it
+    # goes without them (106 B on the loader's check of a built thread, its most common answer).
+    post(client)
+    params = {"site": "blog", "uri": "/post/"}
+    read = client.get("/api/v1/comments", params=params)
+    html = client.get("/api/v1/comments.html", params=params)
+    built = html.headers["etag"].removeprefix("W/")
+    check = {**params, "limit": "10", "sort": "oldest", "built": built}
+    with_body = {
+        "read": read,
+        "read, again": client.get("/api/v1/comments", params=params),
+        # A 304 stands for the 200 the browser keeps and refreshes its headers: kept too.
+        "304": client.get(
+            "/api/v1/comments", params=params, headers={"If-None-Match": read.headers["etag"]}
+        ),
+        "fragment": html,
+        "counts": client.get("/api/v1/counts", params=params),
+        "embed.js": client.get("/embed.js"),
+        "not found": client.get("/nowhere"),
+        "refused": client.get("/api/v1/comments", params={"site": "nope", "uri": "/"}),
+        "changed check": client.get("/api/v1/comments", params={**check, "built": '"old"'}),
+    }
+    for name, response in with_body.items():
+        assert response.headers.get("x-content-type-options") == "nosniff", name
+        assert response.headers.get("referrer-policy") == "strict-origin-when-cross-origin", name
+        assert response.headers.get("x-frame-options") == "DENY", name
+    no_content = {
+        "check": client.get("/api/v1/comments", params=check),
+        "preflight": client.options(
+            "/api/v1/comments",
+            headers={"Access-Control-Request-Method": "POST"},
+        ),
+    }
+    for name, response in no_content.items():
+        assert response.status_code == 204 and response.content == b"", name
+        for header in ("x-content-type-options", "referrer-policy", "x-frame-options"):
+            assert header not in response.headers, (name, header)

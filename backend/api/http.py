@@ -18,9 +18,10 @@ if TYPE_CHECKING:  # pydantic is imported on first use: the page view never need
 M = TypeVar("M", bound="BaseModel")
 
 JSON_TYPE = "application/json"
-# Every answer carries these (backend.app.SecurityHeaders): no MIME sniffing, no framing of our
-# pages, no referrer leak. Nothing Parley serves is meant to be framed (the widget renders into
-# the host page itself); this stops clickjacking of /admin and the one-click confirm pages.
+# Every answer but a 204 (no content) carries these (backend.app.SecurityHeaders): no MIME
+# sniffing, no framing of our pages, no referrer leak. Nothing Parley serves is meant to be
+# framed (the widget renders into the host page itself); this stops clickjacking of /admin and
+# the one-click confirm pages.
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
