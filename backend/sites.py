@@ -35,7 +35,7 @@ ORIGIN = re.compile(r"^https?://[^/\s:]+(:(\d{1,5}|\*))?$")
 EMAIL = re.compile(r"^[^@\s<>,]{1,64}@[^@\s<>,]+\.[^@\s<>,.]{2,}$")
 _TOKEN_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _NOTIFY = ("all", "pending", "none")
-DIGESTS = ("instant", "hourly", "daily")
+DIGESTS = ("instant", "capped", "hourly", "daily")
 _PROOF = ("required", "off")
 CAPTCHAS = ("off", "turnstile", "hcaptcha")
 # What a webhook's body speaks: Parley's own (the mixed body), or one chat service's API
@@ -66,9 +66,10 @@ class SiteConfig:
     telegram_chat_id: int | str | None = None
     notify: str = "pending"  # all, pending or none
     notify_emails: tuple[str, ...] = ()  # the owner's addresses: new and held comments
-    # Owner mail: `instant` (one mail per comment), `hourly` (the first 3 of an hour at once,
-    # the rest in one digest at the end of the hour) or `daily` (the same per UTC day).
-    notify_digest: str = "hourly"
+    # Owner mail and chat presets: `instant` (one per comment), `capped` (the first 3 of an
+    # hour at once, the rest in one digest at the end of the hour), `hourly` or `daily` (one
+    # digest at the end of each hour or UTC day, held comments too; nothing at once).
+    notify_digest: str = "capped"
     purge_pending_after_s: int = 30 * 86400
     # Replies from the open web (backend/inbound/): Webmentions accepted per hour (each one is
     # a fetch by the worker), and whether the fetcher may reach private addresses (only for

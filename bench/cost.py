@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import corpus
+import fragment_cost
 import lib
 
 sys.path.insert(0, str(lib.ROOT))
@@ -225,7 +226,7 @@ def measure(
         cpus.append(cpu)
         waits.append(sum(c.wait_ms for c in calls))
         units.append(sum(c.units for c in calls))
-    assert answer["statusCode"] in (200, 201, 202, 304), answer
+    assert answer["statusCode"] in (200, 201, 202, 204, 304), answer
     cpu_ms = statistics.median(cpus)
     compress_ms = 0.0
     if (answer.get("headers") or {}).get("content-encoding") == "gzip":
@@ -410,6 +411,12 @@ def main() -> None:
             reads[f"stale{limit}_gzip"] = measure(
                 lh.handler, recorder, ev, args.reads, before=lambda: store._touch(SITE, URI)
             )
+        # A thread built into the page (comments.html at the site's build): the loader's HEAD
+        # when the reader nears it, each way the server can answer (bench/fragment_cost.py).
+        fragment = fragment_cost.measure_fragment(
+            measure, event, lh.handler, recorder, cache.clear,
+            lambda: store._touch(SITE, URI), SITE, URI, args.reads,
+        )  # fmt: skip
         embed = {
             name: measure(
                 lh.handler, recorder, event("GET", "/embed.js", {}, name != "plain", accept=accept),
@@ -431,6 +438,7 @@ def main() -> None:
         "item_bytes": sizes,
         "reads": reads,
         "embed": embed,
+        "fragment": fragment,
         "counts": counts_read,
         "prices": PRICES,
         "assumptions": {
@@ -552,6 +560,7 @@ def markdown(r: dict[str, Any]) -> str:
             f" {m['header_bytes']:,} | {m['parley_cpu_ms']:.2f} | {m['gzip_compress_ms']:.2f} |"
             f" {m['lambda_ms']:.1f} |"
         )
+    out += fragment_cost.rows(r.get("fragment", {}))
     for key, m in r["embed"].items():
         label = "304 (revalidated)" if key == "304" else key
         out.append(

@@ -2,6 +2,12 @@
 flood ceiling and breaker, from the same prices and assumptions as bench/cost.py.
 
     ../.venv/bin/python flood.py [--runs 200]       (from bench/; writes results/flood.json)
+    ../.venv/bin/python flood.py --concurrency 10   (also a quota-10 account: flood-quota10.json)
+
+`--concurrency N` adds an account whose Lambda concurrency quota is N (a new account's is often
+10): `make deploy` cannot reserve the function's concurrency there (AWS keeps 100 unreserved),
+so a flood may keep N sandboxes busy; the rows show the hour with `sandboxCeiling` as given
+and as `make deploy` scales it (scripts/deploy.py `plan`, run here as is).
 
 Measured here: for every public answer an attacker can ask for without a token (GET, no
 Accept-Encoding, so the largest body), the bytes on the wire and the handler's CPU time through
@@ -40,6 +46,7 @@ The defaults are read from serverless.yml.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -89,6 +96,27 @@ AFTER: dict[str, Any] = {
     "monthlyBudgetUsd": float(_D["monthlyBudgetUsd"]),
     "bytesPerRequest": int(_D["breakerBytesPerRequest"]),
 }
+
+
+def load_deploy() -> Any:
+    """scripts/deploy.py, whose `plan` decides what an account of a given quota deploys."""
+    spec = importlib.util.spec_from_file_location("deploy", lib.ROOT / "scripts" / "deploy.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def quota_defaults(quota: int) -> dict[str, dict[str, Any]]:
+    """The defaults on an account whose quota is `quota` (all of it unreserved), with the
+    ceiling as given and as `make deploy` plans it."""
+    plan = load_deploy().plan(quota, quota, 0, _D["reservedConcurrency"], _D["sandboxCeiling"])
+    given = {**AFTER, "reservedConcurrency": plan.sandboxes if plan.reserved == "" else
+             int(plan.reserved)}  # fmt: skip
+    planned = {**given, "ceiling": [float(x) for x in plan.ceiling.split(",")]}
+    return {f"quota {quota}, ceiling as given": given, f"quota {quota}, as deployed": planned}
+
+
 PUBLIC = [
     ("/api/v1/openapi.json", {}),
     ("/embed.js", {}),
@@ -259,6 +287,9 @@ def spend_breaker(d: dict[str, Any], hour: float, answers: list[dict[str, Any]])
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200, help="timed requests per answer")
+    parser.add_argument(
+        "--concurrency", type=int, help="also an account of this Lambda concurrency quota"
+    )
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="parley-flood-")
     os.environ.update(
@@ -298,7 +329,15 @@ def main() -> None:
     result["spend_breaker"] = spend_breaker(AFTER, result["after"]["hour"], answers)
     if result["spend_breaker"]["month"] is not None:
         result["after"]["month_under"] = result["spend_breaker"]["month"]
-    lib.save("flood", result)
+    result["quota"] = {}
+    if args.concurrency is not None:
+        for name, d in quota_defaults(args.concurrency).items():
+            row = {**d, **scenario(d, worst["usd_per_sandbox_hour"])}
+            row["spend_breaker"] = spend_breaker(d, row["hour"], answers)
+            if row["spend_breaker"]["month"] is not None:
+                row["month_under"] = row["spend_breaker"]["month"]
+            result["quota"][name] = row
+    lib.save("flood" if args.concurrency is None else f"flood-quota{args.concurrency}", result)
     print(markdown(result))
 
 
@@ -321,13 +360,23 @@ def markdown(r: dict[str, Any]) -> str:
         " per hour | per day | per month (a trip a day) | per month (under the breaker) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in ("before", "after"):
-        s = r[name]
+    rows = [(name, r[name]) for name in ("before", "after")] + list(r["quota"].items())
+    for name, s in rows:
         v = list(s["lines"].values())
         lines.append(
             f"| {name} | {s['reservedConcurrency']} | {v[0]:.3f} | {v[1]:.3f} | {v[2]:.3f} |"
             f" ${s['hour']:.2f} | ${s['day']:.2f} | ${s['month']:.2f} |"
             f" ${s['month_under']:.2f} |"
+        )
+    for name, s in r["quota"].items():
+        c = ceiling_sandbox_hour(s["ceiling"])
+        q = s["spend_breaker"]
+        lines.append(
+            f"\n{name} (ceiling {s['ceiling']}): at most ${c['usd_per_sandbox_hour']:.4f} a"
+            f" sandbox-hour (Lambda ${c['lambda_usd']:.4f}, transfer ${c['transfer_usd']:.4f});"
+            f" the worst flood is estimated at ${q['flood_hour_estimated']:.2f} an hour, so the"
+            f" spend breaker trips within {q['flood_minutes_to_trip']:.0f} minutes; a month at"
+            f" most ${q['month']:.2f}."
         )
     b = r["spend_breaker"]
     lines += [

@@ -3,94 +3,41 @@
     ../.venv/bin/python page_view.py          (from bench/, after cost.py; reads its results)
 
 Measured (bench/cost.py's results/cost.json, this tree's backend/static/widget.json): the
-thread read's bytes, headers, Lambda time and DynamoDB read units; the loader's and the
-304's bytes and Lambda time; the loader's and the bundle's brotli bytes. Prices: cost.PRICES.
-Assumed, each named below and printed: the shares (scroll, loader fetch/304, bundle not yet
-in the browser's cache, full TLS handshakes, cold starts, thread reads a warm sandbox answers
-from a kept page and the 304s among them), the counts answer, the TLS bytes, the runtime's log
-lines, the init duration on Lambda.
+thread read's bytes, headers, Lambda time and DynamoDB read units; the check of a thread built
+into the page (bench/fragment_cost.py); the loader's and the 304's bytes and Lambda time; the
+counts answer; the loader's and the bundle's brotli bytes. Prices: cost.PRICES. The model and
+its assumptions (each named and printed): bench/page_model.py.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import lib
-from cost import (
-    EMBED_304_SHARE,
-    EMBED_FETCH_SHARE,
-    FRONT_HEADER_BYTES,
-    GB,
-    LAMBDA_CPU_SHARE,
-    LAMBDA_MEMORY_GB,
-    PRICES,
-    SCROLL_SHARE,
+from cost import EMBED_304_SHARE, EMBED_FETCH_SHARE, FRONT_HEADER_BYTES, SCROLL_SHARE
+from page_model import (
+    BUNDLE_FETCH_SHARE,
+    CHANGED_SHARE,
+    COLD_START_SHARE,
+    COLD_START_SOURCE,
+    INIT_CPU_MS,
+    INIT_SOURCE,
+    INIT_WAIT_MS,
+    KEPT_SHARE,
+    PLATFORM_LOG_BYTES,
+    RECENT_BYTES_EACH,
+    RECENT_FETCH_SHARE,
+    RECENT_LAMBDA_MS,
+    RECENT_UNITS_EACH,
+    REVALIDATED_SHARE,
+    TLS_FULL_BYTES,
+    TLS_FULL_SHARE,
+    TLS_RESUMED_BYTES,
+    Config,
+    lines,
 )
-
-# Assumed. The bundle is immutable for a year: a scrolling view fetches it only when the
-# browser has not got this version yet (a reader's first scroll after each deploy).
-BUNDLE_FETCH_SHARE = 0.5
-COLD_START_SHARE = 0.03  # of invocations; a blog at ~0.4 views/s keeps a sandbox warm
-# Measured: `import backend.lambda_handler` and its first thread read from the artifact
-# (`coldstart.py --artifact ZIP --first-read`), 213 ms CPU at a full core, median of 41 rounds
-# (bench/RESULTS.md, "Cold start without botocore"; the import alone was 603 ms under a heavier
-# load, 361-371 ms in the same rounds before the reads' own client); Lambda's 1,024 MB gets
-# LAMBDA_CPU_SHARE of one. A sandbox's first write adds ~270 ms more (botocore, built then):
-# not a page view's, and not counted here.
-INIT_CPU_MS = 213.0
-# The runtime's START, END and REPORT lines of a healthy invocation, text format (assumed
-# from their documented shape); none with SystemLogLevel=WARN.
-PLATFORM_LOG_BYTES = 330
-# TLS 1.3 from the Function URL: a full handshake sends the certificate chain (~4.5 KB with
-# Amazon's RSA chain), a resumed one ~350 bytes; record framing ~1.5% of the payload.
-TLS_FULL_BYTES = 4500
-TLS_RESUMED_BYTES = 350
-TLS_FULL_SHARE = 0.5  # of page views that open a connection to the API
-TLS_RECORD_OVERHEAD = 0.015
-# GET /api/v1/counts for one page, used only with results from before cost.py measured it:
-# one GetItem of the thread item (0.5 read unit), a ~40-byte body, a cached read's time.
-COUNTS_UNITS = 0.5
-COUNTS_BODY = 40
-COUNTS_LAMBDA_MS = 6.0
-# GET /api/v1/recent (a `data-parley-recent` box, drawn with the thread): 0.5 read unit for the
-# Query of the approved index and 0.5 a comment (measured on DynamoDB Local for 5:
-# tests/test_dynamo_desk.py), ~250 bytes a comment, a counts-like Lambda time; its answer is
-# public for a minute, so a reader's next pages within it reuse it (assumed share fetched).
-RECENT_UNITS_EACH = 0.5
-RECENT_BYTES_EACH = 250
-RECENT_LAMBDA_MS = 8.0
-RECENT_FETCH_SHARE = 0.7
-# Assumed, not measured: the share of thread reads whose first page the serving sandbox kept
-# and whose thread has not changed since (backend/api/comments.py): one GetItem of the stamp
-# instead of the Query. A blog's reads gather on a few recent posts, a thread changes a few
-# times a day, and at these rates one or two warm sandboxes serve a site; a cold start keeps
-# nothing. The other reads are counted as a kept page gone stale (the GetItem, then the
-# Query), the dearer of the two ways to miss.
-KEPT_SHARE = 0.7
-# Assumed, not measured: of the kept reads, the share whose browser holds that same answer (a
-# reload, a return within the thread's life) and gets a 304 without a body.
-REVALIDATED_SHARE = 0.1
-
-
-@dataclass(frozen=True)
-class Config:
-    name: str
-    loader: str = "api"  # "api": /embed.js from Lambda; "self": the blog's host
-    counts: str = "api"  # "api": one counts request a view; "page": from the page
-    limit: int = 10
-    # "warn": serverless.yml's LoggingConfig (JSON, SystemLogLevel and ApplicationLogLevel
-    # WARN: no line for a healthy invocation); "text": Lambda's default, START/END/REPORT.
-    logs: str = "warn"
-    cold_share: float = COLD_START_SHARE
-    recent: int = 0  # comments in a recent box beside the thread; 0: no box
-    # The thread answer's coding: "gzip6" is what Parley sends; the others are what the same
-    # body weighs in them (bench/cost.py), a lever not built (no brotli in the function).
-    coding: str = "gzip6"
-    # Share of thread reads answered from a page the sandbox kept (0: every read the Query).
-    kept: float = KEPT_SHARE
-
 
 BEFORE = Config(
     "before: paste-and-go, Lambda's default logs (Text, INFO), pages of 20, every read the Query",
@@ -99,85 +46,11 @@ BEFORE = Config(
     kept=0.0,
 )
 PASTE_AND_GO = Config("paste-and-go: /embed.js and counts from the API")
-SELF_HOSTED = Config("recommended: widget from the blog's host, counts from the page",
-                     "self", "page")  # fmt: skip
-
-
-def lines(r: dict[str, Any], widget: dict[str, Any], c: Config) -> dict[str, float]:
-    """Dollars per page view, line by line."""
-    p = PRICES
-    read = dict(r["reads"][f"limit{c.limit}_gzip"])
-    if c.coding != "gzip6":
-        read["bytes"] = r["reads"][f"limit{c.limit}"]["codings"][c.coding]
-    if c.kept and f"kept{c.limit}_gzip" in r["reads"]:
-        # The thread read as a mix: kept and unchanged (200 from memory, or a 304), else a
-        # kept page gone stale (the stamp's GetItem, then the Query).
-        kept, not_modified = r["reads"][f"kept{c.limit}_gzip"], r["reads"][f"kept{c.limit}_304"]
-        stale = dict(r["reads"][f"stale{c.limit}_gzip"])
-        if c.coding != "gzip6":
-            stale["bytes"] = read["bytes"]
-        mix = ((c.kept * (1 - REVALIDATED_SHARE), kept), (c.kept * REVALIDATED_SHARE,
-               not_modified), (1 - c.kept, stale))  # fmt: skip
-        coded = read["bytes"] if c.coding != "gzip6" else None
-        read = {
-            "lambda_ms": sum(w * m["lambda_ms"] for w, m in mix),
-            "units": sum(w * m["units"] for w, m in mix),
-            "bytes": sum(w * (coded if coded is not None and m is not not_modified
-                              else m["bytes"]) for w, m in mix),
-            "header_bytes": sum(w * m["header_bytes"] for w, m in mix),
-        }  # fmt: skip
-    loader = r["embed"]["br"]
-    revalidated = r["embed"]["304"]
-    bundle_bytes = widget["sizes"]["bundle"]["brotli"] + loader["header_bytes"]
-    # (invocations, Lambda ms, read units, bytes out) per page view, by request.
-    requests = {
-        "thread": (SCROLL_SHARE, read["lambda_ms"], read["units"],
-                   read["bytes"] + read["header_bytes"]),
-    }  # fmt: skip
-    if c.loader == "api":
-        requests["loader"] = (EMBED_FETCH_SHARE, loader["lambda_ms"], 0.0,
-                              loader["bytes"] + loader["header_bytes"])  # fmt: skip
-        requests["loader 304"] = (EMBED_304_SHARE, revalidated["lambda_ms"], 0.0,
-                                  revalidated["header_bytes"])  # fmt: skip
-        requests["bundle"] = (SCROLL_SHARE * BUNDLE_FETCH_SHARE, loader["lambda_ms"], 0.0,
-                              bundle_bytes)  # fmt: skip
-    if c.counts == "api":
-        counted = r.get("counts")  # measured by cost.py (older results: the assumption)
-        requests["counts"] = (
-            (1.0, counted["lambda_ms"], counted["units"],
-             counted["bytes"] + counted["header_bytes"]) if counted
-            else (1.0, COUNTS_LAMBDA_MS, COUNTS_UNITS, COUNTS_BODY + read["header_bytes"])
-        )  # fmt: skip
-    if c.recent:
-        requests["recent"] = (SCROLL_SHARE * RECENT_FETCH_SHARE, RECENT_LAMBDA_MS,
-                              RECENT_UNITS_EACH * (1 + c.recent),
-                              RECENT_BYTES_EACH * c.recent + read["header_bytes"])  # fmt: skip
-    invocations = sum(n for n, _, _, _ in requests.values())
-    gb_s = sum(n * ms / 1000 * LAMBDA_MEMORY_GB for n, ms, _, _ in requests.values())
-    units = sum(n * u for n, _, u, _ in requests.values())
-    body = sum(n * b for n, _, _, b in requests.values())
-    contact = 1.0 if (c.loader == "api" or c.counts == "api") else SCROLL_SHARE
-    tls = contact * (TLS_FULL_SHARE * TLS_FULL_BYTES + (1 - TLS_FULL_SHARE) * TLS_RESUMED_BYTES)
-    tls += body * TLS_RECORD_OVERHEAD
-    init_ms = INIT_CPU_MS / LAMBDA_CPU_SHARE
-    out = {
-        "invocations": invocations,
-        "bytes": body,
-        "lambda requests": invocations * p["lambda_per_million_requests"] / 1e6,
-        "lambda duration": gb_s * p["lambda_arm64_per_gb_s"],
-        "lambda init (cold starts)": invocations * c.cold_share * init_ms / 1000
-        * LAMBDA_MEMORY_GB * p["lambda_arm64_per_gb_s"],
-        "dynamodb reads": units * p["dynamodb_per_million_rru"] / 1e6,
-        "transfer: bodies and headers": body * p["transfer_out_per_gb"] / GB,
-        "transfer: TLS": tls * p["transfer_out_per_gb"] / GB,
-        "cloudwatch logs": invocations * (PLATFORM_LOG_BYTES if c.logs == "text" else 0)
-        * p["cloudwatch_logs_ingestion_per_gb"] / GB,
-    }  # fmt: skip
-    for name, (n, _, _, b) in requests.items():
-        out[f"bytes: {name}"] = n * b
-    out["total"] = sum(v for k, v in out.items() if k not in ("invocations", "bytes")
-                       and not k.startswith("bytes:"))  # fmt: skip
-    return out
+SELF_HOSTED = Config("widget from the blog's host, counts from the page, thread read when"
+                     " neared", "self", "page")  # fmt: skip
+BUILT = Config("recommended (a generator's site): widget from the blog's host, thread and counts"
+               " built into the page, checked when neared", "self", "page",
+               thread="built")  # fmt: skip
 
 
 # From before to the recommended configuration, one lever at a time: (name, what it changes
@@ -187,10 +60,10 @@ LEVERS: list[tuple[str, str, dict[str, Any], str]] = [
      "none; warnings and errors are still logged", {"logs": "warn"}, "yes, the default"),
     ("widget from the blog's host (`parley widget --out`)",
      "none: the same script; a copy older than the API's gives way to the API's bundle",
-     {"loader": "self"}, "yes, README's recommendation"),
+     {"loader": "self"}, "yes"),
     ("counts from the page (fragment or build-time counts file)",
      "an index page's counts are as of the site's last build", {"counts": "page"},
-     "yes, README's recommendation"),
+     "yes"),
     ("first page of 10, \"more\" after it",
      "a thread of more than 10 comments shows 10, then a button and a second request",
      {"limit": 10}, "yes, the widget's default (PAGE in widget/build.mjs)"),
@@ -199,6 +72,11 @@ LEVERS: list[tuple[str, str, dict[str, Any], str]] = [
      "none: every write a read shows moves the thread's stamp, so the next read is the Query"
      " again (eventually consistent, as the Query was)", {"kept": KEPT_SHARE},
      "yes (DynamoDB: the thread item's stamp)"),
+    ("thread built into the page (comments.html at the site's build), checked by the one read"
+     f" when the reader nears it: a 204 unless changed ({CHANGED_SHARE:.0%} assumed)",
+     "the reader sees the thread at once, in the page's HTML (and so do readers without"
+     " JavaScript); a comment, like or edit since the build arrives when they near the thread",
+     {"thread": "built"}, "yes: docs/widget.md's snippets per generator"),
     ("brotli (quality 5) for the thread answer instead of gzip 6",
      "none: browsers accept br over HTTPS", {"coding": "br5"},
      "no: needs a brotli library in the function"),
@@ -207,22 +85,32 @@ LEVERS: list[tuple[str, str, dict[str, Any], str]] = [
 
 def report(r: dict[str, Any], widget: dict[str, Any]) -> str:
     per_m = 1e6
+    three = "cold starts on 3% of invocations (instead of AWS's documented <1%)"
     configs = [
         BEFORE,
         PASTE_AND_GO,
+        replace(PASTE_AND_GO, name=f"paste-and-go, {three}", cold_share=0.03),
         SELF_HOSTED,
-        replace(SELF_HOSTED, name="recommended, pages of 20, every read the Query (before this"
-                " round's levers)", limit=20, kept=0.0),
-        replace(SELF_HOSTED, name="recommended, no page kept (every read the Query)", kept=0.0),
-        replace(SELF_HOSTED, name="recommended, 90% of reads kept", kept=0.9),
-        replace(SELF_HOSTED, name="recommended, cold starts on 1% of invocations",
-                cold_share=0.01),
-        replace(SELF_HOSTED, name="recommended + brotli 5 (not built)", coding="br5"),
-        replace(SELF_HOSTED, name="recommended, 90% kept and 1% cold (both assumed), brotli 5"
-                " (not built)", kept=0.9, cold_share=0.01, coding="br5"),
+        replace(SELF_HOSTED, name=f"the same, {three}", cold_share=0.03),
+        replace(SELF_HOSTED, name="the same, no page kept (every read the Query)", kept=0.0),
+        replace(SELF_HOSTED, name="the same, 90% of reads kept", kept=0.9),
+        replace(SELF_HOSTED, name="the same + brotli 5 (not built)", coding="br5"),
+        BUILT,
+        replace(BUILT, name=f"recommended, {three}", cold_share=0.03),
+        replace(BUILT, name="recommended, 10% of checks find the thread changed", changed=0.1),
+        replace(BUILT, name="recommended, every check finds the thread changed (never rebuilt)",
+                changed=1.0),
+        replace(BUILT, name="recommended, no page kept (every read the Query)", kept=0.0),
         replace(PASTE_AND_GO, name="paste-and-go with a recent box of 5", recent=5),
     ]  # fmt: skip
-    configs = [c for c in configs if f"limit{c.limit}_gzip" in r["reads"]]
+    configs.insert(configs.index(BUILT) + 1, replace(
+        BUILT, name="recommended, with the last model's init inputs (3% cold, 603 ms)",
+        cold_share=0.03, init_cpu_ms=603.0))  # fmt: skip
+    configs.insert(configs.index(SELF_HOSTED) + 1, replace(
+        SELF_HOSTED, name="the same, with the last model's init inputs (3% cold, 603 ms)",
+        cold_share=0.03, init_cpu_ms=603.0))  # fmt: skip
+    configs = [c for c in configs if f"limit{c.limit}_gzip" in r["reads"]
+               and (c.thread != "built" or "fragment" in r)]  # fmt: skip
     keys = [k for k in lines(r, widget, PASTE_AND_GO) if k not in ("invocations", "bytes",
                                                                     "total")]  # fmt: skip
     money = [k for k in keys if not k.startswith("bytes:")]
@@ -254,23 +142,44 @@ def report(r: dict[str, Any], widget: dict[str, Any]) -> str:
     for name, reader, built, after, delta in steps:
         out.append(f"| {name} | {reader} | {built} | {after * per_m:.3f} | {delta * per_m:.3f} |"
                    f" {delta / saved:.0%} |")  # fmt: skip
-    out += ["", "Assumptions: " + ", ".join(f"{k} {v}" for k, v in ASSUMED.items()) + "."]
+    out += [
+        "",
+        even(r, widget),
+        "",
+        "Assumptions: " + ", ".join(f"{k} {v}" for k, v in ASSUMED.items()) + ".",
+    ]
     return "\n".join(out)
+
+
+def even(r: dict[str, Any], widget: dict[str, Any], budget: float = 0.30) -> str:
+    """The share of changed threads at which the recommended configuration costs the budget
+    (the model is linear in it)."""
+    at = [lines(r, widget, replace(BUILT, changed=x))["total"] * 1e6 for x in (0.0, 1.0)]
+    share = (budget - at[0]) / (at[1] - at[0])
+    return (
+        f"The recommended configuration costs ${at[0]:.3f} per million views when no check"
+        f" finds the thread changed and ${at[1]:.3f} when every one does: ${budget:.2f} while"
+        f" at most {share:.0%} of checks find it changed (assumed: {CHANGED_SHARE:.0%})."
+    )
 
 
 ASSUMED = {
     "scroll share": SCROLL_SHARE,
     "loader fetched / 304 (API-hosted, max-age=300)": f"{EMBED_FETCH_SHARE} / {EMBED_304_SHARE}",
     "bundle not yet cached (of scrolling views)": BUNDLE_FETCH_SHARE,
-    "cold starts (of invocations)": COLD_START_SHARE,
-    "init CPU ms (measured, full core)": INIT_CPU_MS,
+    "cold starts (of invocations)": f"{COLD_START_SHARE} ({COLD_START_SOURCE})",
+    "init CPU ms (measured, full core)": f"{INIT_CPU_MS} ({INIT_SOURCE})",
+    "init wait ms (SSM GetParameter)": INIT_WAIT_MS,
     "platform log bytes per invocation": PLATFORM_LOG_BYTES,
     "TLS full / resumed handshake bytes": f"{TLS_FULL_BYTES} / {TLS_RESUMED_BYTES}",
     "full handshakes (of views that reach the API)": TLS_FULL_SHARE,
     "counts": "measured by cost.py (one uri)",
-    "thread reads answered from a kept page (recommended)": KEPT_SHARE,
+    "thread reads answered from a kept page": KEPT_SHARE,
     "of those, a 304 (the browser holds the answer)": REVALIDATED_SHARE,
     "the other reads": "a kept page gone stale (GetItem + Query, measured)",
+    "thread built into the page: checks that find it changed since the build": CHANGED_SHARE,
+    "checks from a sandbox without the page": f"{1 - KEPT_SHARE:.1f} (a changed thread: counted"
+    " as a kept page gone stale, GetItem + Query)",
     "recent box: read units a comment (+1 Query), bytes a comment, Lambda ms, fetched share": (
         f"{RECENT_UNITS_EACH}, {RECENT_BYTES_EACH}, {RECENT_LAMBDA_MS}, {RECENT_FETCH_SHARE}"
     ),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import re
 import secrets
@@ -27,7 +28,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 # The deploy toolchain, both from package.json: osls (the maintained continuation of
@@ -39,6 +40,8 @@ SERVERLESS = ROOT / "node_modules" / "osls" / "bin" / "serverless.js"
 
 # serverless.yml's `reservedConcurrency` default (a test keeps the two equal).
 DEFAULT_RESERVED = "2"
+# serverless.yml's `sandboxCeiling` default (likewise).
+DEFAULT_CEILING = "20,131072,5"
 
 
 def serverless_command() -> list[str]:
@@ -162,18 +165,89 @@ def alarm_email(params: dict[str, str], ask: Callable[[str], str] | None) -> str
 
 
 # "You can reserve concurrency for as many functions as you like, as long as you leave at
-# least 100 simultaneous executions unreserved" (Lambda API reference, PutFunctionConcurrency).
+# least 100 simultaneous executions unreserved" (Lambda API reference, PutFunctionConcurrency:
+# https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html; the developer
+# guide, https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
 UNRESERVED_MINIMUM = 100
 
 
-def plan_concurrency(lambda_client: Any, function: str, wanted: str) -> tuple[str, str]:
-    """The reserved concurrency to deploy for the API function, and one line saying why.
-    `wanted` is the `reservedConcurrency` parameter ("" for none). What this function already
-    reserves counts as available (a redeploy keeps it)."""
-    if wanted == "":
-        return "", "reserved concurrency: none asked for (the function shares the account's)"
-    if not wanted.isdigit() or int(wanted) < 1:
+class ConcurrencyPlan(NamedTuple):
+    """What `make deploy` passes for the API function, and the line that says why."""
+
+    reserved: str  # `reservedConcurrency` ("" for none)
+    ceiling: str  # `sandboxCeiling` ("" for none)
+    sandboxes: int  # the most sandboxes a flood can keep busy with this plan
+    line: str
+
+
+def scale_ceiling(ceiling: str, factor: float) -> str:
+    """`sandboxCeiling` with each of its three figures times `factor` (at most 1), rounded
+    down: never more than the figures times the factor, never zero."""
+    if ceiling.strip() == "" or factor >= 1:
+        return ceiling
+    requests, size, network = (float(part) for part in ceiling.split(","))
+
+    def down(value: float) -> str:
+        return f"{max(math.floor(value * 1000) / 1000, 0.001):g}"
+
+    return f"{down(requests * factor)},{max(math.floor(size * factor), 1)},{down(network * factor)}"
+
+
+def check_wanted(wanted: str) -> None:
+    if wanted != "" and (not wanted.isdigit() or int(wanted) < 1):
         raise DeployError(f"reservedConcurrency {wanted!r}: a whole number of sandboxes, or ''")
+
+
+def plan(quota: int, unreserved: int, held: int, wanted: str, ceiling: str) -> ConcurrencyPlan:
+    """The API function's reserved concurrency and sandbox ceiling for an account with this
+    `quota`, `unreserved` executions, of which this function already reserves `held` (a
+    redeploy gives them back first). `wanted` and `ceiling` are the parameters asked for: the
+    defaults promise a flood at most `wanted` sandboxes, each under `ceiling`. Where AWS
+    cannot reserve `wanted`, the function shares what is unreserved, so every sandbox gets
+    `ceiling` times wanted / sandboxes: the function's whole ceiling (requests, bytes and a
+    network's requests a second) stays what `wanted` sandboxes promised. A sandbox still
+    bills its duration while a flood keeps it waiting: docs/deploy.md says what that costs."""
+    if wanted == "":
+        return ConcurrencyPlan(
+            "",
+            ceiling,
+            unreserved + held,
+            "reserved concurrency: none asked for (the function shares the account's)",
+        )
+    check_wanted(wanted)
+    available = unreserved + held
+    if int(wanted) <= available - UNRESERVED_MINIMUM:
+        return ConcurrencyPlan(
+            wanted, ceiling, int(wanted), f"reserved concurrency: {wanted} (account quota {quota})"
+        )
+    scaled = scale_ceiling(ceiling, int(wanted) / available)
+    if scaled == ceiling:
+        ceiling_said = f"sandboxCeiling {ceiling or 'none'} as it is"
+    else:
+        ceiling_said = (
+            f"sandboxCeiling {ceiling} -> {scaled} a sandbox, so that {available} sandboxes "
+            f"answer no more in all than {wanted} would have"
+        )
+    return ConcurrencyPlan(
+        "",
+        scaled,
+        available,
+        f"reserved concurrency: left off: the account's quota is {quota} with {unreserved} "
+        f"unreserved, and AWS keeps {UNRESERVED_MINIMUM} unreserved, so {wanted} cannot be "
+        f"reserved; the function shares the account's {available}; {ceiling_said}; the "
+        "flood breaker stays. A flood costs more an hour than with the reservation, and one "
+        "that fills the account also delays the breaker function "
+        '(docs/deploy.md, "Flood ceiling and breaker"): ask AWS Support (Service Quotas, '
+        "Lambda concurrent executions) for 1000, then deploy again",
+    )
+
+
+def plan_concurrency(
+    lambda_client: Any, function: str, wanted: str, ceiling: str = ""
+) -> ConcurrencyPlan:
+    """`plan` for the account `lambda_client` reaches. What `function` already reserves
+    counts as available (a redeploy keeps it)."""
+    check_wanted(wanted)
     settings = lambda_client.get_account_settings()["AccountLimit"]
     quota = int(settings["ConcurrentExecutions"])
     unreserved = int(settings["UnreservedConcurrentExecutions"])
@@ -182,16 +256,7 @@ def plan_concurrency(lambda_client: Any, function: str, wanted: str) -> tuple[st
         held = int(current.get("ReservedConcurrentExecutions") or 0)
     except lambda_client.exceptions.ResourceNotFoundException:
         held = 0
-    room = unreserved + held - UNRESERVED_MINIMUM
-    if int(wanted) <= room:
-        return wanted, f"reserved concurrency: {wanted} (account quota {quota})"
-    return "", (
-        f"reserved concurrency: left off: the account's quota is {quota} with {unreserved} "
-        f"unreserved, and AWS keeps {UNRESERVED_MINIMUM} unreserved, so {wanted} cannot be "
-        "reserved; the function shares the account's concurrency and the flood breaker is "
-        "the only ceiling. Ask AWS Support (Service Quotas, Lambda concurrent executions) "
-        "for 1000, then deploy again"
-    )
+    return plan(quota, unreserved, held, wanted, ceiling)
 
 
 def left_behind(cfn: Any, dynamodb: Any, stage: str, region: str) -> list[str]:
@@ -290,11 +355,14 @@ def run(argv: list[str] | None = None) -> int:
     if args.command == "deploy":
         params["alarmEmail"] = alarm_email(params, input if sys.stdin.isatty() else None)
         function = f"parley-{args.stage}-api"
-        wanted = params.get("reservedConcurrency", DEFAULT_RESERVED)
-        params["reservedConcurrency"], line = plan_concurrency(
-            aws_client("lambda", args.region), function, wanted
+        chosen = plan_concurrency(
+            aws_client("lambda", args.region),
+            function,
+            params.get("reservedConcurrency", DEFAULT_RESERVED),
+            params.get("sandboxCeiling", DEFAULT_CEILING),
         )
-        print(f"deploy: {line}")
+        params["reservedConcurrency"], params["sandboxCeiling"] = chosen.reserved, chosen.ceiling
+        print(f"deploy: {chosen.line}")
         name = secret_param_name(args.stage, params)
         created = ensure_secret(ssm_client(args.region), name)
         print(f"deploy: signing keys in SSM {name} ({'created' if created else 'kept'})")

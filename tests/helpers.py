@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import altcha
+import feedparser
 from starlette.testclient import TestClient
 
 _keys = itertools.count()
@@ -58,6 +59,18 @@ def read(client: TestClient, uri: str = "/post/", site: str = "blog", **params: 
     response = client.get("/api/v1/comments", params={"site": site, "uri": uri, **params})
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def atom(response: Any) -> Any:
+    """An Atom answer as feedparser (the reference parser feed readers use, not our own XML)
+    reads it, given the answer's media type; anything it finds wrong (`bozo`) fails the test.
+    Its own HTML sanitizer is off: the test sees the markup Parley sent, not a cleaned copy."""
+    assert response.status_code == 200, response.text
+    headers = {"content-type": response.headers["content-type"]}
+    feed = feedparser.parse(response.content, response_headers=headers, sanitize_html=False)
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    return feed
 
 
 def error_of(response: Any) -> dict[str, Any]:

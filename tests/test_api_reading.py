@@ -159,12 +159,20 @@ def test_the_fragment_carries_its_etag_for_revalidation(client: TestClient, cloc
         headers={**origin, "If-None-Match": root["data-etag"]},
     )
     assert same.status_code == 304 and same.content == b""
-    # The loader's own HEAD sends no header (no preflight) and compares the ETag itself.
+    # The loader's own check: the first page read with the fragment's ETag (`built`), a
+    # simple request (no preflight): a 204 while the thread is the one built.
+    check = {**query, "limit": "10", "sort": "oldest", "built": root["data-etag"]}
+    unchanged = client.get("/api/v1/comments", params=check, headers=origin)
+    assert (unchanged.status_code, unchanged.content) == (204, b"")
+    assert unchanged.headers["access-control-allow-origin"] == ORIGIN
     plain = client.head("/api/v1/comments.html", params=query, headers=origin)
     assert plain.status_code == 200 and plain.headers["etag"] == root["data-etag"]
     post(client, author="Dee", text="a fourth")
     moved = client.head("/api/v1/comments.html", params=query, headers=origin)
     assert moved.headers["etag"] != root["data-etag"]
+    fresh = client.get("/api/v1/comments", params=check, headers=origin)
+    assert fresh.status_code == 200
+    assert "a fourth" in fresh.text
     changed = client.head(
         "/api/v1/comments.html",
         params=query,

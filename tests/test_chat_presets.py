@@ -273,6 +273,36 @@ def test_a_burst_of_12_is_three_messages_and_one_digest_of_the_rest(
         assert len(chats.got) == 4  # each comment was told once
 
 
+@pytest.mark.parametrize(("mode", "length"), [("hourly", HOUR), ("daily", 24 * HOUR)])
+def test_hourly_and_daily_chat_is_one_digest_message_and_nothing_at_once(
+    store_and_url: tuple[Store, StoreURL], clock: Clock, chats: Chats, mode: str, length: int
+) -> None:
+    chats.got.clear()
+    chats.refused.clear()
+    start = (int(clock.now) // (24 * HOUR)) * 24 * HOUR + 24 * HOUR  # a UTC midnight
+    clock.now = start + 60
+    blog = preset(chats, "slack", moderation="first-time", notify="all", notify_digest=mode)
+    with mail_client(store_and_url, clock, blog, None) as client:
+        for n in range(4):  # first-timers: held
+            post(client, email=f"new{n}@example.com", text=f"Burst comment number {n}.", expect=202)
+            clock.advance(1)
+        drain(client)
+        assert chats.got == []  # not even the held ones at once
+        clock.now = start + HOUR + 1
+        drain(client)
+        assert len(chats.got) == (1 if mode == "hourly" else 0)
+        clock.now = start + length + 1
+        drain(client)
+        assert chats.refused == [] and len(chats.got) == 1
+        listed = re.findall(r"Burst comment number (\d+)\.", chats.got[0].visible)
+        assert listed == ["0", "1", "2", "3"]
+        approve = [url for label, url in moderation_links_all(chats.got[0]) if label == "Approve"]
+        assert len(approve) == 4
+        clock.advance(2 * length)
+        drain(client)
+        assert len(chats.got) == 1  # each comment was told once
+
+
 def moderation_links_all(seen: Seen) -> list[tuple[str, str]]:
     return [(label, url) for label, url in seen.links if "/moderate/" in url]
 

@@ -107,6 +107,7 @@ HEAVY = (
     "mistune",
     "nh3",
     "httpx",
+    "akismet",  # a site's Akismet check: imported on the first post of a site with a key
     "smtplib",
     "aiosmtpd",
     "uvicorn",

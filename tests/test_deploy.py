@@ -19,6 +19,8 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
+from backend.domain.ceiling import SandboxCeiling
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -280,17 +282,18 @@ def make_function(client: Any, name: str, env: dict[str, str] | None = None) -> 
 
 
 def test_a_new_account_at_quota_10_gets_no_reservation_and_one_clear_line(aws: None) -> None:
-    value, line = deploy.plan_concurrency(account(10, 10), "parley-prod-api", "5")
+    chosen = deploy.plan_concurrency(account(10, 10), "parley-prod-api", "5")
+    value, line = chosen.reserved, chosen.line
     assert value == ""
     assert "quota is 10" in line and "100 unreserved" in line and "left off" in line
 
 
 def test_a_usual_account_gets_the_reservation(aws: None) -> None:
-    assert deploy.plan_concurrency(account(1000, 1000), "parley-prod-api", "5")[0] == "5"
+    assert deploy.plan_concurrency(account(1000, 1000), "parley-prod-api", "5").reserved == "5"
     # Exactly at the minimum: 105 unreserved leaves 100 after reserving 5.
-    assert deploy.plan_concurrency(account(105, 105), "parley-prod-api", "5")[0] == "5"
-    assert deploy.plan_concurrency(account(104, 104), "parley-prod-api", "5")[0] == ""
-    assert deploy.plan_concurrency(account(1000, 1000), "parley-prod-api", "")[0] == ""
+    assert deploy.plan_concurrency(account(105, 105), "parley-prod-api", "5").reserved == "5"
+    assert deploy.plan_concurrency(account(104, 104), "parley-prod-api", "5").reserved == ""
+    assert deploy.plan_concurrency(account(1000, 1000), "parley-prod-api", "").reserved == ""
     with pytest.raises(deploy.DeployError, match="whole number"):
         deploy.plan_concurrency(account(1000, 1000), "parley-prod-api", "lots")
 
@@ -299,8 +302,86 @@ def test_a_redeploy_counts_what_the_function_already_reserves(aws: None) -> None
     client = account(105, 100)  # 5 already reserved, by this very function
     make_function(client.client, "parley-prod-api")
     client.put_function_concurrency(FunctionName="parley-prod-api", ReservedConcurrentExecutions=5)
-    assert deploy.plan_concurrency(client, "parley-prod-api", "5")[0] == "5"
-    assert deploy.plan_concurrency(client, "parley-prod-api", "6")[0] == ""
+    assert deploy.plan_concurrency(client, "parley-prod-api", "5").reserved == "5"
+    assert deploy.plan_concurrency(client, "parley-prod-api", "6").reserved == ""
+
+
+# The plan itself is pure: the account's figures in, the two parameters out. Where the
+# reservation cannot be had, the function may run as many sandboxes as the account has
+# unreserved, so each sandbox's ceiling shrinks by that much: the function's whole ceiling
+# (sandboxes x requests, bytes, a network's share a second) stays what the defaults promise.
+# AWS's rule the plan keeps ("leave at least 100 simultaneous executions unreserved",
+# https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html and
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): a reservation
+# is only planned when the account keeps 100 unreserved after it.
+CEILING = "20,131072,5"
+
+
+def whole(ceiling: str, sandboxes: int) -> list[float]:
+    parsed = SandboxCeiling.parse(ceiling)
+    assert parsed is not None
+    return [
+        sandboxes * parsed.requests_per_s,
+        sandboxes * parsed.bytes_per_s,
+        sandboxes * parsed.network_requests_per_s,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("quota", "reserved", "ceiling", "sandboxes"),
+    [
+        (10, "", "4,26214,1", 10),
+        (50, "", "0.8,5242,0.2", 50),
+        (1000, "2", CEILING, 2),
+    ],
+)
+def test_the_plan_keeps_the_function_under_the_default_ceiling(
+    quota: int, reserved: str, ceiling: str, sandboxes: int
+) -> None:
+    plan = deploy.plan(quota, unreserved=quota, held=0, wanted="2", ceiling=CEILING)
+    assert (plan.reserved, plan.ceiling, plan.sandboxes) == (reserved, ceiling, sandboxes)
+    promised = whole(CEILING, 2)
+    assert all(a <= b for a, b in zip(whole(plan.ceiling, plan.sandboxes), promised, strict=True))
+    if reserved:
+        assert quota - int(reserved) >= deploy.UNRESERVED_MINIMUM
+        assert "reserved concurrency: 2" in plan.line
+    else:
+        assert f"quota is {quota}" in plan.line and "left off" in plan.line
+        assert f"sandboxCeiling {CEILING} -> {ceiling}" in plan.line
+
+
+def test_the_plan_scales_an_owners_ceiling_and_leaves_none_alone() -> None:
+    plan = deploy.plan(10, unreserved=10, held=0, wanted="5", ceiling="40,1000000,10")
+    assert plan.ceiling == "20,500000,5"  # 10 sandboxes x 20 = 5 x 40
+    assert deploy.plan(10, unreserved=10, held=0, wanted="2", ceiling="").ceiling == ""
+    # Other functions' reservations leave this one fewer sandboxes, so less to scale by.
+    plan = deploy.plan(110, unreserved=105, held=0, wanted="10", ceiling=CEILING)
+    assert (plan.reserved, plan.sandboxes) == ("", 105)
+    # Asked for no reservation: the owner's choice, the ceiling as given.
+    plan = deploy.plan(10, unreserved=10, held=0, wanted="", ceiling=CEILING)
+    assert (plan.reserved, plan.ceiling) == ("", CEILING)
+
+
+def test_deploy_passes_the_scaled_ceiling_on_a_new_account(
+    ssm: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script, record = fake_serverless(tmp_path)
+    sites = tmp_path / "sites.prod.json"
+    sites.write_text(json.dumps({"blog": {"origins": ["https://b.example"]}}), encoding="utf-8")
+    monkeypatch.setattr(deploy, "serverless_command", lambda: [str(script)])
+    monkeypatch.setattr(deploy, "ssm_client", lambda region: ssm)
+    monkeypatch.setattr(deploy, "aws_client", lambda name, region: account(10, 10))
+    argv = ["deploy", "--stage", "prod", "--sites", str(sites), "--skip-build"]
+    assert deploy.run([*argv, "--param", "alarmEmail=ops@example.com"]) == 0
+    args = json.loads(record.read_text(encoding="utf-8"))
+    assert "--param=reservedConcurrency=" in args
+    assert "--param=sandboxCeiling=4,26214,1" in args
+
+
+def test_serverless_default_ceiling_is_the_deploy_default() -> None:
+    text = (ROOT / "serverless.yml").read_text(encoding="utf-8")
+    assert f'sandboxCeiling: "{deploy.DEFAULT_CEILING}"' in text
+    assert deploy.DEFAULT_CEILING == CEILING
 
 
 def test_serverless_default_reservation_is_the_deploy_default() -> None:

@@ -167,12 +167,11 @@ def test_a_build_time_fragments_revalidation_is_one_get_item(
     assert requests.take() == ["GetItem", "Query"]  # the kept page is stale
 
 
-def test_the_loaders_head_is_one_get_item_whatever_the_sandbox_kept(
+def test_a_head_of_the_fragment_is_one_get_item_whatever_the_sandbox_kept(
     api: TestClient, dynamo: DynamoStore, requests: Requests
 ) -> None:
-    """The loader's HEAD (no If-None-Match: from the blog's origin that header would cost a
-    CORS preflight) compares the answer's ETag with the page's data-etag. A sandbox that kept
-    nothing (a cold start) answers it from the thread's stamp alone, changed or not: one
+    """The fragment's ETag is the thread stamp's: a HEAD (an older loader's check) on a sandbox
+    that kept nothing (a cold start) is answered from the stamp alone, changed or not: one
     GetItem, never the Query of the fragment's page, and no body."""
     ids = seed(dynamo, "/cold/", 3)
     query = {"site": SITE, "uri": "/cold/"}
@@ -197,6 +196,33 @@ def test_the_loaders_head_is_one_get_item_whatever_the_sandbox_kept(
         api.get("/api/v1/comments.html", params=query).headers["etag"].removeprefix("W/")
         == changed.headers["etag"]
     )
+
+
+def test_the_loaders_check_of_a_built_thread_is_one_request_and_one_get_item(
+    api: TestClient, dynamo: DynamoStore, requests: Requests
+) -> None:
+    """The loader with a thread built into the page reads the first page with the fragment's
+    data-etag (`built`): unchanged, a 204 from the thread's stamp alone, one GetItem whatever
+    the sandbox kept; changed, the first page (the GetItem, then the Query; a page kept under
+    the new stamp, the GetItem alone)."""
+    ids = seed(dynamo, "/check/", 3)
+    html = api.get("/api/v1/comments.html", params={"site": SITE, "uri": "/check/"})
+    tag = html.headers["etag"].removeprefix("W/")
+    check = {"site": SITE, "uri": "/check/", "limit": 10, "sort": "oldest", "built": tag}
+    forget = api.app.state.parley.cache.clear  # type: ignore[attr-defined]
+    forget()
+    requests.take()
+    for _ in range(2):
+        same = api.get("/api/v1/comments", params=check)
+        assert (same.status_code, same.content) == (204, b"")
+        assert requests.take() == ["GetItem"]
+    dynamo.edit_comment(SITE, "/check/", ids[1], text="new", html="<p>new</p>", edited=WHEN)
+    requests.take()
+    changed = api.get("/api/v1/comments", params=check)
+    assert changed.status_code == 200 and "<p>new</p>" in changed.text
+    assert requests.take() == ["GetItem", "Query"]
+    assert api.get("/api/v1/comments", params=check).json() == changed.json()
+    assert requests.take() == ["GetItem"]  # the page kept under the new stamp
 
 
 def test_a_page_among_hidden_comments_stays_complete(

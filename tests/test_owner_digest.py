@@ -1,7 +1,9 @@
-"""The owner's digest (`notify_digest`), end to end on both stores, to a real SMTP server: a burst
-of 150 comments sends the owner 3 mails at once and one digest at the end of the hour listing
-the other 147, held ones first with their one-click links; `instant` mails each; the Lambda
-worker's Stream leaves a digest's items to the schedule."""
+"""The owner's digest (`notify_digest`), end to end on both stores, to a real SMTP server: by
+default (`capped`) a burst of 150 comments sends the owner 3 mails at once and one digest at the
+end of the hour listing the other 147, held ones first with their one-click links; `hourly` and
+`daily` send nothing at once and one digest at the end of the hour or the UTC day, held ones
+included; `instant` mails each; the Lambda worker's Stream leaves a digest's items to the
+schedule."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 
 from backend.domain.models import Comment, Status
 from backend.notify import digest, lambda_worker
-from backend.settings import StoreURL
+from backend.settings import SiteConfig, StoreURL
 from backend.store.base import Store
 from backend.store.dynamo.outbox import event_item
 from tests.conftest import ORIGIN, Clock
@@ -31,6 +33,7 @@ from tests.notify_support import (
 
 OWNER = "owner@blog.test"
 HOUR = 3600
+DAY = 86400
 
 
 def site_map(**blog: Any) -> dict[str, Any]:
@@ -111,7 +114,13 @@ def test_a_burst_of_150_sends_three_mails_and_one_digest_of_the_rest(
         assert len(owner_mails(mailbox)) == 4  # nothing more: each comment was told once
 
 
-def test_instant_mails_every_comment_and_a_digest_leaves_out_what_was_moderated(
+def test_the_default_is_capped_and_each_setting_is_known() -> None:
+    assert SiteConfig().notify_digest == "capped"
+    for mode in ("instant", "capped", "hourly", "daily"):
+        assert SiteConfig.parse({"notify_digest": mode}).notify_digest == mode
+
+
+def test_instant_mails_every_comment(
     store_and_url: tuple[Store, StoreURL], clock: Clock, mailbox: Mailbox
 ) -> None:
     clock.now = (int(clock.now) // HOUR) * HOUR + 60
@@ -120,20 +129,53 @@ def test_instant_mails_every_comment_and_a_digest_leaves_out_what_was_moderated(
             post(c, email=f"a{n}@example.com", text=f"Instant {n}", expect=None)
         drain(c)
         assert len(owner_mails(mailbox)) == 6
-    empty(mailbox)
-    clock.now += HOUR
-    with mail_client(store_and_url, clock, site_map(notify_digest="daily"), mailbox.url) as c:
-        posts = [post(c, email=f"b{n}@x.example", text=f"Daily {n}", expect=None) for n in range(6)]
-        ids = [p["comment"]["id"] for p in posts]
+
+
+@pytest.mark.parametrize(("mode", "length"), [("hourly", HOUR), ("daily", DAY)])
+def test_hourly_and_daily_send_one_digest_and_nothing_at_once(
+    store_and_url: tuple[Store, StoreURL], clock: Clock, mailbox: Mailbox, mode: str, length: int
+) -> None:
+    start = (int(clock.now) // DAY) * DAY  # a UTC midnight: an hour's start and a day's
+    clock.now = start - 600
+    with mail_client(store_and_url, clock, site_map(notify_digest=mode), mailbox.url) as c:
+        regular = post(c, author="Regular", email="regular@example.com", expect=202)
+        act(c, regular["comment"]["id"], "approve")  # a known author: published at once
         drain(c)
-        assert len(owner_mails(mailbox)) == 3
-        act(c, ids[4], "spam")  # moderated before the digest: not news
-        clock.now = (int(clock.now) // 86400 + 1) * 86400 + 1
+        clock.now = start + 60
+        drain(c)  # the regular's own digest, of the window before
+        assert len(owner_mails(mailbox)) == 1
+        empty(mailbox)
+        ids = []
+        for n in range(9):  # every other one by a first-timer: held
+            email = "regular@example.com" if n % 2 == 0 else f"new{n}@example.com"
+            text = f"Burst comment number {n}."
+            got = post(c, author=f"W{n}", email=email, text=text, expect=None)
+            ids.append(got["comment"]["id"])
+            clock.advance(1)
+        drain(c)
+        assert owner_mails(mailbox) == []  # not even the held ones at once
+        act(c, ids[7], "spam")  # moderated before the digest: not news
+        clock.now = start + HOUR - 1
+        assert drain(c) == 0 and owner_mails(mailbox) == []
+        clock.now = start + HOUR + 1
+        drain(c)
+        assert len(owner_mails(mailbox)) == (1 if mode == "hourly" else 0)
+        clock.now = start + length + 1
         drain(c)
         mails = owner_mails(mailbox)
-        assert len(mails) == 4
-        assert "Daily 3" in text_of(mails[3]) and "Daily 5" in text_of(mails[3])
-        assert "Daily 4" not in text_of(mails[3])
+        assert len(mails) == 1
+        letter = text_of(mails[0])
+        assert str(mails[0]["Subject"]) == "Comments on blog: 3 awaiting moderation, 5 new"
+        held, new = letter.split("New comments (5):")
+        assert re.findall(r"number (\d+)\.", held) == ["1", "3", "5"]
+        assert sorted(int(n) for n in re.findall(r"number (\d+)\.", new)) == [0, 2, 4, 6, 8]
+        approve = re.findall(r"Approve: (\S+)", held)
+        assert len(approve) == 3 and "Approve" not in new
+        page = c.get(link_path(approve[0]))
+        assert page.status_code == 200 and "<form" in page.text
+        clock.advance(2 * length)
+        drain(c)
+        assert len(owner_mails(mailbox)) == 1  # each comment was told once
 
 
 def test_the_stream_leaves_a_digest_item_to_the_schedule(

@@ -41,6 +41,25 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
+# The server-rendered fragment's markup (backend/api/html.py): a part of its ETag, so a deploy
+# that changes what the fragment says moves every thread's tag. Raise it with any change to the
+# markup render_thread writes.
+MARKUP = "2"
+
+
+def fragment_tag(ctx: Context, site: str, uri: str, sort: str, stamp: str) -> str:
+    """The ETag of the fragment's first page under the thread's stamp (every write a reader
+    can see moves it): asked about, it is answered from the stamp alone, without the Query."""
+    key = (MARKUP, ctx.settings.public_url, stamp, site, uri, "", "html", sort)
+    return etag_of("\n".join(key).encode())
+
+
+async def stamp_of(ctx: Context, site: str, uri: str) -> str | None:
+    if ctx.store.cheap_stamps:
+        return ctx.store.thread_stamp(site, uri)
+    return await ctx.blocking(ctx.store.thread_stamp, site, uri)
+
+
 def cached_response(request: Request, entry: Cached) -> Response:
     headers = {"ETag": entry.etag, "Cache-Control": READ_CACHE_CONTROL, **widget_headers()}
     if etag_matches(request.headers.get("if-none-match"), entry.etag):
@@ -83,6 +102,20 @@ async def read_thread(request: Request) -> Response:
     params = ReadQuery.parse(request.query_params.multi_items())
     ctx.comments.site(params.site)
     key = (params.site, params.uri, params.after or "", str(params.limit), params.sort)
+    if params.built is not None and params.after is None:
+        # The loader with a thread built into the page (the fragment, `data-etag`): the
+        # thread's stamp alone (one GetItem on DynamoDB) says whether it is still that one,
+        # a 204; else the first page, from a page kept under that stamp or the Query. Never
+        # remembered for `KeptReads`, which would answer it with the page.
+        stamp = await stamp_of(ctx, params.site, params.uri)
+        if stamp and params.built == fragment_tag(ctx, params.site, params.uri, params.sort,
+                                                  stamp):  # fmt: skip
+            headers = {"Cache-Control": READ_CACHE_CONTROL, **widget_headers()}
+            return Response(status_code=204, headers=headers)
+        entry = ctx.cache.get(key, stamp)
+        if entry is not None:
+            return cached_response(request, entry)
+        known = KnownQuery(params.site, params.uri, key)
     if known is None:
         known = KnownQuery(params.site, params.uri, key)
         ctx.cache.remember(raw_query, known)

@@ -47,8 +47,10 @@ def render_feed(
 
     child(feed, "id", f"tag:parley,2024:{site}:{uri or '*'}")
     child(feed, "title", f"Comments on {uri}" if uri else f"Comments on {site}")
-    updated = comments[0].created if comments else datetime(2024, 1, 1, tzinfo=UTC)
-    child(feed, "updated", updated.isoformat())
+    # The feed changed when its last entry did: an edit of an older comment counts (readers
+    # that look at the feed's date alone would otherwise miss it).
+    changed = [comment.edited or comment.created for comment in comments]
+    child(feed, "updated", max(changed, default=datetime(2024, 1, 1, tzinfo=UTC)).isoformat())
     child(feed, "link", rel="self", href=self_url)
     for comment in comments:
         entry = child(feed, "entry")

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backend.api.cache import Cached, KnownQuery
-from backend.api.comments import READ_CACHE_CONTROL, etag_of, kept
+from backend.api.comments import READ_CACHE_CONTROL, etag_of, fragment_tag, kept, stamp_of
 from backend.api.context import Context, context
 from backend.api.http import read_params
 from backend.api.schemas import CommentOut, HtmlParams, ThreadOut
@@ -205,13 +205,14 @@ async def thread_html(request: Request) -> Response:
     if params.announce is not None:
         await _suggest(ctx, params.site, params.uri, params.announce)
     key = (params.site, params.uri, params.after or "", "html", params.sort)
-    if request.method == "HEAD":
-        # The loader's question whether the fragment built into the page still stands: its
+    if request.method == "HEAD" and params.after is None:
+        # An older loader's question whether the fragment built into the page still stands: its
         # ETag is the thread's stamp's (below), so the answer is the stamp alone, one GetItem
         # on DynamoDB, whatever the sandbox kept, and no body.
-        stamp = await _stamp(ctx, params.site, params.uri)
+        stamp = await stamp_of(ctx, params.site, params.uri)
         if stamp:
-            return _fragment(request, Cached(stamp, _tag(ctx, key, stamp), b""))
+            tag = fragment_tag(ctx, params.site, params.uri, params.sort, stamp)
+            return _fragment(request, Cached(stamp, tag, b""))
     # Kept as the JSON's first pages are (backend/api/comments.py). ("html" where the JSON's
     # key holds its limit.)
     entry = await kept(request, KnownQuery(params.site, params.uri, key))
@@ -248,33 +249,19 @@ async def thread_html(request: Request) -> Response:
         fragment = later_page(fragment, thread, post)
     body = fragment.encode()
     # The fragment carries its own ETag (data-etag), so the widget taking a build-time copy
-    # over can ask whether it is still current. Under a stamp the ETag is the stamp's (every
-    # write a reader can see moves it), so that question never needs the Query; without a
-    # thread (no comment yet) it is the fragment's hash.
+    # over can ask whether it is still current. A first page's under a stamp is the stamp's
+    # (every write a reader can see moves it), so that question never needs the Query;
+    # without a thread (no comment yet), and for later pages, it is the fragment's hash.
     stamp = page.thread.stamp if page.thread else None
-    etag = _tag(ctx, key, stamp) if stamp else etag_of(body)
+    etag = etag_of(body)
+    if stamp and params.after is None:
+        etag = fragment_tag(ctx, params.site, params.uri, params.sort, stamp)
     body = body.replace(b"<section ", f'<section data-etag="{_attr(etag)}" '.encode(), 1)
     entry = Cached(stamp, etag, body)
     # On DynamoDB only under a stamp the read vouches for (one Query: backend/api/comments.py).
     if ctx.store.cheap_stamps or stamp:
         ctx.cache.put(key, entry)
     return _fragment(request, entry)
-
-
-# The fragment's markup: a part of its ETag, so a deploy that changes what the fragment says
-# moves every thread's tag. Raise it with any change to the markup render_thread writes.
-MARKUP = "2"
-
-
-def _tag(ctx: Context, key: tuple[str, ...], stamp: str) -> str:
-    """The fragment's ETag under the thread's stamp: its page, order and links, the markup."""
-    return etag_of("\n".join((MARKUP, ctx.settings.public_url, stamp, *key)).encode())
-
-
-async def _stamp(ctx: Context, site: str, uri: str) -> str | None:
-    if ctx.store.cheap_stamps:
-        return ctx.store.thread_stamp(site, uri)
-    return await ctx.blocking(ctx.store.thread_stamp, site, uri)
 
 
 def _fragment(request: Request, entry: Cached) -> Response:

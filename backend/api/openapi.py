@@ -101,6 +101,7 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": _query(s.ReadParams),
                 "responses": {
                     "200": _json(s.ThreadPageOut, "One page of the thread"),
+                    "204": {"description": "The thread built into the page is current (built)"},
                     "304": {"description": "Not modified (If-None-Match)"},
                     **_errors(READ_ERRORS),
                 },

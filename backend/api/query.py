@@ -62,6 +62,12 @@ def _cursor(value: str) -> str:
     return value
 
 
+def _etag(value: str) -> str:
+    if len(value) > 64:
+        raise ValueError("must be at most 64 characters (the fragment's data-etag)")
+    return value
+
+
 def _sort(value: str) -> Sort:
     if value not in SORTS:
         raise ValueError("must be oldest, newest or top")
@@ -70,25 +76,30 @@ def _sort(value: str) -> Sort:
 
 @dataclass(frozen=True, slots=True)
 class ReadQuery:
-    """`GET /api/v1/comments?site=&uri=[&limit=50][&after=][&sort=oldest]`"""
+    """`GET /api/v1/comments?site=&uri=[&limit=50][&after=][&sort=oldest][&built=ETAG]`
+
+    `built`: the ETag of the thread built into the page (the fragment's `data-etag`); when the
+    thread is still that one the answer is a 204 without a body."""
 
     site: str
     uri: str
     limit: int = 50
     after: str | None = None
     sort: Sort = "oldest"
+    built: str | None = None
 
     @classmethod
     def parse(cls, items: Iterable[tuple[str, str]]) -> ReadQuery:
-        query = _Query(items, known=("site", "uri", "limit", "after", "sort"))
+        query = _Query(items, known=("site", "uri", "limit", "after", "sort", "built"))
         site = query.required("site", site_name)
         uri = query.required("uri", _uri)
         limit = query.optional("limit", _limit)
         after = query.optional("after", _cursor)
         sort = query.optional("sort", _sort)
+        built = query.optional("built", _etag)
         query.done()  # raises, naming every bad parameter
         assert site is not None and uri is not None
-        return cls(site, uri, 50 if limit is None else limit, after, sort or "oldest")
+        return cls(site, uri, 50 if limit is None else limit, after, sort or "oldest", built)
 
 
 @dataclass(frozen=True, slots=True)

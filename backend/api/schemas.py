@@ -155,6 +155,10 @@ class ReadParams(_In):
     after: Annotated[str | None, Field(max_length=query.CURSOR_CHARS)] = None
     sort: Sort = Field("oldest", description="oldest, newest or top (most liked); `number` "
                        "stays the chronological position")  # fmt: skip
+    built: Annotated[str | None, Field(
+        max_length=64, description="The ETag of the thread built into the page (the"
+        " fragment's `data-etag`): a 204 without a body while the first page is that one"
+    )] = None  # fmt: skip
 
 
 class HtmlParams(_In):

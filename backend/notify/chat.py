@@ -13,7 +13,8 @@ thread's title) is escaped for the format, so a comment cannot ping a channel (`
 `@everyone`), forge a link or break the markup: Slack's and Telegram HTML's `&`, `<`, `>`;
 Discord's markdown characters, with mentions off.
 
-Past the site's instant allowance (`notify_digest`, digest.py) the comments wait for one
+Past the site's instant allowance (`notify_digest`, digest.py: 3 an hour under `capped`,
+none under `hourly` and `daily`) the comments wait for one
 digest message at the window's end (`digest_body`): the held comments first, each with its
 one-click links, then the published ones, as many as the service takes (Discord's 2,000
 characters, Telegram's 4,096 after its HTML is read, Slack's 40,000), then "…and N more".

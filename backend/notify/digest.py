@@ -1,10 +1,12 @@
 """The owner's digest: mail that respects attention (the site's `notify_digest`).
 
-`instant` mails the owner once per comment. `hourly` (the default) mails the first
+`instant` mails the owner once per comment. `capped` (the default) mails the first
 INSTANT_PER_WINDOW comments of an hour at once and keeps the rest as outbox items due at the
-end of that hour; `daily` does the same per UTC day. When the items come due, the worker sends
-one mail per address listing the held comments first, each with its one-click links, then the
-published ones. A burst of 150 comments in a minute is 3 mails, then 1 digest of 147.
+end of that hour: a burst of 150 comments in a minute is 3 mails, then 1 digest of 147.
+`hourly` and `daily` are digests only: every comment, held ones too, is kept until the end of
+its hour (or UTC day), so the owner gets at most one mail an hour (or a day). When the items
+come due, the worker sends one mail per address listing the held comments first, each with
+its one-click links, then the published ones.
 
 A chat preset (`webhook_format` slack, discord or telegram; chat.py) counts the same way in
 its own window (one per site: the chat is one channel) and keeps the rest as
@@ -32,7 +34,8 @@ from backend.store.base import Store
 INSTANT_PER_WINDOW: Final = 3  # owner mails at once per address and window; more wait
 GATHER: Final = 1000  # due items read at once for a digest (more go into a second digest)
 EXCERPT: Final = 300  # characters of each comment in a digest
-WINDOWS: Final = {"hourly": 3600, "daily": 86400}
+# Each mode's window and how many of a window's comments are told at once; `instant` has none.
+WINDOWS: Final = {"capped": (3600, INSTANT_PER_WINDOW), "hourly": (3600, 0), "daily": (86400, 0)}
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Window:
     name: str  # the rate counter's key: the mode and the address's keyed hash
     number: int  # which hour (or day) since the epoch
     ends: int  # epoch seconds: when its digest is due
+    at_once: int  # how many of its comments are told at once (0: every one waits)
 
     @property
     def expires(self) -> int:
@@ -48,11 +52,11 @@ class Window:
 
 def window(mode: str, now: float, address_hash: str) -> Window | None:
     """The window an owner mail counts in, or None when the site mails every comment."""
-    length = WINDOWS.get(mode)
-    if length is None:
+    if mode not in WINDOWS:
         return None
+    length, at_once = WINDOWS[mode]
     number = int(now) // length
-    return Window(f"owner-{mode}:{address_hash}", number, (number + 1) * length)
+    return Window(f"owner-{mode}:{address_hash}", number, (number + 1) * length, at_once)
 
 
 def item(comment: Comment, to: str, address_hash: str, due: int) -> OutboxEvent:

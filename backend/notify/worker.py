@@ -318,11 +318,13 @@ class Worker:
 
         def send() -> None:
             span = digest.window(site.notify_digest, self.clock(), who)
-            if span is not None:
-                hits = self.store.hit_rate(comment.site, span.name, span.number, span.expires)
-                if hits > digest.INSTANT_PER_WINDOW:
-                    self.store.enqueue([kept(comment, span.ends)])
-                    return
+            if span is not None and (
+                span.at_once == 0  # a digest only: no counter to keep
+                or self.store.hit_rate(comment.site, span.name, span.number, span.expires)
+                > span.at_once
+            ):
+                self.store.enqueue([kept(comment, span.ends)])
+                return
             at_once.send()
 
         return Delivery(at_once.key, at_once.what, send)

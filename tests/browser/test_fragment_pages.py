@@ -27,7 +27,9 @@ def test_the_widget_reads_on_from_a_paged_fragment(page: Page, servers: Servers)
     page.goto(servers.page(uri, extra=f'<div id="parley">{fragment}</div>'))
     expect(heading(page)).to_have_text("25 Comments")
     expect(article(page, ids[0])).to_contain_text("Reader 0")
-    assert reads == []
+    # The only read so far: the check of the page's fragment (data-etag), a 204 without a body.
+    assert [("built=" in r.url, r.response().status) for r in reads] == [(True, 204)]  # type: ignore[union-attr]
+    reads.clear()
     more = page.get_by_role("button", name="Load more comments")
     shown = page.locator("#parley article")
     for _ in range(len(ids)):  # each click brings at least one comment
