@@ -19,6 +19,7 @@ client.py's `translate` maps as it maps botocore's; no error text carries a cred
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -100,10 +101,32 @@ class Observer(Protocol):
     def after(self, operation: str, status: int, headers: dict[str, str], parsed: Any) -> None: ...
 
 
+def _blobs(value: dict[str, Any]) -> dict[str, Any]:
+    """A binary attribute value as botocore gives it: bytes, not the wire's base64 text. Only
+    an attribute value is a one-key object whose value is text (an item maps names to objects)."""
+    if len(value) == 1:
+        if isinstance(value.get("B"), str):
+            return {"B": base64.b64decode(value["B"])}
+        if isinstance(value.get("BS"), list) and all(isinstance(v, str) for v in value["BS"]):
+            return {"BS": [base64.b64decode(v) for v in value["BS"]]}
+    return value
+
+
+def _base64(value: object) -> str:
+    """A binary value in a request (B, BS), as botocore sends it."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def encode(params: Mapping[str, Any]) -> bytes:
+    return json.dumps(params, separators=(",", ":"), default=_base64).encode()
+
+
 def parse(status: int, headers: Mapping[str, str], data: bytes) -> dict[str, Any]:
     """The answer as botocore's JSON parser gives it (for an error, ClientError.response)."""
     try:
-        body = json.loads(data) if data else {}
+        body = json.loads(data, object_hook=_blobs) if data else {}
     except ValueError:
         body = {}
     if not isinstance(body, dict):
@@ -168,7 +191,7 @@ class WireClient:
         observer = self.observer
         if observer is not None:
             params = observer.params(operation, params)
-        body = json.dumps(params, separators=(",", ":")).encode()
+        body = encode(params)
         headers = {
             "Content-Type": self._content_type,
             "X-Amz-Target": f"{self._target}.{operation}",
