@@ -42,6 +42,14 @@ CAPTCHAS = ("off", "turnstile", "hcaptcha")
 # (backend/notify/chat.py).
 WEBHOOK_FORMATS = ("parley", "slack", "discord", "telegram")
 # A Telegram chat: its numeric id (negative for groups and channels) or @channelusername.
+# An account whose posts a page may suggest: a Mastodon account (@user@host, user@host or its
+# profile's address https://host/@user), a Bluesky handle (a domain name) or a DID.
+_HOST = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)*"
+_FEDI_USER = r"[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?"
+_FEDI_ACCOUNT = re.compile(rf"^@?({_FEDI_USER})@({_HOST})$")
+_FEDI_PROFILE = re.compile(rf"^https?://({_HOST})(?::\d{{1,5}})?/@({_FEDI_USER})/?$")
+_BSKY_HANDLE = re.compile(rf"^@?((?:{_HOST})\.[a-z][a-z0-9-]{{0,62}})$")
+_DID = re.compile(r"^did:[a-z]+:[a-z0-9._:%-]{1,2000}$")
 _TELEGRAM_CHAT = re.compile(r"^(-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
 WEEK_S = 7 * 86400
 
@@ -79,6 +87,11 @@ class SiteConfig:
     # Whether the comments brought in from the open web count in the thread's count (the
     # heading, /api/v1/counts, the server-rendered thread): on by default.
     count_inbound: bool = True
+    # Whose announcement posts a page may suggest (backend/inbound/suggest.py): Mastodon
+    # accounts as `user@host` (the host the post's address names) and Bluesky handles or DIDs,
+    # kept lowercase without a leading @. None named: a suggestion binds nothing (the owner
+    # binds from the admin page).
+    announce_accounts: tuple[str, ...] = ()
     # Spam (backend/spam/, docs/moderation.md). `proof`: a post carries a proof of work
     # (required) or not (off); the widget solves it while the reader types. Its difficulty:
     # PBKDF2 iterations per try and the counter's range (the median proof takes proof_max / 2
@@ -225,6 +238,20 @@ def _owner_email(email: str) -> str:
     return email
 
 
+def _announce_account(value: str) -> str:
+    """One account, as kept: `user@host` (Mastodon), a handle or a DID (Bluesky), lowercase."""
+    text = value.strip().lower()
+    if found := _FEDI_ACCOUNT.match(text):
+        return f"{found.group(1)}@{found.group(2)}"
+    if found := _FEDI_PROFILE.match(text):
+        return f"{found.group(2)}@{found.group(1)}"
+    if found := _BSKY_HANDLE.match(text):
+        return found.group(1)
+    if _DID.match(text):
+        return text
+    raise ValueError(f"{value!r} is not a Mastodon account (@user@host) or a Bluesky handle or DID")
+
+
 def _moderation(value: object) -> Moderation:
     choices = ", ".join(m.value for m in Moderation)
     if not isinstance(value, str) or value not in Moderation._value2member_map_:
@@ -321,6 +348,7 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "webmentions_per_hour": _whole(0, 100_000),
     "fetch_private_addresses": _require_email,  # a bool, checked the same way
     "count_inbound": _require_email,
+    "announce_accounts": lambda v: _strings(v, _announce_account),
     "proof": _proof,
     "proof_cost": _whole(1, 1_000_000),
     "proof_max": _whole(1, 10_000_000),

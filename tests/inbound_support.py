@@ -28,27 +28,38 @@ INBOUND_SITES: dict[str, Any] = {
         "webmentions_per_hour": 8,
         "fetch_private_addresses": True,
         "admin_token_hashes": [token_hash(TOKEN)],
+        # The stand-in Mastodon's owner and the recorded Bluesky owner.
+        "announce_accounts": ["@owner@127.0.0.1", "owner.bsky.social"],
     },
     "held": {
         "origins": ["http://held.test"],
         "moderation": "all",
         "fetch_private_addresses": True,
     },
-    "guarded": {"origins": ["http://guarded.test"], "rate_limit_per_minute": 100},
+    "guarded": {
+        "origins": ["http://guarded.test"],
+        "rate_limit_per_minute": 100,
+        "announce_accounts": ["@owner@127.0.0.1"],
+    },
 }
 
 
-def inbound_settings(store_and_url: tuple[Store, Any]) -> Settings:
+def inbound_settings(
+    store_and_url: tuple[Store, Any], sites: dict[str, Any] | None = None
+) -> Settings:
     url = store_and_url[1]
+    sites = INBOUND_SITES if sites is None else sites
     if url.scheme == "sqlite":
-        return make_settings(f"sqlite:///{url.path}", INBOUND_SITES)
+        return make_settings(f"sqlite:///{url.path}", sites)
     query = f"region={url.region}" + (f"&endpoint={url.endpoint}" if url.endpoint else "")
-    return make_settings(f"dynamodb://{url.table}?{query}", INBOUND_SITES)
+    return make_settings(f"dynamodb://{url.table}?{query}", sites)
 
 
-def web_client(store_and_url: tuple[Store, Any], clock: Clock) -> Iterator[TestClient]:
-    """The app with INBOUND_SITES over the test's store (a fixture's body)."""
-    app = create_app(inbound_settings(store_and_url), store_and_url[0], clock=clock)
+def web_client(
+    store_and_url: tuple[Store, Any], clock: Clock, sites: dict[str, Any] | None = None
+) -> Iterator[TestClient]:
+    """The app with INBOUND_SITES (or `sites`) over the test's store (a fixture's body)."""
+    app = create_app(inbound_settings(store_and_url, sites), store_and_url[0], clock=clock)
     with TestClient(app, base_url="http://api.test") as client:
         yield client
 

@@ -1,7 +1,8 @@
 """A page suggesting its announcement post (`announce=` on the build's comments.html request):
 the worker binds the thread only when the post, fetched under the SSRF guard from the stand-in
-Mastodon or Bluesky on 127.0.0.1, links to the page on one of the site's origins; the owner's
-binding stays first; at most one check per thread and network a day; both stores."""
+Mastodon or Bluesky on 127.0.0.1, is by one of the site's `announce_accounts` and links to the
+page on one of the site's origins; the owner's binding stays first; at most one check per
+thread and network a day; both stores."""
 
 from __future__ import annotations
 
@@ -14,13 +15,19 @@ from starlette.testclient import TestClient
 from backend.domain.models import OriginKind
 from backend.domain.outbox import EventKind
 from backend.inbound import posts
-from backend.inbound.suggest import SUGGEST_EVERY_S, links_of, links_to_page
-from backend.sites import SiteConfig
+from backend.inbound.suggest import SUGGEST_EVERY_S, authors_of, links_of, links_to_page
+from backend.sites import SiteConfig, SiteProblems
 from backend.store.base import Store
 from tests import fediverse_records as rec
 from tests.conftest import Clock
 from tests.helpers import error_of
-from tests.inbound_support import TOKEN, standin_server, web_client, worker
+from tests.inbound_support import (
+    INBOUND_SITES,
+    TOKEN,
+    standin_server,
+    web_client,
+    worker,
+)
 from tests.standins import StandIn
 
 URI = "/2026/01/hello/"
@@ -301,3 +308,199 @@ def test_an_owners_binding_holds_the_widgets_suggestions(
     # the thread for a day, never less than the binding's 30 days.
     assert widget_suggests(web, f"{base}/@owner/3951").json() == {"status": "queued"}
     assert suggest_after(web) == int(clock()) + 30 * 86400
+
+
+# -- whose posts may be suggested: the site's announce_accounts --------------------------------
+
+MALLORY = rec.account("mallory", "Mallory")  # another account on the owner's own server
+
+
+def client_with(
+    store_and_url: tuple[Store, Any], clock: Clock, accounts: list[str] | None
+) -> Iterator[TestClient]:
+    """The app with site "web" naming `accounts` (None: the setting absent)."""
+    web = {k: v for k, v in INBOUND_SITES["web"].items() if k != "announce_accounts"}
+    if accounts is not None:
+        web["announce_accounts"] = accounts
+    yield from web_client(store_and_url, clock, {**INBOUND_SITES, "web": web})
+
+
+def strangers_post(s: StandIn, sid: str, author: dict[str, Any]) -> None:
+    """A post by `author` linking to the page, with one reply the stranger controls."""
+    s.statuses[sid] = rec.status(
+        sid, author, f'<p><a href="{PAGE}">Hello</a></p>', in_reply_to_id=None
+    )
+    s.contexts[sid] = rec.context(
+        [], [rec.status(f"{sid}9", CAROL, "<p>Buy now</p>", in_reply_to_id=sid)]
+    )
+
+
+def test_a_strangers_post_that_links_to_the_page_binds_nothing(
+    web: TestClient, standin: tuple[StandIn, str]
+) -> None:
+    s, base = standin
+    strangers_post(s, "5001", MALLORY)  # on the owner's own server: checked, refused
+    assert widget_suggests(web, f"{base}/@mallory/5001").json() == {"status": "queued"}
+    settle(web)
+    assert s.hits == ["/api/v1/statuses/5001"]  # read, never bound: no replies read
+    assert authors(web) == []
+    # The stranger's check took nothing from the owner's: the next build's is checked today.
+    announcement(s, "5101", f'<p><a href="{PAGE}">Hello</a></p>', "5102")
+    assert fragment(web, f"{base}/@owner/5101").status_code == 200
+    assert suggestions(web) == 1
+    settle(web)
+    assert authors(web) == ["Carol"]
+
+
+def test_a_post_claiming_another_servers_account_binds_nothing(
+    store_and_url: tuple[Store, Any], clock: Clock, standin: tuple[StandIn, str]
+) -> None:
+    """A server speaks only for its own accounts: a status served by `localhost` that says
+    its author is owner@127.0.0.1 (the owner's account) is a stranger's."""
+    s, base = standin
+    forged = {**OWNER, "acct": "owner@127.0.0.1", "url": "http://127.0.0.1/@owner"}
+    strangers_post(s, "5201", forged)
+    elsewhere = base.replace("127.0.0.1", "localhost")
+    for client in client_with(store_and_url, clock, ["@owner@127.0.0.1", "@me@localhost"]):
+        assert widget_suggests(client, f"{elsewhere}/@owner/5201").json() == {"status": "queued"}
+        settle(client)
+        assert s.hits == ["/api/v1/statuses/5201"]  # read from localhost, not bound
+        assert authors(client) == []
+
+
+def test_a_bluesky_post_by_a_stranger_binds_nothing(
+    web: TestClient, standin: tuple[StandIn, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, base = standin
+    monkeypatch.setattr(posts, "BLUESKY_API", base)
+    root = rec.bsky_post("did:plc:mallory", "mallory.bsky.social", "M", "3kmal", "New post")
+    root["embed"] = {"$type": "app.bsky.embed.external#view", "external": {"uri": PAGE}}
+    erin = rec.bsky_post("did:plc:erin", "erin.bsky.social", "Erin", "3kr", "x", parent=root["uri"])
+    at = "at://mallory.bsky.social/app.bsky.feed.post/3kmal"
+    s.threads[at] = {"thread": rec.thread_view(root, [rec.thread_view(erin, [])])}
+    assert (
+        fragment(web, "https://bsky.app/profile/mallory.bsky.social/post/3kmal").status_code == 200
+    )
+    settle(web)
+    assert authors(web) == []
+
+
+@pytest.mark.parametrize(
+    "accounts",
+    [
+        ["@owner@127.0.0.1"],
+        ["OWNER@127.0.0.1"],
+        [" @Owner@127.0.0.1 "],
+        ["http://127.0.0.1/@Owner"],
+        ["me.bsky.social", "@owner@127.0.0.1"],
+    ],
+)
+def test_the_owners_account_binds_however_it_is_written(
+    store_and_url: tuple[Store, Any],
+    clock: Clock,
+    standin: tuple[StandIn, str],
+    accounts: list[str],
+) -> None:
+    s, base = standin
+    for client in client_with(store_and_url, clock, accounts):
+        announcement(s, "5301", f'<p><a href="{PAGE}">Hello</a></p>', "5302")
+        assert widget_suggests(client, f"{base}/@owner/5301").json() == {"status": "queued"}
+        settle(client)
+        assert authors(client) == ["Carol"]
+
+
+@pytest.mark.parametrize("account", ["owner.bsky.social", "@Owner.Bsky.Social", "did:plc:owner"])
+def test_the_owners_bluesky_account_binds_by_handle_or_did(
+    store_and_url: tuple[Store, Any],
+    clock: Clock,
+    standin: tuple[StandIn, str],
+    monkeypatch: pytest.MonkeyPatch,
+    account: str,
+) -> None:
+    s, base = standin
+    monkeypatch.setattr(posts, "BLUESKY_API", base)
+    root = rec.bsky_post("did:plc:owner", "Owner.bsky.social", "Owner", "3kown", "New post")
+    root["embed"] = {"$type": "app.bsky.embed.external#view", "external": {"uri": PAGE}}
+    erin = rec.bsky_post("did:plc:erin", "erin.bsky.social", "Erin", "3ke", "x", parent=root["uri"])
+    s.threads["at://did:plc:owner/app.bsky.feed.post/3kown"] = {
+        "thread": rec.thread_view(root, [rec.thread_view(erin, [])])
+    }
+    for client in client_with(store_and_url, clock, [account]):
+        url = "https://bsky.app/profile/did:plc:owner/post/3kown"
+        assert fragment(client, url).status_code == 200
+        settle(client)
+        assert authors(client) == ["Erin"]
+
+
+def test_without_the_setting_no_suggestion_binds(
+    store_and_url: tuple[Store, Any], clock: Clock, standin: tuple[StandIn, str]
+) -> None:
+    """The safe default: a site that names no account takes no suggestion, not even the
+    owner's own post; nothing is queued or fetched. The owner binds from the admin page."""
+    s, base = standin
+    for client in client_with(store_and_url, clock, None):
+        announcement(s, "5401", f'<p><a href="{PAGE}">Hello</a></p>', "5402")
+        assert widget_suggests(client, f"{base}/@owner/5401").status_code == 202
+        assert fragment(client, f"{base}/@owner/5401").status_code == 200
+        assert suggestions(client) == 0
+        settle(client)
+        assert s.hits == []
+        assert authors(client) == []
+        bound = {"site": "web", "uri": URI, "url": f"{base}/@owner/5401"}
+        r = client.post("/api/v1/admin/threads/announce", json=bound, headers=AUTH)
+        assert r.status_code == 200, r.text
+        settle(client)
+        assert authors(client) == ["Carol"]
+
+
+def test_the_setting_is_checked() -> None:
+    site = SiteConfig.parse(
+        {
+            "announce_accounts": [
+                "@Me@Mastodon.Social",
+                "me@mastodon.social",
+                "https://fosstodon.org/@Me",
+                "@Me.Bsky.Social",
+                "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+            ]
+        }
+    )
+    assert site.announce_accounts == (
+        "me@mastodon.social",
+        "me@mastodon.social",
+        "me@fosstodon.org",
+        "me.bsky.social",
+        "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+    )
+    assert SiteConfig().announce_accounts == ()
+    for bad in ["me", "@me@", "me@@host.example", "https://host.example/me", "127.0.0.1", ""]:
+        with pytest.raises(SiteProblems) as got:
+            SiteConfig.parse({"announce_accounts": [bad]})
+        assert "announce_accounts" in got.value.problems, bad
+        assert repr(bad) in got.value.problems["announce_accounts"]
+    with pytest.raises(SiteProblems) as got:
+        SiteConfig.parse({"announce_accounts": "me@mastodon.social"})
+    assert got.value.problems == {"announce_accounts": "must be a list of strings"}
+
+
+def test_whose_post_it_is() -> None:
+    local = {"account": {"acct": "Owner", "url": "https://social.example/@Owner"}}
+    assert authors_of(OriginKind.MASTODON, local, "https://Social.Example") == {
+        "owner@social.example"
+    }
+    same = {"account": {"acct": "owner@social.example"}}
+    assert authors_of(OriginKind.MASTODON, same, "https://social.example") == {
+        "owner@social.example"
+    }
+    remote = {"account": {"acct": "owner@mastodon.social"}}  # another server's, as told
+    assert authors_of(OriginKind.MASTODON, remote, "https://social.example") == set()
+    assert authors_of(OriginKind.MASTODON, {"account": "x"}, "https://social.example") == set()
+    odd = {"account": {"acct": "owner\nbound to it"}}  # never logged as it came
+    assert authors_of(OriginKind.MASTODON, odd, "https://social.example") == set()
+    bsky = {"author": {"did": "did:plc:ABC", "handle": "Me.Bsky.Social"}}
+    assert authors_of(OriginKind.BLUESKY, bsky, "https://public.api.bsky.app") == {
+        "did:plc:abc",
+        "me.bsky.social",
+    }
+    invalid = {"author": {"did": "did:plc:abc", "handle": "handle.invalid"}}
+    assert authors_of(OriginKind.BLUESKY, invalid, "") == {"did:plc:abc"}

@@ -223,11 +223,15 @@ def openapi_document() -> dict[str, Any]:
     paths["/api/v1/announce"] = {
         "post": {
             "summary": "A page suggesting its announcement post; the worker binds the thread "
-            "only if the post links to the page",
+            "only if the post is by one of the site's announce_accounts and links to the page",
             "operationId": "suggestAnnouncement",
             "requestBody": _body(w.SuggestIn),
             "responses": {
-                "202": _json(w.SuggestOut, "Queued for a check, or one was made lately"),
+                "202": _json(
+                    w.SuggestOut,
+                    "Queued for a check; or none queued: one was made lately, or no "
+                    "announce_accounts could have written the post",
+                ),
                 **_errors(WRITE_ERRORS),
             },
         }

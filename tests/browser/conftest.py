@@ -83,6 +83,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
                     "moderation": "none",
                     "fetch_private_addresses": True,
                     "admin_token_hashes": [WEB_TOKEN_HASH],
+                    "announce_accounts": ["@owner@127.0.0.1"],
                 },
             }
         ),
