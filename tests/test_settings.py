@@ -91,6 +91,10 @@ def test_dynamodb_url(tmp_path: Path) -> None:
         ({"PARLEY_SITES": '{"b": {"notify_emails": ["me"]}}'}, "notify_emails: 'me' is not"),
         ({"PARLEY_SITES": '{"b": {"notify_digest": "weekly"}}'}, "notify_digest: must be one"),
         (
+            {"PARLEY_SITES": '{"b": {"announce_accounts": ["me"]}}'},
+            "announce_accounts: 'me' is not a Mastodon account",
+        ),
+        (
             {"PARLEY_SITES": '{"b": {"colour": 1, "moderation": 2}}'},
             "colour: unknown setting; moderation: must be one of none, first-time, all",
         ),
@@ -125,9 +129,11 @@ def test_site_settings_round_trip_through_their_own_spelling() -> None:
             "notify_emails": ["owner@blog.example"],
             "notify_digest": "daily",
             "purge_pending_after_s": 60,
+            "announce_accounts": ["@Me@Mastodon.Social", "Me.Bsky.Social"],
         }
     )
     assert site.origins == ("https://blog.example", "http://localhost:*")
     assert site.moderation is Moderation.FIRST_TIME and site.require_email is False
+    assert site.announce_accounts == ("me@mastodon.social", "me.bsky.social")
     assert SiteConfig.parse(site.to_dict()) == site
     assert SiteConfig.parse({}) == SiteConfig()  # every key has a default
