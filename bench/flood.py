@@ -12,7 +12,7 @@ and as `make deploy` scales it (scripts/deploy.py `plan`, run here as is).
 Measured here: for every public answer an attacker can ask for without a token (GET, no
 Accept-Encoding, so the largest body), the bytes on the wire and the handler's CPU time through
 `backend.lambda_handler.handler` (a Function URL event, payload 2.0), scaled to what Lambda's
-1,024 MB gets (cost.LAMBDA_CPU_SHARE), on a SQLite store (no table read in any of them).
+1,024 MB gets (cost_measure.LAMBDA_CPU_SHARE), on a SQLite store (no table read in any of them).
 
 Assumed (stated in the output): the prices (cost.PRICES); INVOKE_OVERHEAD_MS, the time a
 sandbox is busy per invocation beyond the handler (Lambda's runtime API round trip: not
@@ -57,6 +57,7 @@ import time
 from typing import Any
 
 import cost
+import cost_measure
 import lib
 
 PRICES = cost.PRICES
@@ -130,7 +131,7 @@ PUBLIC = [
 
 
 def url_event(path: str, query: dict[str, Any]) -> Any:
-    ev = cost.event("GET", path, query, gzip_ok=False)
+    ev = cost_measure.event("GET", path, query, gzip_ok=False)
     ev["requestContext"]["domainName"] = "abc123.lambda-url.us-east-1.on.aws"
     ev["requestContext"]["apiId"] = "abc123"
     return ev
@@ -139,14 +140,14 @@ def url_event(path: str, query: dict[str, Any]) -> Any:
 def measure(handler: Any, path: str, query: dict[str, Any], runs: int) -> dict[str, Any]:
     ev = url_event(path, query)
     for _ in range(3):
-        answer = handler(ev, cost.LambdaContext())
+        answer = handler(ev, cost_measure.LambdaContext())
     cpus = []
     for _ in range(runs):
         c0 = time.process_time()
-        answer = handler(ev, cost.LambdaContext())
+        answer = handler(ev, cost_measure.LambdaContext())
         cpus.append((time.process_time() - c0) * 1000)
-    lambda_ms = statistics.median(cpus) / cost.LAMBDA_CPU_SHARE
-    wire = cost.client_bytes(answer) + cost.header_bytes(answer)
+    lambda_ms = statistics.median(cpus) / cost_measure.LAMBDA_CPU_SHARE
+    wire = cost_measure.client_bytes(answer) + cost_measure.header_bytes(answer)
     return {
         "path": path,
         "status": answer["statusCode"],
@@ -298,7 +299,9 @@ def main() -> None:
             "PARLEY_STORE": f"sqlite:///{folder}/flood.db",
             "PARLEY_SECRET_KEYS": "bench-secret-key-0123456789abcdef",
             # The flood as measured before proof of work: each post reaches the rate limit.
-            "PARLEY_SITES": json.dumps({cost.SITE: {"origins": [cost.ORIGIN], "proof": "off"}}),
+            "PARLEY_SITES": json.dumps(
+                {cost_measure.SITE: {"origins": [cost_measure.ORIGIN], "proof": "off"}}
+            ),
             "PARLEY_PUBLIC_URL": "https://comments.example.com",
             "PYDANTIC_DISABLE_PLUGINS": "__all__",
         }
@@ -316,7 +319,7 @@ def main() -> None:
             "spend_lag_min": SPEND_LAG_MIN,
             "page_view_read_units": PAGE_VIEW_READ_UNITS,
             "page_view_lambda_ms": PAGE_VIEW_LAMBDA_MS,
-            "lambda_cpu_share": cost.LAMBDA_CPU_SHARE,
+            "lambda_cpu_share": cost_measure.LAMBDA_CPU_SHARE,
             "before": BEFORE,
             "after": AFTER,
         },

@@ -12,11 +12,11 @@ from cost import (
     EMBED_304_SHARE,
     EMBED_FETCH_SHARE,
     GB,
-    LAMBDA_CPU_SHARE,
     LAMBDA_MEMORY_GB,
     PRICES,
     SCROLL_SHARE,
 )
+from cost_measure import LAMBDA_CPU_SHARE
 
 # Assumed. The bundle is immutable for a year: a scrolling view fetches it only when the
 # browser has not got this version yet (a reader's first scroll after each deploy).

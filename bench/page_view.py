@@ -16,7 +16,8 @@ from dataclasses import replace
 from typing import Any
 
 import lib
-from cost import EMBED_304_SHARE, EMBED_FETCH_SHARE, FRONT_HEADER_BYTES, SCROLL_SHARE
+from cost import EMBED_304_SHARE, EMBED_FETCH_SHARE, SCROLL_SHARE
+from cost_measure import FRONT_HEADER_BYTES
 from page_model import (
     BUNDLE_FETCH_SHARE,
     CHANGED_SHARE,
