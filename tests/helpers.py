@@ -94,8 +94,8 @@ def parse_tags(html: str) -> list[tuple[str, dict[str, str]]]:
 
 
 def drop_thread(store: Any, site: str, uri: str) -> None:
-    """Delete a thread and everything in it behind the store's back, as an operator restoring
-    an older backup or deleting rows by hand would: no API does it."""
+    """Delete a thread and everything in it behind the store's back, as an operator deleting
+    rows by hand (or restoring a backup that did not hold it) would: no API does it."""
     from backend.store.dynamo import DynamoStore
     from backend.store.dynamo.items import thread_key
     from backend.store.sqlite import SQLiteStore

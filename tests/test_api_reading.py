@@ -185,8 +185,8 @@ def test_the_fragment_carries_its_etag_for_revalidation(client: TestClient, cloc
 def test_a_build_of_a_thread_since_made_again_reads_as_changed(
     client: TestClient, store: Store, clock: Clock
 ) -> None:
-    # The thread is deleted behind Parley's back (an older backup restored, rows deleted by
-    # hand) and begun again with as many writes: the build's copy is not of this thread.
+    # The thread is deleted behind Parley's back (rows deleted by hand, a backup without it
+    # restored) and begun again with as many writes: the build's copy is not of this thread.
     query = {"site": "blog", "uri": "/post/"}
     post(client, author="Ann", text="the old one")
     built = client.get("/api/v1/comments.html", params=query).headers["etag"].removeprefix("W/")

@@ -54,8 +54,8 @@ def test_read_missing_thread(store: Store) -> None:
 
 def test_a_thread_made_again_never_takes_up_its_old_stamp(store: Store) -> None:
     # A thread's stamp vouches for what a build, a browser or a warm sandbox keeps of it: one
-    # deleted (by hand, or a restored backup) and begun again must not restart at a stamp its
-    # predecessor had, or a kept copy of the old thread would pass for the new one.
+    # deleted (by hand, or a restored backup without it) and begun again must not restart at a
+    # stamp its predecessor had, or a kept copy of the old thread would pass for the new one.
     add(store, make(text="old"))
     old = store.thread_stamp(SITE, URI)
     assert old
