@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from backend.domain.models import Status
-from backend.inbound import urls
+from backend.inbound import pull, urls
 from backend.inbound.pull import PULL_MAX_S
 from backend.store.base import Store
 from tests import fediverse_records as rec
@@ -180,34 +180,36 @@ def test_keys_fit_any_url_length() -> None:
 
 
 def test_a_context_cut_at_mastodons_public_limit_removes_nothing(
-    web: TestClient, standin: tuple[StandIn, str]
+    web: TestClient, standin: tuple[StandIn, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Mastodon answers a logged-out `context` with at most 60 descendants (20 deep): a reply
     missing from a full answer may only have been pushed past the cut, so it stays; a shorter
-    answer is the whole thread, and what it lacks was deleted at the source."""
+    answer is the whole thread, and what it lacks was deleted at the source. (Run at a cut of
+    6, for time: the rule is the same at Mastodon's 60.)"""
+    assert pull.MASTODON_PUBLIC_REPLIES == 60  # Api::V1::Statuses::ContextsController
+    monkeypatch.setattr(pull, "MASTODON_PUBLIC_REPLIES", 6)
     s, base = standin
     s.statuses["2001"] = rec.status("2001", OWNER, "<p>Popular post</p>", in_reply_to_id=None)
     replies = [
-        rec.status(str(2100 + n), DAN, f"<p>Reply {n}</p>", in_reply_to_id="2001")
-        for n in range(61)
+        rec.status(str(2100 + n), DAN, f"<p>Reply {n}</p>", in_reply_to_id="2001") for n in range(7)
     ]
-    s.contexts["2001"] = rec.context([], replies[:60])
+    s.contexts["2001"] = rec.context([], replies[:6])
     assert bind(web, f"{base}/@owner/2001").status_code == 200
     worker(web).drain()
-    assert len(thread_all(web)) == 60
+    assert len(thread_all(web)) == 6
     # Another reply lands early in Mastodon's order: the last one falls past the cut.
-    s.contexts["2001"] = rec.context([], [replies[60], *replies[:59]])
+    s.contexts["2001"] = rec.context([], [replies[6], *replies[:5]])
     store = web.app.state.parley.store  # type: ignore[attr-defined]
     clock = web.app.state.parley.clock  # type: ignore[attr-defined]
     [following] = store.due_events(1e12, 10)
     clock.advance(following.due - clock() + 1)
     worker(web).drain()
-    assert len(thread_all(web)) == 61  # nothing removed, the new one kept
-    # Fewer than 60: the whole thread, so the missing ones were deleted at the source.
-    s.contexts["2001"] = rec.context([], replies[:10])
+    assert len(thread_all(web)) == 7  # nothing removed, the new one kept
+    # Fewer than the cut: the whole thread, so the missing ones were deleted at the source.
+    s.contexts["2001"] = rec.context([], replies[:3])
     clock.advance(PULL_MAX_S)
     worker(web).drain()
-    assert len(thread_all(web)) == 10
+    assert len(thread_all(web)) == 3
 
 
 def thread_all(client: TestClient) -> list[dict[str, Any]]:
