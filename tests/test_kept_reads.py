@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from starlette.applications import Starlette
@@ -134,6 +135,42 @@ def test_a_kept_read_is_the_general_paths_answer(
     asyncio.run(compare())
 
 
+def test_the_loaders_check_is_the_general_paths_answer(
+    apps: tuple[Starlette, Starlette], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader's check of a thread built into the page (`built`): unchanged, the empty 204
+    is answered by the fast path; changed, the first page is the general path's; either way
+    with one stamp lookup."""
+    fast, oracle = apps
+    seed(fast, ["hi"])
+    client = TestClient(fast, base_url="http://api.test")
+    built = client.get("/api/v1/comments.html?" + QUERY.decode()).headers["etag"]
+    check = QUERY + b"&limit=10&sort=oldest&built=" + quote(built.removeprefix("W/")).encode()
+    mixes = [
+        request_headers(origin=origin, accept_encoding=encoding)
+        for origin, encoding in itertools.product(ORIGINS, ENCODINGS)
+    ]
+
+    async def compare(status: int) -> list[bytes]:
+        for app in (fast, oracle):  # the fast app remembers the query
+            await call(app, request_headers(), check)
+        seen = passed_on(fast)
+        lookups = Lookups(store, monkeypatch)
+        for headers in mixes:
+            want = await call(oracle, headers, check)
+            lookups.calls = 0
+            got = await call(fast, headers, check)
+            assert got == want, headers
+            assert got[0]["status"] == status
+            assert lookups.calls == 1
+        monkeypatch.undo()
+        return seen
+
+    assert asyncio.run(compare(204)) == [], "the fast path passed unchanged checks on"
+    seed(oracle, ["changed"])  # the same store, past the fast path's spy
+    assert asyncio.run(compare(200)) == [check] * len(mixes)
+
+
 def test_the_first_of_a_repeated_header_counts_on_both_paths(
     apps: tuple[Starlette, Starlette],
 ) -> None:
@@ -234,21 +271,22 @@ def test_a_stale_page_costs_one_stamp_lookup_not_two(
     assert lookups.calls == 1
 
 
+@pytest.mark.parametrize("query", [QUERY, QUERY + b"&limit=10&built=%22built%22"])
 def test_a_failing_stamp_lookup_is_the_general_paths_error(
-    apps: tuple[Starlette, Starlette], store: Store, monkeypatch: pytest.MonkeyPatch
+    apps: tuple[Starlette, Starlette], store: Store, monkeypatch: pytest.MonkeyPatch, query: bytes
 ) -> None:
     fast, oracle = apps
     seed(fast, ["hi"])
 
     async def compare() -> None:
         for app in (fast, oracle):
-            await call(app, [])
+            await call(app, [], query)
         lookups = Lookups(store, monkeypatch)
         lookups.failing = True
         headers = request_headers(origin=ORIGIN, accept_encoding="gzip")
-        want = await call(oracle, headers)
+        want = await call(oracle, headers, query)
         lookups.calls = 0
-        got = await call(fast, headers)
+        got = await call(fast, headers, query)
         assert want[0]["status"] == 503
         assert got == want
         assert lookups.calls == 1  # asked once, raised where the handler would have met it
@@ -259,8 +297,9 @@ def test_a_failing_stamp_lookup_is_the_general_paths_error(
 SECRET = "cdn-secret-0123456789abcdef"
 
 
+@pytest.mark.parametrize("query", [QUERY, QUERY + b"&limit=10&built=%22built%22"])
 def test_behind_a_cdn_the_guard_still_comes_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: bytes
 ) -> None:
     from backend.store.sqlite import SQLiteStore
 
@@ -276,17 +315,18 @@ def test_behind_a_cdn_the_guard_still_comes_first(
     async def compare() -> None:
         through = [(b"x-parley-cdn-secret", SECRET.encode())]
         for app in (fast, oracle):
-            await call(app, through)
+            await call(app, through, query)
         seen = passed_on(fast)
         lookups = Lookups(store, monkeypatch)
         for secret in (SECRET, "wrong-secret-0123456789", None):
             headers = request_headers(origin=ORIGIN, x_parley_cdn_secret=secret)
             lookups.calls = 0
-            got = await call(fast, headers)
-            assert got == await call(oracle, headers), secret
+            got = await call(fast, headers, query)
+            assert got == await call(oracle, headers, query), secret
             assert got[0]["status"] == (200 if secret == SECRET else 403)
             assert lookups.calls == (2 if secret == SECRET else 0)  # one a path
-        assert len(seen) == 2  # the two refused ones
+        # The two refused ones; a changed check (a tag built nowhere) goes on as well.
+        assert len(seen) == (2 if query == QUERY else 3)
 
     asyncio.run(compare())
     store.close()

@@ -28,7 +28,8 @@ class KnownQuery:
 
     site: str
     uri: str
-    key: tuple[str, ...]
+    key: tuple[str, ...]  # (site, uri, after, limit, sort)
+    built: str | None = None  # the loader's check of a thread built into the page: its tag
 
 
 class ReadCache:

@@ -96,7 +96,7 @@ async def read_thread(request: Request) -> Response:
     # of Parley's own CPU on a cached read, bench/RESULTS.md); the stamp is still looked up,
     # so a changed thread is never served from the cache.
     known = ctx.cache.known(raw_query)
-    if known is not None:
+    if known is not None and known.built is None:
         entry = await kept(request, known)
         if entry is not None:
             return cached_response(request, entry)
@@ -106,9 +106,17 @@ async def read_thread(request: Request) -> Response:
     if params.built is not None and params.after is None:
         # The loader with a thread built into the page (the fragment, `data-etag`): the
         # thread's stamp alone (one GetItem on DynamoDB) says whether it is still that one,
-        # a 204; else the first page, from a page kept under that stamp or the Query. Never
-        # remembered for `KeptReads`, which would answer it with the page.
-        stamp = await stamp_of(ctx, params.site, params.uri)
+        # a 204; else the first page, from a page kept under that stamp or the Query.
+        # Remembered with its tag: `KeptReads` answers the 204 itself and passes the rest on.
+        looked: Looked | None = request.scope.get(LOOKED)
+        if looked is not None and looked[0] == key:  # `KeptReads` asked the store already
+            if looked[2] is not None:
+                raise looked[2]
+            stamp = looked[1]
+        else:
+            stamp = await stamp_of(ctx, params.site, params.uri)
+        if known is None:
+            ctx.cache.remember(raw_query, KnownQuery(params.site, params.uri, key, params.built))
         if stamp and params.built == fragment_tag(ctx, params.site, params.uri, params.sort,
                                                   stamp):  # fmt: skip
             headers = {"Cache-Control": READ_CACHE_CONTROL, **widget_headers()}
@@ -212,6 +220,7 @@ class KeptReads:
         self._answers: OrderedDict[int, Answers] = OrderedDict()
         self._widget: tuple[dict[str, str], RawHeaders] = ({}, [])
         self._gzip_ok: dict[bytes, bool] = {}
+        self._no_content: tuple[RawHeaders, RawHeaders] = ([], [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -226,6 +235,9 @@ class KeptReads:
         known = ctx.cache.known(scope["query_string"])
         if known is None:
             await self.app(scope, receive, send)
+            return
+        if known.built is not None:
+            await self._check(scope, receive, send, known, known.built)
             return
         origin = encoding = match = secret = None
         for name, value in scope["headers"]:  # the first of each, as the general path reads
@@ -264,6 +276,47 @@ class KeptReads:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
+    async def _check(
+        self, scope: Scope, receive: Receive, send: Send, known: KnownQuery, built: str
+    ) -> None:
+        """The loader's check of a built thread: the empty 204 when the thread's stamp still
+        gives the built tag; anything else goes on, with the stamp (or its error) in `LOOKED`."""
+        ctx = self.ctx
+        origin = secret = None
+        for name, value in scope["headers"]:  # the first of each, as the general path reads
+            if name == b"origin":
+                origin = value if origin is None else origin
+            elif name == SECRET:
+                secret = value if secret is None else secret
+        if self.cdn_secrets and not admits(self.cdn_secrets, _text(secret)):
+            await self.app(scope, receive, send)  # refused there, before any store call
+            return
+        try:
+            stamp = await stamp_of(ctx, known.site, known.uri)
+        except Exception as exc:  # the handler raises it where it would have met it
+            scope[LOOKED] = (known.key, None, exc)
+            await self.app(scope, receive, send)
+            return
+        sort = known.key[-1]
+        if not stamp or built != fragment_tag(ctx, known.site, known.uri, sort, stamp):
+            scope[LOOKED] = (known.key, stamp, None)
+            await self.app(scope, receive, send)
+            return
+        headers = [*self._unchanged(), VARY_ORIGIN]
+        site = ctx.settings.sites.get(known.site)
+        if origin is not None and site is not None and site.allows_origin(_text(origin) or ""):
+            headers += [(ALLOW_ORIGIN, origin), EXPOSE_HEADERS]
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    def _unchanged(self) -> RawHeaders:
+        """The 204's own headers, before the CORS ones: made again only when the widget's
+        bundle name changes."""
+        widget = self._widget_raw()
+        if self._no_content[0] is not widget:
+            self._no_content = (widget, [(b"cache-control", READ_CACHE_CONTROL.encode()), *widget])
+        return self._no_content[1]
+
     async def _kept(self, scope: Scope, known: KnownQuery) -> Cached | None:
         """The kept page if its stamp stands; else None, with the stamp left for the handler."""
         ctx = self.ctx
@@ -282,12 +335,16 @@ class KeptReads:
             scope[LOOKED] = (known.key, stamp, None)
         return entry
 
-    def _answers_for(self, entry: Cached) -> Answers:
+    def _widget_raw(self) -> RawHeaders:
         named, widget = self._widget
         now = widget_headers()  # the bundle's name may change while the process runs
         if now != named:
             widget = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in now.items()]
             self._widget = (now, widget)
+        return widget
+
+    def _answers_for(self, entry: Cached) -> Answers:
+        widget = self._widget_raw()
         found = self._answers.get(id(entry))
         if found is not None and found.entry is entry and found.widget is widget:
             self._answers.move_to_end(id(entry))
