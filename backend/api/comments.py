@@ -207,8 +207,10 @@ class KeptReads:
     Response and four middlewares adding headers one by one were most of a kept read's CPU
     (bench/RESULTS.md, "Reads against the floor"). The thread's stamp is still looked up, as on
     the general path, so a changed thread is never answered from here, and the answer is the
-    general path's header for header and byte for byte. Anything else (a query not seen
-    before, no page kept or a stale one, a HEAD, a request the CDN guard refuses) goes on to
+    general path's header for header and byte for byte. The loader's check of a thread built
+    into the page (a query with `built`, remembered with its tag) is answered here too when the
+    stamp still gives that tag: the empty 204. Anything else (a query not seen before, no page
+    kept or a stale one, a changed check, a HEAD, a request the CDN guard refuses) goes on to
     the general path, with the stamp looked up here (`LOOKED`): one store call a read, as
     before. Placed inside the sandbox ceiling, which counts its answers like any other.
     """
