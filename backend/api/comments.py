@@ -241,16 +241,7 @@ class KeptReads:
         if known.built is not None:
             await self._check(scope, receive, send, known, known.built)
             return
-        origin = encoding = match = secret = None
-        for name, value in scope["headers"]:  # the first of each, as the general path reads
-            if name == b"origin":
-                origin = value if origin is None else origin
-            elif name == b"accept-encoding":
-                encoding = value if encoding is None else encoding
-            elif name == b"if-none-match":
-                match = value if match is None else match
-            elif name == SECRET:
-                secret = value if secret is None else secret
+        origin, encoding, match, secret = _read_headers(scope)
         if self.cdn_secrets and not admits(self.cdn_secrets, _text(secret)):
             await self.app(scope, receive, send)  # refused there, before any store call
             return
@@ -284,12 +275,7 @@ class KeptReads:
         """The loader's check of a built thread: the empty 204 when the thread's stamp still
         gives the built tag; anything else goes on, with the stamp (or its error) in `LOOKED`."""
         ctx = self.ctx
-        origin = secret = None
-        for name, value in scope["headers"]:  # the first of each, as the general path reads
-            if name == b"origin":
-                origin = value if origin is None else origin
-            elif name == SECRET:
-                secret = value if secret is None else secret
+        origin, _, _, secret = _read_headers(scope)
         if self.cdn_secrets and not admits(self.cdn_secrets, _text(secret)):
             await self.app(scope, receive, send)  # refused there, before any store call
             return
@@ -363,6 +349,22 @@ class KeptReads:
                 self._gzip_ok.clear()
             found = self._gzip_ok[accept_encoding] = accepts_gzip(accept_encoding.decode("latin-1"))
         return found
+
+
+def _read_headers(scope: Scope) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
+    """Origin, Accept-Encoding, If-None-Match and the CDN secret: the first of each, as the
+    general path reads them."""
+    origin = encoding = match = secret = None
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            origin = value if origin is None else origin
+        elif name == b"accept-encoding":
+            encoding = value if encoding is None else encoding
+        elif name == b"if-none-match":
+            match = value if match is None else match
+        elif name == SECRET:
+            secret = value if secret is None else secret
+    return origin, encoding, match, secret
 
 
 def _text(value: bytes | None) -> str | None:
